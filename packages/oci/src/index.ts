@@ -1,0 +1,2 @@
+export type { ErrorKind, PolyarchErrorOptions } from "./errors.ts";
+export { inputError, isPolyarchError, PolyarchError } from "./errors.ts";
