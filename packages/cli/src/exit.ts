@@ -1,0 +1,30 @@
+import { isPolyarchError } from "@polyarch/oci";
+import { CommanderError } from "commander";
+import { type Io, writeLine } from "./output.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_PARTIAL = 3;
+
+/** The one place that turns an error into a message on stderr and an exit code. */
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (unknown option, missing argument, --help).
+    return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  if (isPolyarchError(error)) {
+    writeLine(io.stderr, `polyarch: ${error.message}`);
+    if (error.hint) writeLine(io.stderr, `hint: ${error.hint}`);
+    if (io.env.POLYARCH_DEBUG && error.cause !== undefined)
+      writeLine(io.stderr, `cause: ${describe(error.cause)}`);
+    return error.kind === "input" ? EXIT_BAD_INPUT : EXIT_FAILED;
+  }
+  writeLine(io.stderr, `polyarch: internal error: ${describe(error)}`);
+  if (io.env.POLYARCH_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+  return EXIT_FAILED;
+}
+
+function describe(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}

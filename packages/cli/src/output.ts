@@ -1,0 +1,25 @@
+import type { Writable } from "node:stream";
+
+/** Where a command writes: results to stdout, progress and logs to stderr. Injected so tests can capture both. */
+export interface Io {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export const processIo: Io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+export function writeLine(stream: Writable, text = ""): void {
+  stream.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** True when colour may be used on this stream: a TTY and NO_COLOR unset (https://no-color.org). */
+export function useColor(io: Io, stream: Io["stderr"]): boolean {
+  return stream.isTTY === true && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === "");
+}
