@@ -1,0 +1,140 @@
+import { inputError } from "../errors.ts";
+
+/**
+ * An image platform, as in the OCI image index `platform` object.
+ * https://github.com/opencontainers/image-spec/blob/main/image-index.md#image-index-property-descriptions
+ */
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+}
+
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: "amd64",
+  "x86-64": "amd64",
+  aarch64: "arm64",
+  armhf: "arm",
+  armel: "arm",
+  i386: "386",
+  i686: "386",
+};
+
+const ARCH_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Normalizes a platform the way containerd does (`platforms.Normalize`): known aliases become the
+ * Go architecture name, `arm64/v8` is plain `arm64`, a bare `arm` is `arm/v7`, and `amd64/v1` is `amd64`.
+ */
+export function normalizePlatform(platform: Platform): Platform {
+  const os = platform.os.toLowerCase();
+  const rawArch = platform.architecture.toLowerCase();
+  const architecture = ARCH_ALIASES[rawArch] ?? rawArch;
+  let variant = platform.variant?.toLowerCase() || undefined;
+  if (variant !== undefined && /^\d/.test(variant)) variant = `v${variant}`;
+  if (rawArch === "armel" && variant === undefined) variant = "v6";
+  if (architecture === "arm64" && (variant === "v8" || variant === "v8.0")) variant = undefined;
+  if (architecture === "arm" && variant === undefined) variant = "v7";
+  if (architecture === "amd64" && variant === "v1") variant = undefined;
+  const normalized: Platform = { ...platform, os, architecture };
+  if (variant === undefined) delete normalized.variant;
+  else normalized.variant = variant;
+  return normalized;
+}
+
+/** Parses `os/arch[/variant]` (the form `--platform` takes everywhere) and normalizes it. */
+export function parsePlatform(text: string): Platform {
+  const parts = text.trim().split("/");
+  const [os, architecture, variant] = parts;
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    !os ||
+    !architecture ||
+    parts.some((p) => !ARCH_PATTERN.test(p))
+  ) {
+    throw inputError(
+      "POLYARCH_E_BAD_PLATFORM",
+      `"${text}" is not a platform`,
+      "write a platform as os/arch[/variant], for example linux/amd64, linux/arm64 or linux/arm/v7",
+    );
+  }
+  return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
+}
+
+/** Parses a comma-separated platform list, refusing duplicates and an empty list. */
+export function parsePlatformList(text: string): Platform[] {
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 0) {
+    throw inputError(
+      "POLYARCH_E_BAD_PLATFORM",
+      "the platform list is empty",
+      "name at least one, e.g. linux/amd64,linux/arm64",
+    );
+  }
+  const platforms = items.map(parsePlatform);
+  const seen = new Map<string, string>();
+  platforms.forEach((platform, i) => {
+    const key = formatPlatform(platform);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw inputError(
+        "POLYARCH_E_DUPLICATE_PLATFORM",
+        `"${items[i]}" names the same platform as "${earlier}" (${key})`,
+        "list each platform once",
+      );
+    }
+    seen.set(key, items[i] as string);
+  });
+  return platforms;
+}
+
+export function formatPlatform(platform: Platform): string {
+  const p = normalizePlatform(platform);
+  return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
+}
+
+/** True when two platforms are the same once normalized (os, architecture and variant). */
+export function platformsEqual(a: Platform, b: Platform): boolean {
+  return formatPlatform(a) === formatPlatform(b);
+}
+
+/**
+ * True when an image built for `have` can serve a request for `want`: equal platforms, or an older
+ * ARM variant for a newer request (arm/v7 hosts run arm/v6 and arm/v5 images), as containerd's
+ * matcher allows. A `want` without variant accepts any variant of its architecture except for arm.
+ */
+export function platformMatches(want: Platform, have: Platform): boolean {
+  const w = normalizePlatform(want);
+  const h = normalizePlatform(have);
+  if (w.os !== h.os || w.architecture !== h.architecture) return false;
+  if (w.variant === h.variant) return true;
+  if (w.architecture === "arm" && w.variant && h.variant) return armLevel(h.variant) <= armLevel(w.variant);
+  return w.variant === undefined && w.architecture !== "arm";
+}
+
+function armLevel(variant: string): number {
+  return Number.parseInt(variant.replace(/^v/, ""), 10) || 0;
+}
+
+/** The platform of the machine polyarch runs on, in OCI terms. */
+export function hostPlatform(): Platform {
+  const arch: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    s390x: "s390x",
+    ppc64: "ppc64le",
+    riscv64: "riscv64",
+    ia32: "386",
+  };
+  return normalizePlatform({
+    os: process.platform === "win32" ? "windows" : process.platform,
+    architecture: arch[process.arch] ?? process.arch,
+  });
+}

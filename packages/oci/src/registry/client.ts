@@ -1,0 +1,178 @@
+import { Agent, type Dispatcher, interceptors, request } from "undici";
+import { isLoopbackRegistry } from "../core/reference.ts";
+import { PolyarchError } from "../errors.ts";
+import { AuthManager, type CredentialLookup } from "./auth.ts";
+import { authInterceptor } from "./auth-interceptor.ts";
+import { RegistryRepository } from "./repository.ts";
+import { type RetryOptions, retryInterceptor } from "./retry.ts";
+
+/** Keeps secrets out of messages: told every secret, asked to scrub every message. */
+export interface SecretScrubber {
+  add(secret: string): void;
+  redact(text: string): string;
+}
+
+export interface RateLimit {
+  /** Requests left in the window, from `ratelimit-remaining` (Docker Hub: `76;w=21600`). */
+  remaining: number;
+  limit?: number;
+  windowSeconds?: number;
+}
+
+export interface RegistryClientOptions {
+  credentials?: CredentialLookup;
+  /** Registries reached over plain HTTP (loopback registries always are). */
+  insecureRegistries?: string[];
+  /** Extra CA certificates (PEM) trusted for TLS; verification stays on. */
+  ca?: string | Buffer;
+  /** The transport underneath; by default an Agent with `maxConcurrency` connections per registry. */
+  dispatcher?: Dispatcher;
+  /** Requests in flight at once per registry. @default 8 */
+  maxConcurrency?: number;
+  retry?: RetryOptions;
+  scrubber?: SecretScrubber;
+  /** Progress and diagnostics (retries, warnings); already scrubbed. */
+  log?: (message: string) => void;
+  userAgent?: string;
+}
+
+export interface RequestInit {
+  method: Dispatcher.HttpMethod;
+  headers?: Record<string, string>;
+  body?: Dispatcher.DispatchOptions["body"];
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * A registry client (https://github.com/opencontainers/distribution-spec/blob/main/spec.md) on
+ * undici: retry with backoff, redirects that never carry Authorization to another host, and
+ * Basic/Bearer auth, composed as interceptors on one dispatcher per client.
+ */
+export class RegistryClient {
+  readonly #options: RegistryClientOptions;
+  readonly #base: Dispatcher;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsBase: boolean;
+  readonly #rateLimits = new Map<string, RateLimit>();
+  readonly #warnings: Array<{ registry: string; text: string }> = [];
+  readonly auth: AuthManager;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.#options = options;
+    this.#ownsBase = options.dispatcher === undefined;
+    this.#base =
+      options.dispatcher ??
+      new Agent({
+        connections: options.maxConcurrency ?? 8,
+        connect: options.ca === undefined ? {} : { ca: options.ca },
+      });
+    const log = options.log;
+    const retry = retryInterceptor({
+      ...options.retry,
+      onRetry:
+        options.retry?.onRetry ??
+        ((event) =>
+          log?.(
+            this.scrub(
+              `retrying ${event.method} ${event.url} after ${event.reason} (attempt ${event.attempt}) in ${(event.delayMs / 1000).toFixed(1)}s`,
+            ),
+          )),
+    });
+    const transport = this.#base.compose(retry, interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+    this.auth = new AuthManager({
+      credentials: options.credentials,
+      dispatcher: transport,
+      onSecret: (secret) => options.scrubber?.add(secret),
+    });
+    this.#dispatcher = transport.compose(authInterceptor(this.auth));
+  }
+
+  /** A repository on a registry, as an ImageStore. */
+  repository(registry: string, repository: string): RegistryRepository {
+    return new RegistryRepository(this, registry, repository);
+  }
+
+  /** `https://registry` (or `http://` for loopback and insecure registries); Docker Hub's API host. */
+  originFor(registry: string): string {
+    const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
+    const plain = isLoopbackRegistry(registry) || (this.#options.insecureRegistries ?? []).includes(registry);
+    return `${plain ? "http" : "https"}://${host}`;
+  }
+
+  /** Sends one request to a registry. Network failures become POLYARCH_E_NETWORK errors. */
+  async send(registry: string, pathOrUrl: string, init: RequestInit): Promise<Dispatcher.ResponseData> {
+    const url = new URL(pathOrUrl, this.originFor(registry));
+    const headers = { "user-agent": this.#options.userAgent ?? "polyarch", ...init.headers };
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: init.method,
+        headers,
+        body: init.body,
+        dispatcher: this.#dispatcher,
+      });
+    } catch (error: unknown) {
+      if (error instanceof PolyarchError) throw error;
+      const code = (error as { code?: unknown }).code;
+      throw new PolyarchError(
+        "POLYARCH_E_NETWORK",
+        this.scrub(
+          `${init.method} ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}${typeof code === "string" ? ` (${code})` : ""}`,
+        ),
+        { hint: "check that the registry is reachable; polyarch already retried", cause: error },
+      );
+    }
+    this.#observe(registry, response.headers);
+    return response;
+  }
+
+  scrub(text: string): string {
+    return this.#options.scrubber?.redact(text) ?? text;
+  }
+
+  /** The last rate-limit headers a registry sent, so callers can slow down before hitting it. */
+  rateLimit(registry: string): RateLimit | undefined {
+    return this.#rateLimits.get(registry);
+  }
+
+  /** `Warning` headers registries sent (deprecations, quota notices), in arrival order. */
+  get warnings(): ReadonlyArray<{ registry: string; text: string }> {
+    return this.#warnings;
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsBase) await this.#base.close();
+  }
+
+  #observe(registry: string, headers: Dispatcher.ResponseData["headers"]): void {
+    const remaining = first(headers["ratelimit-remaining"]);
+    if (remaining !== undefined) {
+      const limit = first(headers["ratelimit-limit"]);
+      const parsed = parseRateLimit(remaining);
+      if (parsed !== undefined) {
+        const window = /;\s*w=(\d+)/.exec(remaining)?.[1];
+        this.#rateLimits.set(registry, {
+          remaining: parsed,
+          ...(limit !== undefined && { limit: parseRateLimit(limit) ?? 0 }),
+          ...(window !== undefined && { windowSeconds: Number(window) }),
+        });
+      }
+    }
+    const warning = headers.warning;
+    for (const text of Array.isArray(warning) ? warning : warning ? [warning] : []) {
+      const message = /^\d{3}\s+\S+\s+"(.*)"/.exec(text)?.[1] ?? text;
+      this.#warnings.push({ registry, text: message });
+      this.#options.log?.(this.scrub(`warning from ${registry}: ${message}`));
+    }
+  }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseRateLimit(value: string): number | undefined {
+  const n = Number.parseInt(value, 10);
+  return Number.isNaN(n) ? undefined : n;
+}
