@@ -1,0 +1,233 @@
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { type OtherHost, startOtherHost } from "./other-host.ts";
+import { createRequestCounter, type ProxiedRequest, type RequestCounter, routeOf } from "./requests.ts";
+
+/** What to do to a matching request. */
+export type FaultKind =
+  /** Answer with this status (default 503) without forwarding. */
+  | { type: "status"; status?: number }
+  /** Answer 429 with `Retry-After: retryAfter` (seconds, default 1) without forwarding. */
+  | { type: "rate-limit"; retryAfter?: number }
+  /** Forward, send headers and `afterBytes` of the body (default half), then reset the connection (RST). */
+  | { type: "reset"; afterBytes?: number }
+  /** Forward, send the full Content-Length but only `afterBytes` of the body (default half), then close. */
+  | { type: "truncate"; afterBytes?: number }
+  /** Forward, flipping one byte in the middle of the body: same length, wrong digest. */
+  | { type: "corrupt" }
+  /** Wait `ms` before forwarding normally: latency for benchmarks. */
+  | { type: "delay"; ms: number }
+  /** Answer blob GETs with a 307 to the other host, which serves the blob and records its Authorization. */
+  | { type: "redirect" };
+
+export interface FaultMatch {
+  /** HTTP method, e.g. "GET". @default any */
+  method?: string;
+  /** Tested against path and query. @default any */
+  path?: RegExp;
+  /** How many matching requests get the fault; Infinity for all. @default 1 */
+  times?: number;
+}
+
+export type Fault = FaultKind & FaultMatch;
+
+export interface InjectedFault {
+  readonly fault: Fault;
+  /** Requests this fault was applied to so far. */
+  hits: number;
+}
+
+export interface FaultProxyOptions {
+  /**
+   * Forward the client's Host header, so the registry builds Location headers for the proxy (as behind a
+   * real reverse proxy). When false the registry sees its own host and the proxy rewrites Location.
+   * @default true
+   */
+  forwardHost?: boolean;
+}
+
+export interface FaultProxy {
+  url: string;
+  host: string;
+  counter: RequestCounter;
+  otherHost: OtherHost;
+  inject(fault: Fault): InjectedFault;
+  /** Forgets faults and recorded requests (also the other host's). */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+// Per-connection headers, not forwarded. Transfer-Encoding is kept on requests, so node re-chunks a chunked
+// upload; on responses node picks its own framing.
+const hopByHop = ["connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer"];
+
+/** A reverse proxy on a free loopback port that forwards to `targetUrl` and injects faults on demand. */
+export async function startFaultProxy(
+  targetUrl: string,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
+  const target = new URL(targetUrl);
+  const otherHost = await startOtherHost(target);
+  const counter = createRequestCounter();
+  const faults: Array<InjectedFault & { remaining: number }> = [];
+  const agent = new Agent({ keepAlive: true });
+  let self = "";
+
+  const takeFault = (req: IncomingMessage): Fault | undefined => {
+    const path = req.url ?? "/";
+    const active = faults.find(
+      ({ fault, remaining }) =>
+        remaining > 0 &&
+        (fault.method === undefined || fault.method.toUpperCase() === req.method) &&
+        (fault.path === undefined || fault.path.test(path)) &&
+        (fault.type !== "redirect" || (req.method === "GET" && routeOf(path) === "blob")),
+    );
+    if (active === undefined) return undefined;
+    active.remaining--;
+    active.hits++;
+    return active.fault;
+  };
+
+  const server = createServer(async (req, res) => {
+    const record: ProxiedRequest = {
+      method: req.method ?? "",
+      path: req.url ?? "/",
+      route: routeOf(req.url ?? "/"),
+      status: 0,
+      fault: undefined,
+      authorized: req.headers.authorization !== undefined,
+    };
+    counter.requests.push(record);
+    const fault = takeFault(req);
+    record.fault = fault?.type;
+    if (fault?.type === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (fault?.type === "status" || fault?.type === "rate-limit" || fault?.type === "redirect") {
+      req.resume();
+      await new Promise((resolve) => req.once("end", resolve));
+      const headers: OutgoingHttpHeaders = {};
+      if (fault.type === "rate-limit") headers["retry-after"] = String(fault.retryAfter ?? 1);
+      if (fault.type === "redirect") headers.location = otherHost.addRedirect(record.path, req.headers);
+      const status =
+        fault.type === "status" ? (fault.status ?? 503) : fault.type === "rate-limit" ? 429 : 307;
+      const body = status === 307 ? "" : errorBody(status);
+      record.status = status;
+      res.writeHead(status, {
+        ...headers,
+        "content-type": "application/json",
+        "content-length": body.length,
+      });
+      res.end(body);
+      return;
+    }
+    forward(req, res, record, fault);
+  });
+
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: ProxiedRequest,
+    fault: Fault | undefined,
+  ) => {
+    const headers: OutgoingHttpHeaders = { ...req.headers };
+    for (const name of hopByHop) delete headers[name];
+    if (options.forwardHost === false) headers.host = target.host;
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+      (answer) => {
+        const status = answer.statusCode ?? 502;
+        const out: OutgoingHttpHeaders = { ...answer.headers };
+        for (const name of [...hopByHop, "transfer-encoding"]) delete out[name];
+        const location = answer.headers.location;
+        if (location?.startsWith(target.origin)) out.location = self + location.slice(target.origin.length);
+        const mangles = fault?.type === "reset" || fault?.type === "truncate" || fault?.type === "corrupt";
+        record.status = status;
+        if (!mangles || req.method === "HEAD") {
+          res.writeHead(status, out);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () => mangle(res, status, out, Buffer.concat(chunks), fault));
+      },
+    );
+    upstream.on("error", (error) => {
+      if (res.headersSent) res.destroy();
+      else {
+        record.status = 502;
+        res.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy: ${error.message}`);
+      }
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  self = `http://127.0.0.1:${port}`;
+
+  return {
+    url: self,
+    host: `127.0.0.1:${port}`,
+    counter,
+    otherHost,
+    inject(fault) {
+      const injected = { fault, hits: 0, remaining: fault.times ?? 1 };
+      faults.push(injected);
+      return injected;
+    },
+    reset() {
+      faults.length = 0;
+      counter.requests.length = 0;
+      otherHost.requests.length = 0;
+    },
+    async stop() {
+      server.closeAllConnections();
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await otherHost.stop();
+    },
+  };
+}
+
+function mangle(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: Buffer,
+  fault: Fault,
+) {
+  const socket = res.socket;
+  if (fault.type === "corrupt") {
+    const flipped = Buffer.from(body);
+    const middle = Math.floor(flipped.length / 2);
+    if (flipped.length > 0) flipped[middle] = (flipped[middle] ?? 0) ^ 0xff;
+    res.writeHead(status, { ...headers, "content-length": flipped.length }).end(flipped);
+    return;
+  }
+  const cut =
+    "afterBytes" in fault && fault.afterBytes !== undefined ? fault.afterBytes : Math.floor(body.length / 2);
+  if (body.length === 0 && fault.type === "reset") {
+    socket?.resetAndDestroy();
+    return;
+  }
+  res.writeHead(status, { ...headers, "content-length": body.length });
+  res.write(body.subarray(0, Math.min(cut, body.length)), () => {
+    // Let the bytes reach the client's socket before cutting: an RST discards data still in flight.
+    setTimeout(() => (fault.type === "reset" ? socket?.resetAndDestroy() : socket?.end()), 10);
+  });
+}
+
+function errorBody(status: number): string {
+  const code = status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE";
+  return JSON.stringify({ errors: [{ code, message: `injected by the fault proxy (${status})` }] });
+}
