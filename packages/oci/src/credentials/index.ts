@@ -1,0 +1,17 @@
+export { credentialFiles, dockerConfigCredentialSource } from "./docker-config-source.ts";
+export type { ExplicitCredentialOptions } from "./explicit.ts";
+export { explicitCredentialSource } from "./explicit.ts";
+export { gitlabCiCredentialSource } from "./gitlab-ci.ts";
+export { DOCKER_HUB_CONFIG_KEY, DOCKER_HUB_HOST, normalizeRegistryHost } from "./host.ts";
+export { defaultCredentialIO } from "./io.ts";
+export type { CredentialResolverOptions } from "./resolver.ts";
+export { createCredentialResolver } from "./resolver.ts";
+export type {
+  Credential,
+  CredentialIO,
+  CredentialResolver,
+  CredentialSource,
+  Env,
+  HelperOutput,
+  ResolvedCredential,
+} from "./types.ts";
