@@ -1,2 +1,72 @@
+export type { BlobOutcome, CopyOptions, CopyStats } from "./copy.ts";
+export { copyBlob, copyManifest, emptyStats } from "./copy.ts";
+export type { DigestAlgorithm } from "./core/digest.ts";
+export { digestOf, digestVerifier, isDigest, parseDigest, verifyDigest } from "./core/digest.ts";
+export {
+  IMAGE_MEDIA_TYPES,
+  INDEX_MEDIA_TYPES,
+  isImageMediaType,
+  isIndexMediaType,
+  MANIFEST_ACCEPT,
+  MediaType,
+} from "./core/media-types.ts";
+export type { Platform } from "./core/platform.ts";
+export {
+  formatPlatform,
+  hostPlatform,
+  normalizePlatform,
+  parsePlatform,
+  parsePlatformList,
+  platformMatches,
+  platformsEqual,
+} from "./core/platform.ts";
+export type { ImageReference, LayoutReference, RegistryReference } from "./core/reference.ts";
+export {
+  DOCKER_HUB,
+  formatReference,
+  formatRepository,
+  isLoopbackRegistry,
+  isValidTag,
+  manifestReference,
+  parseLayoutReference,
+  parseReference,
+  parseRegistryReference,
+} from "./core/reference.ts";
+export type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ParsedManifest } from "./core/schemas.ts";
+export {
+  declaredMediaType,
+  descriptorSchema,
+  encodeJson,
+  imageConfigSchema,
+  imageIndexSchema,
+  imageManifestSchema,
+  parseImageConfig,
+  parseManifest,
+  platformSchema,
+} from "./core/schemas.ts";
+export type {
+  Credential,
+  CredentialIO,
+  CredentialResolver,
+  CredentialResolverOptions,
+  CredentialSource,
+  ExplicitCredentialOptions,
+  ResolvedCredential,
+} from "./credentials/index.ts";
+export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
 export type { ErrorKind, PolyarchErrorOptions } from "./errors.ts";
 export { inputError, isPolyarchError, PolyarchError } from "./errors.ts";
+export { LayoutStore, REF_NAME } from "./layout/store.ts";
+export { openStore } from "./open-store.ts";
+export { readBlob } from "./read-blob.ts";
+export { MASK, Redactor, redactHeaders, redactUrl } from "./redact.ts";
+export type { CredentialLookup } from "./registry/auth.ts";
+export type { Challenge } from "./registry/challenge.ts";
+export { parseChallenges } from "./registry/challenge.ts";
+export type { RateLimit, RegistryClientOptions, SecretScrubber } from "./registry/client.ts";
+export { RegistryClient } from "./registry/client.ts";
+export type { MountResult } from "./registry/repository.ts";
+export { RegistryRepository } from "./registry/repository.ts";
+export { parseRetryAfter } from "./registry/retry.ts";
+export { mergeScopes, scopesForRequest } from "./registry/scopes.ts";
+export type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "./store.ts";

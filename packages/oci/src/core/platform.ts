@@ -4,13 +4,13 @@ import { inputError } from "../errors.ts";
  * An image platform, as in the OCI image index `platform` object.
  * https://github.com/opencontainers/image-spec/blob/main/image-index.md#image-index-property-descriptions
  */
-export interface Platform {
+export type Platform = {
   os: string;
   architecture: string;
   variant?: string;
   "os.version"?: string;
   "os.features"?: string[];
-}
+};
 
 const ARCH_ALIASES: Record<string, string> = {
   x86_64: "amd64",

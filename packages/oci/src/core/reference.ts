@@ -39,6 +39,11 @@ function bad(input: string, why: string): Error {
   return inputError("POLYARCH_E_BAD_REFERENCE", `"${input}" is not a valid image reference: ${why}`, FORMS);
 }
 
+/** True for a valid tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
 /** Parses a registry reference or an `oci:` layout reference. */
 export function parseReference(input: string): ImageReference {
   return input.startsWith("oci:") ? parseLayoutReference(input) : parseRegistryReference(input);

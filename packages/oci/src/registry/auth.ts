@@ -1,13 +1,8 @@
 import { type Dispatcher, request } from "undici";
+import type { Credential as RegistryCredential } from "../credentials/types.ts";
 import { PolyarchError } from "../errors.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import { mergeScopes } from "./scopes.ts";
-
-/** What a credential source can hand over for a registry host. */
-export type RegistryCredential =
-  | { kind: "basic"; username: string; password: string }
-  | { kind: "identity-token"; token: string; username?: string }
-  | { kind: "registry-token"; token: string };
 
 export type CredentialLookup = (host: string) => Promise<RegistryCredential | undefined>;
 

@@ -1,0 +1,152 @@
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  argumentSources,
+  type IndexType,
+  type MergeReport,
+  type MergeRequest,
+  merge,
+  parseAnnotations,
+  parseMergeSpec,
+  type SourceSpec,
+  templateSources,
+} from "@polyarch/merge";
+import { formatReference, inputError, isValidTag, openStore, parseReference } from "@polyarch/oci";
+import type { Io } from "../output.ts";
+import { createClient, type RegistryFlags } from "../registry-options.ts";
+
+export interface MergeOptions extends RegistryFlags {
+  target?: string;
+  platforms?: string;
+  template?: string;
+  spec?: string;
+  tags?: string;
+  ignoreMissing?: boolean;
+  type?: string;
+  annotation?: string[];
+  keepAttestations?: boolean;
+  verifyBinaries?: boolean;
+  dryRun?: boolean;
+  digestFile?: string;
+}
+
+/** `polyarch merge`: builds the request from whichever source form was used, runs it, writes --digest-file. */
+export async function mergeCommand(args: string[], options: MergeOptions, io: Io): Promise<MergeReport> {
+  const request = await buildRequest(args, options);
+  const { client } = await createClient(
+    options,
+    io,
+    request.target.kind === "registry" ? request.target.registry : undefined,
+  );
+  try {
+    const report = await merge(request, {
+      openStore: (reference) => openStore(reference, client),
+      log: (message) => io.stderr.write(`${message}\n`),
+    });
+    if (options.digestFile && !request.dryRun) await writeFile(options.digestFile, `${report.digest}\n`);
+    return report;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function buildRequest(args: string[], options: MergeOptions): Promise<MergeRequest> {
+  const forms = [
+    options.spec !== undefined,
+    options.template !== undefined || options.platforms !== undefined,
+    args.length > 0,
+  ];
+  if (forms.filter(Boolean).length > 1) {
+    throw inputError(
+      "POLYARCH_E_SOURCE_FORMS",
+      "name the sources one way: --spec FILE, or --platforms with --template, or source arguments",
+      "see `polyarch merge --help`",
+    );
+  }
+  let sources: SourceSpec[];
+  let targetText = options.target;
+  let tags = splitList(options.tags);
+  const annotations = parseAnnotations(options.annotation ?? []);
+  if (options.spec !== undefined) {
+    const spec = parseMergeSpec(await readSpec(options.spec), options.spec);
+    sources = spec.sources;
+    targetText ??= spec.image;
+    tags = [...spec.tags, ...tags];
+    Object.assign(annotations.index, { ...spec.annotations, ...annotations.index });
+  } else if (options.template !== undefined || options.platforms !== undefined) {
+    if (!options.template || !options.platforms) {
+      throw inputError(
+        "POLYARCH_E_SOURCE_FORMS",
+        `${options.template ? "--template" : "--platforms"} needs ${options.template ? "--platforms" : "--template"} too`,
+        "e.g. --platforms linux/amd64,linux/arm64 --template registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+      );
+    }
+    sources = templateSources(options.platforms, options.template);
+  } else {
+    sources = argumentSources(args);
+  }
+  if (!targetText) {
+    throw inputError(
+      "POLYARCH_E_NO_TARGET",
+      "no target was named",
+      "give --target REGISTRY/REPO:TAG (or image: in the spec)",
+    );
+  }
+  const target = parseReference(targetText);
+  if (target.digest !== undefined || target.tag === undefined) {
+    throw inputError(
+      "POLYARCH_E_BAD_TARGET",
+      `the target ${formatReference(target)} must be a tag, not a digest`,
+      "an index is pushed under a tag; its digest is printed when it is pushed",
+    );
+  }
+  const badTag = tags.find((tag) => !isValidTag(tag));
+  if (badTag !== undefined) {
+    throw inputError(
+      "POLYARCH_E_BAD_TAG",
+      `"${badTag}" is not a valid tag`,
+      "tags are letters, digits, _ . and -, at most 128 characters, not starting with . or -",
+    );
+  }
+  return {
+    target: { ...target, tag: target.tag },
+    sources,
+    tags: [...new Set(tags)].filter((t) => t !== target.tag),
+    ...(options.type !== undefined && { type: parseType(options.type) }),
+    indexAnnotations: annotations.index,
+    descriptorAnnotations: annotations.descriptors,
+    ignoreMissing: options.ignoreMissing ?? false,
+    keepAttestations: options.keepAttestations ?? false,
+    verifyBinaries: options.verifyBinaries ?? false,
+    dryRun: options.dryRun ?? false,
+  };
+}
+
+function parseType(value: string): IndexType {
+  if (value === "oci" || value === "docker") return value;
+  throw inputError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type`, "use oci or docker");
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function readSpec(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    throw inputError(
+      "POLYARCH_E_BAD_SPEC",
+      `--spec ${path} cannot be read`,
+      "give the path of a manifest-tool style YAML spec",
+    );
+  }
+}
+
+/** The report as `--json` prints it: the index as JSON, not bytes. */
+export function mergeReportJson(report: MergeReport): string {
+  const { index, ...rest } = report;
+  return `${JSON.stringify({ ...rest, reference: `${report.repository}@${report.digest}`, index: JSON.parse(new TextDecoder().decode(index)) }, null, 2)}\n`;
+}

@@ -1,0 +1,138 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { inputError, PolyarchError } from "@polyarch/oci";
+import {
+  formatProblems,
+  pinHelperImage,
+  type RenderedFileName,
+  type ResolveDigest,
+  renderFleet,
+  validateFleetYaml,
+} from "@polyarch/runner-config";
+import { type Io, writeLine } from "../output.ts";
+
+export interface RenderOptions {
+  /** Path of the fleet file, relative to the working directory. */
+  fleet: string;
+  /** Directory the files are written to. @default "." */
+  out?: string;
+  /** Validate and render, write nothing. @default false */
+  check?: boolean;
+  /** Print this one file to stdout instead of writing files. */
+  stdout?: "config" | "values";
+  /** Pin the helper image by the digest its tag points to now. @default false */
+  resolveDigests?: boolean;
+}
+
+export interface RenderDeps {
+  resolveDigest: ResolveDigest;
+}
+
+/** Until the registry client is wired in, --resolve-digests explains itself instead of guessing. */
+export const defaultRenderDeps: RenderDeps = {
+  resolveDigest: async (reference) => {
+    throw new PolyarchError(
+      "POLYARCH_E_DIGEST_RESOLUTION_UNAVAILABLE",
+      `cannot resolve the digest of ${reference}: digest resolution is not available in this build of polyarch`,
+      {
+        hint: "pin helper_image by digest in the fleet file (…@sha256:…) and render without --resolve-digests",
+      },
+    );
+  },
+};
+
+export interface RenderResult {
+  mode: "written" | "checked" | "stdout";
+  fleet: string;
+  /** Paths of the rendered files (written, or that would be written). */
+  files: string[];
+  /** The file printed for --stdout. */
+  stdout?: string;
+}
+
+const STDOUT_FILES: Record<NonNullable<RenderOptions["stdout"]>, RenderedFileName> = {
+  config: "config.toml",
+  values: "values.yaml",
+};
+
+/**
+ * Reads and validates a fleet file, renders config.toml, values.yaml and secret.example.yaml, and writes
+ * them, only once everything has validated and rendered. Warnings go to stderr.
+ */
+export async function render(
+  options: RenderOptions,
+  io: Io,
+  deps: RenderDeps = defaultRenderDeps,
+): Promise<RenderResult> {
+  const fleetPath = path.resolve(io.cwd, options.fleet);
+  const text = await readFleet(fleetPath, options.fleet);
+  const validation = validateFleetYaml(text);
+  if (!validation.ok) {
+    const count = validation.problems.length;
+    throw inputError(
+      "POLYARCH_E_FLEET_INVALID",
+      `${options.fleet}: ${count} ${count === 1 ? "problem" : "problems"}\n${indent(formatProblems(validation.problems))}`,
+      "fix the keys above; packages/runner-config/README.md documents every key of the fleet file",
+    );
+  }
+  const fleet = options.resolveDigests
+    ? await pinHelperImage(validation.fleet, deps.resolveDigest)
+    : validation.fleet;
+  const rendered = renderFleet(fleet);
+  for (const warning of rendered.warnings) writeLine(io.stderr, `polyarch: warning: ${warning}`);
+
+  if (options.stdout !== undefined) {
+    const name = STDOUT_FILES[options.stdout];
+    const file = rendered.files.find((candidate) => candidate.name === name);
+    if (file === undefined)
+      throw inputError(
+        "POLYARCH_E_NOTHING_TO_PRINT",
+        `${options.fleet} renders no ${name}: it has no kubernetes runner`,
+        "use --stdout config, or add a kubernetes runner",
+      );
+    return { mode: "stdout", fleet: options.fleet, files: [name], stdout: file.content };
+  }
+
+  const outDir = path.resolve(io.cwd, options.out ?? ".");
+  const files = rendered.files.map((file) => path.join(outDir, file.name));
+  if (options.check) return { mode: "checked", fleet: options.fleet, files };
+
+  await mkdir(outDir, { recursive: true });
+  for (const file of rendered.files) {
+    const target = path.join(outDir, file.name);
+    // A person fills in the secret template in place: keep it private from the start.
+    const mode = file.name === "secret.example.yaml" ? 0o600 : 0o644;
+    const temporary = `${target}.${process.pid}.tmp`;
+    await writeFile(temporary, file.content, { mode });
+    await rename(temporary, target);
+  }
+  return { mode: "written", fleet: options.fleet, files };
+}
+
+/** What `polyarch render` prints on stdout for a result. */
+export function formatRenderResult(result: RenderResult, io: Io): string {
+  if (result.mode === "stdout") return result.stdout ?? "";
+  const shown = result.files.map((file) => path.relative(io.cwd, file) || file);
+  if (result.mode === "checked")
+    return `${result.fleet} is valid; it renders ${shown.join(", ")} (nothing written)\n`;
+  return shown.map((file) => `wrote ${file}\n`).join("");
+}
+
+async function readFleet(absolute: string, shown: string): Promise<string> {
+  try {
+    return await readFile(absolute, "utf8");
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      throw inputError("POLYARCH_E_FLEET_NOT_FOUND", `fleet file ${shown} does not exist`, "check the path");
+    throw new PolyarchError("POLYARCH_E_FLEET_UNREADABLE", `cannot read fleet file ${shown}`, {
+      cause: error,
+    });
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}

@@ -1,0 +1,80 @@
+import { readFile } from "node:fs/promises";
+import {
+  createCredentialResolver,
+  defaultCredentialIO,
+  inputError,
+  Redactor,
+  RegistryClient,
+} from "@polyarch/oci";
+import type { Command } from "commander";
+import { type Io, writeLine } from "./output.ts";
+
+/** The flags every command that talks to registries accepts. */
+export interface RegistryFlags {
+  username?: string;
+  password?: string;
+  insecureRegistry?: string[];
+  caFile?: string;
+  verbose?: boolean;
+}
+
+export function addRegistryOptions(command: Command): Command {
+  return command
+    .option("--username <user>", "username for the target registry (only that registry receives it)")
+    .option("--password <password>", "password or token for the target registry (prefer $POLYARCH_PASSWORD)")
+    .option(
+      "--insecure-registry <host>",
+      "reach this registry over plain HTTP (repeatable; loopback registries always are)",
+      collect,
+      [],
+    )
+    .option("--ca-file <path>", "extra CA certificates (PEM) to trust for TLS")
+    .option("-v, --verbose", "log retries and registry warnings to stderr");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Builds the registry client a command uses: credentials from flags (for `credentialsHost` only),
+ * GitLab CI variables and Docker's config files; every secret registered for redaction.
+ */
+export async function createClient(flags: RegistryFlags, io: Io, credentialsHost: string | undefined) {
+  const redactor = new Redactor();
+  const password = flags.password ?? (flags.username ? io.env.POLYARCH_PASSWORD : undefined);
+  const explicit =
+    credentialsHost === undefined ? undefined : { host: credentialsHost, username: flags.username, password };
+  if (credentialsHost === undefined && (flags.username || flags.password)) {
+    throw inputError(
+      "POLYARCH_E_CREDENTIAL_FLAGS",
+      "--username/--password need a registry reference to apply to",
+    );
+  }
+  const resolver = createCredentialResolver(
+    { redactor, explicit },
+    { ...defaultCredentialIO(), env: io.env },
+  );
+  let ca: Buffer | undefined;
+  if (flags.caFile) {
+    try {
+      ca = await readFile(flags.caFile);
+    } catch {
+      throw inputError(
+        "POLYARCH_E_BAD_FLAG",
+        `--ca-file ${flags.caFile} cannot be read`,
+        "give the path of a PEM file",
+      );
+    }
+  }
+  const client = new RegistryClient({
+    credentials: (host) => resolver.get(host),
+    insecureRegistries: flags.insecureRegistry ?? [],
+    ...(ca && { ca }),
+    scrubber: redactor,
+    log: (message) => {
+      if (flags.verbose) writeLine(io.stderr, message);
+    },
+  });
+  return { client, redactor };
+}

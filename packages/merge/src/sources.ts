@@ -1,0 +1,105 @@
+import {
+  formatPlatform,
+  formatReference,
+  inputError,
+  type Platform,
+  parsePlatform,
+  parsePlatformList,
+  parseReference,
+  platformsEqual,
+} from "@polyarch/oci";
+import type { DescriptorAnnotation, SourceSpec } from "./request.ts";
+import { checkTemplate, expandTemplate } from "./template.ts";
+
+/** Sources from `--platforms` and `--template`, one per platform, in the order given. */
+export function templateSources(platformList: string, template: string): SourceSpec[] {
+  checkTemplate(template);
+  const platforms = parsePlatformList(platformList);
+  const sources = platforms.map((platform) => {
+    const text = expandTemplate(template, platform);
+    return { text, reference: parseReference(text), platform };
+  });
+  refuseDuplicateSources(sources);
+  return sources;
+}
+
+/** Sources named on the command line: `REF` or `REF=os/arch[/variant]`. */
+export function argumentSources(args: string[]): SourceSpec[] {
+  if (args.length === 0) {
+    throw inputError(
+      "POLYARCH_E_NO_SOURCES",
+      "no source images were named",
+      "name them as arguments (REF or REF=os/arch), or use --platforms with --template, or --spec FILE",
+    );
+  }
+  const sources = args.map((arg): SourceSpec => {
+    const eq = arg.lastIndexOf("=");
+    if (eq === -1) return { text: arg, reference: parseReference(arg) };
+    const text = arg.slice(0, eq);
+    return { text, reference: parseReference(text), platform: parsePlatform(arg.slice(eq + 1)) };
+  });
+  refuseDuplicateSources(sources);
+  refuseDuplicatePlatforms(sources);
+  return sources;
+}
+
+export function refuseDuplicateSources(sources: SourceSpec[]): void {
+  const seen = new Set<string>();
+  for (const source of sources) {
+    const key = formatReference(source.reference);
+    if (seen.has(key)) {
+      throw inputError(
+        "POLYARCH_E_DUPLICATE_SOURCE",
+        `${key} is named twice as a source`,
+        "each platform needs its own image; check the template's placeholders",
+      );
+    }
+    seen.add(key);
+  }
+}
+
+export function refuseDuplicatePlatforms(sources: SourceSpec[]): void {
+  const stated = sources.filter((s): s is SourceSpec & { platform: Platform } => s.platform !== undefined);
+  stated.forEach((source, i) => {
+    const earlier = stated.slice(0, i).find((other) => platformsEqual(other.platform, source.platform));
+    if (earlier) {
+      throw inputError(
+        "POLYARCH_E_DUPLICATE_PLATFORM",
+        `${source.text} and ${earlier.text} are both merged as ${formatPlatform(source.platform)}`,
+        "an index holds one image per platform",
+      );
+    }
+  });
+}
+
+/** `--annotation KEY=VALUE` (the index) or `--annotation os/arch[/variant]:KEY=VALUE` (one entry). */
+export function parseAnnotations(values: string[]): {
+  index: Record<string, string>;
+  descriptors: DescriptorAnnotation[];
+} {
+  const index: Record<string, string> = {};
+  const descriptors: DescriptorAnnotation[] = [];
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    if (eq <= 0) {
+      throw inputError(
+        "POLYARCH_E_BAD_ANNOTATION",
+        `--annotation "${value}" is not KEY=VALUE`,
+        "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
+      );
+    }
+    const left = value.slice(0, eq);
+    const annotationValue = value.slice(eq + 1);
+    const colon = left.indexOf(":");
+    if (colon > 0 && left.slice(0, colon).includes("/")) {
+      descriptors.push({
+        platform: parsePlatform(left.slice(0, colon)),
+        key: left.slice(colon + 1),
+        value: annotationValue,
+      });
+    } else {
+      index[left] = annotationValue;
+    }
+  }
+  return { index, descriptors };
+}
