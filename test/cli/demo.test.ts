@@ -1,0 +1,35 @@
+import { skopeoInspectRaw, tempDir } from "@polyarch/test-harness";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.ts";
+
+describe("polyarch demo", () => {
+  it("builds two images into an OCI layout, merges them, and a re-run changes nothing", async () => {
+    const dir = await tempDir("polyarch-demo-");
+    try {
+      const first = await runCli(["demo", "--dir", dir.path]);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain("merged them (created)");
+      expect(first.stdout).toMatch(/├── linux\/amd64 +sha256:/);
+      expect(first.stdout).toMatch(/└── linux\/arm64 +sha256:/);
+      expect(first.stdout).toMatch(/platform +linux\/arm64/);
+
+      // skopeo, an independent reader of OCI layouts, sees the same index with both platforms.
+      const raw = JSON.parse((await skopeoInspectRaw(`oci:${dir.path}:demo`)).toString()) as {
+        mediaType: string;
+        manifests: Array<{ platform: { architecture: string } }>;
+      };
+      expect(raw.mediaType).toBe("application/vnd.oci.image.index.v1+json");
+      expect(raw.manifests.map((m) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
+      const inspect = await runCli(["inspect", "--raw", `oci:${dir.path}:demo`]);
+      expect(inspect.stdoutBytes.equals(await skopeoInspectRaw(`oci:${dir.path}:demo`))).toBe(true);
+
+      const second = await runCli(["demo", "--dir", dir.path]);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain("merged them (unchanged)");
+      const digest = (text: string) => /sha256:[a-f0-9]{64} \(OCI image index/.exec(text)?.[0];
+      expect(digest(second.stdout)).toBe(digest(first.stdout));
+    } finally {
+      await dir.remove();
+    }
+  });
+});
