@@ -24,16 +24,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 export function hoistManifestToolFlags(argv: string[]): string[] {
   const [node = "", script = "", ...args] = argv;
   const push = args.indexOf("push");
-  if (
-    push <= 0 ||
-    !args
-      .slice(0, push)
-      .every(
-        (arg, i, all) =>
-          arg.startsWith("-") || (all[i - 1]?.startsWith("--") === true && !all[i - 1]?.includes("=")),
-      )
-  ) {
-    return argv;
-  }
-  return [node, script, "push", ...args.slice(0, push), ...args.slice(push + 1)];
+  if (push <= 0) return argv;
+  const before = args.slice(0, push);
+  const onlyFlags = before.every((arg, i) => arg.startsWith("-") || isValueOf(before[i - 1]));
+  return onlyFlags ? [node, script, "push", ...before, ...args.slice(push + 1)] : argv;
 }
+
+/** True when `flag` is a `--name` that takes the next argument as its value (`--username alice`). */
+function isValueOf(flag: string | undefined): boolean {
+  return flag?.startsWith("--") === true && !flag.includes("=") && !BOOLEAN_FLAGS.has(flag);
+}
+
+const BOOLEAN_FLAGS = new Set(["--insecure", "--plain-http", "--ignore-missing", "--debug"]);
