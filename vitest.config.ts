@@ -1,15 +1,17 @@
 import { defineConfig } from "vitest/config";
 
+// Tests run against the TypeScript sources of every workspace package, never their builds: the
+// packages are inlined (processed by vite rather than loaded by Node) so the `polyarch-source`
+// export condition applies to them.
+const sourceCondition = ["polyarch-source"];
+
 export default defineConfig({
-  resolve: {
-    // Tests run against the TypeScript sources of every workspace package, not their builds.
-    conditions: ["polyarch-source"],
-  },
+  resolve: { conditions: sourceCondition },
+  ssr: { resolve: { conditions: sourceCondition } },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    server: { deps: { inline: [/@polyarch\//] } },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Each file starts its own registries; two cores run two files at a time.
-    fileParallelism: true,
   },
 });

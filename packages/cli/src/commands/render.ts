@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { inputError, PolyarchError } from "@polyarch/oci";
+import { inputError, manifestReference, openStore, PolyarchError, parseReference } from "@polyarch/oci";
 import {
   formatProblems,
   pinHelperImage,
@@ -10,6 +10,7 @@ import {
   validateFleetYaml,
 } from "@polyarch/runner-config";
 import { type Io, writeLine } from "../output.ts";
+import { createClient } from "../registry-options.ts";
 
 export interface RenderOptions {
   /** Path of the fleet file, relative to the working directory. */
@@ -28,18 +29,30 @@ export interface RenderDeps {
   resolveDigest: ResolveDigest;
 }
 
-/** Until the registry client is wired in, --resolve-digests explains itself instead of guessing. */
-export const defaultRenderDeps: RenderDeps = {
-  resolveDigest: async (reference) => {
-    throw new PolyarchError(
-      "POLYARCH_E_DIGEST_RESOLUTION_UNAVAILABLE",
-      `cannot resolve the digest of ${reference}: digest resolution is not available in this build of polyarch`,
-      {
-        hint: "pin helper_image by digest in the fleet file (…@sha256:…) and render without --resolve-digests",
-      },
-    );
-  },
-};
+/** --resolve-digests asks the registry (with the usual credentials) what the helper image's tag points at. */
+export function registryRenderDeps(io: Io): RenderDeps {
+  return {
+    resolveDigest: async (text) => {
+      const reference = parseReference(text);
+      const { client } = await createClient({}, io, undefined);
+      try {
+        const head = await openStore(reference, client).headManifest(manifestReference(reference));
+        if (!head) {
+          throw new PolyarchError(
+            "POLYARCH_E_MANIFEST_UNKNOWN",
+            `cannot pin ${text}: the registry has no such tag`,
+            {
+              hint: "run `polyarch helper refresh` first, or fix helper_image in the fleet file",
+            },
+          );
+        }
+        return head.digest;
+      } finally {
+        await client.close();
+      }
+    },
+  };
+}
 
 export interface RenderResult {
   mode: "written" | "checked" | "stdout";
@@ -62,7 +75,7 @@ const STDOUT_FILES: Record<NonNullable<RenderOptions["stdout"]>, RenderedFileNam
 export async function render(
   options: RenderOptions,
   io: Io,
-  deps: RenderDeps = defaultRenderDeps,
+  deps: RenderDeps = registryRenderDeps(io),
 ): Promise<RenderResult> {
   const fleetPath = path.resolve(io.cwd, options.fleet);
   const text = await readFleet(fleetPath, options.fleet);

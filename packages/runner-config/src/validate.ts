@@ -1,0 +1,67 @@
+import type { z } from "zod";
+import { formatPath, type Problem, sortProblems } from "./problems.ts";
+import { type Fleet, fleetSchema } from "./schema.ts";
+import { checkSemantics } from "./semantics.ts";
+import { splitUnknownKeys } from "./strict.ts";
+import { redactTokens } from "./tokens.ts";
+
+export type ValidationResult = { ok: true; fleet: Fleet } | { ok: false; problems: Problem[] };
+
+/**
+ * Plain data in (a parsed fleet file), a typed fleet with defaults applied or every problem out.
+ * Never throws for bad input; messages never repeat a token.
+ */
+export function validateFleet(data: unknown): ValidationResult {
+  const parsed = fleetSchema.safeParse(data, { error: requiredMessage });
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)),
+    ...checkSemantics(data),
+  ];
+  if (problems.length === 0 && parsed.success) return { ok: true, fleet: parsed.data };
+  return {
+    ok: false,
+    problems: sortProblems(
+      problems.map((problem) => ({ ...problem, message: redactTokens(problem.message) })),
+    ),
+  };
+}
+
+function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type" && issue.input === undefined)
+    return `is required (${article(issue.expected)})`;
+  if (issue.code === "invalid_type")
+    return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
+  return undefined;
+}
+
+function toProblems(issue: z.core.$ZodIssue): Problem[] {
+  if (issue.code === "unrecognized_keys")
+    return splitUnknownKeys(issue.keys, issue.message).map(([key, message]) => ({
+      path: formatPath([...issue.path, key]),
+      message,
+    }));
+  if (issue.code === "invalid_union") {
+    // Every branch failed. A branch of the input's own shape that failed on one detail says more
+    // than the union's summary: `{ env: "bad name" }` is a bad variable name, not a bad reference.
+    const sameShape = issue.errors.filter(
+      (branch) => !branch.some((inner) => inner.code === "invalid_type" && inner.path.length === 0),
+    );
+    const [only] = sameShape;
+    if (sameShape.length === 1 && only?.length === 1)
+      return toProblems({ ...only[0]!, path: [...issue.path, ...only[0]!.path] });
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+/** zod's type names in the words of a YAML author. */
+function article(type: string): string {
+  const word = ({ object: "mapping", array: "list" } as Record<string, string>)[type] ?? type;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
