@@ -100,7 +100,9 @@ function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {
   if (spec.platform) {
     const wanted = spec.platform;
     const exact = images.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted));
-    const compatible = exact ?? images.find((m) => m.platform && platformMatches(wanted, m.platform));
+    // A one-entry index need not state the platform; the config check in planMerge still applies.
+    const only = images.length === 1 && images[0]?.platform === undefined ? images[0] : undefined;
+    const compatible = exact ?? images.find((m) => m.platform && platformMatches(wanted, m.platform)) ?? only;
     if (!compatible) {
       throw new PolyarchError(
         "POLYARCH_E_PLATFORM_NOT_FOUND",

@@ -15,12 +15,24 @@ import { checkTemplate, expandTemplate } from "./template.ts";
 export function templateSources(platformList: string, template: string): SourceSpec[] {
   checkTemplate(template);
   const platforms = parsePlatformList(platformList);
-  const sources = platforms.map((platform) => {
-    const text = expandTemplate(template, platform);
+  const written = platformList
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const sources = platforms.map((platform, i) => {
+    // Placeholders take the platform as written, as manifest-tool does (linux/arm64/v8 fills
+    // ARCHVARIANT with arm64v8); the normalized platform is what the image is checked against.
+    const text = expandTemplate(template, asWritten(written[i] ?? "") ?? platform);
     return { text, reference: parseReference(text), platform };
   });
   refuseDuplicateSources(sources);
   return sources;
+}
+
+function asWritten(item: string): Platform | undefined {
+  const [os, architecture, variant] = item.split("/");
+  if (!os || !architecture) return undefined;
+  return variant ? { os, architecture, variant } : { os, architecture };
 }
 
 /** Sources named on the command line: `REF` or `REF=os/arch[/variant]`. */

@@ -73,10 +73,12 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     tags = [...spec.tags, ...tags];
     Object.assign(annotations.index, { ...spec.annotations, ...annotations.index });
   } else if (options.template !== undefined || options.platforms !== undefined) {
-    if (!options.template || !options.platforms) {
+    // Tested against undefined: for `--platforms ""` templateSources says the list is empty, not missing.
+    if (options.template === undefined || options.platforms === undefined) {
+      const given = options.template === undefined ? "--platforms" : "--template";
       throw inputError(
         "POLYARCH_E_SOURCE_FORMS",
-        `${options.template ? "--template" : "--platforms"} needs ${options.template ? "--platforms" : "--template"} too`,
+        `${given} needs ${given === "--template" ? "--platforms" : "--template"} too`,
         "e.g. --platforms linux/amd64,linux/arm64 --template registry.example.com/app:{arch}-$CI_COMMIT_SHA",
       );
     }

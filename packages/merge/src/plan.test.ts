@@ -1,0 +1,229 @@
+import { digestOf, encodeJson, type ImageStore, MediaType, type Platform } from "@polyarch/oci";
+import { describe, expect, it } from "vitest";
+import { planMerge } from "./plan.ts";
+import type { DescriptorAnnotation, IndexType } from "./request.ts";
+import type { ResolvedSource } from "./resolve.ts";
+
+/** planMerge is pure: a store it touched would be a bug. */
+const untouchableStore = new Proxy({} as ImageStore, {
+  get(_target, member) {
+    if (member === "then") return undefined;
+    return () => {
+      throw new Error(`unexpected call: store.${String(member)}`);
+    };
+  },
+});
+
+interface SourceOptions {
+  text: string;
+  config: { os: string; architecture: string; variant?: string; "os.version"?: string };
+  stated?: Platform;
+  mediaType?: string;
+  attestations?: ResolvedSource["attestations"];
+}
+
+function source(options: SourceOptions): ResolvedSource {
+  const mediaType = options.mediaType ?? MediaType.OciManifest;
+  const bytes = encodeJson({ schemaVersion: 2, mediaType, note: options.text });
+  const manifest = { bytes, mediaType, digest: digestOf(bytes) };
+  return {
+    spec: {
+      text: options.text,
+      reference: { kind: "registry", registry: "r.example", repository: "app", tag: options.text },
+      ...(options.stated && { platform: options.stated }),
+    },
+    store: untouchableStore,
+    manifest,
+    image: {
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: MediaType.OciConfig, digest: digestOf(encodeJson({})), size: 2 },
+      layers: [],
+    },
+    config: options.config,
+    attestations: options.attestations ?? [],
+  } as ResolvedSource;
+}
+
+function request(
+  options: { type?: IndexType; index?: Record<string, string>; descriptors?: DescriptorAnnotation[] } = {},
+) {
+  return {
+    ...(options.type && { type: options.type }),
+    indexAnnotations: options.index ?? {},
+    descriptorAnnotations: options.descriptors ?? [],
+  };
+}
+
+function caught(run: () => unknown): Error & { code?: string; kind?: string } {
+  try {
+    run();
+  } catch (error: unknown) {
+    if (error instanceof Error) return error;
+  }
+  throw new Error("expected an error");
+}
+
+const amd64 = { os: "linux", architecture: "amd64" };
+const arm64 = { os: "linux", architecture: "arm64" };
+
+describe("planMerge", () => {
+  it("lists the sources in the order given, each as its config's platform, in bytes that hash to the digest", () => {
+    const sources = [
+      source({ text: "arm", config: arm64 }),
+      source({ text: "amd", config: amd64, stated: amd64 }),
+    ];
+    const plan = planMerge(request(), sources);
+    const index = JSON.parse(new TextDecoder().decode(plan.bytes));
+    expect(index).toEqual({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: sources.map((s) => ({
+        mediaType: MediaType.OciManifest,
+        digest: s.manifest.digest,
+        size: s.manifest.bytes.length,
+        platform: s.config,
+      })),
+    });
+    expect(plan.digest).toBe(digestOf(plan.bytes));
+    expect(plan.entries.map((e) => e.source.spec.text)).toEqual(["arm", "amd"]);
+  });
+
+  it("gives identical bytes for identical inputs, and different ones when only the order differs", () => {
+    const make = () => [source({ text: "a", config: amd64 }), source({ text: "b", config: arm64 })];
+    const first = planMerge(request(), make());
+    const second = planMerge(request(), make());
+    expect(Buffer.from(second.bytes)).toEqual(Buffer.from(first.bytes));
+    expect(planMerge(request(), make().reverse()).digest).not.toBe(first.digest);
+  });
+
+  it("normalizes the configured platform (arm64/v8 is arm64) and keeps os.version", () => {
+    const plan = planMerge(request(), [
+      source({ text: "a", config: { os: "linux", architecture: "arm64", variant: "v8" } }),
+      source({
+        text: "w",
+        config: { os: "windows", architecture: "amd64", "os.version": "10.0.20348.2340" },
+      }),
+    ]);
+    expect(plan.entries.map((e) => e.descriptor.platform)).toEqual([
+      arm64,
+      { os: "windows", architecture: "amd64", "os.version": "10.0.20348.2340" },
+    ]);
+  });
+
+  it("refuses a stated platform the config contradicts, naming source, stated and configured platform", () => {
+    const error = caught(() =>
+      planMerge(request(), [source({ text: "r.example/app:arm64", config: amd64, stated: arm64 })]),
+    );
+    expect(error).toMatchObject({ code: "POLYARCH_E_PLATFORM_MISMATCH", kind: "operation" });
+    expect(error.message).toContain("r.example/app:arm64");
+    expect(error.message).toContain("linux/arm64");
+    expect(error.message).toContain("linux/amd64");
+  });
+
+  it("refuses a variant the config contradicts", () => {
+    const error = caught(() =>
+      planMerge(request(), [
+        source({
+          text: "armv6",
+          config: { os: "linux", architecture: "arm", variant: "v7" },
+          stated: { os: "linux", architecture: "arm", variant: "v6" },
+        }),
+      ]),
+    );
+    expect(error).toMatchObject({ code: "POLYARCH_E_PLATFORM_MISMATCH" });
+    expect(error.message).toContain("linux/arm/v6");
+    expect(error.message).toContain("linux/arm/v7");
+  });
+
+  it("refuses two sources of one platform and an empty source list", () => {
+    const duplicate = caught(() =>
+      planMerge(request(), [source({ text: "x", config: amd64 }), source({ text: "y", config: amd64 })]),
+    );
+    expect(duplicate).toMatchObject({ code: "POLYARCH_E_DUPLICATE_PLATFORM", kind: "input" });
+    expect(duplicate.message).toMatch(/y and x|x and y/);
+    expect(caught(() => planMerge(request(), []))).toMatchObject({ code: "POLYARCH_E_NO_SOURCES" });
+  });
+
+  it("makes a Docker manifest list only when every child is a Docker manifest and nothing is annotated", () => {
+    const docker = (text: string, config: Platform) =>
+      source({ text, config, mediaType: MediaType.DockerManifest });
+    expect(planMerge(request(), [docker("a", amd64), docker("b", arm64)]).mediaType).toBe(
+      MediaType.DockerManifestList,
+    );
+    expect(planMerge(request(), [docker("a", amd64), source({ text: "b", config: arm64 })]).mediaType).toBe(
+      MediaType.OciIndex,
+    );
+    expect(planMerge(request({ index: { k: "v" } }), [docker("a", amd64)]).mediaType).toBe(
+      MediaType.OciIndex,
+    );
+    expect(planMerge(request({ type: "oci" }), [docker("a", amd64)]).mediaType).toBe(MediaType.OciIndex);
+  });
+
+  it("refuses --type docker for OCI children and for annotations", () => {
+    const oci = caught(() =>
+      planMerge(request({ type: "docker" }), [source({ text: "oci-child", config: amd64 })]),
+    );
+    expect(oci).toMatchObject({ code: "POLYARCH_E_TYPE_MISMATCH", kind: "input" });
+    expect(oci.message).toContain("oci-child");
+    const docker = source({ text: "d", config: amd64, mediaType: MediaType.DockerManifest });
+    expect(caught(() => planMerge(request({ type: "docker", index: { k: "v" } }), [docker]))).toMatchObject({
+      code: "POLYARCH_E_TYPE_MISMATCH",
+      kind: "input",
+    });
+  });
+
+  it("puts index annotations on the index and platform annotations on that platform's entry only", () => {
+    const plan = planMerge(
+      request({
+        index: { "org.example.a": "1" },
+        descriptors: [{ platform: arm64, key: "org.example.b", value: "2" }],
+      }),
+      [source({ text: "a", config: amd64 }), source({ text: "b", config: arm64 })],
+    );
+    const index = JSON.parse(new TextDecoder().decode(plan.bytes));
+    expect(index.annotations).toEqual({ "org.example.a": "1" });
+    expect(index.manifests[0].annotations).toBeUndefined();
+    expect(index.manifests[1].annotations).toEqual({ "org.example.b": "2" });
+    const stray = caught(() =>
+      planMerge(
+        request({
+          descriptors: [{ platform: { os: "linux", architecture: "s390x" }, key: "k", value: "v" }],
+        }),
+        [source({ text: "a", config: amd64 })],
+      ),
+    );
+    expect(stray).toMatchObject({ code: "POLYARCH_E_BAD_ANNOTATION", kind: "input" });
+    expect(stray.message).toContain("linux/s390x");
+  });
+
+  it("lists a kept attestation right after the image it attests", () => {
+    const attestationBytes = encodeJson({ schemaVersion: 2, note: "attestation" });
+    const descriptor = {
+      mediaType: MediaType.OciManifest,
+      digest: digestOf(attestationBytes),
+      size: attestationBytes.length,
+      platform: { os: "unknown", architecture: "unknown" },
+      annotations: { "vnd.docker.reference.type": "attestation-manifest" },
+    };
+    const attested = source({
+      text: "a",
+      config: amd64,
+      attestations: [
+        {
+          descriptor,
+          manifest: { bytes: attestationBytes, mediaType: MediaType.OciManifest, digest: descriptor.digest },
+        },
+      ],
+    });
+    const plan = planMerge(request(), [attested, source({ text: "b", config: arm64 })]);
+    expect(plan.entries.map((e) => [e.descriptor.digest, e.attestation ?? false])).toEqual([
+      [attested.manifest.digest, false],
+      [descriptor.digest, true],
+      [plan.entries[2]?.source.manifest.digest, false],
+    ]);
+    expect(caught(() => planMerge(request({ type: "docker" }), [attested]))).toMatchObject({
+      code: "POLYARCH_E_TYPE_MISMATCH",
+    });
+  });
+});
