@@ -1,0 +1,11 @@
+import { inspectVsSkopeo } from "./inspect-vs-skopeo.ts";
+import type { Benchmark } from "./lib/types.ts";
+import { mergeLatency } from "./merge-latency.ts";
+import { mergeRequests } from "./merge-requests.ts";
+import { mergeVsBuildah } from "./merge-vs-buildah.ts";
+
+/**
+ * Every benchmark `pnpm bench` runs, in this order. To add one, write `bench/<name>.ts` exporting a
+ * `Benchmark` (see bench/README.md) and append it here.
+ */
+export const benchmarks: Benchmark[] = [mergeRequests, mergeVsBuildah, mergeLatency, inspectVsSkopeo];
