@@ -111,6 +111,21 @@ describe("planMerge", () => {
     ]);
   });
 
+  it("writes platform keys in the order buildah, buildx and manifest-tool use, so digests agree", () => {
+    const plan = planMerge(request(), [
+      source({ text: "v7", config: { os: "linux", architecture: "arm", variant: "v7" } }),
+      source({
+        text: "w",
+        config: { os: "windows", architecture: "amd64", "os.version": "10.0.20348.2340" },
+      }),
+    ]);
+    const json = new TextDecoder().decode(plan.bytes);
+    expect(json).toContain('"platform":{"architecture":"arm","os":"linux","variant":"v7"}');
+    expect(json).toContain(
+      '"platform":{"architecture":"amd64","os":"windows","os.version":"10.0.20348.2340"}',
+    );
+  });
+
   it("refuses a stated platform the config contradicts, naming source, stated and configured platform", () => {
     const error = caught(() =>
       planMerge(request(), [source({ text: "r.example/app:arm64", config: amd64, stated: arm64 })]),

@@ -114,12 +114,17 @@ export function platformOf(source: ResolvedSource): Platform {
       },
     );
   }
-  const platform: Platform = { ...configured };
   const osVersion = config["os.version"] ?? stated?.["os.version"];
   const osFeatures = config["os.features"] ?? stated?.["os.features"];
-  if (osVersion) platform["os.version"] = osVersion;
-  if (osFeatures && osFeatures.length > 0) platform["os.features"] = osFeatures;
-  return platform;
+  // Keys in the order of the image spec's Go struct, as buildah, buildx and manifest-tool write them,
+  // so the same children give the same index digest whichever tool merged them.
+  return {
+    architecture: configured.architecture,
+    os: configured.os,
+    ...(osVersion && { "os.version": osVersion }),
+    ...(osFeatures && osFeatures.length > 0 && { "os.features": osFeatures }),
+    ...(configured.variant && { variant: configured.variant }),
+  };
 }
 
 function chooseType(
