@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { execa } from "execa";
 import type { CredentialIO, Env, HelperOutput } from "./types.ts";
 
 /** A helper that has not answered in this long is stuck (e.g. waiting on a keychain prompt). */
@@ -27,6 +26,8 @@ async function runHelperProcess(
   input: string,
   env: Env,
 ): Promise<HelperOutput> {
+  // Loaded on first use: most runs never start a credential helper, and execa is a large module tree.
+  const { execa } = await import("execa");
   const result = await execa(program, args, {
     input,
     env,
