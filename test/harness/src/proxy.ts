@@ -25,7 +25,9 @@ export type FaultKind =
   /** Wait `ms` before forwarding normally: latency for benchmarks. */
   | { type: "delay"; ms: number }
   /** Answer blob GETs with a 307 to the other host, which serves the blob and records its Authorization. */
-  | { type: "redirect" };
+  | { type: "redirect" }
+  /** Forward, adding these headers to the response (rate-limit and Warning headers, OCI-Chunk-Min-Length). */
+  | { type: "addHeaders"; headers: Record<string, string> };
 
 export interface FaultMatch {
   /** HTTP method, e.g. "GET". @default any */
@@ -146,6 +148,7 @@ export async function startFaultProxy(
         for (const name of [...hopByHop, "transfer-encoding"]) delete out[name];
         const location = answer.headers.location;
         if (location?.startsWith(target.origin)) out.location = self + location.slice(target.origin.length);
+        if (fault?.type === "addHeaders") Object.assign(out, fault.headers);
         const mangles = fault?.type === "reset" || fault?.type === "truncate" || fault?.type === "corrupt";
         record.status = status;
         if (!mangles || req.method === "HEAD") {

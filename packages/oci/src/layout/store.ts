@@ -109,6 +109,8 @@ export class LayoutStore implements ImageStore {
   }
 
   async headManifest(reference: string): Promise<ManifestHead | undefined> {
+    // A layout that does not exist yet holds nothing: a copy into a new directory asks this first.
+    if (!(await exists(join(this.path, "index.json")))) return undefined;
     const descriptor = await this.#descriptorFor(reference);
     return (
       descriptor && { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size }

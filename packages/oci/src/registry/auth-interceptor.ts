@@ -6,23 +6,33 @@ import { scopesForRequest } from "./scopes.ts";
 
 /**
  * Adds Authorization to registry requests and answers challenges: a 401 is answered once with a
- * token or Basic credentials, and a 401/403 naming `insufficient_scope` once more with the scope it
- * asked for. Requests that already carry Authorization pass untouched.
+ * token or Basic credentials, and a 401/403 naming `insufficient_scope` once with the scope it asked
+ * for. Requests that already carry Authorization pass untouched.
  */
 export function authInterceptor(auth: AuthManager): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     if (hasAuthorization(opts.headers)) return dispatch(opts, handler);
     const host = new URL(String(opts.origin)).host;
     const scopes = scopesForRequest(opts.method, opts.path);
+    // Each kind of answer is given at most once per request: a token sent up front that meets
+    // insufficient_scope has had its one scope retry, whichever attempt that happened on.
+    let answered = false;
+    let scopeRetried = false;
     auth.headerFor(host, scopes).then(
       (header) =>
         dispatchWithReplay(dispatch, withAuthorization(opts, header), handler, {
-          shouldReplay(outcome, attempt) {
-            if (outcome.kind !== "response" || attempt >= 2) return false;
+          shouldReplay(outcome) {
+            if (outcome.kind !== "response" || (outcome.status !== 401 && outcome.status !== 403))
+              return false;
             const challenges = parseChallenges(outcome.headers["www-authenticate"]);
-            const insufficient = challenges.some((c) => c.params.error === "insufficient_scope");
-            if (outcome.status === 401 && attempt === 0) return auth.canAnswer(challenges);
-            return (outcome.status === 401 || outcome.status === 403) && insufficient;
+            if (challenges.some((c) => c.params.error === "insufficient_scope")) {
+              if (scopeRetried) return false;
+              scopeRetried = true;
+              return true;
+            }
+            if (outcome.status !== 401 || answered || !auth.canAnswer(challenges)) return false;
+            answered = true;
+            return true;
           },
           async nextAttempt(outcome, _attempt, current) {
             const headers = outcome.kind === "response" ? outcome.headers["www-authenticate"] : undefined;

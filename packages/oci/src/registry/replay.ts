@@ -15,6 +15,12 @@ export interface ReplayPolicy {
     attempt: number,
     opts: Dispatcher.DispatchOptions,
   ): Promise<Dispatcher.DispatchOptions>;
+  /**
+   * Responses whose Content-Length is at most this many bytes are held until their body is complete,
+   * so a body that breaks off (a reset, a truncation) is an error before any response and can be
+   * replayed. Larger and unsized bodies stream through as they arrive. @default 0
+   */
+  holdBodiesUpTo?: number;
 }
 
 /** A request whose body can be sent twice: none, a string or bytes. Streams are sent once. */
@@ -37,6 +43,9 @@ export function dispatchWithReplay(
   const attemptOnce = (current: Dispatcher.DispatchOptions, attempt: number): boolean => {
     let swallowed: Outcome | undefined;
     let delivered = false;
+    let held:
+      | { status: number; headers: IncomingHttpHeaders; statusMessage: string | undefined; chunks: Buffer[] }
+      | undefined;
     const replay = (outcome: Outcome) => {
       policy.nextAttempt(outcome, attempt, current).then(
         (next) => attemptOnce(next, attempt + 1),
@@ -63,15 +72,28 @@ export function dispatchWithReplay(
           swallowed = outcome;
           return;
         }
+        if (isReplayable(current) && Number(headers["content-length"]) <= (policy.holdBodiesUpTo ?? 0)) {
+          held = { status, headers, statusMessage, chunks: [] };
+          return;
+        }
         delivered = true;
         handler.onResponseStart?.(controller, status, headers, statusMessage);
       },
       onResponseData(controller, chunk) {
-        if (swallowed === undefined) handler.onResponseData?.(controller, chunk);
+        if (held !== undefined) held.chunks.push(chunk);
+        else if (swallowed === undefined) handler.onResponseData?.(controller, chunk);
       },
       onResponseEnd(controller, trailers) {
-        if (swallowed !== undefined) replay(swallowed);
-        else handler.onResponseEnd?.(controller, trailers);
+        if (swallowed !== undefined) {
+          replay(swallowed);
+          return;
+        }
+        if (held !== undefined) {
+          delivered = true;
+          handler.onResponseStart?.(controller, held.status, held.headers, held.statusMessage);
+          for (const chunk of held.chunks) handler.onResponseData?.(controller, chunk);
+        }
+        handler.onResponseEnd?.(controller, trailers);
       },
       onResponseError(controller, error) {
         if (swallowed !== undefined) {

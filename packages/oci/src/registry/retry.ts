@@ -21,6 +21,11 @@ export interface RetryOptions {
   random?: () => number;
 }
 
+/**
+ * Manifests, tag lists, token and error responses are small: they are read whole before the caller
+ * sees them, so one whose body breaks off is retried. Blobs stream, and their copies restart instead.
+ */
+const HOLD_BODIES_UP_TO = 4 * 1024 * 1024;
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RETRY_ERRORS = new Set([
   "ECONNRESET",
@@ -43,6 +48,7 @@ export function retryInterceptor(options: RetryOptions = {}): Dispatcher.Dispatc
   const random = options.random ?? Math.random;
   return (dispatch) => (opts, handler) =>
     dispatchWithReplay(dispatch, opts, handler, {
+      holdBodiesUpTo: HOLD_BODIES_UP_TO,
       shouldReplay: (outcome, attempt) => attempt < retries && isRetriable(outcome),
       async nextAttempt(outcome, attempt, current) {
         const backoff = base * 2 ** attempt;
