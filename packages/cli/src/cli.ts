@@ -1,9 +1,17 @@
 import { Command, Option } from "commander";
 import { demo } from "./commands/demo.ts";
+import { formatRefreshReport, type HelperOptions, helperCommand } from "./commands/helper.ts";
 import { type InspectOptions, inspect, renderTree, toJson } from "./commands/inspect.ts";
 import { type MergeOptions, mergeCommand, mergeReportJson } from "./commands/merge.ts";
+import {
+  formatMirrorReport,
+  type MirrorOptions,
+  mirrorCommand,
+  mirrorReportJson,
+} from "./commands/mirror.ts";
 import { type ManifestToolFlags, manifestToolOutput, pushFromArgs, pushFromSpec } from "./commands/push.ts";
 import { formatRenderResult, type RenderOptions, render } from "./commands/render.ts";
+import { formatSyncReport, itemsExitCode, type SyncOptions, syncCommand } from "./commands/sync.ts";
 import type { Io } from "./output.ts";
 import { addRegistryOptions } from "./registry-options.ts";
 
@@ -183,6 +191,133 @@ export function buildProgram(io: Io, status: RunStatus = { exitCode: 0 }): Comma
         `\nNext: polyarch inspect oci:${result.dir}:demo --json, or push it: polyarch mirror oci:${result.dir}:demo REGISTRY/REPO:TAG\n`,
       );
     });
+
+  // ---- mirror: copy one image or index between stores (packages/mirror) ----
+  addRegistryOptions(
+    program
+      .command("mirror")
+      .description("copy one image or index between registries and oci: layouts, blobs streamed")
+      .argument("<source>", "what to copy: [registry/]repo[:tag][@digest] or oci:<dir>[:<tag>|@<digest>]")
+      .argument(
+        "<target>",
+        "where it goes: a repository (keeps the source's tag), repo:tag, or oci:<dir>[:<tag>]",
+      )
+      .option(
+        "--platforms <list>",
+        "keep only these children of an index, e.g. linux/amd64,linux/arm64 (the index is rebuilt: its digest changes)",
+      )
+      .option("--concurrency <n>", "blobs transferred at once", "4")
+      .option("--dry-run", "find out what would be copied; write nothing")
+      .option("--json", "print a machine-readable report"),
+  )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ polyarch mirror docker.io/library/alpine:3.21 registry.example.com/mirror/alpine",
+        "  $ polyarch mirror --platforms linux/amd64,linux/arm64 alpine:3.21 oci:./airgap:alpine-3.21",
+        "  $ polyarch mirror oci:./airgap:alpine-3.21 registry.internal/mirror/alpine:3.21",
+      ].join("\n"),
+    )
+    .action(async (source: string, target: string, options: MirrorOptions & { json?: boolean }) => {
+      const report = await mirrorCommand(source, target, options, io);
+      if (options.json) io.stdout.write(mirrorReportJson(report));
+      else io.stdout.write(`${report.repository}@${report.digest}\n`);
+      if (!options.json) io.stderr.write(formatMirrorReport(report));
+    });
+  // ---- end mirror ----
+
+  // ---- sync: mirror many images from a spec (packages/mirror) ----
+  addRegistryOptions(
+    program
+      .command("sync")
+      .description("mirror the images a sync spec names (tag filters, platforms), copying only what changed")
+      .argument("<file>", "sync spec (YAML): images[].source/target/tags/platforms, registries, concurrency")
+      .option("--dry-run", "plan and check with HEAD requests only; copy nothing")
+      .option("--json", "print a machine-readable report"),
+  )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Exit codes: 0 every image is current; 3 some images failed and the rest were mirrored; 1 all failed.",
+        "",
+        "Examples:",
+        "  $ polyarch sync mirror.yaml --dry-run",
+        "  $ polyarch sync mirror.yaml --json > sync-report.json",
+      ].join("\n"),
+    )
+    .action(async (file: string, options: SyncOptions & { json?: boolean }) => {
+      const report = await syncCommand(file, options, io);
+      if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        for (const item of report.items) {
+          if (item.digest && !report.dryRun) io.stdout.write(`${item.repository}@${item.digest}\n`);
+        }
+        io.stderr.write(formatSyncReport(report));
+      }
+      status.exitCode = itemsExitCode(report.counts.failed, report.items.length);
+    });
+  // ---- end sync ----
+
+  // ---- helper: the multi-arch gitlab-runner-helper image (packages/helper-image) ----
+  const helper = program
+    .command("helper")
+    .description(
+      "keep a multi-arch gitlab-runner-helper image fresh (images/gitlab-runner-helper/helper.yaml)",
+    );
+  const helperCommands = [
+    {
+      name: "refresh",
+      dryRun: false,
+      description:
+        "mirror, verify and stitch the helper images a spec names; pushes only what changed upstream",
+    },
+    {
+      name: "plan",
+      dryRun: true,
+      description: "show what refresh would do, checking each version/flavor with HEAD requests only",
+    },
+  ];
+  for (const { name, dryRun, description } of helperCommands) {
+    const command = addRegistryOptions(
+      helper
+        .command(name)
+        .description(description)
+        .argument("<file>", "helper spec (YAML), e.g. images/gitlab-runner-helper/helper.yaml")
+        .option(
+          "--upstream <registry/repository>",
+          "read upstream helper images from here instead of the spec's",
+        )
+        .option("--target <repository>", "write to this repository (or oci:<dir>) instead of the spec's")
+        .option("--json", "print a machine-readable report"),
+    );
+    if (!dryRun) command.option("--force", "rebuild every item even when its receipt says it is current");
+    command
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Exit codes: 0 all current; 3 some version/flavor failed and the rest completed; 1 all failed; 2 bad spec.",
+          "",
+          "Examples:",
+          `  $ polyarch helper ${name} images/gitlab-runner-helper/helper.yaml`,
+          `  $ polyarch helper ${name} helper.yaml --upstream registry.internal/gitlab-org/gitlab-runner/gitlab-runner-helper --json`,
+        ].join("\n"),
+      )
+      .action(async (file: string, options: HelperOptions & { json?: boolean }) => {
+        const report = await helperCommand(file, options, io, { dryRun });
+        if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (dryRun) io.stdout.write(formatRefreshReport(report));
+        else {
+          for (const item of report.items) if (item.reference) io.stdout.write(`${item.reference}\n`);
+          io.stderr.write(formatRefreshReport(report));
+        }
+        status.exitCode = itemsExitCode(report.counts.failed, report.items.length);
+      });
+  }
+  // ---- end helper ----
 
   // ---- render: runner configuration (packages/runner-config) ----
   program

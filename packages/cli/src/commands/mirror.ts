@@ -1,0 +1,140 @@
+import { type CopyProgress, type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
+import { type CopyStats, inputError, openStore, parsePlatformList, parseReference } from "@polyarch/oci";
+import type { Io } from "../output.ts";
+import { createClient, type RegistryFlags } from "../registry-options.ts";
+
+export interface MirrorOptions extends RegistryFlags {
+  platforms?: string;
+  dryRun?: boolean;
+  concurrency?: string;
+}
+
+/** `polyarch mirror SRC DST`: one image or index from any store to any other. */
+export async function mirrorCommand(
+  sourceText: string,
+  targetText: string,
+  options: MirrorOptions,
+  io: Io,
+): Promise<MirrorReport> {
+  const source = parseReference(sourceText);
+  const target = parseWrittenReference(targetText);
+  const platforms = options.platforms === undefined ? undefined : parsePlatformList(options.platforms);
+  const concurrency = parseConcurrency(options.concurrency);
+  const { client } = await createClient(
+    options,
+    io,
+    target.kind === "registry" ? target.registry : undefined,
+  );
+  const progress = io.stderr.isTTY ? new ProgressLine(io) : undefined;
+  try {
+    return await mirror(
+      {
+        source,
+        target,
+        ...(platforms && { platforms }),
+        dryRun: options.dryRun ?? false,
+        ...(concurrency !== undefined && { concurrency }),
+      },
+      {
+        openStore: (reference) => openStore(reference, client),
+        ...(progress && { onProgress: (event: CopyProgress) => progress.update(event) }),
+      },
+    );
+  } finally {
+    progress?.done();
+    await client.close();
+  }
+}
+
+function parseConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw inputError(
+      "POLYARCH_E_BAD_FLAG",
+      `--concurrency ${value} is not a number from 1 to 64`,
+      "e.g. --concurrency 8",
+    );
+  }
+  return n;
+}
+
+/** The human report (stderr): what happened, whether the index was rebuilt, what moved. */
+export function formatMirrorReport(report: MirrorReport): string {
+  const verb = report.dryRun
+    ? { created: "would create", updated: "would update", unchanged: "up to date" }[report.action]
+    : report.action;
+  const lines = [`${verb}: ${report.target} (${report.digest})`];
+  if (report.platforms?.length) lines.push(`  platforms: ${report.platforms.join(", ")}`);
+  if (report.rebuilt) {
+    lines.push(
+      `  index rebuilt without ${report.rebuilt.dropped.join(", ")}: its digest changed from ${report.sourceDigest}`,
+    );
+  }
+  if (!report.dryRun && report.action !== "unchanged") lines.push(`  ${formatStats(report.copied)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function formatStats(stats: CopyStats): string {
+  const { copied, mounted, exists } = stats.blobs;
+  return (
+    `${copied} blob${copied === 1 ? "" : "s"} copied (${formatBytes(stats.bytes)}), ${mounted} mounted, ` +
+    `${exists} already there; ${stats.manifests} manifest${stats.manifests === 1 ? "" : "s"} written`
+  );
+}
+
+/** The report as `--json` prints it. */
+export function mirrorReportJson(report: MirrorReport): string {
+  return `${JSON.stringify({ ...report, reference: `${report.repository}@${report.digest}` }, null, 2)}\n`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** One progress line on a TTY, redrawn at most every 100 ms: blobs done and bytes streamed. */
+class ProgressLine {
+  readonly #io: Io;
+  #blobs = 0;
+  #done = 0;
+  #total = 0;
+  readonly #bytes = new Map<string, number>();
+  #last = 0;
+  #drawn = false;
+
+  constructor(io: Io) {
+    this.#io = io;
+  }
+
+  update(event: CopyProgress): void {
+    if (event.kind === "plan") {
+      this.#blobs = event.blobs;
+      this.#total = event.bytes;
+    } else if (event.kind === "bytes") {
+      this.#bytes.set(event.digest, event.transferred);
+    } else {
+      this.#done += 1;
+      this.#bytes.set(event.digest, event.size);
+    }
+    const now = Date.now();
+    if (event.kind === "bytes" && now - this.#last < 100) return;
+    this.#last = now;
+    const moved = [...this.#bytes.values()].reduce((sum, n) => sum + n, 0);
+    this.#io.stderr.write(
+      `\r\x1b[Kblobs ${this.#done}/${this.#blobs}  ${formatBytes(moved)} of ${formatBytes(this.#total)}`,
+    );
+    this.#drawn = true;
+  }
+
+  done(): void {
+    if (this.#drawn) this.#io.stderr.write("\r\x1b[K");
+  }
+}

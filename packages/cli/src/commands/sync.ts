@@ -1,0 +1,93 @@
+import { readFile } from "node:fs/promises";
+import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
+import { inputError, openStore } from "@polyarch/oci";
+import { EXIT_FAILED, EXIT_OK, EXIT_PARTIAL } from "../exit.ts";
+import { type Io, writeLine } from "../output.ts";
+import { createClient, type RegistryFlags } from "../registry-options.ts";
+
+export interface SyncOptions extends RegistryFlags {
+  dryRun?: boolean;
+}
+
+/** `polyarch sync FILE`: plans the spec's images, then mirrors the ones that are out of date. */
+export async function syncCommand(file: string, options: SyncOptions, io: Io): Promise<SyncReport> {
+  const spec = parseSyncSpec(await readSpecFile(file, "a sync spec (see packages/mirror/README.md)"), file);
+  const { client } = await createClient(options, io, undefined);
+  try {
+    return await sync(
+      spec,
+      {
+        openStore: (reference) => openStore(reference, client),
+        rateLimit: (registry) => client.rateLimit(registry),
+        log: (message) => writeLine(io.stderr, message),
+      },
+      { dryRun: options.dryRun ?? false },
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+export async function readSpecFile(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch {
+    throw inputError("POLYARCH_E_BAD_SPEC", `${file} cannot be read`, `give the path of ${what}`);
+  }
+}
+
+/**
+ * 0 when every item succeeded; 3 when some failed and the rest completed; 1 when there were items
+ * and every one failed.
+ */
+export function itemsExitCode(failed: number, total: number): number {
+  if (failed === 0) return EXIT_OK;
+  return failed === total ? EXIT_FAILED : EXIT_PARTIAL;
+}
+
+/** The human table (stderr): one line per item, then the counts and the failures' messages. */
+export function formatSyncReport(report: SyncReport): string {
+  const rows = report.items.map((item) => [
+    item.action,
+    item.source,
+    "→",
+    item.target,
+    item.digest ?? item.error?.code ?? "",
+  ]);
+  const lines = table(rows);
+  const counts = Object.entries(report.counts)
+    .filter(([, n]) => n > 0)
+    .map(([action, n]) => `${n} ${action}`)
+    .join(", ");
+  lines.push(`${report.dryRun ? "plan" : "sync"}: ${counts || "nothing to do"}`);
+  for (const item of report.items) {
+    if (item.error)
+      lines.push(
+        `failed: ${item.source}: ${item.error.message}${item.error.hint ? ` (${item.error.hint})` : ""}`,
+      );
+  }
+  for (const item of report.items) {
+    if (item.rebuilt) {
+      lines.push(
+        `rebuilt: ${item.target} without ${item.rebuilt.dropped.join(", ")} (its digest differs from the source's)`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Left-aligned columns, two spaces apart, no trailing spaces. */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}

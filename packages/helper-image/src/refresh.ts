@@ -1,0 +1,375 @@
+import { Readable } from "node:stream";
+import { verifyBinaries } from "@polyarch/elf";
+import {
+  BlobTransfers,
+  copyImage,
+  entryMatches,
+  fingerprint,
+  isAttestationEntry,
+  parseWrittenReference,
+  receiptTag,
+} from "@polyarch/mirror";
+import {
+  type Descriptor,
+  type FetchedManifest,
+  formatPlatform,
+  formatReference,
+  formatRepository,
+  type ImageReference,
+  type ImageStore,
+  isPolyarchError,
+  type ManifestHead,
+  PolyarchError,
+  parseImageConfig,
+  parseManifest,
+  readBlob,
+} from "@polyarch/oci";
+import pLimit from "p-limit";
+import { relabel } from "./fix.ts";
+import { buildIndex, type IndexEntry } from "./index-document.ts";
+import { planRefresh, type RefreshItem, type RefreshMode } from "./plan.ts";
+import type { HelperSpec } from "./spec.ts";
+import { judge } from "./verify.ts";
+
+export interface RefreshContext {
+  openStore(reference: ImageReference): ImageStore;
+  log?: (message: string) => void;
+}
+
+export interface RefreshOptions {
+  /** Plan and check with HEADs only: each item is `pending` or `unchanged`. @default false */
+  dryRun?: boolean;
+  /** Rebuild every item even when its receipt says it is current (blobs present are still skipped). */
+  force?: boolean;
+}
+
+/** `pending`: a dry run found the item out of date. */
+export type RefreshAction = "created" | "updated" | "unchanged" | "fixed" | "failed" | "pending";
+
+export interface RefreshItemReport {
+  version: string;
+  flavor: string;
+  mode: RefreshMode;
+  /** `repository:tag` */
+  target: string;
+  /** `repository:tag@digest`, what a runner's helper_image should say. */
+  reference?: string;
+  digest?: string;
+  platforms: string[];
+  action: RefreshAction;
+  /** The upstream tags read, with the digests their HEADs returned. */
+  upstream: Array<{ tag: string; digest?: string }>;
+  /** Images republished with a corrected config (fixPlatform). */
+  fixed?: Array<{ source: string; label: string; platform: string; from: string; to: string }>;
+  /** What the ELF check found, per image. */
+  verified?: Array<{ source: string; platform: string; summary: string }>;
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface RefreshReport {
+  dryRun: boolean;
+  upstream: string;
+  repository: string;
+  items: RefreshItemReport[];
+  counts: Record<RefreshAction, number>;
+}
+
+/**
+ * Keeps the multi-arch helper images current. For each version and flavor: HEAD the upstream tags,
+ * HEAD the receipt tag their digests name (see @polyarch/mirror's receipts), and stop there when it
+ * exists. Otherwise read the upstream images (stitch: one per architecture tag; index: the children
+ * of upstream's index for the configured platforms), copy them into the target by digest, verify each
+ * one there (config platform and ELF machine against the tag's architecture; relabel or fail), write
+ * the index under the target tag, then the receipt. A failed item leaves its tag untouched and does
+ * not stop the others.
+ */
+export async function refresh(
+  spec: HelperSpec,
+  context: RefreshContext,
+  options: RefreshOptions = {},
+): Promise<RefreshReport> {
+  const upstreamRef = parseWrittenReference(`${spec.upstream.registry}/${spec.upstream.repository}`);
+  const targetRef = parseWrittenReference(spec.target.repository);
+  const upstream = context.openStore(upstreamRef);
+  const target = context.openStore(targetRef);
+  const tags = "range" in spec.versions ? await upstream.listTags() : undefined;
+  const items = planRefresh(spec, tags);
+  if (items.length === 0 && "range" in spec.versions) {
+    context.log?.(`no upstream version in ${spec.versions.range} has every tag the flavors need`);
+  }
+  const limit = pLimit(spec.concurrency);
+  const stores = {
+    upstream,
+    target,
+    upstreamName: formatRepository(upstreamRef),
+    targetRef,
+    transfers: new BlobTransfers(),
+  };
+  const reports = await Promise.all(
+    items.map((item) => limit(() => refreshItem(spec, item, stores, context, options))),
+  );
+  const counts: Record<RefreshAction, number> = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    fixed: 0,
+    failed: 0,
+    pending: 0,
+  };
+  for (const report of reports) counts[report.action] += 1;
+  return {
+    dryRun: options.dryRun ?? false,
+    upstream: formatRepository(upstreamRef),
+    repository: formatRepository(targetRef),
+    items: reports,
+    counts,
+  };
+}
+
+interface Stores {
+  upstream: ImageStore;
+  target: ImageStore;
+  upstreamName: string;
+  targetRef: ImageReference;
+  /** Items share blobs (the helper binary's layer): each is uploaded once. */
+  transfers: BlobTransfers;
+}
+
+async function refreshItem(
+  spec: HelperSpec,
+  item: RefreshItem,
+  stores: Stores,
+  context: RefreshContext,
+  options: RefreshOptions,
+): Promise<RefreshItemReport> {
+  const targetReference = formatReference({ ...stores.targetRef, tag: item.targetTag });
+  const report: RefreshItemReport = {
+    version: item.version,
+    flavor: item.flavor,
+    mode: item.mode,
+    target: targetReference,
+    platforms: item.platforms.map(formatPlatform),
+    action: "pending",
+    upstream: item.upstreamTags.map((tag) => ({ tag })),
+  };
+  try {
+    const heads = await Promise.all(item.upstreamTags.map((tag) => stores.upstream.headManifest(tag)));
+    heads.forEach((head, i) => {
+      if (head) report.upstream[i]!.digest = head.digest;
+    });
+    const missing = item.upstreamTags.filter((_, i) => heads[i] === undefined);
+    if (missing.length > 0) {
+      throw new PolyarchError(
+        "POLYARCH_E_UPSTREAM_MISSING",
+        `${stores.upstreamName} has no ${missing.join(", ")}`,
+        {
+          hint: "check the version and the flavor's architectures; upstream may not publish every flavor for every architecture",
+        },
+      );
+    }
+    const receipt = receiptTag(
+      item.targetTag,
+      itemFingerprint(spec, item, stores.upstreamName, heads as ManifestHead[]),
+    );
+    if (!options.force) {
+      const stored = await stores.target.headManifest(receipt);
+      if (stored) return done(report, "unchanged", stored.digest);
+    }
+    if (options.dryRun) return report;
+
+    context.log?.(`${targetReference}: reading ${item.upstreamTags.join(", ")} from ${stores.upstreamName}`);
+    const images = await readUpstream(item, heads as ManifestHead[], stores.upstream);
+    const entries: IndexEntry[] = [];
+    const problems: string[] = [];
+    report.verified = [];
+    for (const image of images) {
+      if (!(await stores.target.headManifest(image.manifest.digest))) {
+        await copyImage(stores.upstream, stores.target, image.manifest, { transfers: stores.transfers });
+      }
+      const entry = await verifyImage(spec, image, stores.target, report, problems);
+      if (entry) entries.push(entry);
+    }
+    if (problems.length > 0) {
+      throw new PolyarchError("POLYARCH_E_HELPER_VERIFY", problems.join("; "), {
+        hint: spec.fixPlatform
+          ? "an image whose binaries are for another architecture cannot be fixed; wait for upstream to republish it, or drop the architecture"
+          : "set fixPlatform: true in the spec to republish mislabelled images with a corrected config",
+      });
+    }
+    const index = buildIndex(item, entries, stores.upstreamName);
+    const current = await stores.target.headManifest(item.targetTag);
+    let action: RefreshAction = "unchanged";
+    if (current?.digest !== index.digest) {
+      await stores.target.putManifest(index.bytes, index.mediaType, item.targetTag);
+      action = report.fixed?.length ? "fixed" : current ? "updated" : "created";
+    }
+    // Written last: a run cut short before this point is redone, never taken as current.
+    await stores.target.putManifest(index.bytes, index.mediaType, receipt);
+    return done(report, action, index.digest);
+  } catch (error: unknown) {
+    report.action = "failed";
+    report.error = isPolyarchError(error)
+      ? { code: error.code, message: error.message, ...(error.hint !== undefined && { hint: error.hint }) }
+      : { code: "POLYARCH_E_INTERNAL", message: error instanceof Error ? error.message : String(error) };
+    context.log?.(`${targetReference}: ${report.error.message}`);
+    return report;
+  }
+}
+
+function done(report: RefreshItemReport, action: RefreshAction, digest: string): RefreshItemReport {
+  report.action = action;
+  report.digest = digest;
+  report.reference = `${report.target}@${digest}`;
+  return report;
+}
+
+/** Everything the target index is made from: upstream digests and the options that shape it. */
+function itemFingerprint(
+  spec: HelperSpec,
+  item: RefreshItem,
+  upstream: string,
+  heads: ManifestHead[],
+): string {
+  return fingerprint({
+    helper: 1,
+    upstream,
+    sources: item.upstreamTags.map((tag, i) => [tag, heads[i]!.digest]),
+    platforms: item.platforms.map(formatPlatform),
+    version: item.version,
+    flavor: item.flavor,
+    fixPlatform: spec.fixPlatform,
+    binaries: spec.binaries,
+  });
+}
+
+/** A per-architecture image as read from upstream, with what names it in messages. */
+interface UpstreamImage {
+  source: string;
+  platform: RefreshItem["platforms"][number];
+  manifest: FetchedManifest;
+}
+
+async function readUpstream(
+  item: RefreshItem,
+  heads: ManifestHead[],
+  upstream: ImageStore,
+): Promise<UpstreamImage[]> {
+  if (item.mode === "stitch") {
+    return Promise.all(
+      item.upstreamTags.map(async (tag, i) => {
+        const platform = item.platforms[i]!;
+        const top = await upstream.getManifest(heads[i]!.digest);
+        const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
+        if (parsed.kind === "image") return { source: tag, platform, manifest: top };
+        // Since 17.8 each per-architecture tag is a one-entry index.
+        const images = parsed.index.manifests.filter((entry) => !isAttestationEntry(entry));
+        const entry =
+          images.length === 1
+            ? images[0]!
+            : images.find((candidate) => candidate.platform && entryMatches(platform, candidate.platform));
+        if (!entry) {
+          throw new PolyarchError(
+            "POLYARCH_E_UPSTREAM_SHAPE",
+            `${tag} is an index of ${images.length} images, none of them ${formatPlatform(platform)}`,
+            { hint: "a per-architecture helper tag holds one image; check the upstream repository" },
+          );
+        }
+        return { source: tag, platform, manifest: await imageManifest(upstream, entry, tag) };
+      }),
+    );
+  }
+  const tag = item.upstreamTags[0]!;
+  const top = await upstream.getManifest(heads[0]!.digest);
+  const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
+  if (parsed.kind !== "index") {
+    throw new PolyarchError("POLYARCH_E_UPSTREAM_SHAPE", `${tag} is a single image, not a multi-arch index`, {
+      hint: "from multiArchSince upstream publishes indexes; check upstream.multiArchSince in the spec",
+    });
+  }
+  const images = parsed.index.manifests.filter((entry) => !isAttestationEntry(entry));
+  return Promise.all(
+    item.platforms.map(async (platform) => {
+      const entry = images.find(
+        (candidate) => candidate.platform && entryMatches(platform, candidate.platform),
+      );
+      if (!entry) {
+        const offered = images.map((e) => (e.platform ? formatPlatform(e.platform) : "unknown")).join(", ");
+        throw new PolyarchError(
+          "POLYARCH_E_PLATFORM_NOT_FOUND",
+          `${tag} has no ${formatPlatform(platform)} image; it holds ${offered}`,
+          { hint: "drop that architecture for this flavor (flavors: [{ name, architectures }])" },
+        );
+      }
+      const source = `${tag} (${formatPlatform(platform)})`;
+      return { source, platform, manifest: await imageManifest(upstream, entry, source) };
+    }),
+  );
+}
+
+async function imageManifest(store: ImageStore, entry: Descriptor, source: string): Promise<FetchedManifest> {
+  const manifest = await store.getManifest(entry.digest);
+  if (parseManifest(manifest.bytes, manifest.digest, manifest.mediaType).kind !== "image") {
+    throw new PolyarchError(
+      "POLYARCH_E_UPSTREAM_SHAPE",
+      `${source}: ${entry.digest} is an index, not an image`,
+      {
+        hint: "nested indexes are not helper images; check the upstream repository",
+      },
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Checks one image as the target now holds it; relabels it when allowed. Returns its index entry, or
+ * undefined after adding to `problems`.
+ */
+async function verifyImage(
+  spec: HelperSpec,
+  image: UpstreamImage,
+  target: ImageStore,
+  report: RefreshItemReport,
+  problems: string[],
+): Promise<IndexEntry | undefined> {
+  const parsed = parseManifest(image.manifest.bytes, image.manifest.digest, image.manifest.mediaType);
+  if (parsed.kind !== "image") throw new Error(`${image.source} was checked to be an image`);
+  const configBytes = await readBlob(target, parsed.manifest.config);
+  const config = parseImageConfig(configBytes, `config of ${image.source}`);
+  const binaries = await verifyBinaries({
+    expected: {
+      architecture: image.platform.architecture,
+      ...(image.platform.variant !== undefined && { variant: image.platform.variant }),
+    },
+    paths: spec.binaries,
+    layers: parsed.manifest.layers.map((layer) => ({
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      open: () => target.openBlob(layer),
+    })),
+  });
+  const verdict = judge(image.source, image.platform, config, binaries);
+  const platform = formatPlatform(image.platform);
+  if (verdict.kind === "ok") {
+    report.verified!.push({ source: image.source, platform, summary: verdict.summary });
+    return { manifest: image.manifest, platform: image.platform };
+  }
+  if (verdict.kind !== "mislabelled" || !spec.fixPlatform) {
+    problems.push(verdict.message);
+    return undefined;
+  }
+  const fixed = relabel(image.manifest, configBytes, image.platform);
+  await target.putBlob(fixed.config, async () => Readable.from([Buffer.from(fixed.config.bytes)]));
+  await target.putManifest(fixed.manifest.bytes, fixed.manifest.mediaType);
+  report.fixed = [
+    ...(report.fixed ?? []),
+    {
+      source: image.source,
+      label: verdict.label,
+      platform,
+      from: image.manifest.digest,
+      to: fixed.manifest.digest,
+    },
+  ];
+  report.verified!.push({ source: image.source, platform, summary: `${verdict.message}; relabelled` });
+  return { manifest: fixed.manifest, platform: image.platform, relabelledFrom: image.manifest.digest };
+}

@@ -1,0 +1,86 @@
+import { Readable } from "node:stream";
+import { type BlobRef, digestOf, encodeJson, type ImageStore, MediaType } from "@polyarch/oci";
+import { describe, expect, it } from "vitest";
+import { BlobTransfers, copyImage } from "./copy.ts";
+
+const layer = Buffer.from("layer bytes");
+const config = Buffer.from("{}");
+const blob = (bytes: Buffer, mediaType: string): BlobRef => ({
+  digest: digestOf(bytes),
+  size: bytes.length,
+  mediaType,
+});
+const manifestBytes = encodeJson({
+  schemaVersion: 2,
+  mediaType: MediaType.OciManifest,
+  config: blob(config, MediaType.OciConfig),
+  layers: [blob(layer, MediaType.OciLayer)],
+});
+const manifest = { bytes: manifestBytes, digest: digestOf(manifestBytes), mediaType: MediaType.OciManifest };
+
+/** A store whose every member throws "unexpected call" unless the test gives it. */
+function fakeStore(name: string, members: Partial<ImageStore>): ImageStore {
+  const unexpected = (member: string) => async () => {
+    throw new Error(`unexpected call: ${name}.${member}`);
+  };
+  return {
+    name,
+    headManifest: unexpected("headManifest"),
+    getManifest: unexpected("getManifest"),
+    putManifest: unexpected("putManifest"),
+    hasBlob: unexpected("hasBlob"),
+    openBlob: unexpected("openBlob"),
+    putBlob: unexpected("putBlob"),
+    listTags: unexpected("listTags"),
+    ...members,
+  };
+}
+
+describe("BlobTransfers", () => {
+  it("uploads a blob once when two copies into the same store want it at the same time", async () => {
+    const stored = new Set<string>();
+    const uploads: string[] = [];
+    const source = fakeStore("source", {
+      openBlob: async (ref) => Readable.from([ref.digest === digestOf(layer) ? layer : config]),
+    });
+    const target = fakeStore("target", {
+      headManifest: async () => undefined,
+      hasBlob: async (ref) => stored.has(ref.digest),
+      putBlob: async (ref, content) => {
+        uploads.push(ref.digest);
+        for await (const _ of await content()) {
+          // drain
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        stored.add(ref.digest);
+      },
+      putManifest: async (bytes) => digestOf(bytes),
+    });
+    const transfers = new BlobTransfers();
+    const [a, b] = await Promise.all([
+      copyImage(source, target, manifest, { tag: "a", transfers }),
+      copyImage(source, target, manifest, { tag: "b", transfers }),
+    ]);
+    expect(uploads.sort()).toEqual([digestOf(config), digestOf(layer)].sort());
+    expect(a.blobs.copied + b.blobs.copied).toBe(2);
+    expect(a.blobs.exists + b.blobs.exists).toBe(2);
+  });
+
+  it("lets a waiting copy try for itself when the first transfer fails", async () => {
+    const transfers = new BlobTransfers();
+    const store = fakeStore("target", {});
+    const ref = blob(layer, MediaType.OciLayer);
+    let attempts = 0;
+    const first = transfers.once(store, ref, async () => {
+      attempts += 1;
+      throw new Error("upload failed");
+    });
+    const second = transfers.once(store, ref, async () => {
+      attempts += 1;
+      return "copied";
+    });
+    await expect(first).rejects.toThrow("upload failed");
+    await expect(second).resolves.toBe("copied");
+    expect(attempts).toBe(2);
+  });
+});

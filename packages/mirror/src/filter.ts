@@ -1,0 +1,93 @@
+import {
+  type Descriptor,
+  digestOf,
+  encodeJson,
+  type FetchedManifest,
+  formatPlatform,
+  type Platform,
+  PolyarchError,
+  platformMatches,
+  platformsEqual,
+} from "@polyarch/oci";
+
+export interface FilteredIndex {
+  /** The index to store: the source's own bytes when every child was kept, else a rebuilt index. */
+  manifest: FetchedManifest;
+  /** True when children were dropped, so the digest differs from the source's. */
+  rebuilt: boolean;
+  /** Platforms of the image entries kept, in index order. */
+  kept: string[];
+  /** Platforms (or `unknown`) of the entries dropped, attestations of dropped images included. */
+  dropped: string[];
+}
+
+const REFERENCE_DIGEST = "vnd.docker.reference.digest";
+
+/** True for buildx-style attestation entries (`unknown/unknown`, `vnd.docker.reference.type`). */
+export function isAttestationEntry(descriptor: Descriptor): boolean {
+  return (
+    descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" ||
+    (descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown")
+  );
+}
+
+/**
+ * True when an index entry for `have` is what a request for `want` names: the same platform once
+ * normalized, or any variant of the architecture when `want` names none (but arm, where a bare
+ * `arm` means `arm/v7`). Unlike a runtime's matcher, an older ARM variant is not a match: the
+ * user asked for those children exactly.
+ */
+export function entryMatches(want: Platform, have: Platform): boolean {
+  return platformsEqual(want, have) || (want.variant === undefined && platformMatches(want, have));
+}
+
+/**
+ * Keeps the entries of an index whose platform is one of `platforms` (and the attestations of the
+ * images kept), leaving every other field as the source wrote it. Fails when a requested platform
+ * matches no entry, naming what the index holds.
+ */
+export function filterIndex(
+  manifest: FetchedManifest,
+  platforms: readonly Platform[],
+  what = manifest.digest,
+): FilteredIndex {
+  const document = JSON.parse(new TextDecoder().decode(manifest.bytes)) as {
+    manifests: Descriptor[];
+  } & Record<string, unknown>;
+  const entries = document.manifests;
+  const images = entries.filter((entry) => !isAttestationEntry(entry));
+  const missing = platforms.filter(
+    (want) => !images.some((entry) => entry.platform && entryMatches(want, entry.platform)),
+  );
+  if (missing.length > 0) {
+    const offered = images.map((entry) => (entry.platform ? formatPlatform(entry.platform) : "unknown"));
+    throw new PolyarchError(
+      "POLYARCH_E_PLATFORM_NOT_FOUND",
+      `${what} has no ${missing.map(formatPlatform).join(", ")} image; it holds ${offered.join(", ") || "nothing"}`,
+      { hint: "drop those platforms from the list, or mirror without a platform filter" },
+    );
+  }
+  const keptImages = new Set(
+    images
+      .filter((entry) => entry.platform && platforms.some((want) => entryMatches(want, entry.platform!)))
+      .map((entry) => entry.digest),
+  );
+  const keep = (entry: Descriptor) =>
+    keptImages.has(entry.digest) ||
+    (isAttestationEntry(entry) && keptImages.has(entry.annotations?.[REFERENCE_DIGEST] ?? ""));
+  const kept = entries.filter(keep);
+  const dropped = entries.filter((entry) => !keep(entry));
+  const label = (entry: Descriptor) =>
+    isAttestationEntry(entry) ? "attestation" : entry.platform ? formatPlatform(entry.platform) : "unknown";
+  const result = {
+    kept: kept.filter((entry) => !isAttestationEntry(entry)).map(label),
+    dropped: dropped.map(label),
+  };
+  if (dropped.length === 0) return { manifest, rebuilt: false, ...result };
+  const bytes = encodeJson({ ...document, manifests: kept });
+  return {
+    manifest: { bytes, digest: digestOf(bytes), mediaType: manifest.mediaType },
+    rebuilt: true,
+    ...result,
+  };
+}

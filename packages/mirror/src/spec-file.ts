@@ -1,0 +1,138 @@
+import { inputError } from "@polyarch/oci";
+import { closest } from "fastest-levenshtein";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+
+/**
+ * Spec files people write by hand (sync specs, the helper-image spec) are read strictly: an unknown
+ * key is an error naming the key and the closest valid one, and every problem is reported at once,
+ * each with the dot-path of where it is (`images[1].tags.latest`).
+ */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+/** An object schema that refuses unknown keys, suggesting the closest valid key. */
+export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const valid = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => unknownKeyMessage(key, valid)).join("\n")
+        : undefined,
+  });
+}
+
+/** `unknown key; did you mean "tags"? (valid keys: source, target, tags, platforms)` */
+export function unknownKeyMessage(key: string, valid: readonly string[]): string {
+  if (valid.length === 0) return "unknown key; this mapping takes no keys";
+  return `unknown key; did you mean "${closestKey(key, valid)}"? (valid keys: ${valid.join(", ")})`;
+}
+
+/**
+ * The valid key a typo most likely meant: the same key in other case, else one the typo abbreviates
+ * (`repo` → `repository`), else the nearest by edit distance, ignoring case.
+ */
+export function closestKey(key: string, valid: readonly string[]): string {
+  const lower = key.toLowerCase();
+  const byLower = new Map(valid.map((candidate) => [candidate.toLowerCase(), candidate]));
+  const same = byLower.get(lower);
+  if (same !== undefined) return same;
+  const extended = valid.filter(
+    (candidate) => lower.length >= 3 && candidate.toLowerCase().startsWith(lower),
+  );
+  if (extended.length > 0) return extended.sort((a, b) => a.length - b.length)[0]!;
+  return byLower.get(closest(lower, [...byLower.keys()])) ?? valid[0]!;
+}
+
+/** `["images", 1, "tags"]` → `images[1].tags` */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let path = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") path += `[${segment}]`;
+    else if (typeof segment === "string" && /^[A-Za-z_$][\w$-]*$/.test(segment))
+      path += path === "" ? segment : `.${segment}`;
+    else path += `[${JSON.stringify(String(segment))}]`;
+  }
+  return path === "" ? "(top level)" : path;
+}
+
+export type SpecResult<T> = { ok: true; value: T } | { ok: false; problems: SpecProblem[] };
+
+/**
+ * YAML text in, the schema's output or every problem out: YAML syntax errors and duplicate keys (with
+ * line and column), schema problems, then `check`'s problems (rules that span several keys), which
+ * run only when the schema is satisfied.
+ */
+export function validateSpecText<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  check?: (value: T) => SpecProblem[],
+): SpecResult<T> {
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => {
+        const position = error.linePos?.[0];
+        return {
+          path: position ? `line ${position.line}, column ${position.col}` : "(yaml)",
+          message: (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
+        };
+      }),
+    };
+  }
+  const parsed = schema.safeParse(document.toJS() ?? {}, { error: typeMessage });
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap(toProblems) };
+  const problems = check?.(parsed.data) ?? [];
+  return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
+}
+
+/** Like validateSpecText, but throws one POLYARCH_E_BAD_SPEC input error (exit 2) listing every problem. */
+export function parseSpecText<T>(
+  text: string,
+  file: string,
+  schema: z.ZodType<T>,
+  options: { hint: string; check?: (value: T) => SpecProblem[] },
+): T {
+  const result = validateSpecText(text, schema, options.check);
+  if (result.ok) return result.value;
+  const count = result.problems.length;
+  throw inputError(
+    "POLYARCH_E_BAD_SPEC",
+    `${file} has ${count === 1 ? "a problem" : `${count} problems`}:\n  ${result.problems
+      .map((problem) => `${problem.path}: ${problem.message}`)
+      .join("\n  ")}`,
+    options.hint,
+  );
+}
+
+function toProblems(issue: z.core.$ZodIssue): SpecProblem[] {
+  if (issue.code === "unrecognized_keys") {
+    const lines = issue.message.split("\n");
+    return issue.keys.map((key, index) => ({
+      path: formatPath([...issue.path, key]),
+      message: lines[index] ?? "unknown key",
+    }));
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+function typeMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== "invalid_type") return undefined;
+  if (issue.input === undefined) return `is required (${article(issue.expected)})`;
+  return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
+}
+
+function article(type: string): string {
+  const word = ({ object: "mapping", array: "list" } as Record<string, string>)[type] ?? type;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

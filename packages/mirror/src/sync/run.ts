@@ -1,0 +1,163 @@
+import {
+  type CopyStats,
+  formatReference,
+  formatRepository,
+  type ImageReference,
+  type ImageStore,
+  isPolyarchError,
+  type RateLimit,
+} from "@polyarch/oci";
+import { BlobTransfers } from "../copy.ts";
+import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
+import { RegistryLimits } from "./limits.ts";
+import { planSync, type SyncItem } from "./plan.ts";
+import { DEFAULT_SLOW_DOWN_AT, type SyncSpec } from "./spec.ts";
+import { PullThrottle } from "./throttle.ts";
+
+export interface SyncContext {
+  openStore(reference: ImageReference): ImageStore;
+  /** The last rate-limit headers of a registry (RegistryClient.rateLimit), to slow down before a 429. */
+  rateLimit?: (registry: string) => RateLimit | undefined;
+  log?: (message: string) => void;
+}
+
+/** `pending`: a dry run found the target out of date. `failed`: see `error`. */
+export type SyncAction = MirrorAction | "pending" | "failed";
+
+export interface SyncItemReport {
+  /** Position of the spec entry the item comes from. */
+  image: number;
+  source: string;
+  /** `registry/repository` or `oci:dir` of the target. */
+  repository: string;
+  /** `repository:tag`. */
+  target: string;
+  action: SyncAction;
+  sourceDigest?: string;
+  /** What the target holds now. */
+  digest?: string;
+  platforms?: string[];
+  /** Set when a platform filter rebuilt the index (its digest differs from the source's). */
+  rebuilt?: { kept: string[]; dropped: string[] };
+  copied?: CopyStats;
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface SyncReport {
+  dryRun: boolean;
+  items: SyncItemReport[];
+  counts: Record<SyncAction, number>;
+  /** Registries whose pulls were slowed down or refused because their rate limit ran low. */
+  throttled: string[];
+}
+
+/**
+ * Mirrors every image a spec names. Plans first (listing the tags that filters select from), then
+ * applies: each item is checked with HEADs (source, then target or its receipt) and copied only when
+ * out of date. Items run `spec.concurrency` at a time and at most `registries[host].concurrency` per
+ * registry. A failed item is reported and the others carry on.
+ */
+export async function sync(
+  spec: SyncSpec,
+  context: SyncContext,
+  options: { dryRun?: boolean } = {},
+): Promise<SyncReport> {
+  const dryRun = options.dryRun ?? false;
+  const plan = await planSync(spec, {
+    listTags: (reference) => context.openStore(reference).listTags(),
+    ...(context.log && { log: context.log }),
+  });
+  const throttle = new PullThrottle({
+    ...(context.rateLimit && { rateLimit: context.rateLimit }),
+    slowDownAt: (registry) => spec.registries[registry]?.slowDownAt ?? DEFAULT_SLOW_DOWN_AT,
+    ...(context.log && { log: context.log }),
+  });
+  const transfers = new BlobTransfers();
+  const limits = new RegistryLimits(spec.concurrency, (registry) => spec.registries[registry]?.concurrency);
+  const planned = plan.failures.map(
+    (failure): SyncItemReport => ({
+      image: failure.image,
+      source: failure.source,
+      repository: formatRepository(spec.images[failure.image]!.target),
+      target: formatRepository(spec.images[failure.image]!.target),
+      action: "failed",
+      error: describeError(failure.error),
+    }),
+  );
+  const applied = await Promise.all(
+    plan.items.map((item) =>
+      limits.run(registriesOf(item), () => syncItem(item, context, { throttle, transfers }, dryRun)),
+    ),
+  );
+  const items = [...planned, ...applied].sort((a, b) => a.image - b.image);
+  const counts: Record<SyncAction, number> = { created: 0, updated: 0, unchanged: 0, pending: 0, failed: 0 };
+  for (const item of items) counts[item.action] += 1;
+  return { dryRun, items, counts, throttled: throttle.throttled };
+}
+
+async function syncItem(
+  item: SyncItem,
+  context: SyncContext,
+  shared: { throttle: PullThrottle; transfers: BlobTransfers },
+  dryRun: boolean,
+): Promise<SyncItemReport> {
+  const base = {
+    image: item.image,
+    source: formatReference(item.source),
+    repository: formatRepository(item.target),
+    target: item.target.tag === undefined ? formatRepository(item.target) : formatReference(item.target),
+  };
+  const request = {
+    source: item.source,
+    target: item.target,
+    receipts: true,
+    ...(item.platforms && { platforms: item.platforms }),
+  };
+  try {
+    if (dryRun) {
+      const check = await checkMirror(request, context);
+      return {
+        ...base,
+        target: check.target,
+        action: check.upToDate ? "unchanged" : "pending",
+        sourceDigest: check.sourceDigest,
+        ...(check.digest !== undefined && { digest: check.digest }),
+      };
+    }
+    const sourceRegistry = item.source.kind === "registry" ? item.source.registry : undefined;
+    const report = await mirror(request, {
+      openStore: context.openStore,
+      transfer: (run) => shared.throttle.run(sourceRegistry, run),
+      transfers: shared.transfers,
+    });
+    return {
+      ...base,
+      target: report.target,
+      action: report.action,
+      sourceDigest: report.sourceDigest,
+      digest: report.digest,
+      ...(report.platforms && { platforms: report.platforms }),
+      ...(report.rebuilt && { rebuilt: report.rebuilt }),
+      copied: report.copied,
+    };
+  } catch (error: unknown) {
+    context.log?.(`${base.source}: ${describeError(error).message}`);
+    return { ...base, action: "failed", error: describeError(error) };
+  }
+}
+
+function registriesOf(item: SyncItem): string[] {
+  const hosts = [item.source, item.target].flatMap((ref) => (ref.kind === "registry" ? [ref.registry] : []));
+  return [...new Set(hosts)].sort();
+}
+
+function describeError(error: unknown): NonNullable<SyncItemReport["error"]> {
+  if (isPolyarchError(error)) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.hint !== undefined && { hint: error.hint }),
+    };
+  }
+  return { code: "POLYARCH_E_INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}
