@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { copyManifest, LayoutStore, REF_NAME, RegistryClient } from "@polyarch/oci";
+import { copyImage, LayoutStore, REF_NAME, RegistryClient } from "@polyarch/oci";
 import {
   fetchManifest,
   type Image,
@@ -126,7 +126,7 @@ describe("OCI image layout", () => {
     await pushIndex(registry, "team/src", "v1", index);
     const source = client.repository(registry.host, "team/src");
     const layout = new LayoutStore(dir.path);
-    const pulled = await copyManifest(source, layout, await source.getManifest("v1"), { tag: "v1" });
+    const pulled = await copyImage(source, layout, await source.getManifest("v1"), { tag: "v1" });
     expect(pulled).toMatchObject({ manifests: 3, blobs: { copied: 6, exists: 0, mounted: 0 } });
     expect(await layout.headManifest("v1")).toMatchObject({ digest: index.manifest.digest });
     for (const image of index.images) {
@@ -135,7 +135,7 @@ describe("OCI image layout", () => {
     expect(await skopeoInspectRaw(`oci:${dir.path}:v1`)).toEqual(index.manifest.bytes);
 
     const target = client.repository(registry.host, "team/dst");
-    const pushed = await copyManifest(layout, target, await layout.getManifest("v1"), { tag: "v1" });
+    const pushed = await copyImage(layout, target, await layout.getManifest("v1"), { tag: "v1" });
     expect(pushed).toMatchObject({ manifests: 3, blobs: { copied: 6 } });
     const back = await fetchManifest(registry, "team/dst", "v1");
     expect(back).toMatchObject({ digest: index.manifest.digest, mediaType: index.manifest.mediaType });
@@ -147,7 +147,7 @@ describe("OCI image layout", () => {
     }
 
     // A second run finds everything in place and copies nothing.
-    const again = await copyManifest(source, layout, await source.getManifest("v1"), { tag: "v1" });
+    const again = await copyImage(source, layout, await source.getManifest("v1"), { tag: "v1" });
     expect(again.blobs.copied).toBe(0);
   });
 
@@ -162,14 +162,14 @@ describe("OCI image layout", () => {
     await pushIndex(registry, "team/docker-src", "v1", list);
     const source = client.repository(registry.host, "team/docker-src");
     const layout = new LayoutStore(dir.path);
-    await copyManifest(source, layout, await source.getManifest("v1"), { tag: "v1" });
+    await copyImage(source, layout, await source.getManifest("v1"), { tag: "v1" });
     expect(await layout.headManifest("v1")).toEqual({
       digest: list.manifest.digest,
       mediaType: list.manifest.mediaType,
       size: list.manifest.size,
     });
     const target = client.repository(registry.host, "team/docker-dst");
-    await copyManifest(layout, target, await layout.getManifest("v1"), { tag: "v1" });
+    await copyImage(layout, target, await layout.getManifest("v1"), { tag: "v1" });
     const back = await fetchManifest(registry, "team/docker-dst", "v1");
     expect(back).toMatchObject({ digest: list.manifest.digest, mediaType: list.manifest.mediaType });
   });

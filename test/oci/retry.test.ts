@@ -1,4 +1,4 @@
-import { copyBlob, isPolyarchError, LayoutStore, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError, LayoutStore, RegistryClient, transferBlob } from "@polyarch/oci";
 import {
   type FaultProxy,
   freePort,
@@ -112,7 +112,7 @@ describe("retries through the fault proxy", () => {
       const layer = big.layers[0]!;
       proxy.inject({ type: "reset", method: "GET", path: new RegExp(layer.digest) });
       const target = new LayoutStore(layout.path);
-      expect(await copyBlob(client.repository(proxy.host, "team/big"), target, layer)).toBe("copied");
+      expect(await transferBlob(client.repository(proxy.host, "team/big"), target, layer)).toBe("copied");
       expect(await target.hasBlob(layer)).toBe(true);
       expect(proxy.counter.filter({ method: "GET", route: "blob" }).map((r) => r.fault)).toEqual([
         "reset",

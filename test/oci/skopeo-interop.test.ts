@@ -1,4 +1,4 @@
-import { copyManifest, LayoutStore, parseManifest, RegistryClient } from "@polyarch/oci";
+import { copyImage, LayoutStore, parseManifest, RegistryClient } from "@polyarch/oci";
 import {
   attestationFor,
   type Image,
@@ -112,7 +112,7 @@ describe("polyarch and skopeo read each other's pushes", () => {
     await pushIndex(source, "upstream/copied", "v1", index);
     const from = client.repository(source.host, "upstream/copied");
     const to = client.repository(target.host, "polyarch/copied");
-    const stats = await copyManifest(from, to, await from.getManifest("v1"), { tag: "v1" });
+    const stats = await copyImage(from, to, await from.getManifest("v1"), { tag: "v1" });
     expect(stats).toMatchObject({ manifests: 4, blobs: { copied: 8 } });
     const creds = { username: target.username!, password: target.password! };
     expect(await skopeoInspectRaw(`${target.host}/polyarch/copied:v1`, { creds })).toEqual(

@@ -1,8 +1,6 @@
 import { Readable } from "node:stream";
 import { verifyBinaries } from "@polyarch/elf";
 import {
-  BlobTransfers,
-  copyImage,
   entryMatches,
   fingerprint,
   isAttestationEntry,
@@ -10,6 +8,8 @@ import {
   receiptTag,
 } from "@polyarch/mirror";
 import {
+  BlobTransfers,
+  copyImage,
   type Descriptor,
   type FetchedManifest,
   formatPlatform,

@@ -1,8 +1,9 @@
 import { resolve as resolvePath } from "node:path";
 import { verifyBinaries } from "@polyarch/elf";
 import {
+  addStats,
   type CopyStats,
-  copyManifest,
+  copyImage,
   emptyStats,
   type FetchedManifest,
   formatPlatform,
@@ -125,7 +126,7 @@ async function copyChildren(plan: MergePlan, target: ImageStore, stats: CopyStat
     const manifest = entry.attestation
       ? attestationManifest(source, entry.descriptor.digest)
       : source.manifest;
-    await copyManifest(source.store, target, manifest, {}, stats);
+    addStats(stats, await copyImage(source.store, target, manifest));
   }
 }
 

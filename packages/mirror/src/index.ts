@@ -1,5 +1,3 @@
-export type { CopyImageOptions, CopyProgress } from "./copy.ts";
-export { BlobTransfers, copyImage, transferBlob } from "./copy.ts";
 export type { FilteredIndex } from "./filter.ts";
 export { entryMatches, filterIndex, isAttestationEntry } from "./filter.ts";
 export type { MirrorAction, MirrorCheck, MirrorContext, MirrorReport, MirrorRequest } from "./mirror.ts";

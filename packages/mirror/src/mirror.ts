@@ -1,5 +1,8 @@
 import {
+  type BlobTransfers,
+  type CopyProgress,
   type CopyStats,
+  copyImage,
   emptyStats,
   type FetchedManifest,
   formatPlatform,
@@ -16,7 +19,6 @@ import {
   parseManifest,
   readBlob,
 } from "@polyarch/oci";
-import { type BlobTransfers, type CopyProgress, copyImage } from "./copy.ts";
 import { entryMatches, filterIndex } from "./filter.ts";
 import { fingerprint, receiptTag } from "./receipt.ts";
 

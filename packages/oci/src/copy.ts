@@ -1,3 +1,4 @@
+import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
 import pLimit from "p-limit";
 import { parseManifest } from "./core/schemas.ts";
 import { isPolyarchError } from "./errors.ts";
@@ -13,15 +14,68 @@ export interface CopyStats {
   manifests: number;
 }
 
-export interface CopyOptions {
-  /** Blobs streamed at once. @default 4 */
-  concurrency?: number;
-  /** Told about each blob as it finishes. */
-  onBlob?: (blob: BlobRef, outcome: BlobOutcome) => void;
-}
-
 export function emptyStats(): CopyStats {
   return { blobs: { exists: 0, mounted: 0, copied: 0 }, bytes: 0, manifests: 0 };
+}
+
+/** Adds the counts of `more` into `total`. */
+export function addStats(total: CopyStats, more: CopyStats): CopyStats {
+  for (const outcome of ["exists", "mounted", "copied"] as const) total.blobs[outcome] += more.blobs[outcome];
+  total.bytes += more.bytes;
+  total.manifests += more.manifests;
+  return total;
+}
+
+/** What a copy tells its observer, so a TTY can show progress. */
+export type CopyProgress =
+  /** Every blob the copy will look at, once the manifests are read. */
+  | { kind: "plan"; blobs: number; bytes: number }
+  /** Bytes of one blob streamed so far (starts again at 0 when a broken transfer restarts). */
+  | { kind: "bytes"; digest: string; transferred: number; size: number }
+  /** One blob is done. */
+  | { kind: "blob"; digest: string; size: number; outcome: BlobOutcome };
+
+/**
+ * Makes concurrent copies into the same store transfer each blob once. Registries do not all cope
+ * with two uploads of one blob to one repository at the same time (CNCF distribution can answer the
+ * later manifest PUT with BLOB_UNKNOWN while the two commits race), and the second upload is wasted
+ * anyway: the later copy waits for the first and then finds the blob there. One per run (a sync, a
+ * helper refresh), shared by its copies.
+ */
+export class BlobTransfers {
+  readonly #inflight = new Map<string, Promise<BlobOutcome>>();
+
+  /** Runs `transfer` unless the same blob is on its way into the same store; then waits for that one. */
+  async once(target: ImageStore, blob: BlobRef, transfer: () => Promise<BlobOutcome>): Promise<BlobOutcome> {
+    const key = `${target.name}\0${blob.digest}`;
+    const running = this.#inflight.get(key);
+    if (running) {
+      try {
+        await running;
+        return "exists";
+      } catch {
+        // The other copy failed; this one tries for itself.
+        return this.once(target, blob, transfer);
+      }
+    }
+    const started = transfer();
+    this.#inflight.set(key, started);
+    try {
+      return await started;
+    } finally {
+      if (this.#inflight.get(key) === started) this.#inflight.delete(key);
+    }
+  }
+}
+
+export interface CopyImageOptions {
+  /** Written last, after every manifest and blob it points to exists; without it the top manifest is stored by digest. */
+  tag?: string;
+  /** Blobs transferred at once. @default 4 */
+  concurrency?: number;
+  onProgress?: (event: CopyProgress) => void;
+  /** Shared by concurrent copies into the same stores, so each blob is transferred once. */
+  transfers?: BlobTransfers;
 }
 
 /** A transfer that broke off mid-stream is started over this many times. */
@@ -29,15 +83,103 @@ const BLOB_ATTEMPTS = 3;
 const RESTARTABLE = new Set(["POLYARCH_E_NETWORK", "POLYARCH_E_DIGEST_MISMATCH", "POLYARCH_E_SIZE_MISMATCH"]);
 
 /**
- * Copies one blob: skipped when the target has it, mounted when both stores are repositories of
- * the same registry, else streamed from source to target without touching the disk.
+ * Copies `top` (an image, or an index with its children) from `source` to `target`. Children the
+ * target already has are skipped whole; the blobs of the rest are deduplicated and transferred
+ * several at a time, each skipped when present, mounted within one registry, else streamed from
+ * source to target. Child manifests are stored before `top`, and the tag last.
  */
-export async function copyBlob(source: ImageStore, target: ImageStore, blob: BlobRef): Promise<BlobOutcome> {
+export async function copyImage(
+  source: ImageStore,
+  target: ImageStore,
+  top: FetchedManifest,
+  options: CopyImageOptions = {},
+): Promise<CopyStats> {
+  const stats = emptyStats();
+  if (options.tag !== undefined && (await target.headManifest(top.digest))) {
+    // Stored by digest already, so everything under it is too (stores keep children before parents):
+    // only the tag is new.
+    await target.putManifest(top.bytes, top.mediaType, options.tag);
+    stats.manifests += 1;
+    return stats;
+  }
+  const children: FetchedManifest[] = [];
+  const blobs = new Map<string, BlobRef>();
+  await collect(source, target, top, children, blobs, true);
+  const all = [...blobs.values()];
+  options.onProgress?.({
+    kind: "plan",
+    blobs: all.length,
+    bytes: all.reduce((sum, blob) => sum + blob.size, 0),
+  });
+  const limit = pLimit(options.concurrency ?? 4);
+  await Promise.all(
+    all.map((blob) =>
+      limit(async () => {
+        const transfer = () =>
+          transferBlob(source, target, blob, (transferred) =>
+            options.onProgress?.({ kind: "bytes", digest: blob.digest, transferred, size: blob.size }),
+          );
+        const outcome = options.transfers
+          ? await options.transfers.once(target, blob, transfer)
+          : await transfer();
+        stats.blobs[outcome] += 1;
+        if (outcome === "copied") stats.bytes += blob.size;
+        options.onProgress?.({ kind: "blob", digest: blob.digest, size: blob.size, outcome });
+      }),
+    ),
+  );
+  for (const child of children) {
+    await target.putManifest(child.bytes, child.mediaType);
+    stats.manifests += 1;
+  }
+  await target.putManifest(top.bytes, top.mediaType, options.tag);
+  stats.manifests += 1;
+  return stats;
+}
+
+/** Reads the manifests under `manifest` that the target lacks, deepest first, and the blobs they name. */
+async function collect(
+  source: ImageStore,
+  target: ImageStore,
+  manifest: FetchedManifest,
+  children: FetchedManifest[],
+  blobs: Map<string, BlobRef>,
+  isTop: boolean,
+): Promise<void> {
+  const parsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
+  if (parsed.kind === "index") {
+    for (const child of parsed.index.manifests) {
+      if (children.some((c) => c.digest === child.digest)) continue;
+      if (await target.headManifest(child.digest)) continue;
+      await collect(source, target, await source.getManifest(child.digest), children, blobs, false);
+    }
+  } else {
+    for (const blob of [parsed.manifest.config, ...parsed.manifest.layers]) {
+      if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
+    }
+  }
+  if (!isTop) children.push(manifest);
+}
+
+/**
+ * Copies one blob: skipped when the target has it, mounted when both stores are repositories of one
+ * registry, else streamed through without touching the disk. A stream that breaks off, or whose
+ * bytes do not match the digest, starts over (the target never keeps a partial blob).
+ */
+export async function transferBlob(
+  source: ImageStore,
+  target: ImageStore,
+  blob: BlobRef,
+  onBytes?: (transferred: number) => void,
+): Promise<BlobOutcome> {
   if (await target.hasBlob(blob)) return "exists";
-  const open = () => source.openBlob(blob);
+  const open = async (): Promise<Readable> => {
+    const stream = await source.openBlob(blob);
+    return onBytes ? pipeline(stream, counter(onBytes), () => {}) : stream;
+  };
+  const pair = sameRegistry(source, target);
   for (let attempt = 1; ; attempt++) {
     try {
-      const pair = sameRegistry(source, target);
       if (pair) {
         const result = await pair.target.mountBlob(blob, pair.source.repository, open);
         return result === "mounted" ? "mounted" : "copied";
@@ -49,6 +191,18 @@ export async function copyBlob(source: ImageStore, target: ImageStore, blob: Blo
       if (!restartable || attempt >= BLOB_ATTEMPTS) throw error;
     }
   }
+}
+
+function counter(onBytes: (transferred: number) => void): Transform {
+  let transferred = 0;
+  onBytes(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      transferred += chunk.length;
+      onBytes(transferred);
+      callback(null, chunk);
+    },
+  });
 }
 
 /** Both stores as registry repositories, when they are different repositories of one registry. */
@@ -67,42 +221,4 @@ function isStreamError(error: unknown): boolean {
     typeof code === "string" &&
     (code.startsWith("UND_ERR") || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE")
   );
-}
-
-/**
- * Copies a manifest and everything it references (children of an index first, then blobs), and
- * stores the manifest by digest, or under `tag` when given: the tag is written last, after every
- * manifest and blob it points to exists.
- */
-export async function copyManifest(
-  source: ImageStore,
-  target: ImageStore,
-  manifest: FetchedManifest,
-  options: CopyOptions & { tag?: string } = {},
-  stats: CopyStats = emptyStats(),
-): Promise<CopyStats> {
-  const parsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
-  if (parsed.kind === "index") {
-    for (const child of parsed.index.manifests) {
-      if (await target.headManifest(child.digest)) continue;
-      const fetched = await source.getManifest(child.digest);
-      await copyManifest(source, target, fetched, { ...options, tag: undefined }, stats);
-    }
-  } else {
-    const limit = pLimit(options.concurrency ?? 4);
-    const blobs = [parsed.manifest.config, ...parsed.manifest.layers];
-    await Promise.all(
-      blobs.map((blob) =>
-        limit(async () => {
-          const outcome = await copyBlob(source, target, blob);
-          stats.blobs[outcome] += 1;
-          if (outcome === "copied") stats.bytes += blob.size;
-          options.onBlob?.(blob, outcome);
-        }),
-      ),
-    );
-  }
-  await target.putManifest(manifest.bytes, manifest.mediaType, options.tag);
-  stats.manifests += 1;
-  return stats;
 }

@@ -1,5 +1,5 @@
-export type { BlobOutcome, CopyOptions, CopyStats } from "./copy.ts";
-export { copyBlob, copyManifest, emptyStats } from "./copy.ts";
+export type { BlobOutcome, CopyImageOptions, CopyProgress, CopyStats } from "./copy.ts";
+export { addStats, BlobTransfers, copyImage, emptyStats, transferBlob } from "./copy.ts";
 export type { DigestAlgorithm } from "./core/digest.ts";
 export { digestOf, digestVerifier, isDigest, parseDigest, verifyDigest } from "./core/digest.ts";
 export {

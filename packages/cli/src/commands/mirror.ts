@@ -1,5 +1,12 @@
-import { type CopyProgress, type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
-import { type CopyStats, inputError, openStore, parsePlatformList, parseReference } from "@polyarch/oci";
+import { type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
+import {
+  type CopyProgress,
+  type CopyStats,
+  inputError,
+  openStore,
+  parsePlatformList,
+  parseReference,
+} from "@polyarch/oci";
 import type { Io } from "../output.ts";
 import { createClient, type RegistryFlags } from "../registry-options.ts";
 

@@ -1,4 +1,5 @@
 import {
+  BlobTransfers,
   type CopyStats,
   formatReference,
   formatRepository,
@@ -7,7 +8,6 @@ import {
   isPolyarchError,
   type RateLimit,
 } from "@polyarch/oci";
-import { BlobTransfers } from "../copy.ts";
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";
 import { planSync, type SyncItem } from "./plan.ts";

@@ -1,7 +1,10 @@
 import { Readable } from "node:stream";
-import { type BlobRef, digestOf, encodeJson, type ImageStore, MediaType } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
 import { BlobTransfers, copyImage } from "./copy.ts";
+import { digestOf } from "./core/digest.ts";
+import { MediaType } from "./core/media-types.ts";
+import { encodeJson } from "./core/schemas.ts";
+import type { BlobRef, ImageStore } from "./store.ts";
 
 const layer = Buffer.from("layer bytes");
 const config = Buffer.from("{}");
