@@ -221,14 +221,16 @@ describe("parseMergeSpec (manifest-tool from-spec YAML)", () => {
     expect(error.message).toMatch(
       /manifests\[1\]\.platform\.architechture: unknown key; did you mean "architecture"\?/,
     );
-    expect(error.message).toContain("manifests[1].platform: needs os and architecture");
+    expect(error.message).toContain("manifests[1].platform.architecture: is required (a string)");
   });
 
   it("requires the target and at least one source", () => {
     const error = thrown(() => parseMergeSpec("tags: [x]\n", "s.yaml"));
     expect(error).toMatchObject({ code: "POLYARCH_E_BAD_SPEC", kind: "input" });
-    expect(error.message).toContain("image: the target image is required");
-    expect(error.message).toContain("manifests: list at least one source");
+    expect(error.message).toContain("image: is required (a string)");
+    expect(error.message).toContain("manifests: is required (a list)");
+    const empty = thrown(() => parseMergeSpec("image: r.example/a:1\nmanifests: []\n", "s.yaml"));
+    expect(empty.message).toContain("manifests: list at least one source image");
   });
 
   it("refuses YAML that does not parse, malformed references and duplicate platforms", () => {

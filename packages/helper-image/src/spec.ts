@@ -1,5 +1,6 @@
-import { hasWrittenTag, parseSpecText, type SpecProblem, strictObject } from "@polyarch/mirror";
+import { hasWrittenTag } from "@polyarch/mirror";
 import { isPolyarchError, isValidTag, parseReference } from "@polyarch/oci";
+import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import semver from "semver";
 import { z } from "zod";
 import {

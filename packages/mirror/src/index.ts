@@ -4,15 +4,6 @@ export type { MirrorAction, MirrorCheck, MirrorContext, MirrorReport, MirrorRequ
 export { checkMirror, mirror, targetTag } from "./mirror.ts";
 export { fingerprint, isReceiptTag, receiptTag } from "./receipt.ts";
 export { hasWrittenTag, parseWrittenReference } from "./reference.ts";
-export type { SpecProblem, SpecResult } from "./spec-file.ts";
-export {
-  closestKey,
-  formatPath,
-  parseSpecText,
-  strictObject,
-  unknownKeyMessage,
-  validateSpecText,
-} from "./spec-file.ts";
 export { RegistryLimits } from "./sync/limits.ts";
 export type { SyncItem, SyncPlan, SyncPlanContext, SyncPlanFailure } from "./sync/plan.ts";
 export { describeItem, planSync } from "./sync/plan.ts";

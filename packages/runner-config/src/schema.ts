@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { orList } from "./or-list.ts";
 import { strictObject } from "./strict.ts";
-import { orList } from "./suggest.ts";
 import { envReferenceName, findTokenKind, literalTokenMessage } from "./tokens.ts";
 
 /**

@@ -1,7 +1,7 @@
+import { orList } from "./or-list.ts";
 import type { Problem } from "./problems.ts";
 import { formatPath } from "./problems.ts";
 import { ARCHITECTURES } from "./schema.ts";
-import { orList } from "./suggest.ts";
 import { findTokenKind, literalTokenMessage } from "./tokens.ts";
 
 /**

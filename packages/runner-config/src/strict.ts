@@ -1,5 +1,6 @@
+import { closestKey } from "@polyarch/spec";
 import { z } from "zod";
-import { closestKey, orList } from "./suggest.ts";
+import { orList } from "./or-list.ts";
 import { LEGACY_REGISTRATION_TOKEN_HINT } from "./tokens.ts";
 
 /** Keys that once carried a legacy registration token; a fleet that names one gets a pointed hint. */

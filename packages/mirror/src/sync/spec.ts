@@ -6,11 +6,11 @@ import {
   parsePlatform,
   parseReference,
 } from "@polyarch/oci";
+import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { closest } from "fastest-levenshtein";
 import semver from "semver";
 import { z } from "zod";
 import { hasWrittenTag, parseWrittenReference } from "../reference.ts";
-import { parseSpecText, type SpecProblem, strictObject } from "../spec-file.ts";
 import { anchored, type TagFilter } from "./tags.ts";
 
 /**

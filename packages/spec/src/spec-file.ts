@@ -1,5 +1,5 @@
 import { inputError } from "@polyarch/oci";
-import { closest } from "fastest-levenshtein";
+import { closest, distance } from "fastest-levenshtein";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 
@@ -27,23 +27,31 @@ export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
 /** `unknown key; did you mean "tags"? (valid keys: source, target, tags, platforms)` */
 export function unknownKeyMessage(key: string, valid: readonly string[]): string {
   if (valid.length === 0) return "unknown key; this mapping takes no keys";
-  return `unknown key; did you mean "${closestKey(key, valid)}"? (valid keys: ${valid.join(", ")})`;
+  const suggestion = closestKey(key, valid);
+  const list = `valid keys: ${valid.join(", ")}`;
+  return suggestion === undefined
+    ? `unknown key (${list})`
+    : `unknown key; did you mean "${suggestion}"? (${list})`;
 }
 
 /**
- * The valid key a typo most likely meant: the same key in other case, else one the typo abbreviates
- * (`repo` → `repository`), else the nearest by edit distance, ignoring case.
+ * The valid key a typo most likely meant: the same key in other case (or with - for _), else one the
+ * typo abbreviates (`repo` → `repository`), else the nearest by edit distance when it is near enough
+ * to be a typo at all; undefined when nothing is.
  */
-export function closestKey(key: string, valid: readonly string[]): string {
-  const lower = key.toLowerCase();
+export function closestKey(key: string, valid: readonly string[]): string | undefined {
+  const lower = key.toLowerCase().replaceAll("-", "_");
   const byLower = new Map(valid.map((candidate) => [candidate.toLowerCase(), candidate]));
   const same = byLower.get(lower);
   if (same !== undefined) return same;
   const extended = valid.filter(
     (candidate) => lower.length >= 3 && candidate.toLowerCase().startsWith(lower),
   );
-  if (extended.length > 0) return extended.sort((a, b) => a.length - b.length)[0]!;
-  return byLower.get(closest(lower, [...byLower.keys()])) ?? valid[0]!;
+  if (extended.length > 0) return extended.sort((a, b) => a.length - b.length)[0];
+  if (byLower.size === 0) return undefined;
+  const nearest = closest(lower, [...byLower.keys()]);
+  const tolerance = Math.max(2, Math.floor(key.length / 3));
+  return distance(lower, nearest) <= tolerance ? byLower.get(nearest) : undefined;
 }
 
 /** `["images", 1, "tags"]` → `images[1].tags` */
