@@ -1,4 +1,5 @@
-import { isPolyarchError } from "@polyarch/oci";
+// Only the error module: mapping an error must not load the registry client.
+import { isPolyarchError } from "@polyarch/oci/errors";
 import { CommanderError } from "commander";
 import { type Io, writeLine } from "./output.ts";
 

@@ -2,7 +2,8 @@ import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@
 import { hasWrittenTag, parseWrittenReference } from "@polyarch/mirror";
 import { inputError, openStore } from "@polyarch/oci";
 import { type Io, writeLine } from "../output.ts";
-import { createClient, type RegistryFlags } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 import { readSpecFile, table } from "./sync.ts";
 
 export interface HelperOptions extends RegistryFlags {

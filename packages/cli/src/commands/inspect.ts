@@ -15,7 +15,8 @@ import {
   readBlob,
 } from "@polyarch/oci";
 import type { Io } from "../output.ts";
-import { createClient, type RegistryFlags } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 
 export interface InspectOptions extends RegistryFlags {
   platform?: string;

@@ -12,7 +12,8 @@ import {
 } from "@polyarch/merge";
 import { formatReference, inputError, isValidTag, openStore, parseReference } from "@polyarch/oci";
 import type { Io } from "../output.ts";
-import { createClient, type RegistryFlags } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 
 export interface MergeOptions extends RegistryFlags {
   target?: string;

@@ -8,7 +8,8 @@ import {
   parseReference,
 } from "@polyarch/oci";
 import type { Io } from "../output.ts";
-import { createClient, type RegistryFlags } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 
 export interface MirrorOptions extends RegistryFlags {
   platforms?: string;

@@ -10,7 +10,7 @@ import {
   validateFleetYaml,
 } from "@polyarch/runner-config";
 import { type Io, writeLine } from "../output.ts";
-import { createClient } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
 
 export interface RenderOptions {
   /** Path of the fleet file, relative to the working directory. */

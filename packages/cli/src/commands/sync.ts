@@ -3,7 +3,8 @@ import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
 import { inputError, openStore } from "@polyarch/oci";
 import { EXIT_FAILED, EXIT_OK, EXIT_PARTIAL } from "../exit.ts";
 import { type Io, writeLine } from "../output.ts";
-import { createClient, type RegistryFlags } from "../registry-options.ts";
+import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 
 export interface SyncOptions extends RegistryFlags {
   dryRun?: boolean;

@@ -1,0 +1,27 @@
+import type { Command } from "commander";
+import type { InspectOptions } from "../commands/inspect.ts";
+import type { Io } from "../output.ts";
+import { addRegistryOptions } from "../registry-flags.ts";
+
+/** `polyarch inspect REF`. Command code is loaded when the command runs, so `--help` stays fast. */
+export function declareInspect(program: Command, io: Io): void {
+  addRegistryOptions(
+    program
+      .command("inspect")
+      .description("show an image or multi-arch index as a tree: platforms, digests, config and layers")
+      .argument("<ref>", "registry reference ([registry/]repo[:tag][@digest]) or oci:<dir>[:<tag>|@<digest>]")
+      .option("--platform <os/arch[/variant]>", "show the child of an index that serves this platform")
+      .option("--raw", "print the manifest bytes exactly as stored")
+      .option("--json", "print a machine-readable description"),
+  )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  polyarch inspect alpine:3.20\n  polyarch inspect --platform linux/arm64 registry.example.com/team/app:1.4\n  polyarch inspect --raw oci:./out:latest",
+    )
+    .action(async (ref: string, options: InspectOptions & { raw?: boolean; json?: boolean }) => {
+      const { inspect, renderTree, toJson } = await import("../commands/inspect.ts");
+      const result = await inspect(ref, options, io);
+      if (options.raw) io.stdout.write(result.raw);
+      else io.stdout.write(options.json ? toJson(result) : renderTree(result));
+    });
+}

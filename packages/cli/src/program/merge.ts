@@ -1,0 +1,75 @@
+import { type Command, Option } from "commander";
+import type { MergeOptions } from "../commands/merge.ts";
+import type { Io } from "../output.ts";
+import { addRegistryOptions, collect } from "../registry-flags.ts";
+
+/** `polyarch merge`. */
+export function declareMerge(program: Command, io: Io): void {
+  addRegistryOptions(
+    program
+      .command("merge")
+      .description(
+        "merge per-architecture images into one multi-arch image (OCI index or Docker manifest list)",
+      )
+      .argument("[sources...]", "source images: REF, or REF=os/arch[/variant] to state the platform")
+      .option("--target <ref>", "where the multi-arch image goes (a tag reference, or oci:<dir>:<tag>)")
+      .option(
+        "--platforms <list>",
+        "with --template: comma-separated platforms, e.g. linux/amd64,linux/arm64",
+      )
+      .option(
+        "--template <ref>",
+        "source reference with placeholders {arch} {os} {variant} (or manifest-tool's ARCH OS VARIANT)",
+      )
+      .option("--spec <file>", "manifest-tool from-spec YAML naming target, tags, annotations and sources")
+      .option("--tags <list>", "more tags for the same index, comma-separated")
+      .option("--ignore-missing", "skip sources that do not exist (all missing is still an error)")
+      .addOption(
+        new Option(
+          "--type <type>",
+          "index type (default: docker only when every child is a Docker manifest)",
+        ).choices(["oci", "docker"]),
+      )
+      .option(
+        "--annotation <key=value>",
+        "annotate the index (KEY=VALUE) or one platform's entry (os/arch:KEY=VALUE); repeatable, OCI only",
+        collect,
+        [],
+      )
+      .option("--keep-attestations", "keep the attestation manifests of index sources (dropped by default)")
+      .option(
+        "--verify-binaries",
+        "read each source's layers and fail when its ELF binaries are for another architecture",
+      )
+      .option("--dry-run", "print the index that would be pushed; push nothing")
+      .option("--digest-file <file>", "write the pushed index's digest to this file")
+      .option("--json", "print a machine-readable report"),
+  )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Placeholders in --template: every {arch}, {os} and {variant} is replaced. Without braces, manifest-tool's",
+        "rule applies: the first ARCH, then the first OS, then the first VARIANT (empty when none) are replaced.",
+        "",
+        "Examples:",
+        "  $ polyarch merge --platforms linux/amd64,linux/arm64 \\",
+        "      --template $CI_REGISTRY_IMAGE:{arch}-$CI_COMMIT_SHA --target $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+        "  $ polyarch merge --target registry.example.com/app:1.4 app@sha256:… app-arm@sha256:…=linux/arm64",
+        "  $ polyarch merge --spec manifest.yaml --dry-run",
+      ].join("\n"),
+    )
+    .action(async (sources: string[], options: MergeOptions & { json?: boolean }) => {
+      const { mergeCommand, mergeReportJson } = await import("../commands/merge.ts");
+      const report = await mergeCommand(sources, options, io);
+      if (options.json) io.stdout.write(mergeReportJson(report));
+      else if (options.dryRun)
+        io.stdout.write(`${JSON.stringify(JSON.parse(new TextDecoder().decode(report.index)), null, 2)}\n`);
+      else io.stdout.write(`${report.repository}@${report.digest}\n`);
+      if (!options.json) {
+        io.stderr.write(
+          `${report.action}: ${report.repository}:${report.tag} (${report.manifests.length} manifests)\n`,
+        );
+      }
+    });
+}
