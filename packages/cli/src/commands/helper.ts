@@ -1,10 +1,11 @@
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
 import { hasWrittenTag, parseWrittenReference } from "@polyarch/mirror";
 import { inputError, openStore } from "@polyarch/oci";
+import { table } from "../format.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
-import { readSpecFile, table } from "./sync.ts";
+import { readSpecFile } from "../spec-file.ts";
 
 export interface HelperOptions extends RegistryFlags {
   /** `registry/repository` of the upstream helper images, instead of the spec's. */

@@ -14,6 +14,7 @@ import {
   platformMatches,
   readBlob,
 } from "@polyarch/oci";
+import { formatSize } from "../format.ts";
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
@@ -184,16 +185,4 @@ export function renderTree(inspection: Inspection): string {
 export function toJson(inspection: Inspection): string {
   const { raw: _raw, ...rest } = inspection;
   return `${JSON.stringify(rest, null, 2)}\n`;
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import {
   argumentSources,
   type IndexType,
@@ -14,6 +14,7 @@ import { formatReference, inputError, isValidTag, openStore, parseReference } fr
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
+import { readSpecFile } from "../spec-file.ts";
 
 export interface MergeOptions extends RegistryFlags {
   target?: string;
@@ -68,7 +69,10 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
   let tags = splitList(options.tags);
   const annotations = parseAnnotations(options.annotation ?? []);
   if (options.spec !== undefined) {
-    const spec = parseMergeSpec(await readSpec(options.spec), options.spec);
+    const spec = parseMergeSpec(
+      await readSpecFile(options.spec, "a manifest-tool style YAML spec"),
+      options.spec,
+    );
     sources = spec.sources;
     targetText ??= spec.image;
     tags = [...spec.tags, ...tags];
@@ -134,18 +138,6 @@ function splitList(value: string | undefined): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-async function readSpec(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    throw inputError(
-      "POLYARCH_E_BAD_SPEC",
-      `--spec ${path} cannot be read`,
-      "give the path of a manifest-tool style YAML spec",
-    );
-  }
 }
 
 /** The report as `--json` prints it: the index as JSON, not bytes. */

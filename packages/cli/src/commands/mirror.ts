@@ -7,6 +7,7 @@ import {
   parsePlatformList,
   parseReference,
 } from "@polyarch/oci";
+import { formatSize } from "../format.ts";
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
@@ -86,7 +87,7 @@ export function formatMirrorReport(report: MirrorReport): string {
 export function formatStats(stats: CopyStats): string {
   const { copied, mounted, exists } = stats.blobs;
   return (
-    `${copied} blob${copied === 1 ? "" : "s"} copied (${formatBytes(stats.bytes)}), ${mounted} mounted, ` +
+    `${copied} blob${copied === 1 ? "" : "s"} copied (${formatSize(stats.bytes)}), ${mounted} mounted, ` +
     `${exists} already there; ${stats.manifests} manifest${stats.manifests === 1 ? "" : "s"} written`
   );
 }
@@ -94,18 +95,6 @@ export function formatStats(stats: CopyStats): string {
 /** The report as `--json` prints it. */
 export function mirrorReportJson(report: MirrorReport): string {
   return `${JSON.stringify({ ...report, reference: `${report.repository}@${report.digest}` }, null, 2)}\n`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** One progress line on a TTY, redrawn at most every 100 ms: blobs done and bytes streamed. */
@@ -137,7 +126,7 @@ class ProgressLine {
     this.#last = now;
     const moved = [...this.#bytes.values()].reduce((sum, n) => sum + n, 0);
     this.#io.stderr.write(
-      `\r\x1b[Kblobs ${this.#done}/${this.#blobs}  ${formatBytes(moved)} of ${formatBytes(this.#total)}`,
+      `\r\x1b[Kblobs ${this.#done}/${this.#blobs}  ${formatSize(moved)} of ${formatSize(this.#total)}`,
     );
     this.#drawn = true;
   }

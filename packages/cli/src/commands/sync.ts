@@ -1,10 +1,11 @@
-import { readFile } from "node:fs/promises";
 import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
-import { inputError, openStore } from "@polyarch/oci";
+import { openStore } from "@polyarch/oci";
 import { EXIT_FAILED, EXIT_OK, EXIT_PARTIAL } from "../exit.ts";
+import { table } from "../format.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
+import { readSpecFile } from "../spec-file.ts";
 
 export interface SyncOptions extends RegistryFlags {
   dryRun?: boolean;
@@ -26,14 +27,6 @@ export async function syncCommand(file: string, options: SyncOptions, io: Io): P
     );
   } finally {
     await client.close();
-  }
-}
-
-export async function readSpecFile(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch {
-    throw inputError("POLYARCH_E_BAD_SPEC", `${file} cannot be read`, `give the path of ${what}`);
   }
 }
 
@@ -75,20 +68,4 @@ export function formatSyncReport(report: SyncReport): string {
     }
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** Left-aligned columns, two spaces apart, no trailing spaces. */
-export function table(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, cell.length);
-    });
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
 }
