@@ -1,19 +1,11 @@
+import { formatPath as formatSpecPath, type SpecProblem } from "@polyarch/spec";
+
 /** One thing wrong with a fleet file: where (`runners[1].kubernetes.architectures[2]`) and what is valid. */
-export interface Problem {
-  path: string;
-  message: string;
-}
+export type Problem = SpecProblem;
 
 /** `["runners", 1, "kubernetes", "node_selector", "kubernetes.io/arch"]` → `runners[1].kubernetes.node_selector["kubernetes.io/arch"]` */
 export function formatPath(segments: readonly PropertyKey[]): string {
-  let path = "";
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment))
-      path += path === "" ? segment : `.${segment}`;
-    else path += `[${JSON.stringify(String(segment))}]`;
-  }
-  return path === "" ? "(fleet)" : path;
+  return formatSpecPath(segments, "(fleet)");
 }
 
 /** Problems in document order of their paths, each reported once. */

@@ -1,3 +1,4 @@
+import { typeMessage } from "@polyarch/spec";
 import type { z } from "zod";
 import { formatPath, type Problem, sortProblems } from "./problems.ts";
 import { type Fleet, fleetSchema } from "./schema.ts";
@@ -12,7 +13,7 @@ export type ValidationResult = { ok: true; fleet: Fleet } | { ok: false; problem
  * Never throws for bad input; messages never repeat a token.
  */
 export function validateFleet(data: unknown): ValidationResult {
-  const parsed = fleetSchema.safeParse(data, { error: requiredMessage });
+  const parsed = fleetSchema.safeParse(data, { error: typeMessage });
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)),
     ...checkSemantics(data),
@@ -24,14 +25,6 @@ export function validateFleet(data: unknown): ValidationResult {
       problems.map((problem) => ({ ...problem, message: redactTokens(problem.message) })),
     ),
   };
-}
-
-function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === "invalid_type" && issue.input === undefined)
-    return `is required (${article(issue.expected)})`;
-  if (issue.code === "invalid_type")
-    return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
-  return undefined;
 }
 
 function toProblems(issue: z.core.$ZodIssue): Problem[] {
@@ -51,17 +44,4 @@ function toProblems(issue: z.core.$ZodIssue): Problem[] {
       return toProblems({ ...only[0]!, path: [...issue.path, ...only[0]!.path] });
   }
   return [{ path: formatPath(issue.path), message: issue.message }];
-}
-
-/** zod's type names in the words of a YAML author. */
-function article(type: string): string {
-  const word = ({ object: "mapping", array: "list" } as Record<string, string>)[type] ?? type;
-  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
 }

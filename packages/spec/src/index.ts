@@ -4,6 +4,7 @@ export {
   formatPath,
   parseSpecText,
   strictObject,
+  typeMessage,
   unknownKeyMessage,
   validateSpecText,
 } from "./spec-file.ts";

@@ -55,7 +55,7 @@ export function closestKey(key: string, valid: readonly string[]): string | unde
 }
 
 /** `["images", 1, "tags"]` → `images[1].tags` */
-export function formatPath(segments: readonly PropertyKey[]): string {
+export function formatPath(segments: readonly PropertyKey[], root = "(top level)"): string {
   let path = "";
   for (const segment of segments) {
     if (typeof segment === "number") path += `[${segment}]`;
@@ -63,7 +63,7 @@ export function formatPath(segments: readonly PropertyKey[]): string {
       path += path === "" ? segment : `.${segment}`;
     else path += `[${JSON.stringify(String(segment))}]`;
   }
-  return path === "" ? "(top level)" : path;
+  return path === "" ? root : path;
 }
 
 export type SpecResult<T> = { ok: true; value: T } | { ok: false; problems: SpecProblem[] };
@@ -127,7 +127,8 @@ function toProblems(issue: z.core.$ZodIssue): SpecProblem[] {
   return [{ path: formatPath(issue.path), message: issue.message }];
 }
 
-function typeMessage(issue: z.core.$ZodRawIssue): string | undefined {
+/** zod type errors in the words of a YAML author: `is required (a string)`, `must be a list, not a mapping`. */
+export function typeMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== "invalid_type") return undefined;
   if (issue.input === undefined) return `is required (${article(issue.expected)})`;
   return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
