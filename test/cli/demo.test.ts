@@ -1,12 +1,12 @@
 import { skopeoInspectRaw, tempDir } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
+import { polyarch } from "../support/cli.ts";
 
 describe("polyarch demo", () => {
   it("builds two images into an OCI layout, merges them, and a re-run changes nothing", async () => {
     const dir = await tempDir("polyarch-demo-");
     try {
-      const first = await runCli(["demo", "--dir", dir.path]);
+      const first = await polyarch(["demo", "--dir", dir.path]);
       expect(first.code).toBe(0);
       expect(first.stdout).toContain("merged them (created)");
       expect(first.stdout).toMatch(/├── linux\/amd64 +sha256:/);
@@ -20,10 +20,10 @@ describe("polyarch demo", () => {
       };
       expect(raw.mediaType).toBe("application/vnd.oci.image.index.v1+json");
       expect(raw.manifests.map((m) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
-      const inspect = await runCli(["inspect", "--raw", `oci:${dir.path}:demo`]);
+      const inspect = await polyarch(["inspect", "--raw", `oci:${dir.path}:demo`]);
       expect(inspect.stdoutBytes.equals(await skopeoInspectRaw(`oci:${dir.path}:demo`))).toBe(true);
 
-      const second = await runCli(["demo", "--dir", dir.path]);
+      const second = await polyarch(["demo", "--dir", dir.path]);
       expect(second.code).toBe(0);
       expect(second.stdout).toContain("merged them (unchanged)");
       const digest = (text: string) => /sha256:[a-f0-9]{64} \(OCI image index/.exec(text)?.[0];

@@ -9,7 +9,7 @@ import {
   syntheticImage,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
+import { polyarch } from "../support/cli.ts";
 
 let upstream: Registry;
 let local: Registry;
@@ -46,7 +46,7 @@ describe("polyarch inspect", () => {
     const raw = JSON.parse((await skopeoInspectRaw(`${local.host}/team/app:1.0`)).toString()) as {
       manifests: Array<{ digest: string; size: number; platform: { os: string; architecture: string } }>;
     };
-    const run = await runCli(["inspect", "--json", `${local.host}/team/app:1.0`]);
+    const run = await polyarch(["inspect", "--json", `${local.host}/team/app:1.0`]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as {
       kind: string;
@@ -62,14 +62,14 @@ describe("polyarch inspect", () => {
       })),
     );
 
-    const tree = await runCli(["inspect", `${local.host}/team/app:1.0`]);
+    const tree = await polyarch(["inspect", `${local.host}/team/app:1.0`]);
     for (const m of raw.manifests) expect(tree.stdout).toContain(m.digest);
     expect(tree.stdout).toMatch(/├── linux\/amd64/);
     expect(tree.stdout).toMatch(/└── linux\/arm64/);
   });
 
   it("prints the manifest bytes exactly as stored with --raw", async () => {
-    const run = await runCli(["inspect", "--raw", `${local.host}/team/app:1.0`]);
+    const run = await polyarch(["inspect", "--raw", `${local.host}/team/app:1.0`]);
     expect(run.code).toBe(0);
     expect(run.stdoutBytes.equals(await skopeoInspectRaw(`${local.host}/team/app:1.0`))).toBe(true);
   });
@@ -85,7 +85,7 @@ describe("polyarch inspect", () => {
       config: { digest: string };
       layers: unknown[];
     };
-    const run = await runCli([
+    const run = await polyarch([
       "inspect",
       "--json",
       "--platform",
@@ -110,7 +110,7 @@ describe("polyarch inspect", () => {
   });
 
   it("names the missing platform and what the index holds", async () => {
-    const run = await runCli(["inspect", "--platform", "linux/s390x", `${local.host}/team/app:1.0`]);
+    const run = await polyarch(["inspect", "--platform", "linux/s390x", `${local.host}/team/app:1.0`]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("has no image for linux/s390x");
     expect(run.stderr).toContain("linux/amd64, linux/arm64");
@@ -118,7 +118,7 @@ describe("polyarch inspect", () => {
 
   it("gives a one-line error without the password when the password is wrong", async () => {
     const password = "wr0ng-Password-42";
-    const run = await runCli([
+    const run = await polyarch([
       "inspect",
       "--username",
       "alice",
@@ -136,7 +136,7 @@ describe("polyarch inspect", () => {
   });
 
   it("reads with the right password, given by flag or by POLYARCH_PASSWORD", async () => {
-    const byFlag = await runCli([
+    const byFlag = await polyarch([
       "inspect",
       "--json",
       "--username",
@@ -147,8 +147,8 @@ describe("polyarch inspect", () => {
     ]);
     expect(byFlag.code).toBe(0);
     expect(JSON.parse(byFlag.stdout)).toMatchObject({ kind: "image", platform: "linux/amd64" });
-    const byEnv = await runCli(["inspect", "--username", "alice", `${locked.host}/private/app:1.0`], {
-      POLYARCH_PASSWORD: "s3cret-Passw0rd",
+    const byEnv = await polyarch(["inspect", "--username", "alice", `${locked.host}/private/app:1.0`], {
+      env: { POLYARCH_PASSWORD: "s3cret-Passw0rd" },
     });
     expect(byEnv.code).toBe(0);
     expect(byEnv.stdout).toContain("linux/amd64");
@@ -157,7 +157,7 @@ describe("polyarch inspect", () => {
   it.each([["Not/A Reference"], ["registry.example.com/app@sha256:1234"], ["app:-tag"]])(
     "exits 2 on the nonsense reference %j, naming it and the valid forms",
     async (reference) => {
-      const run = await runCli(["inspect", reference]);
+      const run = await polyarch(["inspect", reference]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(JSON.stringify(reference));
       expect(run.stderr).toContain("hint: use [registry[:port]/]repository[:tag]");
@@ -166,7 +166,7 @@ describe("polyarch inspect", () => {
   );
 
   it("exits 2 on a malformed platform", async () => {
-    const run = await runCli(["inspect", "--platform", "arm64", `${local.host}/team/app:1.0`]);
+    const run = await polyarch(["inspect", "--platform", "arm64", `${local.host}/team/app:1.0`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('"arm64" is not a platform');
   });

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pushImage, type Registry, startRegistry, syntheticImage, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
+import { polyarch } from "../support/cli.ts";
 
 const EXAMPLE = new URL("../../examples/fleet.yaml", import.meta.url);
 
@@ -31,7 +31,7 @@ describe("polyarch render --resolve-digests", () => {
     const dir = await tempDir("polyarch-render-");
     try {
       const fleet = await fleetWithHelper(dir.path, `${registry.host}/ci/gitlab-runner-helper:v18.5.0`);
-      const run = await runCli(["render", fleet, "--out", join(dir.path, "out"), "--resolve-digests"]);
+      const run = await polyarch(["render", fleet, "--out", join(dir.path, "out"), "--resolve-digests"]);
       expect(run.code).toBe(0);
       const config = await readFile(join(dir.path, "out", "config.toml"), "utf8");
       expect(config).toContain(`helper_image = "${registry.host}/ci/gitlab-runner-helper:v18.5.0@${digest}"`);
@@ -44,7 +44,7 @@ describe("polyarch render --resolve-digests", () => {
     const dir = await tempDir("polyarch-render-");
     try {
       const fleet = await fleetWithHelper(dir.path, `${registry.host}/ci/gitlab-runner-helper:v0.0.1`);
-      const run = await runCli(["render", fleet, "--out", join(dir.path, "out"), "--resolve-digests"]);
+      const run = await polyarch(["render", fleet, "--out", join(dir.path, "out"), "--resolve-digests"]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain("no such tag");
       expect(await readdir(dir.path)).toEqual(["fleet.yaml"]);

@@ -1,50 +1,12 @@
-import { Writable } from "node:stream";
-import { main } from "@polyarch/cli";
+export type { CliRun } from "../support/cli.ts";
+export { isolatedEnv, polyarch, through } from "../support/cli.ts";
+
 import type { FaultProxy, Image, Registry } from "@polyarch/test-harness";
 import { pushImage, syntheticImage } from "@polyarch/test-harness";
 
 export const amd64 = { os: "linux", architecture: "amd64" };
 export const arm64 = { os: "linux", architecture: "arm64" };
 export const armv7 = { os: "linux", architecture: "arm", variant: "v7" };
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Credential files that do not exist: nothing from this machine's Docker or podman login leaks in. */
-export const isolatedEnv = {
-  REGISTRY_AUTH_FILE: "/nonexistent/polyarch-test-auth.json",
-  DOCKER_CONFIG: "/nonexistent/polyarch-test-docker",
-};
-
-/** Runs `polyarch ARGS` in-process, capturing stdout and stderr. */
-export async function polyarch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["node", "polyarch", ...args], {
-    stdout: sink(out),
-    stderr: sink(err),
-    env: { ...isolatedEnv, ...env },
-    cwd: process.cwd(),
-  });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
-
-function sink(parts: string[]): Writable {
-  return new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      parts.push(chunk.toString());
-      done();
-    },
-  });
-}
-
-/** A registry as the harness's raw clients see it, but reached through `proxy`. */
-export function through(registry: Registry, proxy: FaultProxy): Registry {
-  return { ...registry, url: proxy.url, host: proxy.host };
-}
 
 /** Pushes a synthetic single-platform image under `repo:tag` and returns it. */
 export async function pushSynthetic(
