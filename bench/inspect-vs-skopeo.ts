@@ -42,11 +42,7 @@ export const inspectVsSkopeo: Benchmark = {
         const order = round % 2 === 0 ? ["cli", "skopeo", "inProcess"] : ["skopeo", "inProcess", "cli"];
         for (const who of order) {
           if (who === "cli") {
-            const run = await runProcess(
-              process.execPath,
-              [POLYARCH_BIN, "inspect", "--raw", reference],
-              options,
-            );
+            const run = await runProcess(POLYARCH_BIN, ["inspect", "--raw", reference], options);
             check("polyarch", run.stdout);
             if (round > 0) samples.cli.push(run.ms);
             if (run.peakRssBytes !== undefined) rss.cli.push(run.peakRssBytes);

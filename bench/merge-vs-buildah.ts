@@ -70,7 +70,7 @@ export const mergeVsBuildah: Benchmark = {
 
       const startup = { polyarch: [] as number[], node: [] as number[] };
       for (let round = 0; round <= ROUNDS; round++) {
-        const help = await runProcess(process.execPath, [POLYARCH_BIN, "--help"], options);
+        const help = await runProcess(POLYARCH_BIN, ["--help"], options);
         const bare = await runProcess(process.execPath, ["-e", ""], options);
         if (round > 0) {
           startup.polyarch.push(help.ms);
@@ -175,8 +175,8 @@ function contenders(host: string, tags: string[], dir: string, options: ProcessO
   return {
     async polyarchCli(tag) {
       const run = await runProcess(
-        process.execPath,
-        [POLYARCH_BIN, "merge", "--target", `${host}/${REPO}:${tag}`, ...sources],
+        POLYARCH_BIN,
+        ["merge", "--target", `${host}/${REPO}:${tag}`, ...sources],
         options,
       );
       return { ...run, digest: run.stdout.trim().split("@")[1] ?? "" };

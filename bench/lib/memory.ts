@@ -21,3 +21,26 @@ export async function sampledPeakRss<T>(
     clearInterval(timer);
   }
 }
+
+/**
+ * Like `sampledPeakRss`, for the memory held in Buffers and ArrayBuffers (`process.memoryUsage().arrayBuffers`),
+ * dead ones not yet collected included: what streaming a blob allocates, whatever the heap already holds.
+ */
+export async function sampledPeakArrayBuffers<T>(
+  fn: () => Promise<T>,
+  intervalMs = 5,
+): Promise<{ value: T; baselineBytes: number; peakBytes: number }> {
+  const baselineBytes = process.memoryUsage().arrayBuffers;
+  let peakBytes = baselineBytes;
+  const sample = () => {
+    peakBytes = Math.max(peakBytes, process.memoryUsage().arrayBuffers);
+  };
+  const timer = setInterval(sample, intervalMs);
+  try {
+    const value = await fn();
+    sample();
+    return { value, baselineBytes, peakBytes };
+  } finally {
+    clearInterval(timer);
+  }
+}

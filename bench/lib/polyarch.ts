@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { main } from "@polyarch/cli";
 import { argumentSources, type MergeReport, type MergeRequest, merge } from "@polyarch/merge";
+import { type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
 import { openStore, parseReference, RegistryClient } from "@polyarch/oci";
 
 /** The `polyarch` executable as installed in the workspace root; it runs the built dist, as a user's install does. */
@@ -63,4 +64,20 @@ export async function runCliInProcess(args: string[], env: NodeJS.ProcessEnv, cw
     );
   }
   return Buffer.concat(stdout).toString();
+}
+
+/**
+ * `polyarch mirror SOURCE TARGET` through the public API with a fresh client (no warm connections), every
+ * option at its default; the references are read as the CLI reads them.
+ */
+export async function mirrorInProcess(source: string, target: string): Promise<MirrorReport> {
+  const client = new RegistryClient();
+  try {
+    return await mirror(
+      { source: parseReference(source), target: parseWrittenReference(target) },
+      { openStore: (reference) => openStore(reference, client) },
+    );
+  } finally {
+    await client.close();
+  }
 }

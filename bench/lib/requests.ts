@@ -27,3 +27,13 @@ export function tallyRequests(requests: readonly ProxiedRequest[]): RequestTally
   }
   return { counted: requests.length - base, base, byKind, uploads };
 }
+
+/** Requests by method alone ("HEAD" → 20), GET /v2/ left out as in `tallyRequests`, in the order first seen. */
+export function countByMethod(requests: readonly ProxiedRequest[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const request of requests) {
+    if (request.route === "base") continue;
+    counts[request.method] = (counts[request.method] ?? 0) + 1;
+  }
+  return counts;
+}
