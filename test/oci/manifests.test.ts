@@ -107,6 +107,25 @@ describe("manifests", () => {
     ]);
   });
 
+  it("falls back to a GET when HEAD answers without Docker-Content-Digest", async () => {
+    proxy.inject({
+      type: "removeHeaders",
+      headers: ["docker-content-digest"],
+      method: "HEAD",
+      path: /manifests/,
+    });
+    const expected = pushed.get("docker-list")!;
+    expect(await repo().headManifest("docker-list")).toEqual({
+      digest: expected.digest,
+      mediaType: expected.mediaType,
+      size: expected.size,
+    });
+    expect(proxy.counter.requests.map((r) => [r.method, r.status])).toEqual([
+      ["HEAD", 200],
+      ["GET", 200],
+    ]);
+  });
+
   it("PUTs a manifest by digest and by tag", async () => {
     const image = await syntheticImage({ seed: "m-put", layers: 2 });
     for (const blob of [image.config, ...image.layers]) await pushBlob(registry, "team/put", blob);

@@ -27,7 +27,9 @@ export type FaultKind =
   /** Answer blob GETs with a 307 to the other host, which serves the blob and records its Authorization. */
   | { type: "redirect" }
   /** Forward, adding these headers to the response (rate-limit and Warning headers, OCI-Chunk-Min-Length). */
-  | { type: "addHeaders"; headers: Record<string, string> };
+  | { type: "addHeaders"; headers: Record<string, string> }
+  /** Forwards the response without these headers (lowercase names), like a proxy that drops them. */
+  | { type: "removeHeaders"; headers: string[] };
 
 export interface FaultMatch {
   /** HTTP method, e.g. "GET". @default any */
@@ -149,6 +151,7 @@ export async function startFaultProxy(
         const location = answer.headers.location;
         if (location?.startsWith(target.origin)) out.location = self + location.slice(target.origin.length);
         if (fault?.type === "addHeaders") Object.assign(out, fault.headers);
+        if (fault?.type === "removeHeaders") for (const name of fault.headers) delete out[name];
         const mangles = fault?.type === "reset" || fault?.type === "truncate" || fault?.type === "corrupt";
         record.status = status;
         if (!mangles || req.method === "HEAD") {
