@@ -125,6 +125,16 @@ describe("polyarch merge output", () => {
     expect(await readFile(digestFile, "utf8")).toBe(`${digest}\n`);
   });
 
+  it("refuses an unwritable --digest-file before pushing anything", async () => {
+    proxy.reset();
+    const digestFile = join(work.path, "no-such-dir", "x.digest");
+    const run = await polyarch(["merge", "--digest-file", digestFile, ...fromTemplate("unwritable")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--digest-file ${digestFile} cannot be written`);
+    expect(writes(proxy)).toEqual([]);
+    expect(await tagDigest("cli/app", "unwritable")).toBeUndefined();
+  });
+
   it("--spec FILE reads target, tags, annotations and sources from manifest-tool YAML", async () => {
     const spec = join(work.path, "spec.yaml");
     await writeFile(

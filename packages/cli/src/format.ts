@@ -26,3 +26,11 @@ export function table(rows: string[][]): string[] {
       .trimEnd(),
   );
 }
+
+/** `a, b,,c` → `["a", "b", "c"]`: a comma-separated flag value, blanks dropped. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

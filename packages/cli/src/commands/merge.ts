@@ -1,4 +1,6 @@
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import {
   argumentSources,
   type IndexType,
@@ -11,6 +13,7 @@ import {
   templateSources,
 } from "@polyarch/merge";
 import { formatReference, inputError, isValidTag, openStore, parseReference } from "@polyarch/oci";
+import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
@@ -34,6 +37,7 @@ export interface MergeOptions extends RegistryFlags {
 /** `polyarch merge`: builds the request from whichever source form was used, runs it, writes --digest-file. */
 export async function mergeCommand(args: string[], options: MergeOptions, io: Io): Promise<MergeReport> {
   const request = await buildRequest(args, options);
+  if (options.digestFile && !request.dryRun) await checkWritable(options.digestFile);
   const { client } = await createClient(
     options,
     io,
@@ -133,11 +137,19 @@ function parseType(value: string): IndexType {
   throw inputError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type`, "use oci or docker");
 }
 
-function splitList(value: string | undefined): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** Refuses an unwritable --digest-file before anything is pushed, not after the tag has moved. */
+async function checkWritable(file: string): Promise<void> {
+  const directory = dirname(resolve(file));
+  try {
+    if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new Error("is a directory");
+    await access(directory, constants.W_OK);
+  } catch {
+    throw inputError(
+      "POLYARCH_E_BAD_FLAG",
+      `--digest-file ${file} cannot be written`,
+      `give a file path in an existing, writable directory (${directory} is not)`,
+    );
+  }
 }
 
 /** The report as `--json` prints it: the index as JSON, not bytes. */

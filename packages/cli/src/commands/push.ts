@@ -1,5 +1,6 @@
 import type { MergeReport } from "@polyarch/merge";
 import { parseReference } from "@polyarch/oci";
+import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
 import { type MergeOptions, mergeCommand } from "./merge.ts";
 
@@ -53,13 +54,6 @@ function translate(flags: ManifestToolFlags): MergeOptions {
 /** `--docker-cfg DIR` is the directory holding config.json, as DOCKER_CONFIG is. */
 function withDockerConfig(io: Io, flags: ManifestToolFlags): Io {
   return flags.dockerCfg ? { ...io, env: { ...io.env, DOCKER_CONFIG: flags.dockerCfg } } : io;
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 /** manifest-tool's output line, which pipelines parse. */

@@ -110,6 +110,14 @@ describe("polyarch render", () => {
     expect(await readdir(dir)).toEqual(["bad.yaml", "fleet.yaml"]);
   });
 
+  test("--out naming a file is bad input, and nothing is written", async () => {
+    await writeFile(path.join(dir, "taken"), "not a directory");
+    expect(await main(["node", "polyarch", "render", "fleet.yaml", "--out", "taken"], captureIo(dir))).toBe(
+      2,
+    );
+    expect(await readdir(dir)).toEqual(["fleet.yaml", "taken"]);
+  });
+
   test("a missing fleet file is bad input", async () => {
     const error = await render({ fleet: "nope.yaml" }, io).catch((caught: unknown) => caught);
     expect(isPolyarchError(error, "POLYARCH_E_FLEET_NOT_FOUND")).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { inputError, manifestReference, openStore, PolyarchError, parseReference } from "@polyarch/oci";
 import {
@@ -110,15 +110,23 @@ export async function render(
   const files = rendered.files.map((file) => path.join(outDir, file.name));
   if (options.check) return { mode: "checked", fleet: options.fleet, files };
 
-  await mkdir(outDir, { recursive: true });
-  for (const file of rendered.files) {
-    const target = path.join(outDir, file.name);
-    // A person fills in the secret template in place: keep it private from the start.
-    const mode = file.name === "secret.example.yaml" ? 0o600 : 0o644;
-    const temporary = `${target}.${process.pid}.tmp`;
-    await writeFile(temporary, file.content, { mode });
-    await rename(temporary, target);
+  await makeOutDir(outDir, options.out ?? ".");
+  // Every file is written in full before any is renamed into place, so a failure leaves the old set.
+  const staged: Array<{ temporary: string; target: string }> = [];
+  try {
+    for (const file of rendered.files) {
+      const target = path.join(outDir, file.name);
+      // A person fills in the secret template in place: keep it private from the start.
+      const mode = file.name === "secret.example.yaml" ? 0o600 : 0o644;
+      const temporary = `${target}.${process.pid}.tmp`;
+      staged.push({ temporary, target });
+      await writeFile(temporary, file.content, { mode });
+    }
+  } catch (error: unknown) {
+    await Promise.all(staged.map(({ temporary }) => rm(temporary, { force: true })));
+    throw error;
   }
+  for (const { temporary, target } of staged) await rename(temporary, target);
   return { mode: "written", fleet: options.fleet, files };
 }
 
@@ -131,15 +139,29 @@ export function formatRenderResult(result: RenderResult, io: Io): string {
   return shown.map((file) => `wrote ${file}\n`).join("");
 }
 
+async function makeOutDir(absolute: string, shown: string): Promise<void> {
+  try {
+    await mkdir(absolute, { recursive: true });
+  } catch {
+    throw inputError(
+      "POLYARCH_E_BAD_FLAG",
+      `--out ${shown} is not a directory polyarch can write to`,
+      "give a directory path",
+    );
+  }
+}
+
 async function readFleet(absolute: string, shown: string): Promise<string> {
   try {
     return await readFile(absolute, "utf8");
   } catch (error: unknown) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
       throw inputError("POLYARCH_E_FLEET_NOT_FOUND", `fleet file ${shown} does not exist`, "check the path");
-    throw new PolyarchError("POLYARCH_E_FLEET_UNREADABLE", `cannot read fleet file ${shown}`, {
-      cause: error,
-    });
+    throw inputError(
+      "POLYARCH_E_FLEET_UNREADABLE",
+      `fleet file ${shown} cannot be read`,
+      "give the path of a readable YAML file",
+    );
   }
 }
 
