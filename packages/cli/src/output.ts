@@ -18,8 +18,3 @@ export const processIo: Io = {
 export function writeLine(stream: Writable, text = ""): void {
   stream.write(text.endsWith("\n") ? text : `${text}\n`);
 }
-
-/** True when colour may be used on this stream: a TTY and NO_COLOR unset (https://no-color.org). */
-export function useColor(io: Io, stream: Io["stderr"]): boolean {
-  return stream.isTTY === true && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === "");
-}

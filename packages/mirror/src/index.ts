@@ -6,7 +6,7 @@ export { fingerprint, isReceiptTag, receiptTag } from "./receipt.ts";
 export { hasWrittenTag, parseWrittenReference } from "./reference.ts";
 export { RegistryLimits } from "./sync/limits.ts";
 export type { SyncItem, SyncPlan, SyncPlanContext, SyncPlanFailure } from "./sync/plan.ts";
-export { describeItem, planSync } from "./sync/plan.ts";
+export { planSync } from "./sync/plan.ts";
 export type { SyncAction, SyncContext, SyncItemReport, SyncReport } from "./sync/run.ts";
 export { sync } from "./sync/run.ts";
 export type { RegistrySettings, SyncImage, SyncSpec } from "./sync/spec.ts";

@@ -13,7 +13,6 @@ export {
 export type { Platform } from "./core/platform.ts";
 export {
   formatPlatform,
-  hostPlatform,
   normalizePlatform,
   parsePlatform,
   parsePlatformList,

@@ -73,9 +73,3 @@ export async function planSync(spec: SyncSpec, context: SyncPlanContext): Promis
 function itemFor(image: SyncImage, source: ImageReference, target: ImageReference): SyncItem {
   return { image: image.index, source, target, ...(image.platforms && { platforms: image.platforms }) };
 }
-
-/** `source → target` as a person reads it. */
-export function describeItem(item: SyncItem): string {
-  const target = item.target.tag === undefined ? formatRepository(item.target) : formatReference(item.target);
-  return `${formatReference(item.source)} → ${target}`;
-}

@@ -121,20 +121,3 @@ export function platformMatches(want: Platform, have: Platform): boolean {
 function armLevel(variant: string): number {
   return Number.parseInt(variant.replace(/^v/, ""), 10) || 0;
 }
-
-/** The platform of the machine polyarch runs on, in OCI terms. */
-export function hostPlatform(): Platform {
-  const arch: Record<string, string> = {
-    x64: "amd64",
-    arm64: "arm64",
-    arm: "arm",
-    s390x: "s390x",
-    ppc64: "ppc64le",
-    riscv64: "riscv64",
-    ia32: "386",
-  };
-  return normalizePlatform({
-    os: process.platform === "win32" ? "windows" : process.platform,
-    architecture: arch[process.arch] ?? process.arch,
-  });
-}
