@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, type Readable } from "node:stream";
 import { pipeline as pipelineAsync } from "node:stream/promises";
@@ -15,21 +15,23 @@ import {
 } from "../core/schemas.ts";
 import { PolyarchError } from "../errors.ts";
 import type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "../store.ts";
+import { withDirectoryLock } from "./directory-lock.ts";
 
 /** The annotation an OCI layout uses to name a manifest (its "tag"). */
 export const REF_NAME = "org.opencontainers.image.ref.name";
 const LAYOUT_FILE = { imageLayoutVersion: "1.0.0" };
+const EMPTY_INDEX: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
 
 /**
  * An OCI image-layout directory (https://github.com/opencontainers/image-spec/blob/main/image-layout.md)
  * as an ImageStore: blobs under `blobs/<alg>/<hex>`, tags as `org.opencontainers.image.ref.name`
  * annotations on `index.json` entries. Writes go to a temporary file first and are renamed into
- * place, so a failed copy never leaves a partial blob or a half-written index.json.
+ * place, so a failed copy never leaves a partial blob or a half-written index.json. Updates of
+ * index.json are serialized per directory across every LayoutStore in the process.
  */
 export class LayoutStore implements ImageStore {
   readonly path: string;
   readonly name: string;
-  #indexLock: Promise<unknown> = Promise.resolve();
 
   constructor(path: string) {
     this.path = path;
@@ -47,7 +49,7 @@ export class LayoutStore implements ImageStore {
       await readFile(join(this.path, "oci-layout"));
       text = await readFile(join(this.path, "index.json"), "utf8");
     } catch (error: unknown) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      if (isMissing(error)) {
         throw new PolyarchError(
           "POLYARCH_E_NOT_A_LAYOUT",
           `${this.path} is not an OCI image layout (no oci-layout or index.json)`,
@@ -59,7 +61,20 @@ export class LayoutStore implements ImageStore {
       }
       throw error;
     }
-    const parsed = imageIndexSchema.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error: unknown) {
+      throw new PolyarchError(
+        "POLYARCH_E_BAD_LAYOUT",
+        `${join(this.path, "index.json")} is not valid JSON (${(error as Error).message})`,
+        {
+          cause: error,
+          hint: "the layout is damaged; restore index.json or copy the images into a new directory",
+        },
+      );
+    }
+    const parsed = imageIndexSchema.safeParse(json);
     if (!parsed.success) {
       throw new PolyarchError(
         "POLYARCH_E_BAD_MANIFEST",
@@ -72,15 +87,25 @@ export class LayoutStore implements ImageStore {
 
   async #ensureLayout(): Promise<void> {
     await mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
+    await withDirectoryLock(this.path, async () => {
+      await this.#createIfAbsent("oci-layout", `${JSON.stringify(LAYOUT_FILE)}\n`);
+      await this.#createIfAbsent("index.json", encodeJson(EMPTY_INDEX));
+    });
+  }
+
+  /** Creates a layout file unless it exists; linking a complete temporary file never clobbers one. */
+  async #createIfAbsent(name: string, content: string | Uint8Array): Promise<void> {
+    const target = join(this.path, name);
+    if (await exists(target)) return;
+    const temp = join(this.path, `.${name}.${randomUUID()}`);
+    await writeFile(temp, content);
     try {
-      await stat(join(this.path, "oci-layout"));
-    } catch {
-      await writeFile(join(this.path, "oci-layout"), `${JSON.stringify(LAYOUT_FILE)}\n`);
-    }
-    try {
-      await stat(join(this.path, "index.json"));
-    } catch {
-      await this.#writeIndex({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+      await link(temp, target);
+    } catch (error: unknown) {
+      // Another process created it first: theirs stands.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      await rm(temp, { force: true });
     }
   }
 
@@ -103,8 +128,9 @@ export class LayoutStore implements ImageStore {
         size: bytes.length,
         mediaType: declaredMediaType(bytes) ?? MediaType.OciManifest,
       };
-    } catch {
-      return undefined;
+    } catch (error: unknown) {
+      if (isMissing(error)) return undefined;
+      throw error;
     }
   }
 
@@ -143,7 +169,12 @@ export class LayoutStore implements ImageStore {
       await rename(temp, path);
     }
     if (tag !== undefined) {
-      await this.#withIndex(async (index) => {
+      await this.#withIndex((index) => {
+        const named = index.manifests.filter((m) => m.annotations?.[REF_NAME] === tag);
+        // The tag already names this manifest: leaving index.json untouched keeps a re-run a no-op.
+        if (named.length === 1 && named[0]?.digest === digest && named[0].mediaType === mediaType) {
+          return undefined;
+        }
         const kept = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
         kept.push({ mediaType, digest, size: bytes.length, annotations: { [REF_NAME]: tag } });
         return { ...index, manifests: kept };
@@ -152,11 +183,12 @@ export class LayoutStore implements ImageStore {
     return digest;
   }
 
-  /** Serializes index.json updates within this process. */
-  async #withIndex(update: (index: ImageIndex) => Promise<ImageIndex>): Promise<void> {
-    const run = this.#indexLock.then(async () => this.#writeIndex(await update(await this.#readIndex())));
-    this.#indexLock = run.catch(() => undefined);
-    await run;
+  /** Read-modify-write of index.json under the directory's lock; `update` returns undefined to keep it. */
+  async #withIndex(update: (index: ImageIndex) => ImageIndex | undefined): Promise<void> {
+    await withDirectoryLock(this.path, async () => {
+      const updated = update(await this.#readIndex());
+      if (updated) await this.#writeIndex(updated);
+    });
   }
 
   async hasBlob(blob: BlobRef): Promise<boolean> {
@@ -206,7 +238,14 @@ async function exists(path: string, size?: number): Promise<boolean> {
   try {
     const info = await stat(path);
     return size === undefined || info.size === size;
-  } catch {
-    return false;
+  } catch (error: unknown) {
+    if (isMissing(error)) return false;
+    throw error;
   }
+}
+
+/** Only a missing file (or a missing directory on its path) means "not there"; EACCES or EIO is a failure. */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

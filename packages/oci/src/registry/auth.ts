@@ -48,15 +48,23 @@ export class AuthManager {
   }
 
   credentialFor(host: string): Promise<RegistryCredential | undefined> {
-    let found = this.#credentials.get(host);
-    if (!found) {
-      found = (this.#options.credentials?.(host) ?? Promise.resolve(undefined)).then((credential) => {
+    const cached = this.#credentials.get(host);
+    if (cached) return cached;
+    const lookup: Promise<RegistryCredential | undefined> = (
+      this.#options.credentials?.(host) ?? Promise.resolve(undefined)
+    ).then(
+      (credential) => {
         if (credential) for (const secret of secretsOf(credential)) this.#options.onSecret?.(secret);
         return credential;
-      });
-      this.#credentials.set(host, found);
-    }
-    return found;
+      },
+      (error: unknown) => {
+        // Forget a failed lookup so the next request asks again (a helper may be up by then).
+        if (this.#credentials.get(host) === lookup) this.#credentials.delete(host);
+        throw error;
+      },
+    );
+    this.#credentials.set(host, lookup);
+    return lookup;
   }
 
   /** The Authorization header to send up front, when the host's scheme is known; else undefined. */

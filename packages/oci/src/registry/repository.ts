@@ -47,16 +47,18 @@ export class RegistryRepository implements ImageStore {
       method: "HEAD",
       headers: { accept: MANIFEST_ACCEPT },
     });
+    const status = response.statusCode;
+    // responseError reads the body for the registry's error codes, so only answers we use are dumped.
+    if (status !== 200 && status !== 404 && status !== 405) {
+      return this.#fail(response, `HEAD manifest ${this.name}:${reference}`);
+    }
     await response.body.dump();
-    if (response.statusCode === 404) return undefined;
+    if (status === 404) return undefined;
     const digest = header(response, "docker-content-digest");
     const mediaType = header(response, "content-type");
     const size = Number(header(response, "content-length"));
-    if (response.statusCode === 200 && digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
+    if (status === 200 && digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
       return { digest, mediaType: mediaType.split(";")[0] as string, size };
-    }
-    if (response.statusCode !== 200 && response.statusCode !== 405) {
-      return this.#fail(response, `HEAD manifest ${this.name}:${reference}`);
     }
     // No usable headers (or HEAD not allowed): read the manifest to learn them.
     const fetched = await this.#getManifestOrUndefined(reference);
@@ -270,9 +272,37 @@ export class RegistryRepository implements ImageStore {
         return tags;
       }
       if (response.statusCode !== 200) return this.#fail(response, `list tags of ${this.name}`);
-      const body = (await response.body.json()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      tags.push(...(await this.#tagsOf(response)));
       next = nextLink(header(response, "link"));
+    }
+    return tags;
+  }
+
+  /** The tags of one tags/list page (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags). */
+  async #tagsOf(response: Dispatcher.ResponseData): Promise<string[]> {
+    const text = await response.body.text();
+    let body: { tags?: unknown } | null;
+    try {
+      body = JSON.parse(text) as { tags?: unknown } | null;
+    } catch (error: unknown) {
+      throw new PolyarchError(
+        "POLYARCH_E_REGISTRY",
+        `${this.name} answered list tags with a body that is not JSON`,
+        {
+          cause: error,
+          hint: "the registry (or a proxy in front of it) does not follow the distribution spec",
+        },
+      );
+    }
+    const tags = body?.tags ?? [];
+    if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) {
+      throw new PolyarchError(
+        "POLYARCH_E_REGISTRY",
+        `${this.name} answered list tags without a list of tags`,
+        {
+          hint: "the registry (or a proxy in front of it) does not follow the distribution spec",
+        },
+      );
     }
     return tags;
   }
