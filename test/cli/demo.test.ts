@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { skopeoInspectRaw, tempDir } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
@@ -23,7 +25,10 @@ describe("polyarch demo", () => {
       const inspect = await polyarch(["inspect", "--raw", `oci:${dir.path}:demo`]);
       expect(inspect.stdoutBytes.equals(await skopeoInspectRaw(`oci:${dir.path}:demo`))).toBe(true);
 
+      const indexJson = await readFile(join(dir.path, "index.json"));
       const second = await polyarch(["demo", "--dir", dir.path]);
+      // A re-run changes nothing: not the index, not the layout's index.json.
+      expect((await readFile(join(dir.path, "index.json"))).equals(indexJson)).toBe(true);
       expect(second.code).toBe(0);
       expect(second.stdout).toContain("merged them (unchanged)");
       const digest = (text: string) => /sha256:[a-f0-9]{64} \(OCI image index/.exec(text)?.[0];
