@@ -1,5 +1,6 @@
-// Only the error module: mapping an error must not load the registry client.
+// Only the error and redaction modules: mapping an error must not load the registry client.
 import { isPolyarchError } from "@polyarch/oci/errors";
+import { redactText } from "@polyarch/oci/redact";
 import { CommanderError } from "commander";
 import { type Io, writeLine } from "./output.ts";
 
@@ -8,21 +9,25 @@ export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_PARTIAL = 3;
 
-/** The one place that turns an error into a message on stderr and an exit code. */
+/**
+ * The one place that turns an error into a message on stderr and an exit code. Every line goes
+ * through `redactText`: messages of errors polyarch did not make (and the causes and stacks
+ * POLYARCH_DEBUG shows) may quote a URL or header with a secret in it.
+ */
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (unknown option, missing argument, --help).
     return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
   }
+  const print = (text: string): void => writeLine(io.stderr, redactText(text));
   if (isPolyarchError(error)) {
-    writeLine(io.stderr, `polyarch: ${error.message}`);
-    if (error.hint) writeLine(io.stderr, `hint: ${error.hint}`);
-    if (io.env.POLYARCH_DEBUG && error.cause !== undefined)
-      writeLine(io.stderr, `cause: ${describe(error.cause)}`);
+    print(`polyarch: ${error.message}`);
+    if (error.hint) print(`hint: ${error.hint}`);
+    if (io.env.POLYARCH_DEBUG && error.cause !== undefined) print(`cause: ${describe(error.cause)}`);
     return error.kind === "input" ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
-  writeLine(io.stderr, `polyarch: internal error: ${describe(error)}`);
-  if (io.env.POLYARCH_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+  print(`polyarch: internal error: ${describe(error)}`);
+  if (io.env.POLYARCH_DEBUG && error instanceof Error && error.stack) print(error.stack);
   return EXIT_FAILED;
 }
 

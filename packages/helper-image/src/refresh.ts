@@ -23,6 +23,7 @@ import {
   parseImageConfig,
   parseManifest,
   readBlob,
+  redactText,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { relabel } from "./fix.ts";
@@ -208,9 +209,17 @@ async function refreshItem(
     return done(report, action, index.digest);
   } catch (error: unknown) {
     report.action = "failed";
+    // Messages of errors polyarch did not make may quote a signed URL or an Authorization header.
     report.error = isPolyarchError(error)
-      ? { code: error.code, message: error.message, ...(error.hint !== undefined && { hint: error.hint }) }
-      : { code: "POLYARCH_E_INTERNAL", message: error instanceof Error ? error.message : String(error) };
+      ? {
+          code: error.code,
+          message: redactText(error.message),
+          ...(error.hint !== undefined && { hint: redactText(error.hint) }),
+        }
+      : {
+          code: "POLYARCH_E_INTERNAL",
+          message: redactText(error instanceof Error ? error.message : String(error)),
+        };
     context.log?.(`${targetReference}: ${report.error.message}`);
     return report;
   }

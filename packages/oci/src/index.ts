@@ -58,7 +58,7 @@ export { inputError, isPolyarchError, PolyarchError } from "./errors.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
 export { readBlob } from "./read-blob.ts";
-export { MASK, Redactor, redactHeaders, redactUrl } from "./redact.ts";
+export { MASK, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
 export type { CredentialLookup } from "./registry/auth.ts";
 export type { Challenge } from "./registry/challenge.ts";
 export { parseChallenges } from "./registry/challenge.ts";

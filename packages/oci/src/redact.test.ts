@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MASK, REDACTED, Redactor, redactHeaders, redactUrl } from "./redact.ts";
+import { MASK, REDACTED, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
 
 describe("redactUrl", () => {
   it("replaces userinfo, keeping the rest of the URL", () => {
@@ -54,6 +54,49 @@ describe("redactUrl", () => {
 
   it("works on strings that are not valid URLs", () => {
     expect(redactUrl("not a url?token=abcd")).toBe("not a url?token=***");
+  });
+});
+
+describe("redactText", () => {
+  const DIGEST = `sha256:${"a".repeat(64)}`;
+
+  it.each([
+    [
+      "GET https://bucket.s3.amazonaws.com/blob?X-Amz-Signature=secretsig&x=1 failed: ECONNRESET",
+      "GET https://bucket.s3.amazonaws.com/blob?X-Amz-Signature=***&x=1 failed: ECONNRESET",
+    ],
+    [
+      "fetch(https://bob:hunter22@registry.example.com/v2/) and (http://u:hunter22@localhost:5000/x).",
+      "fetch(https://***@registry.example.com/v2/) and (http://***@localhost:5000/x).",
+    ],
+    [
+      '"bob:hunter22@registry.example.com/app:1" is not valid',
+      '"***@registry.example.com/app:1" is not valid',
+    ],
+    ["pull bob:p@ss:w0rd@localhost:5000/app failed", "pull ***@localhost:5000/app failed"],
+    ["login x-access-token:ghp_secret@ghcr.io", "login ***@ghcr.io"],
+    ["Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln", "Authorization: Bearer ***"],
+    [
+      '{"authorization":"Basic Ym9iOmh1bnRlcjIy","accept":"*/*"}',
+      '{"authorization":"Basic ***","accept":"*/*"}',
+    ],
+    ["proxy-authorization=opaquevalue", "proxy-authorization=***"],
+    ["sent Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln to the registry", "sent Bearer *** to the registry"],
+    ["header was basic Ym9iOmh1bnRlcjIy.", "header was basic ***."],
+  ])("masks %j", (text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
+  it.each([
+    `pulled alpine:3.20@${DIGEST} and ghcr.io/team/app:1@${DIGEST}`,
+    "localhost:5000/app:1 and 127.0.0.1:5000/a@b/c",
+    "the registry sent a Bearer challenge without a realm",
+    "polyarch supports Basic and Bearer token authentication; Basic Authentication failed",
+    "unauthorized: authentication required",
+    "connect ECONNREFUSED 127.0.0.1:5000 (at 12:30:01)",
+    "https://registry.example.com/v2/app/manifests/1.0?n=10",
+  ])("leaves %j alone", (text) => {
+    expect(redactText(text)).toBe(text);
   });
 });
 

@@ -3,8 +3,12 @@
  * - `redactUrl` for URLs that carry credentials in their userinfo or query (`user:pass@`, presigned
  *   S3/Azure/GCS blob redirects, token endpoints),
  * - `redactHeaders` for header maps that end up in logs and errors,
+ * - `redactText` for free text of unknown origin (messages of errors we did not make): it finds the
+ *   secrets it can recognise by shape (URLs, `user:pass@host`, Authorization values, Bearer/Basic tokens),
  * - `Redactor` for free text (error messages, helper stderr, debug logs) that may contain a secret we
  *   know about because we resolved it ourselves.
+ *
+ * This module imports nothing: the CLI loads it to print every error, and must start fast.
  */
 
 /** What replaces a redacted header value. */
@@ -79,6 +83,53 @@ const SENSITIVE_PARAM = new RegExp(
 export function redactUrl(url: string | URL): string {
   const text = typeof url === "string" ? url : url.href;
   return text.replace(USERINFO, `$1${MASK}@`).replace(SENSITIVE_PARAM, `$1${MASK}`);
+}
+
+// A URL with a scheme, up to whitespace or a quote. Trailing punctuation is kept byte for byte.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+
+// `user:pass@host` without a scheme, starting a word: the password may hold `@` and `:` (the last `@`
+// before the host ends it) but not `/`, which starts the path. `name:tag@sha256:…` is a reference with a
+// digest, not credentials, so a digest after the `@` (an algorithm, `:`, 32+ characters) never matches.
+const USERINFO_IN_TEXT =
+  /(?<=^|[\s"'(<[=,;`])[^\s"'/?#@:<>`]+:[^\s"'/?#<>`]*@(?=[a-z0-9[])(?![a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-z0-9=_-]{32,})/gi;
+
+// `Authorization: <scheme> <credentials>` (also `Proxy-Authorization`, JSON and `key=value` forms).
+const AUTHORIZATION_IN_TEXT = /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)([^\r\n"',}]+)/gi;
+
+// `Bearer <token>` and `Basic <base64>` outside a header; which words are tokens is decided by `isToken`.
+const SCHEME_TOKEN_IN_TEXT = /\b(bearer|basic)(\s+)([a-z0-9._~+/-]+=*)/gi;
+
+/**
+ * True when a word after `Bearer`/`Basic` is a credential rather than prose ("a Bearer challenge",
+ * "Basic and Bearer"): at least 8 characters with a digit, a token punctuation character, or an
+ * uppercase letter after the first. Base64 of `user:pass` and JWTs always qualify.
+ */
+function isToken(word: string): boolean {
+  return word.length >= 8 && (/[\d+/=._~-]/.test(word) || /[A-Z]/.test(word.slice(1)));
+}
+
+/**
+ * `text` with every secret recognisable by its shape masked: URLs through `redactUrl` (userinfo and
+ * credential query parameters), `user:pass@host` without a scheme, `Authorization:` header values
+ * (the scheme is kept) and tokens after `Bearer`/`Basic`. For text of unknown origin, such as the
+ * message of an error polyarch did not make; secrets with no recognisable shape need a `Redactor`.
+ *
+ * @example redactText('GET https://r.example/b?X-Amz-Signature=abc failed') // 'GET https://r.example/b?X-Amz-Signature=*** failed'
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(URL_IN_TEXT, (url) => redactUrl(url))
+    .replace(USERINFO_IN_TEXT, `${MASK}@`)
+    .replace(AUTHORIZATION_IN_TEXT, (_match, name: string, value: string) => {
+      const scheme = /^([a-z][a-z0-9-]*)\s+\S/i.exec(value)?.[1];
+      return `${name}${scheme === undefined ? MASK : `${scheme} ${MASK}`}`;
+    })
+    .replace(SCHEME_TOKEN_IN_TEXT, (match, scheme: string, space: string, word: string) => {
+      // A sentence may end right after the token; the full stop is not part of it.
+      const token = word.replace(/\.+$/, "");
+      return isToken(token) ? `${scheme}${space}${MASK}${word.slice(token.length)}` : match;
+    });
 }
 
 /** Header maps as undici, fetch and Node's http module represent them. */

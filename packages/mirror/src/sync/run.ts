@@ -7,6 +7,7 @@ import {
   type ImageStore,
   isPolyarchError,
   type RateLimit,
+  redactText,
 } from "@polyarch/oci";
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";
@@ -151,13 +152,17 @@ function registriesOf(item: SyncItem): string[] {
   return [...new Set(hosts)].sort();
 }
 
+/** The error as a report holds it. Messages of errors polyarch did not make may quote a signed URL or header. */
 function describeError(error: unknown): NonNullable<SyncItemReport["error"]> {
   if (isPolyarchError(error)) {
     return {
       code: error.code,
-      message: error.message,
-      ...(error.hint !== undefined && { hint: error.hint }),
+      message: redactText(error.message),
+      ...(error.hint !== undefined && { hint: redactText(error.hint) }),
     };
   }
-  return { code: "POLYARCH_E_INTERNAL", message: error instanceof Error ? error.message : String(error) };
+  return {
+    code: "POLYARCH_E_INTERNAL",
+    message: redactText(error instanceof Error ? error.message : String(error)),
+  };
 }

@@ -54,6 +54,64 @@ describe("parseRegistryReference", () => {
   });
 });
 
+describe("references with credentials or a scheme", () => {
+  const refusal = (input: string): Error & { kind: string; hint: string; code: string } => {
+    try {
+      parseReference(input);
+    } catch (error: unknown) {
+      return error as Error & { kind: string; hint: string; code: string };
+    }
+    return expect.unreachable();
+  };
+
+  it.each([
+    ["bob:hunter22@registry.example.com/app:1", "***@registry.example.com/app:1"],
+    ["bob:hunter22@localhost:5000/app", "***@localhost:5000/app"],
+    ["bob:hun@ter/22@registry.example.com/app:1", "***@registry.example.com/app:1"],
+    ["bob:hunter22@registry.example.com", "***@registry.example.com"],
+    ["bob:hunter22@myregistry:5000", "***@myregistry:5000"],
+    ["x-access-token:hunter22@ghcr.io/team/app", "***@ghcr.io/team/app"],
+    [`bob:hunter22@registry.example.com/app@${D}`, `***@registry.example.com/app@${D}`],
+    [" bob:hunter22@registry.example.com/app", "***@registry.example.com/app"],
+    ["https://bob:hunter22@registry.example.com/app:1", "https://***@registry.example.com/app:1"],
+  ])("refuses %j, masking the credentials as %j", (input, shown) => {
+    const error = refusal(input);
+    expect(isPolyarchError(error, "POLYARCH_E_BAD_REFERENCE")).toBe(true);
+    expect(error.kind).toBe("input");
+    expect(error.message).toBe(
+      `"${shown}" is not a valid image reference: it carries credentials (user:password@ before the registry)`,
+    );
+    expect(`${error.message} ${error.hint}`).not.toContain("hunter22");
+    expect(error.hint).toContain("--username/--password");
+    expect(error.hint).toContain("docker login");
+    expect(error.hint).toContain("references have no scheme");
+  });
+
+  it.each([
+    ["https://registry.example.com/app:1", "registry.example.com/app:1"],
+    ["docker://alpine", "alpine"],
+    ["http://localhost:5000/app?token=hunter22", "localhost:5000/app?token=***"],
+  ])("refuses the scheme of %j and suggests %j", (input, bare) => {
+    const error = refusal(input);
+    expect(isPolyarchError(error, "POLYARCH_E_BAD_REFERENCE")).toBe(true);
+    expect(error.message).toMatch(/references have no scheme/);
+    expect(error.hint).toContain(`as ${bare};`);
+    expect(error.hint).toContain("--username/--password");
+    expect(`${error.message} ${error.hint}`).not.toContain("hunter22");
+  });
+
+  it.each([`alpine:3.20@${D}`, `localhost:5000/app:1@${D}`, "alpine@latest"])(
+    "does not take the digest of %j for credentials",
+    (input) => {
+      try {
+        parseReference(input);
+      } catch (error: unknown) {
+        expect((error as Error).message).not.toMatch(/credentials|\*\*\*/);
+      }
+    },
+  );
+});
+
 describe("layout references", () => {
   it.each([
     ["oci:out", { kind: "layout", path: "out" }],

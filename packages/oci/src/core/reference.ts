@@ -1,4 +1,5 @@
 import { inputError } from "../errors.ts";
+import { MASK, redactUrl } from "../redact.ts";
 import { isDigest } from "./digest.ts";
 
 /**
@@ -39,6 +40,55 @@ function bad(input: string, why: string): Error {
   return inputError("POLYARCH_E_BAD_REFERENCE", `"${input}" is not a valid image reference: ${why}`, FORMS);
 }
 
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+// What follows the `@` of `repo@digest`: a known algorithm, or any algorithm with a long encoded part.
+// A port is at most 5 digits, so `user:pass@host:5000` never looks like one.
+const DIGEST_SHAPED = /^(?:sha256|sha384|sha512|blake3):|^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-z0-9=_-]{32,}$/i;
+
+/**
+ * The index of the `@` that ends a `user:pass@` (or `token@`) in front of the registry, if `input` has
+ * one. An `@` starts a digest when a digest-shaped text follows it; otherwise it ends userinfo when a
+ * host or path follows it (a `.`, `/` or `localhost`), or when a colon before it has no `/` ahead of
+ * it (`user:pass@host`). The password may itself hold `@`, `:` and `/`: the last such `@` counts.
+ */
+function userinfoEnd(input: string): number | undefined {
+  let end: number | undefined;
+  for (let at = input.indexOf("@"); at !== -1; at = input.indexOf("@", at + 1)) {
+    const after = input.slice(at + 1);
+    if (DIGEST_SHAPED.test(after)) break;
+    const before = input.slice(0, at);
+    if (
+      /[./]/.test(after) ||
+      after.startsWith("localhost") ||
+      (before.includes(":") && !before.includes("/"))
+    )
+      end = at;
+  }
+  return end;
+}
+
+/**
+ * Refuses a reference that carries credentials or a scheme (`https://`, `docker://`) before anything
+ * quotes it: the message shows it with the credentials masked, so a password never reaches output.
+ */
+function refuseCredentialsAndScheme(input: string): void {
+  const scheme = SCHEME.exec(input)?.[0];
+  const rest = scheme === undefined ? input : input.slice(scheme.length);
+  const end = userinfoEnd(rest);
+  if (scheme === undefined && end === undefined) return;
+  const bare = redactUrl(end === undefined ? rest : rest.slice(end + 1));
+  const shown = `${scheme ?? ""}${end === undefined ? "" : `${MASK}@`}${bare}`;
+  const why =
+    end === undefined
+      ? `references have no scheme ("${scheme}")`
+      : "it carries credentials (user:password@ before the registry)";
+  throw inputError(
+    "POLYARCH_E_BAD_REFERENCE",
+    `"${shown}" is not a valid image reference: ${why}`,
+    `write the reference without ${end === undefined ? "the scheme" : "them"}, as ${bare}; credentials go in --username/--password (or docker login, or the CI_REGISTRY_USER/CI_REGISTRY_PASSWORD variables in GitLab CI), never in a reference, and references have no scheme`,
+  );
+}
+
 /** True for a valid tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
@@ -55,6 +105,7 @@ export function parseReference(input: string): ImageReference {
  * single-component names live under `library/`. No tag and no digest means `:latest`.
  */
 export function parseRegistryReference(input: string): RegistryReference {
+  refuseCredentialsAndScheme(input);
   if (input.trim() !== input || input === "") throw bad(input, "it is empty or has surrounding spaces");
   let rest = input;
   let digest: string | undefined;

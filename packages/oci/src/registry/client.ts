@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, interceptors, request } from "undici";
 import { isLoopbackRegistry } from "../core/reference.ts";
 import { PolyarchError } from "../errors.ts";
+import { redactText } from "../redact.ts";
 import { AuthManager, type CredentialLookup } from "./auth.ts";
 import { authInterceptor } from "./auth-interceptor.ts";
 import { RegistryRepository } from "./repository.ts";
@@ -117,8 +118,11 @@ export class RegistryClient {
       const code = (error as { code?: unknown }).code;
       throw new PolyarchError(
         "POLYARCH_E_NETWORK",
+        // The failure may have happened on a redirect to a presigned blob URL, which the error may quote.
         this.scrub(
-          `${init.method} ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}${typeof code === "string" ? ` (${code})` : ""}`,
+          redactText(
+            `${init.method} ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}${typeof code === "string" ? ` (${code})` : ""}`,
+          ),
         ),
         { hint: "check that the registry is reachable; polyarch already retried", cause: error },
       );

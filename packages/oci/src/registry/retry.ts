@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
+import { redactUrl } from "../redact.ts";
 import { dispatchWithReplay, type Outcome } from "./replay.ts";
 
 export interface RetryOptions {
@@ -12,6 +13,7 @@ export interface RetryOptions {
   /** Told about every retry, with the reason and the wait. */
   onRetry?: (event: {
     method: string;
+    /** Redacted: below the redirect interceptor this is often a presigned blob URL (`X-Amz-Signature`, `sig`). */
     url: string;
     reason: string;
     attempt: number;
@@ -58,7 +60,7 @@ export function retryInterceptor(options: RetryOptions = {}): Dispatcher.Dispatc
         const delayMs = Math.min(max, retryAfter ?? jittered);
         options.onRetry?.({
           method: current.method,
-          url: `${current.origin ?? ""}${current.path}`,
+          url: redactUrl(`${current.origin ?? ""}${current.path}`),
           reason: outcome.kind === "response" ? `HTTP ${outcome.status}` : errorCode(outcome.error),
           attempt: attempt + 1,
           delayMs,
