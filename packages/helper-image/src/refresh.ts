@@ -1,12 +1,6 @@
 import { Readable } from "node:stream";
 import { verifyBinaries } from "@polyarch/elf";
-import {
-  entryMatches,
-  fingerprint,
-  isAttestationEntry,
-  parseWrittenReference,
-  receiptTag,
-} from "@polyarch/mirror";
+import { entryMatches, fingerprint, parseWrittenReference, receiptTag } from "@polyarch/mirror";
 import {
   BlobTransfers,
   copyImage,
@@ -17,6 +11,7 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
+  isAttestation,
   isPolyarchError,
   type ManifestHead,
   PolyarchError,
@@ -271,7 +266,7 @@ async function readUpstream(
         const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
         if (parsed.kind === "image") return { source: tag, platform, manifest: top };
         // Since 17.8 each per-architecture tag is a one-entry index.
-        const images = parsed.index.manifests.filter((entry) => !isAttestationEntry(entry));
+        const images = parsed.index.manifests.filter((entry) => !isAttestation(entry));
         const entry =
           images.length === 1
             ? images[0]!
@@ -295,7 +290,7 @@ async function readUpstream(
       hint: "from multiArchSince upstream publishes indexes; check upstream.multiArchSince in the spec",
     });
   }
-  const images = parsed.index.manifests.filter((entry) => !isAttestationEntry(entry));
+  const images = parsed.index.manifests.filter((entry) => !isAttestation(entry));
   return Promise.all(
     item.platforms.map(async (platform) => {
       const entry = images.find(

@@ -4,7 +4,7 @@ export type { MergePlan, PlannedEntry } from "./plan.ts";
 export { planMerge, platformOf } from "./plan.ts";
 export type { DescriptorAnnotation, IndexType, MergeRequest, SourceSpec } from "./request.ts";
 export type { ResolvedSource } from "./resolve.ts";
-export { isAttestation, resolveSource } from "./resolve.ts";
+export { resolveSource } from "./resolve.ts";
 export { argumentSources, parseAnnotations, templateSources } from "./sources.ts";
 export type { MergeSpec } from "./spec.ts";
 export { parseMergeSpec } from "./spec.ts";

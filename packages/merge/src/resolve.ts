@@ -5,6 +5,7 @@ import {
   type ImageConfig,
   type ImageManifest,
   type ImageStore,
+  isAttestation,
   isPolyarchError,
   manifestReference,
   PolyarchError,
@@ -26,13 +27,6 @@ export interface ResolvedSource {
   fromIndex?: string;
   /** Attestation manifests that reference this image, from the source index. */
   attestations: Array<{ descriptor: Descriptor; manifest: FetchedManifest }>;
-}
-
-export function isAttestation(descriptor: Descriptor): boolean {
-  return (
-    descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" ||
-    (descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown")
-  );
 }
 
 /**

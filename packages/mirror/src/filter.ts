@@ -4,6 +4,7 @@ import {
   encodeJson,
   type FetchedManifest,
   formatPlatform,
+  isAttestation,
   type Platform,
   PolyarchError,
   platformMatches,
@@ -22,14 +23,6 @@ export interface FilteredIndex {
 }
 
 const REFERENCE_DIGEST = "vnd.docker.reference.digest";
-
-/** True for buildx-style attestation entries (`unknown/unknown`, `vnd.docker.reference.type`). */
-export function isAttestationEntry(descriptor: Descriptor): boolean {
-  return (
-    descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" ||
-    (descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown")
-  );
-}
 
 /**
  * True when an index entry for `have` is what a request for `want` names: the same platform once
@@ -55,7 +48,7 @@ export function filterIndex(
     manifests: Descriptor[];
   } & Record<string, unknown>;
   const entries = document.manifests;
-  const images = entries.filter((entry) => !isAttestationEntry(entry));
+  const images = entries.filter((entry) => !isAttestation(entry));
   const missing = platforms.filter(
     (want) => !images.some((entry) => entry.platform && entryMatches(want, entry.platform)),
   );
@@ -74,13 +67,13 @@ export function filterIndex(
   );
   const keep = (entry: Descriptor) =>
     keptImages.has(entry.digest) ||
-    (isAttestationEntry(entry) && keptImages.has(entry.annotations?.[REFERENCE_DIGEST] ?? ""));
+    (isAttestation(entry) && keptImages.has(entry.annotations?.[REFERENCE_DIGEST] ?? ""));
   const kept = entries.filter(keep);
   const dropped = entries.filter((entry) => !keep(entry));
   const label = (entry: Descriptor) =>
-    isAttestationEntry(entry) ? "attestation" : entry.platform ? formatPlatform(entry.platform) : "unknown";
+    isAttestation(entry) ? "attestation" : entry.platform ? formatPlatform(entry.platform) : "unknown";
   const result = {
-    kept: kept.filter((entry) => !isAttestationEntry(entry)).map(label),
+    kept: kept.filter((entry) => !isAttestation(entry)).map(label),
     dropped: dropped.map(label),
   };
   if (dropped.length === 0) return { manifest, rebuilt: false, ...result };

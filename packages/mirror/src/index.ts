@@ -1,5 +1,5 @@
 export type { FilteredIndex } from "./filter.ts";
-export { entryMatches, filterIndex, isAttestationEntry } from "./filter.ts";
+export { entryMatches, filterIndex } from "./filter.ts";
 export type { MirrorAction, MirrorCheck, MirrorContext, MirrorReport, MirrorRequest } from "./mirror.ts";
 export { checkMirror, mirror, targetTag } from "./mirror.ts";
 export { fingerprint, isReceiptTag, receiptTag } from "./receipt.ts";

@@ -1,5 +1,6 @@
 export type { BlobOutcome, CopyImageOptions, CopyProgress, CopyStats } from "./copy.ts";
 export { addStats, BlobTransfers, copyImage, emptyStats, transferBlob } from "./copy.ts";
+export { isAttestation } from "./core/attestation.ts";
 export type { DigestAlgorithm } from "./core/digest.ts";
 export { digestOf, digestVerifier, isDigest, parseDigest, verifyDigest } from "./core/digest.ts";
 export {

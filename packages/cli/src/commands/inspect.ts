@@ -3,6 +3,7 @@ import {
   formatPlatform,
   formatReference,
   type ImageStore,
+  isAttestation,
   manifestReference,
   openStore,
   type Platform,
@@ -124,10 +125,6 @@ export async function describe(
     config: { digest: config.digest, size: config.size, mediaType: config.mediaType },
     layers: layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
   };
-}
-
-function isAttestation(descriptor: Descriptor): boolean {
-  return descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest";
 }
 
 function platformOf(descriptor: Descriptor): string {
