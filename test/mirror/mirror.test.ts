@@ -53,6 +53,7 @@ beforeAll(async () => {
   await pushIndex(through(upstream, upstreamProxy), "library/app", "1.0", index);
 });
 afterAll(async () => {
+  await client?.close();
   await work?.remove();
   await Promise.all([upstreamProxy?.stop(), targetProxy?.stop()]);
   await Promise.all([upstream?.stop(), target?.stop()]);

@@ -99,7 +99,7 @@ async function run(text: string, options: { dryRun?: boolean } = {}): Promise<Sy
 }
 
 async function targetTags(repo: string): Promise<string[]> {
-  const tags = await testClient().client.repository(target.host, repo).listTags();
+  const tags = await client.repository(target.host, repo).listTags();
   return tags.filter((tag) => !isReceiptTag(tag)).sort();
 }
 

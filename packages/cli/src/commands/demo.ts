@@ -29,37 +29,33 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
   for (const platform of PLATFORMS) {
     await buildDemoImage(store, parsePlatform(platform), `demo-${platform.split("/")[1]}`);
   }
-  const client = new RegistryClient();
-  try {
-    const report = await merge(
-      {
-        target: { kind: "layout", path: dir, tag: "demo" },
-        sources: PLATFORMS.map((platform) => {
-          const tag = `demo-${platform.split("/")[1]}`;
-          return {
-            text: `oci:${dir}:${tag}`,
-            reference: { kind: "layout", path: dir, tag },
-            platform: parsePlatform(platform),
-          };
-        }),
-        tags: [],
-        indexAnnotations: { "org.opencontainers.image.title": "polyarch demo" },
-        descriptorAnnotations: [],
-        ignoreMissing: false,
-        keepAttestations: false,
-        verifyBinaries: false,
-        dryRun: false,
-      },
-      { openStore: (reference) => openStore(reference, client) },
-    );
-    const name = `oci:${dir}:demo`;
-    return {
-      dir,
-      report,
-      index: await describe(store, name, "demo"),
-      arm64: await describe(store, name, "demo", parsePlatform("linux/arm64")),
-    };
-  } finally {
-    await client.close();
-  }
+  const report = await merge(
+    {
+      target: { kind: "layout", path: dir, tag: "demo" },
+      sources: PLATFORMS.map((platform) => {
+        const tag = `demo-${platform.split("/")[1]}`;
+        return {
+          text: `oci:${dir}:${tag}`,
+          reference: { kind: "layout", path: dir, tag },
+          platform: parsePlatform(platform),
+        };
+      }),
+      tags: [],
+      indexAnnotations: { "org.opencontainers.image.title": "polyarch demo" },
+      descriptorAnnotations: [],
+      ignoreMissing: false,
+      keepAttestations: false,
+      verifyBinaries: false,
+      dryRun: false,
+    },
+    // Everything lives in the layout: no registry, no network client.
+    { openStore: () => store },
+  );
+  const name = `oci:${dir}:demo`;
+  return {
+    dir,
+    report,
+    index: await describe(store, name, "demo"),
+    arm64: await describe(store, name, "demo", parsePlatform("linux/arm64")),
+  };
 }
