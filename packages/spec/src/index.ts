@@ -3,6 +3,7 @@ export {
   closestKey,
   formatPath,
   parseSpecText,
+  parseYamlText,
   strictObject,
   typeMessage,
   unknownKeyMessage,

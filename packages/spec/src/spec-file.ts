@@ -78,23 +78,32 @@ export function validateSpecText<T>(
   schema: z.ZodType<T>,
   check?: (value: T) => SpecProblem[],
 ): SpecResult<T> {
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (document.errors.length > 0) {
-    return {
-      ok: false,
-      problems: document.errors.map((error) => {
-        const position = error.linePos?.[0];
-        return {
-          path: position ? `line ${position.line}, column ${position.col}` : "(yaml)",
-          message: (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
-        };
-      }),
-    };
-  }
-  const parsed = schema.safeParse(document.toJS() ?? {}, { error: typeMessage });
+  const yaml = parseYamlText(text);
+  if (!yaml.ok) return yaml;
+  const parsed = schema.safeParse(yaml.value ?? {}, { error: typeMessage });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap(toProblems) };
   const problems = check?.(parsed.data) ?? [];
   return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
+}
+
+/**
+ * YAML text in, plain data or every syntax problem out, duplicate keys included (YAML parsers
+ * otherwise resolve them silently), each located by line and column. Only the first line of a
+ * parser message is kept: the rest quotes the source, which could hold a secret.
+ */
+export function parseYamlText(text: string): SpecResult<unknown> {
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (document.errors.length === 0) return { ok: true, value: document.toJS() };
+  return {
+    ok: false,
+    problems: document.errors.map((error) => {
+      const position = error.linePos?.[0];
+      return {
+        path: position ? `line ${position.line}, column ${position.col}` : "(yaml)",
+        message: (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
+      };
+    }),
+  };
 }
 
 /** Like validateSpecText, but throws one POLYARCH_E_BAD_SPEC input error (exit 2) listing every problem. */
