@@ -12,13 +12,13 @@ import {
   type ImageReference,
   type ImageStore,
   isAttestation,
-  isPolyarchError,
   type ManifestHead,
   PolyarchError,
   parseImageConfig,
   parseManifest,
+  type ReportedError,
   readBlob,
-  redactText,
+  reportedError,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { relabel } from "./fix.ts";
@@ -59,7 +59,7 @@ export interface RefreshItemReport {
   fixed?: Array<{ source: string; label: string; platform: string; from: string; to: string }>;
   /** What the ELF check found, per image. */
   verified?: Array<{ source: string; platform: string; summary: string }>;
-  error?: { code: string; message: string; hint?: string };
+  error?: ReportedError;
 }
 
 export interface RefreshReport {
@@ -204,17 +204,7 @@ async function refreshItem(
     return done(report, action, index.digest);
   } catch (error: unknown) {
     report.action = "failed";
-    // Messages of errors polyarch did not make may quote a signed URL or an Authorization header.
-    report.error = isPolyarchError(error)
-      ? {
-          code: error.code,
-          message: redactText(error.message),
-          ...(error.hint !== undefined && { hint: redactText(error.hint) }),
-        }
-      : {
-          code: "POLYARCH_E_INTERNAL",
-          message: redactText(error instanceof Error ? error.message : String(error)),
-        };
+    report.error = reportedError(error);
     context.log?.(`${targetReference}: ${report.error.message}`);
     return report;
   }

@@ -1,3 +1,5 @@
+import { redactText } from "./redact.ts";
+
 /**
  * Every failure polyarch reports is a PolyarchError with a stable `code` that callers match on,
  * a message that names the bad value, and a `hint` that says what to do. The CLI maps the
@@ -36,4 +38,26 @@ export function inputError(code: `POLYARCH_E_${string}`, message: string, hint?:
 
 export function isPolyarchError(error: unknown, code?: string): error is PolyarchError {
   return error instanceof PolyarchError && (code === undefined || error.code === code);
+}
+
+/** An error as a report (sync, helper refresh) holds it: stable code, scrubbed message and hint. */
+export interface ReportedError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** Messages of errors polyarch did not make may quote a signed URL or a header: both are scrubbed. */
+export function reportedError(error: unknown): ReportedError {
+  if (isPolyarchError(error)) {
+    return {
+      code: error.code,
+      message: redactText(error.message),
+      ...(error.hint !== undefined && { hint: redactText(error.hint) }),
+    };
+  }
+  return {
+    code: "POLYARCH_E_INTERNAL",
+    message: redactText(error instanceof Error ? error.message : String(error)),
+  };
 }

@@ -1,10 +1,4 @@
-import {
-  formatReference,
-  formatRepository,
-  type ImageReference,
-  type Platform,
-  PolyarchError,
-} from "@polyarch/oci";
+import { formatRepository, type ImageReference, type Platform, PolyarchError } from "@polyarch/oci";
 import type { SyncImage, SyncSpec } from "./spec.ts";
 import { selectTags } from "./tags.ts";
 

@@ -5,9 +5,9 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
-  isPolyarchError,
   type RateLimit,
-  redactText,
+  type ReportedError,
+  reportedError,
 } from "@polyarch/oci";
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";
@@ -41,7 +41,7 @@ export interface SyncItemReport {
   /** Set when a platform filter rebuilt the index (its digest differs from the source's). */
   rebuilt?: { kept: string[]; dropped: string[] };
   copied?: CopyStats;
-  error?: { code: string; message: string; hint?: string };
+  error?: ReportedError;
 }
 
 export interface SyncReport {
@@ -82,7 +82,7 @@ export async function sync(
       repository: formatRepository(spec.images[failure.image]!.target),
       target: formatRepository(spec.images[failure.image]!.target),
       action: "failed",
-      error: describeError(failure.error),
+      error: reportedError(failure.error),
     }),
   );
   const applied = await Promise.all(
@@ -142,27 +142,12 @@ async function syncItem(
       copied: report.copied,
     };
   } catch (error: unknown) {
-    context.log?.(`${base.source}: ${describeError(error).message}`);
-    return { ...base, action: "failed", error: describeError(error) };
+    context.log?.(`${base.source}: ${reportedError(error).message}`);
+    return { ...base, action: "failed", error: reportedError(error) };
   }
 }
 
 function registriesOf(item: SyncItem): string[] {
   const hosts = [item.source, item.target].flatMap((ref) => (ref.kind === "registry" ? [ref.registry] : []));
   return [...new Set(hosts)].sort();
-}
-
-/** The error as a report holds it. Messages of errors polyarch did not make may quote a signed URL or header. */
-function describeError(error: unknown): NonNullable<SyncItemReport["error"]> {
-  if (isPolyarchError(error)) {
-    return {
-      code: error.code,
-      message: redactText(error.message),
-      ...(error.hint !== undefined && { hint: redactText(error.hint) }),
-    };
-  }
-  return {
-    code: "POLYARCH_E_INTERNAL",
-    message: redactText(error instanceof Error ? error.message : String(error)),
-  };
 }
