@@ -14,7 +14,7 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { json, polyarch, requestLog, testClient, writes } from "../mirror/support.ts";
+import { json, polyarch, requestLog, testClient } from "../mirror/support.ts";
 import {
   childOf,
   helperImage,

@@ -1,7 +1,8 @@
 export type { CliRun } from "../support/cli.ts";
 export { isolatedEnv, polyarch, through } from "../support/cli.ts";
+export { json, writes } from "../support/proxy.ts";
 
-import type { FaultProxy, Image, Registry } from "@polyarch/test-harness";
+import type { Image, Registry } from "@polyarch/test-harness";
 import { pushImage, syntheticImage } from "@polyarch/test-harness";
 
 export const amd64 = { os: "linux", architecture: "amd64" };
@@ -18,26 +19,4 @@ export async function pushSynthetic(
   const image = await syntheticImage(options);
   await pushImage(registry, repo, tag, image);
   return image;
-}
-
-/** The parsed JSON of an index or manifest. */
-export function json(bytes: Uint8Array | string): {
-  mediaType?: string;
-  manifests: Array<{
-    mediaType: string;
-    digest: string;
-    size: number;
-    platform?: { os: string; architecture: string; variant?: string };
-    annotations?: Record<string, string>;
-  }>;
-  annotations?: Record<string, string>;
-} {
-  return JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
-}
-
-/** Manifest writes and blob traffic the proxy saw, for "nothing was pushed" assertions. */
-export function writes(proxy: FaultProxy) {
-  return proxy.counter.requests.filter(
-    (r) => r.method === "PUT" || r.method === "PATCH" || r.method === "POST" || r.method === "DELETE",
-  );
 }

@@ -1,5 +1,6 @@
 export type { CliRun } from "../support/cli.ts";
 export { isolatedEnv, polyarch, through } from "../support/cli.ts";
+export { json, writes } from "../support/proxy.ts";
 
 import type { MirrorContext } from "@polyarch/mirror";
 import { openStore, RegistryClient, type RegistryClientOptions } from "@polyarch/oci";
@@ -18,28 +19,7 @@ export function testClient(options: RegistryClientOptions = {}): {
   return { client, context: { openStore: (reference) => openStore(reference, client) } };
 }
 
-/** Manifest writes and uploads the proxy saw, for "nothing was pushed" assertions. */
-export function writes(proxy: FaultProxy) {
-  return proxy.counter.requests.filter(
-    (r) => r.method === "PUT" || r.method === "PATCH" || r.method === "POST" || r.method === "DELETE",
-  );
-}
-
 /** Every request the proxy saw, as `METHOD route`, for exact request-count assertions. */
 export function requestLog(proxy: FaultProxy): string[] {
   return proxy.counter.requests.map((r) => `${r.method} ${r.route}`);
-}
-
-export function json(bytes: Uint8Array | string): {
-  mediaType?: string;
-  manifests: Array<{
-    mediaType: string;
-    digest: string;
-    size: number;
-    platform?: { os: string; architecture: string; variant?: string };
-    annotations?: Record<string, string>;
-  }>;
-  annotations?: Record<string, string>;
-} {
-  return JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
 }
