@@ -1,3 +1,4 @@
+import type { LookupFunction } from "node:net";
 import { Agent, type Dispatcher, interceptors, request } from "undici";
 import { isLoopbackRegistry } from "../core/reference.ts";
 import { PolyarchError } from "../errors.ts";
@@ -26,6 +27,11 @@ export interface RegistryClientOptions {
   insecureRegistries?: string[];
   /** Extra CA certificates (PEM) trusted for TLS; verification stays on. */
   ca?: string | Buffer;
+  /**
+   * Resolves registry host names instead of the system resolver, as `curl --resolve` does (a registry
+   * reached through a tunnel, or a test's TLS registry on loopback under its certificate's name).
+   */
+  lookup?: LookupFunction;
   /** The transport underneath; by default an Agent with `maxConcurrency` connections per registry. */
   dispatcher?: Dispatcher;
   /** Requests in flight at once per registry. @default 8 */
@@ -66,7 +72,10 @@ export class RegistryClient {
       options.dispatcher ??
       new Agent({
         connections: options.maxConcurrency ?? 8,
-        connect: options.ca === undefined ? {} : { ca: options.ca },
+        connect: {
+          ...(options.ca !== undefined && { ca: options.ca }),
+          ...(options.lookup !== undefined && { lookup: options.lookup }),
+        },
       });
     const log = options.log;
     const retry = retryInterceptor({

@@ -1,0 +1,60 @@
+import type { LookupFunction } from "node:net";
+import { isPolyarchError, RegistryClient } from "@polyarch/oci";
+import {
+  pushImage,
+  type Registry,
+  startRegistry,
+  startTlsProxy,
+  syntheticImage,
+  type TlsProxy,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// registry.test is not a loopback name, so the client speaks HTTPS to it; the lookup keeps the
+// traffic on 127.0.0.1.
+const toLoopback: LookupFunction = (_host, options, callback) => {
+  if (typeof options === "object" && options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+  else callback(null, "127.0.0.1", 4);
+};
+
+let registry: Registry;
+let tls: TlsProxy;
+let digest: string;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  tls = await startTlsProxy(registry.url);
+  ({ digest } = await pushImage(registry, "team/app", "1.0", await syntheticImage({ seed: "tls" })));
+});
+
+afterAll(async () => {
+  await tls?.stop();
+  await registry?.stop();
+});
+
+describe("TLS", () => {
+  it("reaches a non-loopback registry over HTTPS, trusting the CA it was given", async () => {
+    const client = new RegistryClient({ ca: tls.certificatePem, lookup: toLoopback });
+    try {
+      const head = await client.repository(tls.host, "team/app").headManifest("1.0");
+      expect(head?.digest).toBe(digest);
+      expect(client.originFor(tls.host)).toBe(`https://${tls.host}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("verifies certificates by default: a self-signed one is refused without the CA", async () => {
+    const client = new RegistryClient({ lookup: toLoopback, retry: { retries: 0 } });
+    try {
+      const error = await client
+        .repository(tls.host, "team/app")
+        .headManifest("1.0")
+        .catch((caught: unknown) => caught);
+      expect(isPolyarchError(error, "POLYARCH_E_NETWORK")).toBe(true);
+      expect((error as Error).message).toMatch(/self.signed|certificate/i);
+    } finally {
+      await client.close();
+    }
+  });
+});
