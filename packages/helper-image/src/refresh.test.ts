@@ -1,21 +1,9 @@
-import type { ImageStore } from "@polyarch/oci";
+import { fakeStore } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { refresh } from "./refresh.ts";
 import { parseHelperSpec } from "./spec.ts";
 
 const SIGNED = "https://storage.googleapis.com/b/blob?X-Goog-Signature=secret-signature&sig=secret-sig";
-
-/** A store whose every member throws "unexpected call" unless overridden. */
-function fakeStore(overrides: Partial<ImageStore>): ImageStore {
-  return new Proxy(overrides as ImageStore, {
-    get: (target, key) =>
-      key in target
-        ? target[key as keyof ImageStore]
-        : () => {
-            throw new Error(`unexpected call: ${String(key)}`);
-          },
-  });
-}
 
 describe("refresh reports", () => {
   it("masks secrets in the message of an error polyarch did not make", async () => {
@@ -34,7 +22,7 @@ describe("refresh reports", () => {
       "helper.yaml",
     );
     const logs: string[] = [];
-    const store = fakeStore({
+    const store = fakeStore("store", {
       name: "registry.example.com/gitlab-org/gitlab-runner/gitlab-runner-helper",
       headManifest: async () => {
         throw new Error(`GET ${SIGNED} failed for bob:hunter22@registry.example.com/helper`);

@@ -1,18 +1,12 @@
-import { digestOf, encodeJson, type ImageStore, MediaType, type Platform } from "@polyarch/oci";
+import { digestOf, encodeJson, MediaType, type Platform } from "@polyarch/oci";
+import { fakeStore } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { planMerge } from "./plan.ts";
 import type { DescriptorAnnotation, IndexType } from "./request.ts";
 import type { ResolvedSource } from "./resolve.ts";
 
 /** planMerge is pure: a store it touched would be a bug. */
-const untouchableStore = new Proxy({} as ImageStore, {
-  get(_target, member) {
-    if (member === "then") return undefined;
-    return () => {
-      throw new Error(`unexpected call: store.${String(member)}`);
-    };
-  },
-});
+const untouchableStore = fakeStore("store");
 
 interface SourceOptions {
   text: string;

@@ -1,10 +1,11 @@
 import { Readable } from "node:stream";
+import { fakeStore } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { BlobTransfers, copyImage } from "./copy.ts";
 import { digestOf } from "./core/digest.ts";
 import { MediaType } from "./core/media-types.ts";
 import { encodeJson } from "./core/schemas.ts";
-import type { BlobRef, ImageStore } from "./store.ts";
+import type { BlobRef } from "./store.ts";
 
 const layer = Buffer.from("layer bytes");
 const config = Buffer.from("{}");
@@ -20,24 +21,6 @@ const manifestBytes = encodeJson({
   layers: [blob(layer, MediaType.OciLayer)],
 });
 const manifest = { bytes: manifestBytes, digest: digestOf(manifestBytes), mediaType: MediaType.OciManifest };
-
-/** A store whose every member throws "unexpected call" unless the test gives it. */
-function fakeStore(name: string, members: Partial<ImageStore>): ImageStore {
-  const unexpected = (member: string) => async () => {
-    throw new Error(`unexpected call: ${name}.${member}`);
-  };
-  return {
-    name,
-    headManifest: unexpected("headManifest"),
-    getManifest: unexpected("getManifest"),
-    putManifest: unexpected("putManifest"),
-    hasBlob: unexpected("hasBlob"),
-    openBlob: unexpected("openBlob"),
-    putBlob: unexpected("putBlob"),
-    listTags: unexpected("listTags"),
-    ...members,
-  };
-}
 
 describe("BlobTransfers", () => {
   it("uploads a blob once when two copies into the same store want it at the same time", async () => {

@@ -1,5 +1,6 @@
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
+export { fakeStore } from "./fake-store.ts";
 export type {
   Blob,
   Descriptor,

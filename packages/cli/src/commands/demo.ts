@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { type MergeReport, merge } from "@polyarch/merge";
-import { LayoutStore, openStore, parsePlatform, RegistryClient } from "@polyarch/oci";
+import { LayoutStore, parsePlatform } from "@polyarch/oci";
 import { buildDemoImage } from "./demo-image.ts";
 import { describe, type Inspection } from "./inspect.ts";
 

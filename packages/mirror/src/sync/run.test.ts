@@ -1,21 +1,9 @@
-import type { ImageStore } from "@polyarch/oci";
+import { fakeStore } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { sync } from "./run.ts";
 import { parseSyncSpec } from "./spec.ts";
 
 const SIGNED = "https://bucket.s3.example.com/blob?X-Amz-Signature=secret-signature";
-
-/** A store whose every member throws "unexpected call" unless overridden. */
-function fakeStore(overrides: Partial<ImageStore>): ImageStore {
-  return new Proxy(overrides as ImageStore, {
-    get: (target, key) =>
-      key in target
-        ? target[key as keyof ImageStore]
-        : () => {
-            throw new Error(`unexpected call: ${String(key)}`);
-          },
-  });
-}
 
 describe("sync reports", () => {
   it("masks secrets in the message of an error polyarch did not make", async () => {
@@ -24,7 +12,7 @@ describe("sync reports", () => {
       "sync.yaml",
     );
     const logs: string[] = [];
-    const store = fakeStore({
+    const store = fakeStore("store", {
       name: "registry.example.com/app",
       headManifest: async () => {
         throw new TypeError(`fetch ${SIGNED} failed with Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.e30.sig`);
