@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { inputError, PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/oci/errors";
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, reportError } from "./exit.ts";
@@ -30,7 +30,7 @@ function report(error: unknown, env: NodeJS.ProcessEnv = {}): { code: number; st
 
 describe("reportError", () => {
   it("maps input errors to 2 and operation errors to 1, with message and hint", () => {
-    expect(report(inputError("POLYARCH_E_BAD_FLAG", "bad --x", "use --y"))).toEqual({
+    expect(report(new PolyarchError("POLYARCH_E_BAD_FLAG", "bad --x", { hint: "use --y" }))).toEqual({
       code: EXIT_BAD_INPUT,
       stderr: "polyarch: bad --x\nhint: use --y\n",
     });

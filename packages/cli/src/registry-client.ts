@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import {
   createCredentialResolver,
   defaultCredentialIO,
-  inputError,
+  PolyarchError,
   Redactor,
   RegistryClient,
 } from "@polyarch/oci";
@@ -19,7 +19,7 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
   const explicit =
     credentialsHost === undefined ? undefined : { host: credentialsHost, username: flags.username, password };
   if (credentialsHost === undefined && (flags.username || flags.password)) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_CREDENTIAL_FLAGS",
       "--username/--password need a registry reference to apply to",
     );
@@ -33,11 +33,9 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
     try {
       ca = await readFile(flags.caFile);
     } catch {
-      throw inputError(
-        "POLYARCH_E_BAD_FLAG",
-        `--ca-file ${flags.caFile} cannot be read`,
-        "give the path of a PEM file",
-      );
+      throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--ca-file ${flags.caFile} cannot be read`, {
+        hint: "give the path of a PEM file",
+      });
     }
   }
   const client = new RegistryClient({

@@ -113,11 +113,10 @@ async function mergeLayers(layers: readonly LayerSource[]): Promise<ImageTree> {
       if (!(error instanceof PolyarchError)) throw error;
       const digest = layer.digest === undefined ? "" : ` (${layer.digest})`;
       throw new PolyarchError(
-        error.code as `POLYARCH_E_${string}`,
+        error.code,
         `layer ${index + 1} of ${layers.length}${digest}: ${error.message}`,
         {
           hint: error.hint,
-          kind: error.kind,
           cause: error,
         },
       );

@@ -3,7 +3,6 @@ import {
   digestOf,
   encodeJson,
   formatPlatform,
-  inputError,
   MediaType,
   normalizePlatform,
   type Platform,
@@ -38,7 +37,7 @@ export function planMerge(
   sources: ResolvedSource[],
 ): MergePlan {
   if (sources.length === 0) {
-    throw new PolyarchError("POLYARCH_E_NO_SOURCES", "none of the source images exist", {
+    throw new PolyarchError("POLYARCH_E_SOURCE_MISSING", "none of the source images exist", {
       hint: "check the references; --ignore-missing skips absent sources but needs at least one",
     });
   }
@@ -46,10 +45,10 @@ export function planMerge(
   platforms.forEach((platform, i) => {
     const earlier = platforms.findIndex((p) => platformsEqual(p, platform));
     if (earlier !== i) {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_DUPLICATE_PLATFORM",
         `${sources[i]?.spec.text} and ${sources[earlier]?.spec.text} are both ${formatPlatform(platform)} images`,
-        "an index holds one image per platform",
+        { hint: "an index holds one image per platform" },
       );
     }
   });
@@ -78,10 +77,10 @@ export function planMerge(
   });
   for (const annotation of request.descriptorAnnotations) {
     if (!platforms.some((p) => platformsEqual(p, annotation.platform))) {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_BAD_ANNOTATION",
         `--annotation for ${formatPlatform(annotation.platform)} matches no source`,
-        `the sources are ${platforms.map(formatPlatform).join(", ")}`,
+        { hint: `the sources are ${platforms.map(formatPlatform).join(", ")}` },
       );
     }
   }
@@ -138,25 +137,23 @@ function chooseType(
   if (requested === "docker") {
     const oci = sources.find((s) => s.manifest.mediaType !== MediaType.DockerManifest);
     if (oci) {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_TYPE_MISMATCH",
         `--type docker cannot list ${oci.spec.text}, an ${oci.manifest.mediaType} manifest`,
-        "registries reject Docker manifest lists that point at OCI manifests; use --type oci (or leave --type out)",
+        {
+          hint: "registries reject Docker manifest lists that point at OCI manifests; use --type oci (or leave --type out)",
+        },
       );
     }
     if (sources.some((s) => s.attestations.length > 0)) {
-      throw inputError(
-        "POLYARCH_E_TYPE_MISMATCH",
-        "--type docker cannot carry attestations",
-        "use --type oci or drop --keep-attestations",
-      );
+      throw new PolyarchError("POLYARCH_E_TYPE_MISMATCH", "--type docker cannot carry attestations", {
+        hint: "use --type oci or drop --keep-attestations",
+      });
     }
     if (Object.keys(request.indexAnnotations).length > 0 || request.descriptorAnnotations.length > 0) {
-      throw inputError(
-        "POLYARCH_E_TYPE_MISMATCH",
-        "Docker manifest lists have no annotations",
-        "use --type oci to annotate",
-      );
+      throw new PolyarchError("POLYARCH_E_TYPE_MISMATCH", "Docker manifest lists have no annotations", {
+        hint: "use --type oci to annotate",
+      });
     }
     return "docker";
   }

@@ -42,11 +42,7 @@ export async function resolveSource(
   try {
     top = await store.getManifest(manifestReference(spec.reference));
   } catch (error: unknown) {
-    if (
-      isPolyarchError(error, "POLYARCH_E_MANIFEST_UNKNOWN") ||
-      isPolyarchError(error, "POLYARCH_E_NOT_FOUND")
-    )
-      return undefined;
+    if (isPolyarchError(error, "POLYARCH_E_MANIFEST_UNKNOWN")) return undefined;
     throw error;
   }
   const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
@@ -112,6 +108,6 @@ function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {
   throw new PolyarchError(
     "POLYARCH_E_AMBIGUOUS_SOURCE",
     `${spec.text} is an index of ${images.length} images (${offered}); polyarch cannot tell which one to merge`,
-    { hint: `state the platform: ${spec.text}=os/arch`, kind: "input" },
+    { hint: `state the platform: ${spec.text}=os/arch` },
   );
 }

@@ -1,8 +1,8 @@
 import {
   formatPlatform,
   formatReference,
-  inputError,
   type Platform,
+  PolyarchError,
   parsePlatform,
   parsePlatformList,
   parseReference,
@@ -38,11 +38,9 @@ function asWritten(item: string): Platform | undefined {
 /** Sources named on the command line: `REF` or `REF=os/arch[/variant]`. */
 export function argumentSources(args: string[]): SourceSpec[] {
   if (args.length === 0) {
-    throw inputError(
-      "POLYARCH_E_NO_SOURCES",
-      "no source images were named",
-      "name them as arguments (REF or REF=os/arch), or use --platforms with --template, or --spec FILE",
-    );
+    throw new PolyarchError("POLYARCH_E_NO_SOURCES", "no source images were named", {
+      hint: "name them as arguments (REF or REF=os/arch), or use --platforms with --template, or --spec FILE",
+    });
   }
   const sources = args.map((arg): SourceSpec => {
     const eq = arg.lastIndexOf("=");
@@ -60,11 +58,9 @@ export function refuseDuplicateSources(sources: SourceSpec[]): void {
   for (const source of sources) {
     const key = formatReference(source.reference);
     if (seen.has(key)) {
-      throw inputError(
-        "POLYARCH_E_DUPLICATE_SOURCE",
-        `${key} is named twice as a source`,
-        "each platform needs its own image; check the template's placeholders",
-      );
+      throw new PolyarchError("POLYARCH_E_DUPLICATE_SOURCE", `${key} is named twice as a source`, {
+        hint: "each platform needs its own image; check the template's placeholders",
+      });
     }
     seen.add(key);
   }
@@ -75,10 +71,10 @@ export function refuseDuplicatePlatforms(sources: SourceSpec[]): void {
   stated.forEach((source, i) => {
     const earlier = stated.slice(0, i).find((other) => platformsEqual(other.platform, source.platform));
     if (earlier) {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_DUPLICATE_PLATFORM",
         `${source.text} and ${earlier.text} are both merged as ${formatPlatform(source.platform)}`,
-        "an index holds one image per platform",
+        { hint: "an index holds one image per platform" },
       );
     }
   });
@@ -94,11 +90,9 @@ export function parseAnnotations(values: string[]): {
   for (const value of values) {
     const eq = value.indexOf("=");
     if (eq <= 0) {
-      throw inputError(
-        "POLYARCH_E_BAD_ANNOTATION",
-        `--annotation "${value}" is not KEY=VALUE`,
-        "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
-      );
+      throw new PolyarchError("POLYARCH_E_BAD_ANNOTATION", `--annotation "${value}" is not KEY=VALUE`, {
+        hint: "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
+      });
     }
     const left = value.slice(0, eq);
     const annotationValue = value.slice(eq + 1);

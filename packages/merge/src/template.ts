@@ -1,4 +1,4 @@
-import { inputError, type Platform } from "@polyarch/oci";
+import { type Platform, PolyarchError } from "@polyarch/oci";
 
 /**
  * Source references from a template and a platform list.
@@ -32,10 +32,12 @@ function usesBraces(template: string): boolean {
 /** Refuses a template that would give every platform the same source. */
 export function checkTemplate(template: string): void {
   if (!usesBraces(template) && !/ARCH|OS|VARIANT/.test(template)) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_BAD_TEMPLATE",
       `--template "${template}" has no placeholder, so every platform would read the same image`,
-      "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+      {
+        hint: "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+      },
     );
   }
 }

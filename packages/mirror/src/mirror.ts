@@ -10,7 +10,6 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
-  inputError,
   type ManifestHead,
   manifestReference,
   type Platform,
@@ -206,18 +205,16 @@ async function checkStores(
 export function targetTag(request: Pick<MirrorRequest, "source" | "target">): string | undefined {
   const { source, target } = request;
   if (target.digest !== undefined) {
-    throw inputError(
-      "POLYARCH_E_BAD_TARGET",
-      `the target ${formatReference(target)} names a digest`,
-      "name the target repository, optionally with a tag: the digest is the source's",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_TARGET", `the target ${formatReference(target)} names a digest`, {
+      hint: "name the target repository, optionally with a tag: the digest is the source's",
+    });
   }
   const tag = target.tag ?? source.tag;
   if (tag === undefined && target.kind === "layout") {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_BAD_TARGET",
       `the source ${formatReference(source)} has no tag, so ${formatReference(target)} needs one`,
-      "write the layout target as oci:<dir>:<tag>; an untagged manifest in a layout is unreachable",
+      { hint: "write the layout target as oci:<dir>:<tag>; an untagged manifest in a layout is unreachable" },
     );
   }
   return tag;

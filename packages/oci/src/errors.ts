@@ -1,48 +1,150 @@
 import { redactText } from "./redact.ts";
 
 /**
- * Every failure polyarch reports is a PolyarchError with a stable `code` that callers match on,
- * a message that names the bad value, and a `hint` that says what to do. The CLI maps the
- * error's `kind` to an exit code in one place.
+ * What kind of failure an error code stands for; the CLI turns each kind into one exit code.
+ * - `input`: the user's input is wrong (flags, references, spec files); nothing was changed: exit 2.
+ * - `operation`: the operation failed (registry, network after retries, verification): exit 1.
  */
-export type ErrorKind =
-  /** The user's input is wrong (flags, references, spec files): exit 2. */
-  | "input"
-  /** The operation failed (registry, network after retries, verification): exit 1. */
-  | "operation";
+export type ErrorKind = "input" | "operation";
+
+/**
+ * Every code polyarch reports, once, with its kind. One code per condition whatever the store
+ * (a missing blob is `BLOB_UNKNOWN` from a registry and from a layout). Scripts match on `code`
+ * in `--json` errors; packages/oci/README.md lists them.
+ */
+export const errorCatalogue = {
+  // Input: exit 2, nothing changed.
+  POLYARCH_E_BAD_FLAG: {
+    kind: "input",
+    summary: "a flag's value is not valid, or flags contradict each other",
+  },
+  POLYARCH_E_BAD_REFERENCE: { kind: "input", summary: "an image reference cannot be parsed" },
+  POLYARCH_E_BAD_PLATFORM: { kind: "input", summary: "a platform is not os/arch[/variant]" },
+  POLYARCH_E_BAD_DIGEST: { kind: "input", summary: "a digest is not algorithm:hex of the right length" },
+  POLYARCH_E_BAD_TAG: { kind: "input", summary: "a tag is not a valid tag" },
+  POLYARCH_E_BAD_TARGET: { kind: "input", summary: "the target reference cannot be written to as asked" },
+  POLYARCH_E_BAD_TEMPLATE: { kind: "input", summary: "a source or tag template has no usable placeholder" },
+  POLYARCH_E_BAD_ANNOTATION: { kind: "input", summary: "an annotation is not key=value" },
+  POLYARCH_E_BAD_SPEC: {
+    kind: "input",
+    summary: "a spec file is unreadable or invalid (every problem is listed)",
+  },
+  POLYARCH_E_FLEET_INVALID: { kind: "input", summary: "a fleet file is invalid (every problem is listed)" },
+  POLYARCH_E_FLEET_NOT_FOUND: { kind: "input", summary: "the fleet file does not exist" },
+  POLYARCH_E_FLEET_UNREADABLE: { kind: "input", summary: "the fleet file cannot be read" },
+  POLYARCH_E_NO_SOURCES: { kind: "input", summary: "a merge was given no source images" },
+  POLYARCH_E_SOURCE_FORMS: { kind: "input", summary: "sources were given in more than one form" },
+  POLYARCH_E_DUPLICATE_SOURCE: { kind: "input", summary: "the same source was named twice" },
+  POLYARCH_E_DUPLICATE_PLATFORM: { kind: "input", summary: "two sources claim the same platform" },
+  POLYARCH_E_AMBIGUOUS_SOURCE: {
+    kind: "input",
+    summary: "an index source holds several images and no platform was stated",
+  },
+  POLYARCH_E_TYPE_MISMATCH: { kind: "input", summary: "the index type asked for cannot hold these children" },
+  POLYARCH_E_NO_TARGET: { kind: "input", summary: "no target reference was given" },
+  POLYARCH_E_NOTHING_TO_PRINT: { kind: "input", summary: "the flags select no output" },
+  POLYARCH_E_NOT_A_LAYOUT: { kind: "input", summary: "a directory is not an OCI image layout" },
+  POLYARCH_E_REGISTRY_HOST: { kind: "input", summary: "a registry host name is not valid" },
+  POLYARCH_E_CREDENTIAL_FLAGS: {
+    kind: "input",
+    summary: "--username and --password were not given together",
+  },
+  POLYARCH_E_CREDENTIAL_CONFIG: {
+    kind: "input",
+    summary: "a Docker config.json cannot be read or is invalid",
+  },
+  // Operation: exit 1.
+  POLYARCH_E_UNAUTHORIZED: {
+    kind: "operation",
+    summary: "the registry refused the credentials, or needs some",
+  },
+  POLYARCH_E_DENIED: {
+    kind: "operation",
+    summary: "the credentials lack permission for this repository and action",
+  },
+  POLYARCH_E_TOKEN: { kind: "operation", summary: "the registry's token service gave no usable token" },
+  POLYARCH_E_CREDENTIAL_HELPER: { kind: "operation", summary: "a docker-credential helper failed" },
+  POLYARCH_E_RATE_LIMITED: { kind: "operation", summary: "the registry's rate limit outlasted the retries" },
+  POLYARCH_E_NETWORK: { kind: "operation", summary: "the registry could not be reached after retries" },
+  POLYARCH_E_REGISTRY: { kind: "operation", summary: "the registry answered with an error" },
+  POLYARCH_E_REPOSITORY_UNKNOWN: { kind: "operation", summary: "the repository does not exist" },
+  POLYARCH_E_MANIFEST_UNKNOWN: { kind: "operation", summary: "a manifest (tag or digest) does not exist" },
+  POLYARCH_E_BLOB_UNKNOWN: { kind: "operation", summary: "a blob does not exist" },
+  POLYARCH_E_MANIFEST_TOO_LARGE: { kind: "operation", summary: "a manifest is larger than polyarch reads" },
+  POLYARCH_E_BLOB_TOO_LARGE: { kind: "operation", summary: "a blob read into memory is larger than allowed" },
+  POLYARCH_E_BAD_MANIFEST: {
+    kind: "operation",
+    summary: "a manifest or config is not valid JSON of its type",
+  },
+  POLYARCH_E_UNSUPPORTED_MANIFEST: {
+    kind: "operation",
+    summary: "a manifest's media type is not one polyarch reads",
+  },
+  POLYARCH_E_BAD_LAYOUT: { kind: "operation", summary: "an OCI layout's files are damaged" },
+  POLYARCH_E_DIGEST_MISMATCH: { kind: "operation", summary: "content does not match its digest" },
+  POLYARCH_E_SIZE_MISMATCH: { kind: "operation", summary: "content does not have its stated size" },
+  POLYARCH_E_SOURCE_MISSING: { kind: "operation", summary: "a source image does not exist" },
+  POLYARCH_E_NESTED_INDEX: { kind: "operation", summary: "an index source holds another index" },
+  POLYARCH_E_PLATFORM_NOT_FOUND: {
+    kind: "operation",
+    summary: "an index has no child for the platform asked for",
+  },
+  POLYARCH_E_PLATFORM_MISMATCH: {
+    kind: "operation",
+    summary: "an image's config says another platform than the one it is merged as",
+  },
+  POLYARCH_E_BINARY_MISMATCH: {
+    kind: "operation",
+    summary: "an image's binaries are for another architecture",
+  },
+  POLYARCH_E_LAYER_UNSUPPORTED: { kind: "operation", summary: "a layer's compression cannot be read" },
+  POLYARCH_E_LAYER_CORRUPT: { kind: "operation", summary: "a layer's tar stream is damaged" },
+  POLYARCH_E_NO_TAGS: { kind: "operation", summary: "a repository to sync has no tags" },
+  POLYARCH_E_UPSTREAM_MISSING: { kind: "operation", summary: "an upstream helper tag does not exist" },
+  POLYARCH_E_UPSTREAM_SHAPE: {
+    kind: "operation",
+    summary: "an upstream helper image is not the shape expected",
+  },
+  POLYARCH_E_HELPER_VERIFY: { kind: "operation", summary: "a helper image failed its verification" },
+  POLYARCH_E_INTERNAL: {
+    kind: "operation",
+    summary: "a bug in polyarch: please report it with POLYARCH_DEBUG=1 output",
+  },
+} as const satisfies Record<`POLYARCH_E_${string}`, { kind: ErrorKind; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
 
 export interface PolyarchErrorOptions {
-  hint?: string;
+  hint?: string | undefined;
   cause?: unknown;
-  kind?: ErrorKind;
 }
 
+/**
+ * Every failure polyarch reports is a PolyarchError with a stable `code` that callers match on,
+ * a message that names the bad value, and a `hint` that says what to do. Its kind comes from
+ * the catalogue, so one code always means one exit code.
+ */
 export class PolyarchError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly kind: ErrorKind;
 
-  constructor(code: `POLYARCH_E_${string}`, message: string, options: PolyarchErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: PolyarchErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "PolyarchError";
     this.code = code;
     this.hint = options.hint;
-    this.kind = options.kind ?? "operation";
+    this.kind = errorCatalogue[code].kind;
   }
 }
 
-/** A PolyarchError for bad user input (exit code 2). */
-export function inputError(code: `POLYARCH_E_${string}`, message: string, hint?: string): PolyarchError {
-  return new PolyarchError(code, message, { hint, kind: "input" });
-}
-
-export function isPolyarchError(error: unknown, code?: string): error is PolyarchError {
+export function isPolyarchError(error: unknown, code?: ErrorCode): error is PolyarchError {
   return error instanceof PolyarchError && (code === undefined || error.code === code);
 }
 
 /** An error as a report (sync, helper refresh) holds it: stable code, scrubbed message and hint. */
 export interface ReportedError {
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
 }

@@ -54,8 +54,8 @@ export type {
   ResolvedCredential,
 } from "./credentials/index.ts";
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
-export type { ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
-export { inputError, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
+export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
+export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
 export { readBlob } from "./read-blob.ts";

@@ -35,7 +35,7 @@ describe("pinHelperImage", () => {
 
   test("refuses an answer that is not a sha256 digest", async () => {
     const error = await pinHelperImage(unpinned(), async () => "latest").catch((caught: unknown) => caught);
-    expect(isPolyarchError(error, "POLYARCH_E_DIGEST_INVALID")).toBe(true);
+    expect(isPolyarchError(error, "POLYARCH_E_REGISTRY")).toBe(true);
   });
 
   test("lets the resolver's failure through unchanged", async () => {

@@ -15,7 +15,7 @@ export async function pinHelperImage(fleet: Fleet, resolveDigest: ResolveDigest)
   const digest = await resolveDigest(reference);
   if (!/^sha256:[a-f0-9]{64}$/.test(digest))
     throw new PolyarchError(
-      "POLYARCH_E_DIGEST_INVALID",
+      "POLYARCH_E_REGISTRY",
       `resolving ${reference} returned ${JSON.stringify(digest.slice(0, 80))}, which is not a sha256 digest`,
       { hint: "check that the registry serves an OCI or Docker manifest for this reference" },
     );

@@ -1,4 +1,4 @@
-import { inputError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/oci";
 import { closest, distance } from "fastest-levenshtein";
 import { parseDocument } from "yaml";
 import { z } from "zod";
@@ -116,12 +116,12 @@ export function parseSpecText<T>(
   const result = validateSpecText(text, schema, options.check);
   if (result.ok) return result.value;
   const count = result.problems.length;
-  throw inputError(
+  throw new PolyarchError(
     "POLYARCH_E_BAD_SPEC",
     `${file} has ${count === 1 ? "a problem" : `${count} problems`}:\n  ${result.problems
       .map((problem) => `${problem.path}: ${problem.message}`)
       .join("\n  ")}`,
-    options.hint,
+    { hint: options.hint },
   );
 }
 

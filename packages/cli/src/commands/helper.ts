@@ -1,6 +1,6 @@
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
 import { hasWrittenTag, parseWrittenReference } from "@polyarch/mirror";
-import { inputError, openStore } from "@polyarch/oci";
+import { openStore, PolyarchError } from "@polyarch/oci";
 import { table } from "../format.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
@@ -60,10 +60,10 @@ export function withOverrides(
   if (options.upstream !== undefined) {
     const upstream = repositoryFlag("--upstream", options.upstream);
     if (upstream.kind !== "registry") {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_BAD_FLAG",
         `--upstream ${options.upstream} is not a registry repository`,
-        "e.g. --upstream registry.internal/gitlab-org/gitlab-runner/gitlab-runner-helper",
+        { hint: "e.g. --upstream registry.internal/gitlab-org/gitlab-runner/gitlab-runner-helper" },
       );
     }
     result = {
@@ -84,11 +84,9 @@ function repositoryFlag(flag: string, text: string) {
     reference.digest !== undefined ||
     (reference.kind === "registry" ? hasWrittenTag(text) : reference.tag)
   ) {
-    throw inputError(
-      "POLYARCH_E_BAD_FLAG",
-      `${flag} ${text} names a tag or digest`,
-      "give the repository only; tags come from the spec",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `${flag} ${text} names a tag or digest`, {
+      hint: "give the repository only; tags come from the spec",
+    });
   }
   return reference;
 }

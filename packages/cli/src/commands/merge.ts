@@ -12,7 +12,7 @@ import {
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
-import { formatReference, inputError, isValidTag, openStore, parseReference } from "@polyarch/oci";
+import { formatReference, isValidTag, openStore, PolyarchError, parseReference } from "@polyarch/oci";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
@@ -62,10 +62,10 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     args.length > 0,
   ];
   if (forms.filter(Boolean).length > 1) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_SOURCE_FORMS",
       "name the sources one way: --spec FILE, or --platforms with --template, or source arguments",
-      "see `polyarch merge --help`",
+      { hint: "see `polyarch merge --help`" },
     );
   }
   let sources: SourceSpec[];
@@ -85,10 +85,12 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     // Tested against undefined: for `--platforms ""` templateSources says the list is empty, not missing.
     if (options.template === undefined || options.platforms === undefined) {
       const given = options.template === undefined ? "--platforms" : "--template";
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_SOURCE_FORMS",
         `${given} needs ${given === "--template" ? "--platforms" : "--template"} too`,
-        "e.g. --platforms linux/amd64,linux/arm64 --template registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+        {
+          hint: "e.g. --platforms linux/amd64,linux/arm64 --template registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+        },
       );
     }
     sources = templateSources(options.platforms, options.template);
@@ -96,27 +98,23 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     sources = argumentSources(args);
   }
   if (!targetText) {
-    throw inputError(
-      "POLYARCH_E_NO_TARGET",
-      "no target was named",
-      "give --target REGISTRY/REPO:TAG (or image: in the spec)",
-    );
+    throw new PolyarchError("POLYARCH_E_NO_TARGET", "no target was named", {
+      hint: "give --target REGISTRY/REPO:TAG (or image: in the spec)",
+    });
   }
   const target = parseReference(targetText);
   if (target.digest !== undefined || target.tag === undefined) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_BAD_TARGET",
       `the target ${formatReference(target)} must be a tag, not a digest`,
-      "an index is pushed under a tag; its digest is printed when it is pushed",
+      { hint: "an index is pushed under a tag; its digest is printed when it is pushed" },
     );
   }
   const badTag = tags.find((tag) => !isValidTag(tag));
   if (badTag !== undefined) {
-    throw inputError(
-      "POLYARCH_E_BAD_TAG",
-      `"${badTag}" is not a valid tag`,
-      "tags are letters, digits, _ . and -, at most 128 characters, not starting with . or -",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_TAG", `"${badTag}" is not a valid tag`, {
+      hint: "tags are letters, digits, _ . and -, at most 128 characters, not starting with . or -",
+    });
   }
   return {
     target: { ...target, tag: target.tag },
@@ -134,7 +132,9 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
 
 function parseType(value: string): IndexType {
   if (value === "oci" || value === "docker") return value;
-  throw inputError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type`, "use oci or docker");
+  throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type`, {
+    hint: "use oci or docker",
+  });
 }
 
 /** Refuses an unwritable --digest-file before anything is pushed, not after the tag has moved. */
@@ -144,11 +144,9 @@ async function checkWritable(file: string): Promise<void> {
     if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new Error("is a directory");
     await access(directory, constants.W_OK);
   } catch {
-    throw inputError(
-      "POLYARCH_E_BAD_FLAG",
-      `--digest-file ${file} cannot be written`,
-      `give a file path in an existing, writable directory (${directory} is not)`,
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--digest-file ${file} cannot be written`, {
+      hint: `give a file path in an existing, writable directory (${directory} is not)`,
+    });
   }
 }
 

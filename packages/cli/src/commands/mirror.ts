@@ -2,8 +2,8 @@ import { type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirr
 import {
   type CopyProgress,
   type CopyStats,
-  inputError,
   openStore,
+  PolyarchError,
   parsePlatformList,
   parseReference,
 } from "@polyarch/oci";
@@ -59,11 +59,9 @@ function parseConcurrency(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw inputError(
-      "POLYARCH_E_BAD_FLAG",
-      `--concurrency ${value} is not a number from 1 to 64`,
-      "e.g. --concurrency 8",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--concurrency ${value} is not a number from 1 to 64`, {
+      hint: "e.g. --concurrency 8",
+    });
   }
   return n;
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { inputError, manifestReference, openStore, PolyarchError, parseReference } from "@polyarch/oci";
+import { manifestReference, openStore, PolyarchError, parseReference } from "@polyarch/oci";
 import {
   formatProblems,
   pinHelperImage,
@@ -82,10 +82,10 @@ export async function render(
   const validation = validateFleetYaml(text);
   if (!validation.ok) {
     const count = validation.problems.length;
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_FLEET_INVALID",
       `${options.fleet}: ${count} ${count === 1 ? "problem" : "problems"}\n${indent(formatProblems(validation.problems))}`,
-      "fix the keys above; packages/runner-config/README.md documents every key of the fleet file",
+      { hint: "fix the keys above; packages/runner-config/README.md documents every key of the fleet file" },
     );
   }
   const fleet = options.resolveDigests
@@ -98,10 +98,10 @@ export async function render(
     const name = STDOUT_FILES[options.stdout];
     const file = rendered.files.find((candidate) => candidate.name === name);
     if (file === undefined)
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_NOTHING_TO_PRINT",
         `${options.fleet} renders no ${name}: it has no kubernetes runner`,
-        "use --stdout config, or add a kubernetes runner",
+        { hint: "use --stdout config, or add a kubernetes runner" },
       );
     return { mode: "stdout", fleet: options.fleet, files: [name], stdout: file.content };
   }
@@ -143,10 +143,10 @@ async function makeOutDir(absolute: string, shown: string): Promise<void> {
   try {
     await mkdir(absolute, { recursive: true });
   } catch {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_BAD_FLAG",
       `--out ${shown} is not a directory polyarch can write to`,
-      "give a directory path",
+      { hint: "give a directory path" },
     );
   }
 }
@@ -156,12 +156,12 @@ async function readFleet(absolute: string, shown: string): Promise<string> {
     return await readFile(absolute, "utf8");
   } catch (error: unknown) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      throw inputError("POLYARCH_E_FLEET_NOT_FOUND", `fleet file ${shown} does not exist`, "check the path");
-    throw inputError(
-      "POLYARCH_E_FLEET_UNREADABLE",
-      `fleet file ${shown} cannot be read`,
-      "give the path of a readable YAML file",
-    );
+      throw new PolyarchError("POLYARCH_E_FLEET_NOT_FOUND", `fleet file ${shown} does not exist`, {
+        hint: "check the path",
+      });
+    throw new PolyarchError("POLYARCH_E_FLEET_UNREADABLE", `fleet file ${shown} cannot be read`, {
+      hint: "give the path of a readable YAML file",
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
-import { inputError, PolyarchError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 
 /**
  * Content digests as the OCI image spec defines them: `algorithm:encoded`.
@@ -17,11 +17,9 @@ export function isDigest(value: string): boolean {
 
 export function parseDigest(value: string): { algorithm: DigestAlgorithm; hex: string } {
   if (!isDigest(value)) {
-    throw inputError(
-      "POLYARCH_E_BAD_DIGEST",
-      `"${value}" is not a digest`,
-      "a digest is sha256: followed by 64 lowercase hex characters (or sha512: and 128)",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_DIGEST", `"${value}" is not a digest`, {
+      hint: "a digest is sha256: followed by 64 lowercase hex characters (or sha512: and 128)",
+    });
   }
   const [algorithm, hex] = value.split(":") as [DigestAlgorithm, string];
   return { algorithm, hex };

@@ -1,4 +1,4 @@
-import { inputError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 
 /**
  * An image platform, as in the OCI image index `platform` object.
@@ -55,11 +55,9 @@ export function parsePlatform(text: string): Platform {
     !architecture ||
     parts.some((p) => !ARCH_PATTERN.test(p))
   ) {
-    throw inputError(
-      "POLYARCH_E_BAD_PLATFORM",
-      `"${text}" is not a platform`,
-      "write a platform as os/arch[/variant], for example linux/amd64, linux/arm64 or linux/arm/v7",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_PLATFORM", `"${text}" is not a platform`, {
+      hint: "write a platform as os/arch[/variant], for example linux/amd64, linux/arm64 or linux/arm/v7",
+    });
   }
   return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
 }
@@ -71,11 +69,9 @@ export function parsePlatformList(text: string): Platform[] {
     .map((s) => s.trim())
     .filter((s) => s !== "");
   if (items.length === 0) {
-    throw inputError(
-      "POLYARCH_E_BAD_PLATFORM",
-      "the platform list is empty",
-      "name at least one, e.g. linux/amd64,linux/arm64",
-    );
+    throw new PolyarchError("POLYARCH_E_BAD_PLATFORM", "the platform list is empty", {
+      hint: "name at least one, e.g. linux/amd64,linux/arm64",
+    });
   }
   const platforms = items.map(parsePlatform);
   const seen = new Map<string, string>();
@@ -83,10 +79,10 @@ export function parsePlatformList(text: string): Platform[] {
     const key = formatPlatform(platform);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      throw inputError(
+      throw new PolyarchError(
         "POLYARCH_E_DUPLICATE_PLATFORM",
         `"${items[i]}" names the same platform as "${earlier}" (${key})`,
-        "list each platform once",
+        { hint: "list each platform once" },
       );
     }
     seen.set(key, items[i] as string);

@@ -1,4 +1,4 @@
-import { inputError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 import { MASK, redactUrl } from "../redact.ts";
 import { isDigest } from "./digest.ts";
 
@@ -37,7 +37,9 @@ const FORMS =
   "use [registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. alpine, ghcr.io/team/app:1.2, localhost:5000/app@sha256:…; or oci:<dir>[:<tag>|@<digest>]";
 
 function bad(input: string, why: string): Error {
-  return inputError("POLYARCH_E_BAD_REFERENCE", `"${input}" is not a valid image reference: ${why}`, FORMS);
+  return new PolyarchError("POLYARCH_E_BAD_REFERENCE", `"${input}" is not a valid image reference: ${why}`, {
+    hint: FORMS,
+  });
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -82,11 +84,9 @@ function refuseCredentialsAndScheme(input: string): void {
     end === undefined
       ? `references have no scheme ("${scheme}")`
       : "it carries credentials (user:password@ before the registry)";
-  throw inputError(
-    "POLYARCH_E_BAD_REFERENCE",
-    `"${shown}" is not a valid image reference: ${why}`,
-    `write the reference without ${end === undefined ? "the scheme" : "them"}, as ${bare}; credentials go in --username/--password (or docker login, or the CI_REGISTRY_USER/CI_REGISTRY_PASSWORD variables in GitLab CI), never in a reference, and references have no scheme`,
-  );
+  throw new PolyarchError("POLYARCH_E_BAD_REFERENCE", `"${shown}" is not a valid image reference: ${why}`, {
+    hint: `write the reference without ${end === undefined ? "the scheme" : "them"}, as ${bare}; credentials go in --username/--password (or docker login, or the CI_REGISTRY_USER/CI_REGISTRY_PASSWORD variables in GitLab CI), never in a reference, and references have no scheme`,
+  });
 }
 
 /** True for a valid tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
@@ -230,10 +230,10 @@ export function formatRepository(reference: ImageReference): string {
 export function manifestReference(reference: ImageReference): string {
   const pointer = reference.digest ?? reference.tag;
   if (pointer === undefined) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_BAD_REFERENCE",
       `"${formatReference(reference)}" names no tag or digest`,
-      FORMS,
+      { hint: FORMS },
     );
   }
   return pointer;

@@ -91,11 +91,7 @@ async function readConfig(io: CredentialIO, file: string): Promise<DockerConfig 
     throw new PolyarchError(
       "POLYARCH_E_CREDENTIAL_CONFIG",
       `could not read ${file}${typeof code === "string" ? ` (${code})` : ""}`,
-      {
-        kind: "input",
-        hint: `make ${file} readable, or point DOCKER_CONFIG or REGISTRY_AUTH_FILE elsewhere`,
-        cause: error,
-      },
+      { hint: `make ${file} readable, or point DOCKER_CONFIG or REGISTRY_AUTH_FILE elsewhere`, cause: error },
     );
   }
   return text === undefined ? undefined : parseDockerConfig(text, file);

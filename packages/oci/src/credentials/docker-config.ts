@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { inputError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 import type { Credential } from "./types.ts";
 
 /**
@@ -83,11 +83,9 @@ function decodeAuth(auth: string, file: string, key: string): Extract<Credential
 }
 
 function configError(file: string, problem: string) {
-  return inputError(
-    "POLYARCH_E_CREDENTIAL_CONFIG",
-    `${file} ${problem}`,
-    `fix ${file} (or log in again with \`docker login\` / \`podman login\`), or point DOCKER_CONFIG or REGISTRY_AUTH_FILE elsewhere`,
-  );
+  return new PolyarchError("POLYARCH_E_CREDENTIAL_CONFIG", `${file} ${problem}`, {
+    hint: `fix ${file} (or log in again with \`docker login\` / \`podman login\`), or point DOCKER_CONFIG or REGISTRY_AUTH_FILE elsewhere`,
+  });
 }
 
 // V8 quotes a snippet of the input in some messages (`Unexpected token 's', ..."auth": sec"... is not valid

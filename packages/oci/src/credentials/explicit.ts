@@ -1,4 +1,4 @@
-import { inputError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 import { normalizeRegistryHost } from "./host.ts";
 import type { CredentialResolver } from "./types.ts";
 
@@ -20,11 +20,9 @@ export function explicitCredentialSource(options: ExplicitCredentialOptions): Cr
   if (username === undefined && password === undefined) return noCredentials;
   if (!username || !password) {
     const [given, missing] = username ? ["--username", "--password"] : ["--password", "--username"];
-    throw inputError(
-      "POLYARCH_E_CREDENTIAL_FLAGS",
-      `${given} was given without ${missing}`,
-      `give both ${given} and ${missing}, or neither to use Docker's config.json or CI variables`,
-    );
+    throw new PolyarchError("POLYARCH_E_CREDENTIAL_FLAGS", `${given} was given without ${missing}`, {
+      hint: `give both ${given} and ${missing}, or neither to use Docker's config.json or CI variables`,
+    });
   }
   const host = normalizeRegistryHost(options.host);
   const resolved = {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { inputError, PolyarchError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 import type { Redactor } from "../redact.ts";
 import { helperServerUrl } from "./host.ts";
 import type { Credential, CredentialIO } from "./types.ts";
@@ -41,10 +41,12 @@ export async function credentialFromHelper(
   context: HelperContext,
 ): Promise<Credential | undefined> {
   if (!HELPER_NAME.test(helper)) {
-    throw inputError(
+    throw new PolyarchError(
       "POLYARCH_E_CREDENTIAL_CONFIG",
       `${context.configuredIn} names credential helper ${JSON.stringify(helper)}, which is not a helper name`,
-      "a helper is named by the suffix of its program, e.g. ecr-login for docker-credential-ecr-login",
+      {
+        hint: "a helper is named by the suffix of its program, e.g. ecr-login for docker-credential-ecr-login",
+      },
     );
   }
   const program = `docker-credential-${helper}`;

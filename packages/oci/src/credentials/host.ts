@@ -1,4 +1,4 @@
-import { inputError } from "../errors.ts";
+import { PolyarchError } from "../errors.ts";
 
 /** The host Docker Hub references normalize to (`alpine` → `docker.io/library/alpine`). */
 export const DOCKER_HUB_HOST = "docker.io";
@@ -21,11 +21,9 @@ const API_PATH = /^\/v[12]\/?$/;
 export function normalizeRegistryHost(host: string): string {
   const normalized = hostOf(host);
   if (normalized === "" || /[\s@]/.test(normalized)) {
-    throw inputError(
-      "POLYARCH_E_REGISTRY_HOST",
-      `"${host}" is not a registry host`,
-      "give a host name with an optional port, e.g. registry.example.com:5000",
-    );
+    throw new PolyarchError("POLYARCH_E_REGISTRY_HOST", `"${host}" is not a registry host`, {
+      hint: "give a host name with an optional port, e.g. registry.example.com:5000",
+    });
   }
   return normalized;
 }

@@ -55,7 +55,6 @@ export class LayoutStore implements ImageStore {
           `${this.path} is not an OCI image layout (no oci-layout or index.json)`,
           {
             hint: "write to it first (polyarch mirror IMAGE oci:DIR:TAG), or check the path",
-            kind: "input",
           },
         );
       }

@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import { digestOf, digestVerifier, isDigest, verifyDigest } from "../core/digest.ts";
 import { MANIFEST_ACCEPT } from "../core/media-types.ts";
 import { declaredMediaType } from "../core/schemas.ts";
-import { PolyarchError } from "../errors.ts";
+import { type ErrorCode, PolyarchError } from "../errors.ts";
 import type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "../store.ts";
 import type { RegistryClient } from "./client.ts";
 import { responseError } from "./response-error.ts";
@@ -38,8 +38,8 @@ export class RegistryRepository implements ImageStore {
     return this.client.send(this.registry, path, init);
   }
 
-  async #fail(response: Dispatcher.ResponseData, what: string): Promise<never> {
-    throw await responseError(response, what, (text) => this.client.scrub(text));
+  async #fail(response: Dispatcher.ResponseData, what: string, notFound?: ErrorCode): Promise<never> {
+    throw await responseError(response, what, (text) => this.client.scrub(text), notFound);
   }
 
   async headManifest(reference: string): Promise<ManifestHead | undefined> {
@@ -157,7 +157,7 @@ export class RegistryRepository implements ImageStore {
   async openBlob(blob: BlobRef): Promise<Readable> {
     const what = `blob ${this.name}@${blob.digest}`;
     const response = await this.#send(this.#path("blobs", blob.digest), { method: "GET" });
-    if (response.statusCode !== 200) return this.#fail(response, `GET ${what}`);
+    if (response.statusCode !== 200) return this.#fail(response, `GET ${what}`, "POLYARCH_E_BLOB_UNKNOWN");
     const verifier = digestVerifier(blob.digest, blob.size, what);
     return pipeline(response.body, verifier, () => {});
   }

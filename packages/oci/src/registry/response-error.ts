@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { PolyarchError } from "../errors.ts";
+import { type ErrorCode, PolyarchError } from "../errors.ts";
 
 /** Most a registry error body is read for its message; the rest is dropped. */
 const ERROR_BODY_LIMIT = 16 * 1024;
@@ -12,6 +12,7 @@ export async function responseError(
   response: Dispatcher.ResponseData,
   what: string,
   scrub: (text: string) => string,
+  notFound: ErrorCode = "POLYARCH_E_REPOSITORY_UNKNOWN",
 ): Promise<PolyarchError> {
   const details = await readErrors(response);
   const status = response.statusCode;
@@ -32,7 +33,7 @@ export async function responseError(
     });
   }
   if (status === 404) {
-    return new PolyarchError("POLYARCH_E_NOT_FOUND", message, {
+    return new PolyarchError(notFoundCode(codes) ?? notFound, message, {
       hint: "check the repository, tag or digest",
     });
   }
@@ -47,6 +48,14 @@ export async function responseError(
         ? "the registry is failing; retries did not help, try again later"
         : "the registry refused the request",
   });
+}
+
+/** The registry's own word for what is missing wins over the caller's guess. */
+function notFoundCode(codes: Array<string | undefined>): ErrorCode | undefined {
+  if (codes.includes("BLOB_UNKNOWN")) return "POLYARCH_E_BLOB_UNKNOWN";
+  if (codes.includes("MANIFEST_UNKNOWN")) return "POLYARCH_E_MANIFEST_UNKNOWN";
+  if (codes.includes("NAME_UNKNOWN")) return "POLYARCH_E_REPOSITORY_UNKNOWN";
+  return undefined;
 }
 
 async function readErrors(
