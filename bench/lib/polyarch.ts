@@ -2,8 +2,8 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { main } from "@polyarch/cli";
 import { argumentSources, type MergeReport, type MergeRequest, merge } from "@polyarch/merge";
-import { type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
-import { openStore, parseReference, RegistryClient } from "@polyarch/oci";
+import { type MirrorReport, mirror } from "@polyarch/mirror";
+import { openStore, parseReference, parseWrittenReference, RegistryClient } from "@polyarch/oci";
 
 /** The `polyarch` executable as installed in the workspace root; it runs the built dist, as a user's install does. */
 export const POLYARCH_BIN = fileURLToPath(

@@ -1,7 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { mirror, parseWrittenReference } from "@polyarch/mirror";
-import { isPolyarchError, parsePlatform, parseReference, type RegistryClient } from "@polyarch/oci";
+import { mirror } from "@polyarch/mirror";
+import {
+  isPolyarchError,
+  parsePlatform,
+  parseReference,
+  parseWrittenReference,
+  type RegistryClient,
+} from "@polyarch/oci";
 import {
   attestationFor,
   type FaultProxy,

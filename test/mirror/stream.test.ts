@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mirror, parseWrittenReference } from "@polyarch/mirror";
-import { type ImageStore, openStore, RegistryClient } from "@polyarch/oci";
+import { mirror } from "@polyarch/mirror";
+import { type ImageStore, openStore, parseWrittenReference, RegistryClient } from "@polyarch/oci";
 import {
   blobOf,
   type FaultProxy,

@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { isReceiptTag, parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
+import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
 import type { RegistryClient } from "@polyarch/oci";
+import { isReceiptTag } from "@polyarch/oci";
 import {
   type FaultProxy,
   fetchManifest,

@@ -1,11 +1,12 @@
 import { Readable } from "node:stream";
 import { verifyBinaries } from "@polyarch/elf";
-import { entryMatches, fingerprint, parseWrittenReference, receiptTag } from "@polyarch/mirror";
 import {
   BlobTransfers,
   copyImage,
   type Descriptor,
+  entryMatches,
   type FetchedManifest,
+  fingerprint,
   formatPlatform,
   formatReference,
   formatRepository,
@@ -16,8 +17,10 @@ import {
   PolyarchError,
   parseImageConfig,
   parseManifest,
+  parseWrittenReference,
   type ReportedError,
   readBlob,
+  receiptTag,
   reportedError,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
@@ -72,7 +75,7 @@ export interface RefreshReport {
 
 /**
  * Keeps the multi-arch helper images current. For each version and flavor: HEAD the upstream tags,
- * HEAD the receipt tag their digests name (see @polyarch/mirror's receipts), and stop there when it
+ * HEAD the receipt tag their digests name (see @polyarch/oci's receipts), and stop there when it
  * exists. Otherwise read the upstream images (stitch: one per architecture tag; index: the children
  * of upstream's index for the configured platforms), copy them into the target by digest, verify each
  * one there (config platform and ELF machine against the tag's architecture; relabel or fail), write

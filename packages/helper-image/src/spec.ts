@@ -1,5 +1,4 @@
-import { hasWrittenTag } from "@polyarch/mirror";
-import { isPolyarchError, isValidTag, parseReference } from "@polyarch/oci";
+import { hasWrittenTag, isPolyarchError, isValidTag, parseReference } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import semver from "semver";
 import { z } from "zod";

@@ -1,4 +1,3 @@
-import { resolve as resolvePath } from "node:path";
 import { verifyBinaries } from "@polyarch/elf";
 import {
   addStats,
@@ -10,9 +9,8 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
-  LayoutStore,
   PolyarchError,
-  RegistryRepository,
+  sameRepository,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { type MergePlan, planMerge } from "./plan.ts";
@@ -75,7 +73,8 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
   for (const text of missing) context.log?.(`skipping ${text}: not found (--ignore-missing)`);
   const sources = found.flatMap((f) => (f.resolved ? [f.resolved] : []));
   const plan = planMerge(request, sources);
-  const verified = request.verifyBinaries ? await verifySources(sources) : [];
+  const storeOf = (source: ResolvedSource) => context.openStore(source.spec.reference);
+  const verified = request.verifyBinaries ? await verifySources(sources, storeOf) : [];
 
   const report: MergeReport = {
     repository: formatRepository(request.target),
@@ -102,7 +101,7 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
   if (current?.digest === plan.digest) {
     report.action = "unchanged";
   } else {
-    await copyChildren(plan, target, report.copied);
+    await copyChildren(plan, { target, reference: request.target, storeOf }, report.copied);
     await target.putManifest(plan.bytes, plan.mediaType, request.target.tag);
     report.action = current ? "updated" : "created";
   }
@@ -118,15 +117,22 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
   return report;
 }
 
-async function copyChildren(plan: MergePlan, target: ImageStore, stats: CopyStats): Promise<void> {
+interface CopyTarget {
+  target: ImageStore;
+  reference: ImageReference;
+  storeOf: (source: ResolvedSource) => ImageStore;
+}
+
+async function copyChildren(plan: MergePlan, { target, reference, storeOf }: CopyTarget, stats: CopyStats) {
   for (const entry of plan.entries) {
     const { source } = entry;
-    if (sameStore(source.store, target)) continue;
+    // Children in the target repository are already where the index will be.
+    if (sameRepository(source.spec.reference, reference)) continue;
     if (await target.headManifest(entry.descriptor.digest)) continue;
     const manifest = entry.attestation
       ? attestationManifest(source, entry.descriptor.digest)
       : source.manifest;
-    addStats(stats, await copyImage(source.store, target, manifest));
+    addStats(stats, await copyImage(storeOf(source), target, manifest));
   }
 }
 
@@ -136,17 +142,13 @@ function attestationManifest(source: ResolvedSource, digest: string): FetchedMan
   return found.manifest;
 }
 
-/** True when both stores are the same repository, so children are already where the index will be. */
-function sameStore(a: ImageStore, b: ImageStore): boolean {
-  if (a instanceof RegistryRepository && b instanceof RegistryRepository) {
-    return a.client === b.client && a.registry === b.registry && a.repository === b.repository;
-  }
-  return a instanceof LayoutStore && b instanceof LayoutStore && resolvePath(a.path) === resolvePath(b.path);
-}
-
-async function verifySources(sources: ResolvedSource[]): Promise<MergeReport["verified"]> {
+async function verifySources(
+  sources: ResolvedSource[],
+  storeOf: (source: ResolvedSource) => ImageStore,
+): Promise<MergeReport["verified"]> {
   const results: MergeReport["verified"] = [];
   for (const source of sources) {
+    const store = storeOf(source);
     const expected = source.config;
     const result = await verifyBinaries({
       expected: {
@@ -156,7 +158,7 @@ async function verifySources(sources: ResolvedSource[]): Promise<MergeReport["ve
       layers: source.image.layers.map((layer) => ({
         mediaType: layer.mediaType,
         digest: layer.digest,
-        open: () => source.store.openBlob(layer),
+        open: () => store.openBlob(layer),
       })),
     });
     if (!result.ok) {

@@ -1,12 +1,8 @@
 import { digestOf, encodeJson, MediaType, type Platform } from "@polyarch/oci";
-import { fakeStore } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { planMerge } from "./plan.ts";
 import type { DescriptorAnnotation, IndexType } from "./request.ts";
 import type { ResolvedSource } from "./resolve.ts";
-
-/** planMerge is pure: a store it touched would be a bug. */
-const untouchableStore = fakeStore("store");
 
 interface SourceOptions {
   text: string;
@@ -26,7 +22,6 @@ function source(options: SourceOptions): ResolvedSource {
       reference: { kind: "registry", registry: "r.example", repository: "app", tag: options.text },
       ...(options.stated && { platform: options.stated }),
     },
-    store: untouchableStore,
     manifest,
     image: {
       schemaVersion: 2,

@@ -19,7 +19,6 @@ import type { SourceSpec } from "./request.ts";
 /** A source, read: the single-platform manifest it stands for, its config, and its attestations. */
 export interface ResolvedSource {
   spec: SourceSpec;
-  store: ImageStore;
   manifest: FetchedManifest;
   image: ImageManifest;
   config: ImageConfig;
@@ -80,7 +79,7 @@ export async function resolveSource(
   }
   const configBytes = await readBlob(store, image.config);
   const config = parseImageConfig(configBytes, `config of ${spec.text}`);
-  return { spec, store, manifest, image, config, attestations, ...(fromIndex && { fromIndex }) };
+  return { spec, manifest, image, config, attestations, ...(fromIndex && { fromIndex }) };
 }
 
 function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {

@@ -1,6 +1,13 @@
-import { digestOf, encodeJson, type FetchedManifest, MediaType, parsePlatform } from "@polyarch/oci";
+import {
+  digestOf,
+  encodeJson,
+  entryMatches,
+  type FetchedManifest,
+  MediaType,
+  parsePlatform,
+} from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
-import { entryMatches, filterIndex } from "./filter.ts";
+import { filterIndex } from "./filter.ts";
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const entry = (n: number, platform: string, extra: Record<string, unknown> = {}) => {

@@ -2,13 +2,12 @@ import {
   type Descriptor,
   digestOf,
   encodeJson,
+  entryMatches,
   type FetchedManifest,
   formatPlatform,
   isAttestation,
   type Platform,
   PolyarchError,
-  platformMatches,
-  platformsEqual,
 } from "@polyarch/oci";
 
 export interface FilteredIndex {
@@ -23,16 +22,6 @@ export interface FilteredIndex {
 }
 
 const REFERENCE_DIGEST = "vnd.docker.reference.digest";
-
-/**
- * True when an index entry for `have` is what a request for `want` names: the same platform once
- * normalized, or any variant of the architecture when `want` names none (but arm, where a bare
- * `arm` means `arm/v7`). Unlike a runtime's matcher, an older ARM variant is not a match: the
- * user asked for those children exactly.
- */
-export function entryMatches(want: Platform, have: Platform): boolean {
-  return platformsEqual(want, have) || (want.variant === undefined && platformMatches(want, have));
-}
 
 /**
  * Keeps the entries of an index whose platform is one of `platforms` (and the attestations of the

@@ -1,9 +1,7 @@
 export type { FilteredIndex } from "./filter.ts";
-export { entryMatches, filterIndex } from "./filter.ts";
+export { filterIndex } from "./filter.ts";
 export type { MirrorAction, MirrorCheck, MirrorContext, MirrorReport, MirrorRequest } from "./mirror.ts";
 export { checkMirror, mirror, targetTag } from "./mirror.ts";
-export { fingerprint, isReceiptTag, receiptTag } from "./receipt.ts";
-export { hasWrittenTag, parseWrittenReference } from "./reference.ts";
 export { RegistryLimits } from "./sync/limits.ts";
 export type { SyncItem, SyncPlan, SyncPlanContext, SyncPlanFailure } from "./sync/plan.ts";
 export { planSync } from "./sync/plan.ts";

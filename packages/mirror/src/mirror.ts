@@ -4,7 +4,9 @@ import {
   type CopyStats,
   copyImage,
   emptyStats,
+  entryMatches,
   type FetchedManifest,
+  fingerprint,
   formatPlatform,
   formatReference,
   formatRepository,
@@ -17,9 +19,9 @@ import {
   parseImageConfig,
   parseManifest,
   readBlob,
+  receiptTag,
 } from "@polyarch/oci";
-import { entryMatches, filterIndex } from "./filter.ts";
-import { fingerprint, receiptTag } from "./receipt.ts";
+import { filterIndex } from "./filter.ts";
 
 export interface MirrorRequest {
   /** A tag or digest reference, in a registry or an `oci:` layout. */

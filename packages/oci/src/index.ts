@@ -13,6 +13,7 @@ export {
 } from "./core/media-types.ts";
 export type { Platform } from "./core/platform.ts";
 export {
+  entryMatches,
   formatPlatform,
   normalizePlatform,
   parsePlatform,
@@ -20,17 +21,21 @@ export {
   platformMatches,
   platformsEqual,
 } from "./core/platform.ts";
+export { fingerprint, isReceiptTag, receiptTag } from "./core/receipt.ts";
 export type { ImageReference, LayoutReference, RegistryReference } from "./core/reference.ts";
 export {
   DOCKER_HUB,
   formatReference,
   formatRepository,
+  hasWrittenTag,
   isLoopbackRegistry,
   isValidTag,
   manifestReference,
   parseLayoutReference,
   parseReference,
   parseRegistryReference,
+  parseWrittenReference,
+  sameRepository,
 } from "./core/reference.ts";
 export type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ParsedManifest } from "./core/schemas.ts";
 export {

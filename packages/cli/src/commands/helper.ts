@@ -1,6 +1,5 @@
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
-import { hasWrittenTag, parseWrittenReference } from "@polyarch/mirror";
-import { openStore, PolyarchError } from "@polyarch/oci";
+import { hasWrittenTag, openStore, PolyarchError, parseWrittenReference } from "@polyarch/oci";
 import { table } from "../format.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";

@@ -1,4 +1,4 @@
-import { type MirrorReport, mirror, parseWrittenReference } from "@polyarch/mirror";
+import { type MirrorReport, mirror } from "@polyarch/mirror";
 import {
   type CopyProgress,
   type CopyStats,
@@ -6,6 +6,7 @@ import {
   PolyarchError,
   parsePlatformList,
   parseReference,
+  parseWrittenReference,
 } from "@polyarch/oci";
 import { formatSize } from "../format.ts";
 import type { Io } from "../output.ts";

@@ -1,16 +1,17 @@
 import {
   formatReference,
+  hasWrittenTag,
   type ImageReference,
   isPolyarchError,
   type Platform,
   parsePlatform,
   parseReference,
+  parseWrittenReference,
 } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { closest } from "fastest-levenshtein";
 import semver from "semver";
 import { z } from "zod";
-import { hasWrittenTag, parseWrittenReference } from "../reference.ts";
 import { anchored, type TagFilter } from "./tags.ts";
 
 /**

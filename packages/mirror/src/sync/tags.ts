@@ -1,5 +1,5 @@
+import { isReceiptTag } from "@polyarch/oci";
 import semver from "semver";
-import { isReceiptTag } from "../receipt.ts";
 
 /** Which tags of a repository a sync copies. Every field narrows the set; none means every tag. */
 export interface TagFilter {

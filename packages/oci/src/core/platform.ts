@@ -117,3 +117,13 @@ export function platformMatches(want: Platform, have: Platform): boolean {
 function armLevel(variant: string): number {
   return Number.parseInt(variant.replace(/^v/, ""), 10) || 0;
 }
+
+/**
+ * True when an index entry for `have` is what a request for `want` names: the same platform once
+ * normalized, or any variant of the architecture when `want` names none (but arm, where a bare
+ * `arm` means `arm/v7`). Unlike a runtime's matcher, an older ARM variant is not a match: the
+ * user asked for those children exactly.
+ */
+export function entryMatches(want: Platform, have: Platform): boolean {
+  return platformsEqual(want, have) || (want.variant === undefined && platformMatches(want, have));
+}

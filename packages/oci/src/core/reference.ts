@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from "node:path";
 import { PolyarchError } from "../errors.ts";
 import { MASK, redactUrl } from "../redact.ts";
 import { isDigest } from "./digest.ts";
@@ -250,4 +251,29 @@ export function isLoopbackRegistry(registry: string): boolean {
     /^127(?:\.\d{1,3}){3}$/.test(host) ||
     host.endsWith(".localhost")
   );
+}
+
+/**
+ * Parses a reference keeping only the tag that is written: `parseReference` reads `alpine` as
+ * `alpine:latest`, right for an image to read, but a mirror target or a repository to list tags of
+ * written without a tag means "no tag" (the source's tag, or every selected tag).
+ */
+export function parseWrittenReference(text: string): ImageReference {
+  const reference = parseReference(text);
+  if (reference.kind === "registry" && !hasWrittenTag(text)) delete reference.tag;
+  return reference;
+}
+
+/** True when a registry reference's text has a `:tag` after its last slash. */
+export function hasWrittenTag(text: string): boolean {
+  const name = text.split("@")[0] ?? "";
+  return name.slice(name.lastIndexOf("/") + 1).includes(":");
+}
+
+/** True when both references name one repository (or one layout directory, however it is written). */
+export function sameRepository(a: ImageReference, b: ImageReference): boolean {
+  if (a.kind === "registry" && b.kind === "registry") {
+    return a.registry === b.registry && a.repository === b.repository;
+  }
+  return a.kind === "layout" && b.kind === "layout" && resolvePath(a.path) === resolvePath(b.path);
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isValidTag } from "@polyarch/oci";
+import { isValidTag } from "./reference.ts";
 
 /**
  * Receipts make "nothing changed upstream" cost one HEAD on the target.
