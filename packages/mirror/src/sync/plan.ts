@@ -1,4 +1,4 @@
-import { formatRepository, type ImageReference, type Platform, PolyarchError } from "@polyarch/oci";
+import { formatRepository, type ImageReference, type Platform, type ReportedError } from "@polyarch/oci";
 import type { SyncImage, SyncSpec } from "./spec.ts";
 import { selectTags } from "./tags.ts";
 
@@ -15,50 +15,62 @@ export interface SyncItem {
 export interface SyncPlanFailure {
   image: number;
   source: string;
-  error: unknown;
+  error: ReportedError;
 }
 
 export interface SyncPlan {
   items: SyncItem[];
   failures: SyncPlanFailure[];
+  /** Worth telling the user, not failures: a filter that selects none of a repository's tags. */
+  notes: string[];
 }
 
-export interface SyncPlanContext {
-  /** The tags of the repository `reference` names. */
-  listTags(reference: ImageReference): Promise<string[]>;
-  log?: (message: string) => void;
+/** What listing an entry's source repository gave: its tags, or why they could not be listed. */
+export type ListedTags = { tags: string[] } | { error: ReportedError };
+
+/** The entries planning needs the tags of: those with a tag filter. Everything else is one item. */
+export function entriesToList(spec: SyncSpec): SyncImage[] {
+  return spec.images.filter((image) => image.tags !== undefined);
 }
 
 /**
- * Expands a spec into items: an entry with a tag filter lists its source repository's tags (the only
- * request planning makes) and selects from them; every other entry is one item. An entry whose tags
- * cannot be listed becomes a failure, and the rest are still planned.
+ * Expands a spec into items (pure): an entry with a tag filter selects from its source repository's
+ * tags, listed beforehand by the caller into `listed` (keyed by entry index); every other entry is
+ * one item. An entry whose tags could not be listed, or that has none, becomes a failure, and the
+ * rest are still planned.
  */
-export async function planSync(spec: SyncSpec, context: SyncPlanContext): Promise<SyncPlan> {
-  const plan: SyncPlan = { items: [], failures: [] };
+export function planSync(spec: SyncSpec, listed: ReadonlyMap<number, ListedTags>): SyncPlan {
+  const plan: SyncPlan = { items: [], failures: [], notes: [] };
   for (const image of spec.images) {
     if (image.tags === undefined) {
       plan.items.push(itemFor(image, image.source, image.target));
       continue;
     }
-    try {
-      const listed = await context.listTags(image.source);
-      if (listed.length === 0) {
-        throw new PolyarchError("POLYARCH_E_NO_TAGS", `${formatRepository(image.source)} has no tags`, {
+    const source = formatRepository(image.source);
+    const listing = listed.get(image.index);
+    if (listing === undefined) throw new Error(`planSync: the tags of entry ${image.index} were not listed`);
+    if ("error" in listing) {
+      plan.failures.push({ image: image.index, source, error: listing.error });
+      continue;
+    }
+    if (listing.tags.length === 0) {
+      plan.failures.push({
+        image: image.index,
+        source,
+        error: {
+          code: "POLYARCH_E_NO_TAGS",
+          message: `${source} has no tags`,
           hint: "check the repository name (and that the credentials may list it)",
-        });
-      }
-      const tags = selectTags(listed, image.tags);
-      if (tags.length === 0) {
-        context.log?.(
-          `${formatRepository(image.source)}: the tag filters select none of its ${listed.length} tags`,
-        );
-      }
-      for (const tag of tags) {
-        plan.items.push(itemFor(image, { ...image.source, tag }, { ...image.target, tag }));
-      }
-    } catch (error: unknown) {
-      plan.failures.push({ image: image.index, source: formatRepository(image.source), error });
+        },
+      });
+      continue;
+    }
+    const tags = selectTags(listing.tags, image.tags);
+    if (tags.length === 0) {
+      plan.notes.push(`${source}: the tag filters select none of its ${listing.tags.length} tags`);
+    }
+    for (const tag of tags) {
+      plan.items.push(itemFor(image, { ...image.source, tag }, { ...image.target, tag }));
     }
   }
   return plan;

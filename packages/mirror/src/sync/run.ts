@@ -11,7 +11,7 @@ import {
 } from "@polyarch/oci";
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";
-import { planSync, type SyncItem } from "./plan.ts";
+import { entriesToList, type ListedTags, planSync, type SyncItem } from "./plan.ts";
 import { DEFAULT_SLOW_DOWN_AT, type SyncSpec } from "./spec.ts";
 import { PullThrottle } from "./throttle.ts";
 
@@ -64,10 +64,8 @@ export async function sync(
   options: { dryRun?: boolean } = {},
 ): Promise<SyncReport> {
   const dryRun = options.dryRun ?? false;
-  const plan = await planSync(spec, {
-    listTags: (reference) => context.openStore(reference).listTags(),
-    ...(context.log && { log: context.log }),
-  });
+  const plan = planSync(spec, await listTags(spec, context));
+  for (const note of plan.notes) context.log?.(note);
   const throttle = new PullThrottle({
     ...(context.rateLimit && { rateLimit: context.rateLimit }),
     slowDownAt: (registry) => spec.registries[registry]?.slowDownAt ?? DEFAULT_SLOW_DOWN_AT,
@@ -82,7 +80,7 @@ export async function sync(
       repository: formatRepository(spec.images[failure.image]!.target),
       target: formatRepository(spec.images[failure.image]!.target),
       action: "failed",
-      error: reportedError(failure.error),
+      error: failure.error,
     }),
   );
   const applied = await Promise.all(
@@ -94,6 +92,21 @@ export async function sync(
   const counts: Record<SyncAction, number> = { created: 0, updated: 0, unchanged: 0, pending: 0, failed: 0 };
   for (const item of items) counts[item.action] += 1;
   return { dryRun, items, counts, throttled: throttle.throttled };
+}
+
+/** The tags of every filtered entry's source repository (the only requests planning needs). */
+async function listTags(spec: SyncSpec, context: SyncContext): Promise<Map<number, ListedTags>> {
+  const entries = entriesToList(spec);
+  const listings = await Promise.all(
+    entries.map(async (image): Promise<ListedTags> => {
+      try {
+        return { tags: await context.openStore(image.source).listTags() };
+      } catch (error: unknown) {
+        return { error: reportedError(error) };
+      }
+    }),
+  );
+  return new Map(entries.map((image, i) => [image.index, listings[i]!]));
 }
 
 async function syncItem(
