@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { type Outcome, outcomeRecorder } from "./outcome.ts";
 import type { Io } from "./output.ts";
 import { declareDemo } from "./program/demo.ts";
 import { declareHelper } from "./program/helper.ts";
@@ -9,17 +10,14 @@ import { declarePush } from "./program/push.ts";
 import { declareRender } from "./program/render.ts";
 import { declareSync } from "./program/sync.ts";
 
-/** Set by a command whose outcome is not plain success (for example 3: some items failed). */
-export interface RunStatus {
-  exitCode: number;
-}
-
 /**
  * The `polyarch` program. Each command's flags are declared in `program/<name>.ts`; its action loads
  * `commands/<name>.ts` only when it runs, so `polyarch --help` and every command start without loading
- * the others' dependencies. Commands return data; the actions print it; exit.ts maps errors.
+ * the others' dependencies. Commands return data and their outcome; the actions print the data and
+ * return the outcome; main hands outcomes and errors to exit.ts.
  */
-export function buildProgram(io: Io, status: RunStatus = { exitCode: 0 }): Command {
+export function buildProgram(io: Io): { program: Command; outcome: () => Outcome } {
+  const { act, outcome } = outcomeRecorder();
   const program = new Command("polyarch")
     .description(
       "Multi-arch images and GitLab runners for mixed amd64/arm64 fleets, without privileged containers.",
@@ -34,9 +32,9 @@ export function buildProgram(io: Io, status: RunStatus = { exitCode: 0 }): Comma
   declarePush(program, io);
   declareInspect(program, io);
   declareMirror(program, io);
-  declareSync(program, io, status);
-  declareHelper(program, io, status);
+  declareSync(program, io, act);
+  declareHelper(program, io, act);
   declareRender(program, io);
   declareDemo(program, io);
-  return program;
+  return { program, outcome };
 }

@@ -2,8 +2,9 @@ import { Writable } from "node:stream";
 import { PolyarchError } from "@polyarch/oci/errors";
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, reportError } from "./exit.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, exitCodeOf, reportError } from "./exit.ts";
 import { main } from "./main.ts";
+import { itemsOutcome, outcomeRecorder } from "./outcome.ts";
 import type { Io } from "./output.ts";
 
 const SIGNED = "https://bucket.s3.amazonaws.com/blob?X-Amz-Signature=s3cr3tsig&X-Amz-Date=1";
@@ -27,6 +28,30 @@ function report(error: unknown, env: NodeJS.ProcessEnv = {}): { code: number; st
   const code = reportError(error, io);
   return { code, stderr: output() };
 }
+
+describe("outcomes", () => {
+  it("turn into 0, 3 and 1: all items done, some failed, all failed", () => {
+    expect([itemsOutcome(0, 4), itemsOutcome(1, 4), itemsOutcome(4, 4), itemsOutcome(0, 0)]).toEqual([
+      "succeeded",
+      "partial",
+      "failed",
+      "succeeded",
+    ]);
+    expect(["succeeded", "partial", "failed"].map((o) => exitCodeOf(o as "partial"))).toEqual([
+      EXIT_OK,
+      EXIT_PARTIAL,
+      EXIT_FAILED,
+    ]);
+  });
+
+  it("reach main from the action that ran; an action that returns nothing succeeded", async () => {
+    const { act, outcome } = outcomeRecorder();
+    await act(async (n: number) => (n > 1 ? "partial" : undefined))(2);
+    expect(outcome()).toBe("partial");
+    await act(async () => undefined)();
+    expect(outcome()).toBe("succeeded");
+  });
+});
 
 describe("reportError", () => {
   it("maps input errors to 2 and operation errors to 1, with message and hint", () => {

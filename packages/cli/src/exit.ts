@@ -2,6 +2,7 @@
 import { isPolyarchError } from "@polyarch/oci/errors";
 import { redactText } from "@polyarch/oci/redact";
 import { CommanderError } from "commander";
+import type { Outcome } from "./outcome.ts";
 import { type Io, writeLine } from "./output.ts";
 
 export const EXIT_OK = 0;
@@ -9,8 +10,14 @@ export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_PARTIAL = 3;
 
+/** The exit code of a command that ran to its end: 0, 3 when some items failed, 1 when all did. */
+export function exitCodeOf(outcome: Outcome): number {
+  if (outcome === "partial") return EXIT_PARTIAL;
+  return outcome === "failed" ? EXIT_FAILED : EXIT_OK;
+}
+
 /**
- * The one place that turns an error into a message on stderr and an exit code. Every line goes
+ * With exitCodeOf, the one place that turns an error into a message on stderr and an exit code. Every line goes
  * through `redactText`: messages of errors polyarch did not make (and the causes and stacks
  * POLYARCH_DEBUG shows) may quote a URL or header with a secret in it.
  */

@@ -1,6 +1,7 @@
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
 import { hasWrittenTag, openStore, PolyarchError, parseWrittenReference } from "@polyarch/oci";
 import { table } from "../format.ts";
+import { itemsOutcome, type Outcome } from "../outcome.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
@@ -20,7 +21,7 @@ export async function helperCommand(
   options: HelperOptions,
   io: Io,
   mode: { dryRun: boolean },
-): Promise<RefreshReport> {
+): Promise<{ report: RefreshReport; outcome: Outcome }> {
   const spec = withOverrides(
     parseHelperSpec(
       await readSpecFile(file, "a helper spec (images/gitlab-runner-helper/helper.yaml)"),
@@ -35,7 +36,7 @@ export async function helperCommand(
     target.kind === "registry" ? target.registry : undefined,
   );
   try {
-    return await refresh(
+    const report = await refresh(
       spec,
       {
         openStore: (reference) => openStore(reference, client),
@@ -45,6 +46,7 @@ export async function helperCommand(
       },
       { dryRun: mode.dryRun, force: options.force ?? false },
     );
+    return { report, outcome: itemsOutcome(report.counts.failed, report.items.length) };
   } finally {
     await client.close();
   }

@@ -1,7 +1,7 @@
 import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
 import { openStore } from "@polyarch/oci";
-import { EXIT_FAILED, EXIT_OK, EXIT_PARTIAL } from "../exit.ts";
 import { table } from "../format.ts";
+import { itemsOutcome, type Outcome } from "../outcome.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
@@ -12,11 +12,15 @@ export interface SyncOptions extends RegistryFlags {
 }
 
 /** `polyarch sync FILE`: plans the spec's images, then mirrors the ones that are out of date. */
-export async function syncCommand(file: string, options: SyncOptions, io: Io): Promise<SyncReport> {
+export async function syncCommand(
+  file: string,
+  options: SyncOptions,
+  io: Io,
+): Promise<{ report: SyncReport; outcome: Outcome }> {
   const spec = parseSyncSpec(await readSpecFile(file, "a sync spec (see packages/mirror/README.md)"), file);
   const { client } = await createClient(options, io, undefined);
   try {
-    return await sync(
+    const report = await sync(
       spec,
       {
         openStore: (reference) => openStore(reference, client),
@@ -25,18 +29,10 @@ export async function syncCommand(file: string, options: SyncOptions, io: Io): P
       },
       { dryRun: options.dryRun ?? false },
     );
+    return { report, outcome: itemsOutcome(report.counts.failed, report.items.length) };
   } finally {
     await client.close();
   }
-}
-
-/**
- * 0 when every item succeeded; 3 when some failed and the rest completed; 1 when there were items
- * and every one failed.
- */
-export function itemsExitCode(failed: number, total: number): number {
-  if (failed === 0) return EXIT_OK;
-  return failed === total ? EXIT_FAILED : EXIT_PARTIAL;
 }
 
 /** The human table (stderr): one line per item, then the counts and the failures' messages. */

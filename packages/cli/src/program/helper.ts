@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { RunStatus } from "../cli.ts";
 import type { HelperOptions } from "../commands/helper.ts";
+import type { Act } from "../outcome.ts";
 import type { Io } from "../output.ts";
 import { addRegistryOptions } from "../registry-flags.ts";
 
@@ -19,7 +19,7 @@ const SUBCOMMANDS = [
 ];
 
 /** `polyarch helper refresh|plan FILE`: the multi-arch gitlab-runner-helper image. */
-export function declareHelper(program: Command, io: Io, status: RunStatus): void {
+export function declareHelper(program: Command, io: Io, act: Act): void {
   const helper = program
     .command("helper")
     .description(
@@ -51,19 +51,18 @@ export function declareHelper(program: Command, io: Io, status: RunStatus): void
           `  $ polyarch helper ${name} helper.yaml --upstream registry.internal/gitlab-org/gitlab-runner/gitlab-runner-helper --json`,
         ].join("\n"),
       )
-      .action(async (file: string, options: HelperOptions & { json?: boolean }) => {
-        const [{ formatRefreshReport, helperCommand }, { itemsExitCode }] = await Promise.all([
-          import("../commands/helper.ts"),
-          import("../commands/sync.ts"),
-        ]);
-        const report = await helperCommand(file, options, io, { dryRun });
-        if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (dryRun) io.stdout.write(formatRefreshReport(report));
-        else {
-          for (const item of report.items) if (item.reference) io.stdout.write(`${item.reference}\n`);
-          io.stderr.write(formatRefreshReport(report));
-        }
-        status.exitCode = itemsExitCode(report.counts.failed, report.items.length);
-      });
+      .action(
+        act(async (file: string, options: HelperOptions & { json?: boolean }) => {
+          const { formatRefreshReport, helperCommand } = await import("../commands/helper.ts");
+          const { report, outcome } = await helperCommand(file, options, io, { dryRun });
+          if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else if (dryRun) io.stdout.write(formatRefreshReport(report));
+          else {
+            for (const item of report.items) if (item.reference) io.stdout.write(`${item.reference}\n`);
+            io.stderr.write(formatRefreshReport(report));
+          }
+          return outcome;
+        }),
+      );
   }
 }

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import type { RunStatus } from "../cli.ts";
 import type { SyncOptions } from "../commands/sync.ts";
+import type { Act } from "../outcome.ts";
 import type { Io } from "../output.ts";
 import { addRegistryOptions } from "../registry-flags.ts";
 
 /** `polyarch sync FILE`. */
-export function declareSync(program: Command, io: Io, status: RunStatus): void {
+export function declareSync(program: Command, io: Io, act: Act): void {
   addRegistryOptions(
     program
       .command("sync")
@@ -25,16 +25,18 @@ export function declareSync(program: Command, io: Io, status: RunStatus): void {
         "  $ polyarch sync mirror.yaml --json > sync-report.json",
       ].join("\n"),
     )
-    .action(async (file: string, options: SyncOptions & { json?: boolean }) => {
-      const { formatSyncReport, itemsExitCode, syncCommand } = await import("../commands/sync.ts");
-      const report = await syncCommand(file, options, io);
-      if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else {
-        for (const item of report.items) {
-          if (item.digest && !report.dryRun) io.stdout.write(`${item.repository}@${item.digest}\n`);
+    .action(
+      act(async (file: string, options: SyncOptions & { json?: boolean }) => {
+        const { formatSyncReport, syncCommand } = await import("../commands/sync.ts");
+        const { report, outcome } = await syncCommand(file, options, io);
+        if (options.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else {
+          for (const item of report.items) {
+            if (item.digest && !report.dryRun) io.stdout.write(`${item.repository}@${item.digest}\n`);
+          }
+          io.stderr.write(formatSyncReport(report));
         }
-        io.stderr.write(formatSyncReport(report));
-      }
-      status.exitCode = itemsExitCode(report.counts.failed, report.items.length);
-    });
+        return outcome;
+      }),
+    );
 }
