@@ -24,8 +24,10 @@ const MIB = 1024 * 1024;
 const BLOB_SIZE = 512 * MIB;
 /** What "constant memory whatever the size" is held to. */
 const BOUND = 150 * MIB;
-/** A young generation of 1 MiB makes V8 collect dead chunk Buffers almost at once: the diagnostic run. */
-/** What the launcher's shebang sets; the diagnostic row runs the bin without it. */
+/**
+ * What the launcher's shebang sets: a young generation of 1 MiB makes V8 collect dead chunk Buffers
+ * almost at once. The diagnostic row runs the bin without it.
+ */
 const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
 
 interface Copied {

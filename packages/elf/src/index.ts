@@ -12,4 +12,4 @@ export type {
   VerifyBinariesOptions,
   VerifyBinariesResult,
 } from "./verify.ts";
-export { verifyBinaries } from "./verify.ts";
+export { storeLayers, verifyBinaries } from "./verify.ts";

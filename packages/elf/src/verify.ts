@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { type Descriptor, type ImageStore, PolyarchError } from "@polyarch/oci";
 import { ImageTree, type TreeNode } from "./image-tree.ts";
 import { type LayerEntry, type LayerStream, normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
 import { type ElfPlatform, type ExpectedPlatform, elfMatchesPlatform } from "./machines.ts";
@@ -10,6 +10,18 @@ export interface LayerSource {
   /** For messages only (`sha256:…`). */
   digest?: string;
   open(): Promise<LayerStream>;
+}
+
+/** An image's layers as they are in a store, for `verifyBinaries`: each opened when its turn comes. */
+export function storeLayers(
+  store: Pick<ImageStore, "openBlob">,
+  layers: readonly Descriptor[],
+): LayerSource[] {
+  return layers.map((layer) => ({
+    mediaType: layer.mediaType,
+    digest: layer.digest,
+    open: () => store.openBlob(layer),
+  }));
 }
 
 export interface VerifyBinariesOptions {

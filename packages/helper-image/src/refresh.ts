@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { verifyBinaries } from "@polyarch/elf";
+import { storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   BlobTransfers,
   copyImage,
@@ -15,9 +15,10 @@ import {
   isAttestation,
   type ManifestHead,
   PolyarchError,
+  parseFetchedManifest,
   parseImageConfig,
-  parseManifest,
   parseWrittenReference,
+  platformName,
   type ReportedError,
   readBlob,
   receiptTag,
@@ -256,7 +257,7 @@ async function readUpstream(
       item.upstreamTags.map(async (tag, i) => {
         const platform = item.platforms[i]!;
         const top = await upstream.getManifest(heads[i]!.digest);
-        const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
+        const parsed = parseFetchedManifest(top);
         if (parsed.kind === "image") return { source: tag, platform, manifest: top };
         // Since 17.8 each per-architecture tag is a one-entry index.
         const images = parsed.index.manifests.filter((entry) => !isAttestation(entry));
@@ -277,7 +278,7 @@ async function readUpstream(
   }
   const tag = item.upstreamTags[0]!;
   const top = await upstream.getManifest(heads[0]!.digest);
-  const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
+  const parsed = parseFetchedManifest(top);
   if (parsed.kind !== "index") {
     throw new PolyarchError("POLYARCH_E_UPSTREAM_SHAPE", `${tag} is a single image, not a multi-arch index`, {
       hint: "from multiArchSince upstream publishes indexes; check upstream.multiArchSince in the spec",
@@ -290,7 +291,7 @@ async function readUpstream(
         (candidate) => candidate.platform && entryMatches(platform, candidate.platform),
       );
       if (!entry) {
-        const offered = images.map((e) => (e.platform ? formatPlatform(e.platform) : "unknown")).join(", ");
+        const offered = images.map((e) => platformName(e.platform)).join(", ");
         throw new PolyarchError(
           "POLYARCH_E_PLATFORM_NOT_FOUND",
           `${tag} has no ${formatPlatform(platform)} image; it holds ${offered}`,
@@ -305,7 +306,7 @@ async function readUpstream(
 
 async function imageManifest(store: ImageStore, entry: Descriptor, source: string): Promise<FetchedManifest> {
   const manifest = await store.getManifest(entry.digest);
-  if (parseManifest(manifest.bytes, manifest.digest, manifest.mediaType).kind !== "image") {
+  if (parseFetchedManifest(manifest).kind !== "image") {
     throw new PolyarchError(
       "POLYARCH_E_UPSTREAM_SHAPE",
       `${source}: ${entry.digest} is an index, not an image`,
@@ -328,7 +329,7 @@ async function verifyImage(
   report: RefreshItemReport,
   problems: string[],
 ): Promise<IndexEntry | undefined> {
-  const parsed = parseManifest(image.manifest.bytes, image.manifest.digest, image.manifest.mediaType);
+  const parsed = parseFetchedManifest(image.manifest);
   if (parsed.kind !== "image") throw new Error(`${image.source} was checked to be an image`);
   const configBytes = await readBlob(target, parsed.manifest.config);
   const config = parseImageConfig(configBytes, `config of ${image.source}`);
@@ -338,11 +339,7 @@ async function verifyImage(
       ...(image.platform.variant !== undefined && { variant: image.platform.variant }),
     },
     paths: spec.binaries,
-    layers: parsed.manifest.layers.map((layer) => ({
-      mediaType: layer.mediaType,
-      digest: layer.digest,
-      open: () => target.openBlob(layer),
-    })),
+    layers: storeLayers(target, parsed.manifest.layers),
   });
   const verdict = judge(image.source, image.platform, config, binaries);
   const platform = formatPlatform(image.platform);

@@ -1,4 +1,4 @@
-import { verifyBinaries } from "@polyarch/elf";
+import { storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   addStats,
   type CopyStats,
@@ -10,6 +10,7 @@ import {
   type ImageReference,
   type ImageStore,
   PolyarchError,
+  platformName,
   sameRepository,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
@@ -85,7 +86,7 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
     tags: request.tags.map((tag) => ({ tag, action: "planned" })),
     manifests: plan.entries.map((e) => ({
       source: e.source.spec.text,
-      platform: e.descriptor.platform ? formatPlatform(e.descriptor.platform) : "unknown",
+      platform: platformName(e.descriptor.platform),
       digest: e.descriptor.digest,
       ...(e.attestation && { attestation: true }),
     })),
@@ -148,18 +149,13 @@ async function verifySources(
 ): Promise<MergeReport["verified"]> {
   const results: MergeReport["verified"] = [];
   for (const source of sources) {
-    const store = storeOf(source);
     const expected = source.config;
     const result = await verifyBinaries({
       expected: {
         architecture: expected.architecture,
         ...(expected.variant !== undefined && { variant: expected.variant }),
       },
-      layers: source.image.layers.map((layer) => ({
-        mediaType: layer.mediaType,
-        digest: layer.digest,
-        open: () => store.openBlob(layer),
-      })),
+      layers: storeLayers(storeOf(source), source.image.layers),
     });
     if (!result.ok) {
       const first = result.mismatches[0];

@@ -9,9 +9,10 @@ import {
   isPolyarchError,
   manifestReference,
   PolyarchError,
+  parseFetchedManifest,
   parseImageConfig,
-  parseManifest,
   platformMatches,
+  platformName,
   readBlob,
 } from "@polyarch/oci";
 import type { SourceSpec } from "./request.ts";
@@ -44,7 +45,7 @@ export async function resolveSource(
     if (isPolyarchError(error, "POLYARCH_E_MANIFEST_UNKNOWN")) return undefined;
     throw error;
   }
-  const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
+  const parsed = parseFetchedManifest(top);
   let manifest = top;
   let image: ImageManifest;
   let fromIndex: string | undefined;
@@ -53,7 +54,7 @@ export async function resolveSource(
     fromIndex = top.digest;
     const child = pickChild(spec, parsed.index.manifests);
     manifest = await store.getManifest(child.digest);
-    const childParsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
+    const childParsed = parseFetchedManifest(manifest);
     if (childParsed.kind !== "image") {
       throw new PolyarchError(
         "POLYARCH_E_NESTED_INDEX",
@@ -84,8 +85,7 @@ export async function resolveSource(
 
 function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {
   const images = manifests.filter((m) => !isAttestation(m));
-  const offered =
-    images.map((m) => (m.platform ? formatPlatform(m.platform) : "unknown")).join(", ") || "nothing";
+  const offered = images.map((m) => platformName(m.platform)).join(", ") || "nothing";
   if (spec.platform) {
     const wanted = spec.platform;
     const exact = images.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted));

@@ -8,6 +8,7 @@ import {
   isAttestation,
   type Platform,
   PolyarchError,
+  platformName,
 } from "@polyarch/oci";
 
 export interface FilteredIndex {
@@ -42,7 +43,7 @@ export function filterIndex(
     (want) => !images.some((entry) => entry.platform && entryMatches(want, entry.platform)),
   );
   if (missing.length > 0) {
-    const offered = images.map((entry) => (entry.platform ? formatPlatform(entry.platform) : "unknown"));
+    const offered = images.map((entry) => platformName(entry.platform));
     throw new PolyarchError(
       "POLYARCH_E_PLATFORM_NOT_FOUND",
       `${what} has no ${missing.map(formatPlatform).join(", ")} image; it holds ${offered.join(", ") || "nothing"}`,

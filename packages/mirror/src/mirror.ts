@@ -16,8 +16,8 @@ import {
   manifestReference,
   type Platform,
   PolyarchError,
+  parseFetchedManifest,
   parseImageConfig,
-  parseManifest,
   readBlob,
   receiptTag,
 } from "@polyarch/oci";
@@ -229,7 +229,7 @@ async function selectPlatforms(
   platforms: readonly Platform[],
   report: MirrorReport,
 ): Promise<FetchedManifest> {
-  const parsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
+  const parsed = parseFetchedManifest(manifest);
   if (parsed.kind === "index") {
     const filtered = filterIndex(manifest, platforms, report.source);
     report.platforms = filtered.kept;
@@ -254,7 +254,7 @@ async function selectPlatforms(
 
 /** The platforms an index lists (an image's would need its config read: left out). */
 async function platformsOf(manifest: FetchedManifest): Promise<string[] | undefined> {
-  const parsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
+  const parsed = parseFetchedManifest(manifest);
   if (parsed.kind !== "index") return undefined;
   return parsed.index.manifests.flatMap((entry) =>
     entry.platform && entry.platform.os !== "unknown" ? [formatPlatform(entry.platform)] : [],

@@ -1,6 +1,6 @@
 import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
 import pLimit from "p-limit";
-import { parseManifest } from "./core/schemas.ts";
+import { parseFetchedManifest } from "./core/schemas.ts";
 import { isPolyarchError } from "./errors.ts";
 import { RegistryRepository } from "./registry/repository.ts";
 import type { BlobRef, FetchedManifest, ImageStore } from "./store.ts";
@@ -146,7 +146,7 @@ async function collect(
   blobs: Map<string, BlobRef>,
   isTop: boolean,
 ): Promise<void> {
-  const parsed = parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
+  const parsed = parseFetchedManifest(manifest);
   if (parsed.kind === "index") {
     for (const child of parsed.index.manifests) {
       if (children.some((c) => c.digest === child.digest)) continue;

@@ -19,6 +19,7 @@ export {
   parsePlatform,
   parsePlatformList,
   platformMatches,
+  platformName,
   platformsEqual,
 } from "./core/platform.ts";
 export { fingerprint, isReceiptTag, receiptTag } from "./core/receipt.ts";
@@ -45,6 +46,7 @@ export {
   imageConfigSchema,
   imageIndexSchema,
   imageManifestSchema,
+  parseFetchedManifest,
   parseImageConfig,
   parseManifest,
   platformSchema,

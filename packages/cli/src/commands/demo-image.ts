@@ -1,6 +1,13 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { digestOf, encodeJson, type ImageStore, MediaType, type Platform } from "@polyarch/oci";
+import {
+  digestOf,
+  encodeJson,
+  formatPlatform,
+  type ImageStore,
+  MediaType,
+  type Platform,
+} from "@polyarch/oci";
 import { pack } from "tar-stream";
 
 /** A fixed creation time, so the demo builds the same bytes (and digests) every time. */
@@ -11,10 +18,9 @@ const CREATED = "2026-01-01T00:00:00Z";
  * the smallest real image the demo can merge without a builder or a registry.
  */
 export async function buildDemoImage(store: ImageStore, platform: Platform, tag: string): Promise<string> {
-  const name = platform.variant
-    ? `${platform.os}/${platform.architecture}/${platform.variant}`
-    : `${platform.os}/${platform.architecture}`;
-  const tar = await tarOf({ "etc/polyarch-demo": `built for ${name} by polyarch demo\n` });
+  const tar = await tarOf({
+    "etc/polyarch-demo": `built for ${formatPlatform(platform)} by polyarch demo\n`,
+  });
   const layer = gzipSync(tar, { level: 9 });
   const config = encodeJson({
     created: CREATED,

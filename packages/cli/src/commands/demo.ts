@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { type MergeReport, merge } from "@polyarch/merge";
 import { LayoutStore, parsePlatform } from "@polyarch/oci";
+import { type Inspection, readInspection } from "../inspection.ts";
 import { buildDemoImage } from "./demo-image.ts";
-import { describe, type Inspection } from "./inspect.ts";
 
 export interface DemoOptions {
   /** The OCI layout directory the demo writes. @default ".polyarch-demo" */
@@ -55,7 +55,7 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
   return {
     dir,
     report,
-    index: await describe(store, name, "demo"),
-    arm64: await describe(store, name, "demo", parsePlatform("linux/arm64")),
+    index: await readInspection(store, name, "demo"),
+    arm64: await readInspection(store, name, "demo", parsePlatform("linux/arm64")),
   };
 }

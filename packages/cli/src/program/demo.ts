@@ -12,7 +12,7 @@ export function declareDemo(program: Command, io: Io): void {
     .action(async (options: { dir: string }) => {
       const [{ demo }, { renderTree }] = await Promise.all([
         import("../commands/demo.ts"),
-        import("../commands/inspect.ts"),
+        import("../inspection.ts"),
       ]);
       const result = await demo(options);
       io.stdout.write(

@@ -19,7 +19,10 @@ export function declareInspect(program: Command, io: Io): void {
       "\nExamples:\n  polyarch inspect alpine:3.20\n  polyarch inspect --platform linux/arm64 registry.example.com/team/app:1.4\n  polyarch inspect --raw oci:./out:latest",
     )
     .action(async (ref: string, options: InspectOptions & { raw?: boolean; json?: boolean }) => {
-      const { inspect, renderTree, toJson } = await import("../commands/inspect.ts");
+      const [{ inspect }, { renderTree, toJson }] = await Promise.all([
+        import("../commands/inspect.ts"),
+        import("../inspection.ts"),
+      ]);
       const result = await inspect(ref, options, io);
       if (options.raw) io.stdout.write(result.raw);
       else io.stdout.write(options.json ? toJson(result) : renderTree(result));

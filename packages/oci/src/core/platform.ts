@@ -127,3 +127,8 @@ function armLevel(variant: string): number {
 export function entryMatches(want: Platform, have: Platform): boolean {
   return platformsEqual(want, have) || (want.variant === undefined && platformMatches(want, have));
 }
+
+/** `os/arch[/variant]` of an index entry, or `unknown` for an entry that states no platform. */
+export function platformName(platform: Platform | undefined): string {
+  return platform ? formatPlatform(platform) : "unknown";
+}

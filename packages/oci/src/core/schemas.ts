@@ -71,6 +71,15 @@ export type ParsedManifest =
   | { kind: "index"; mediaType: string; digest: string; bytes: Uint8Array; index: ImageIndex }
   | { kind: "image"; mediaType: string; digest: string; bytes: Uint8Array; manifest: ImageManifest };
 
+/** `parseManifest` of a manifest as a store returns it (its bytes, digest and content type). */
+export function parseFetchedManifest(manifest: {
+  bytes: Uint8Array;
+  digest: string;
+  mediaType?: string;
+}): ParsedManifest {
+  return parseFetchedManifest(manifest);
+}
+
 /**
  * Parses manifest bytes into an image manifest or an index. The media type comes from the document's
  * own `mediaType`, else from the Content-Type the store reported, else from its shape.

@@ -63,7 +63,7 @@ export class RegistryClient {
   readonly #ownsBase: boolean;
   readonly #rateLimits = new Map<string, RateLimit>();
   readonly #warnings: Array<{ registry: string; text: string }> = [];
-  readonly auth: AuthManager;
+  readonly #auth: AuthManager;
 
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
@@ -90,12 +90,12 @@ export class RegistryClient {
           )),
     });
     const transport = this.#base.compose(retry, interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
-    this.auth = new AuthManager({
+    this.#auth = new AuthManager({
       credentials: options.credentials,
       dispatcher: transport,
       onSecret: (secret) => options.scrubber?.add(secret),
     });
-    this.#dispatcher = transport.compose(authInterceptor(this.auth));
+    this.#dispatcher = transport.compose(authInterceptor(this.#auth));
   }
 
   /** A repository on a registry, as an ImageStore. */
