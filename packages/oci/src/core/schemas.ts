@@ -77,7 +77,7 @@ export function parseFetchedManifest(manifest: {
   digest: string;
   mediaType?: string;
 }): ParsedManifest {
-  return parseFetchedManifest(manifest);
+  return parseManifest(manifest.bytes, manifest.digest, manifest.mediaType);
 }
 
 /**

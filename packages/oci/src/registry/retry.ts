@@ -42,7 +42,12 @@ const RETRY_ERRORS = new Set([
   "UND_ERR_BODY_TIMEOUT",
 ]);
 
-/** Retries connection errors, 429 and 5xx with exponential backoff and jitter, honouring Retry-After. */
+/**
+ * Retries connection errors, 429 and 5xx with exponential backoff and jitter, honouring Retry-After.
+ * Not undici's interceptors.retry: it has no jitter (parallel sync items would retry in lockstep) and
+ * resumes broken bodies only by Range, which manifest and token responses do not offer; replay.ts
+ * holds those small bodies whole, and serves the auth interceptor's 401 → token → resend as well.
+ */
 export function retryInterceptor(options: RetryOptions = {}): Dispatcher.DispatcherComposeInterceptor {
   const retries = options.retries ?? 4;
   const base = options.baseDelayMs ?? 250;
