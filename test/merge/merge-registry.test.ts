@@ -64,7 +64,21 @@ describe("sources in the target repository", () => {
     ];
   });
 
+  /** Merges the three c1 images into `same/app:<target>`. */
+  const mergeC1 = (target: string, ...flags: string[]) =>
+    polyarch([
+      "merge",
+      ...flags,
+      "--platforms",
+      "linux/arm64,linux/amd64,linux/arm/v7",
+      "--template",
+      `${host}/same/app:c1-{arch}`,
+      "--target",
+      `${host}/same/app:${target}`,
+    ]);
+
   it("pushes one index listing the children in the given order, as skopeo reads it, moving no blobs", async () => {
+    const tagsBefore = await tagsOf("same/app");
     proxy.reset();
     const run = await polyarch([
       "merge",
@@ -91,16 +105,17 @@ describe("sources in the target repository", () => {
     const requests = proxy.counter.requests.filter((r) => r.status !== 401);
     expect(requests.length).toBeLessThanOrEqual(2 * images.length + 2);
     expect(proxy.counter.count({ route: "upload" })).toBe(0);
-    const configs = new Set(images.map((image) => `/v2/same/app/blobs/${image.config.digest}`));
-    expect(
-      proxy.counter.filter({ route: "blob" }).every((r) => r.method === "GET" && configs.has(r.path)),
-    ).toBe(true);
+    // The only blobs read are the configs, each of them.
+    const configs = images.map((image) => `GET /v2/same/app/blobs/${image.config.digest}`).sort();
+    const blobReads = proxy.counter.filter({ route: "blob" }).map((r) => `${r.method} ${r.path}`);
+    expect([...new Set(blobReads)].sort()).toEqual(configs);
     expect(manifestPuts()).toEqual(["c1"]);
     // The children keep only the tags they had: merging never tags them.
-    expect(await tagsOf("same/app")).toEqual(["c1", "c1-amd64", "c1-arm", "c1-arm64"]);
+    expect(await tagsOf("same/app")).toEqual([...tagsBefore, "c1"].sort());
   });
 
   it("serves each platform its own child to an independent client", async () => {
+    expect((await mergeC1("served")).code).toBe(0);
     const dir = await tempDir("polyarch-merge-dir-");
     try {
       await skopeo([
@@ -109,7 +124,7 @@ describe("sources in the target repository", () => {
         "linux",
         "--override-arch",
         "arm64",
-        `docker://${registry.host}/same/app:c1`,
+        `docker://${registry.host}/same/app:served`,
         `dir:${dir.path}`,
       ]);
       const pulled = await readFile(join(dir.path, "manifest.json"));
@@ -127,7 +142,7 @@ describe("sources in the target repository", () => {
         "arm",
         "--override-variant",
         "v7",
-        `docker://${registry.host}/same/app:c1`,
+        `docker://${registry.host}/same/app:served`,
         `oci:${layout.path}:pulled`,
       ]);
       const ociIndex = json(await readFile(join(layout.path, "index.json")));
@@ -138,18 +153,11 @@ describe("sources in the target repository", () => {
   });
 
   it("re-run with identical inputs writes nothing and reports the target unchanged", async () => {
-    const before = await digestAt("same/app", "c1");
+    expect(JSON.parse((await mergeC1("again", "--json")).stdout).action).toBe("created");
+    const before = await digestAt("same/app", "again");
+    expect(before).toBeDefined();
     proxy.reset();
-    const run = await polyarch([
-      "merge",
-      "--json",
-      "--platforms",
-      "linux/arm64,linux/amd64,linux/arm/v7",
-      "--template",
-      `${host}/same/app:c1-{arch}`,
-      "--target",
-      `${host}/same/app:c1`,
-    ]);
+    const run = await mergeC1("again", "--json");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({
@@ -158,7 +166,7 @@ describe("sources in the target repository", () => {
       reference: `${host}/same/app@${before}`,
     });
     expect(writes(proxy)).toEqual([]);
-    expect(await digestAt("same/app", "c1")).toBe(before);
+    expect(await digestAt("same/app", "again")).toBe(before);
   });
 
   it("takes sources named as arguments, by tag or digest, with the platform read from the config", async () => {
@@ -338,6 +346,13 @@ describe("sources in another repository of the registry", () => {
     ];
   });
   const template = () => ["--platforms", "linux/amd64,linux/arm64", "--template", `${host}/src/app:x-{arch}`];
+  /** Merges the two sources into `repo:x` (plus `tags`), for tests about what a second run does. */
+  async function mergedBefore(repo: string, tags: string[] = []): Promise<string | undefined> {
+    const extra = tags.length > 0 ? ["--tags", tags.join(",")] : [];
+    const run = await polyarch(["merge", ...template(), "--target", `${host}/${repo}:x`, ...extra]);
+    expect(run.code).toBe(0);
+    return await digestAt(repo, "x");
+  }
 
   it("mounts the blobs, pushes the children by digest, then the target tag, then the extra tags", async () => {
     proxy.reset();
@@ -345,7 +360,7 @@ describe("sources in another repository of the registry", () => {
       "merge",
       ...template(),
       "--target",
-      `${host}/dst/app:x`,
+      `${host}/dst/mounted:x`,
       "--tags",
       "latest,stable",
     ]);
@@ -355,27 +370,27 @@ describe("sources in another repository of the registry", () => {
     expect(mounts.map((r) => r.status)).toEqual(blobs.map(() => 201));
     expect(proxy.counter.count({ method: "PUT", route: "upload" })).toBe(0);
     expect(proxy.counter.count({ method: "PATCH" })).toBe(0);
-    const digest = sha256Digest(await skopeoInspectRaw(`${registry.host}/dst/app:x`));
+    const digest = sha256Digest(await skopeoInspectRaw(`${registry.host}/dst/mounted:x`));
     expect(manifestPuts()).toEqual([
       ...images.map((image) => image.manifest.digest),
       "x",
       "latest",
       "stable",
     ]);
-    expect(await tagsOf("dst/app")).toEqual(["latest", "stable", "x"]);
-    expect(await digestAt("dst/app", "latest")).toBe(digest);
-    expect(await digestAt("dst/app", "stable")).toBe(digest);
+    expect(await tagsOf("dst/mounted")).toEqual(["latest", "stable", "x"]);
+    expect(await digestAt("dst/mounted", "latest")).toBe(digest);
+    expect(await digestAt("dst/mounted", "stable")).toBe(digest);
   });
 
   it("never re-PUTs a tag that already points at the index, and writes only the tag that does not", async () => {
-    const digest = await digestAt("dst/app", "x");
+    const digest = await mergedBefore("dst/retag", ["latest", "stable"]);
     proxy.reset();
     const run = await polyarch([
       "merge",
       "--json",
       ...template(),
       "--target",
-      `${host}/dst/app:x`,
+      `${host}/dst/retag:x`,
       "--tags",
       "latest,stable,extra",
     ]);
@@ -389,25 +404,27 @@ describe("sources in another repository of the registry", () => {
     ]);
     expect(manifestPuts()).toEqual(["extra"]);
     expect(proxy.counter.count({ route: "upload" })).toBe(0);
-    expect(await digestAt("dst/app", "extra")).toBe(digest);
+    expect(await digestAt("dst/retag", "extra")).toBe(digest);
   });
 
   it("updates a tag that points elsewhere, reporting it updated", async () => {
-    await pushSynthetic(via, "dst/app", "moved", { platform: amd64, seed: "moved" });
+    const digest = await mergedBefore("dst/moved");
+    const elsewhere = await pushSynthetic(via, "dst/moved", "moved", { platform: amd64, seed: "moved" });
+    expect(await digestAt("dst/moved", "moved")).toBe(elsewhere.manifest.digest);
     proxy.reset();
     const run = await polyarch([
       "merge",
       "--json",
       ...template(),
       "--target",
-      `${host}/dst/app:x`,
+      `${host}/dst/moved:x`,
       "--tags",
       "moved",
     ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).tags).toEqual([{ tag: "moved", action: "updated" }]);
     expect(manifestPuts()).toEqual(["moved"]);
-    expect(await digestAt("dst/app", "moved")).toBe(await digestAt("dst/app", "x"));
+    expect(await digestAt("dst/moved", "moved")).toBe(digest);
   });
 
   it("copies the blobs when the registry will not mount them", async () => {
@@ -577,14 +594,14 @@ describe("missing sources", () => {
       await pushSynthetic(via, "partial/app", "p-arm64", { platform: arm64, seed: "p" }),
     ];
   });
-  const args = (tag: string) => [
+  const args = (tag: string, target = tag) => [
     "merge",
     "--platforms",
     "linux/amd64,linux/arm/v7,linux/arm64",
     "--template",
     `${host}/partial/app:${tag}-{arch}`,
     "--target",
-    `${host}/partial/app:${tag}`,
+    `${host}/partial/app:${target}`,
   ];
 
   it("fail the merge with exit 1, naming the absent source and pushing nothing", async () => {
@@ -597,11 +614,11 @@ describe("missing sources", () => {
   });
 
   it("are skipped with --ignore-missing, and reported", async () => {
-    const run = await polyarch([...args("p"), "--ignore-missing", "--json"]);
+    const run = await polyarch([...args("p", "p-skipped"), "--ignore-missing", "--json"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`skipping ${host}/partial/app:p-arm`);
     expect(JSON.parse(run.stdout).missing).toEqual([`${host}/partial/app:p-arm`]);
-    const index = json(await skopeoInspectRaw(`${registry.host}/partial/app:p`));
+    const index = json(await skopeoInspectRaw(`${registry.host}/partial/app:p-skipped`));
     expect(index.manifests.map((m) => m.digest)).toEqual(present.map((image) => image.manifest.digest));
   });
 

@@ -137,6 +137,7 @@ describe("token auth registry", () => {
 
   it("issues ES256 JWTs with x5c that the registry accepts, and records the flow", async () => {
     const tokens = registry.tokenServer!;
+    tokens.clearRequests();
     const image = await syntheticImage({ seed: "token" });
     await pushImage(registry, "smoke/token", "v1", image);
     expect((await fetchManifest(registry, "smoke/token", "v1")).bytes).toEqual(image.manifest.bytes);
@@ -274,6 +275,9 @@ describe("fault proxy", () => {
   });
 
   it("forwards faithfully and counts requests by method and route", async () => {
+    proxy.reset();
+    const counted = await syntheticImage({ layers: [1024], seed: "proxy-count" });
+    await pushImage({ url: proxy.url }, "smoke/counted", "v1", counted);
     const counter = proxy.counter;
     expect(counter.count({ method: "PUT", route: "manifest" })).toBe(1);
     expect(counter.count({ method: "POST", route: "upload", status: 202 })).toBe(2);
