@@ -117,6 +117,21 @@ describe("planMerge", () => {
     );
   });
 
+  it("writes a Docker list's entries with size before digest, as docker manifest and buildah do", () => {
+    const docker = { mediaType: MediaType.DockerManifest };
+    const plan = planMerge(request(), [source({ text: "a", config: amd64, ...docker })]);
+    const [entry] = JSON.parse(new TextDecoder().decode(plan.bytes)).manifests;
+    expect(Object.keys(entry)).toEqual(["mediaType", "size", "digest", "platform"]);
+    // OCI indexes keep the image spec's order (digest before size).
+    const oci = planMerge(request({ type: "oci" }), [source({ text: "a", config: amd64, ...docker })]);
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(oci.bytes)).manifests[0])).toEqual([
+      "mediaType",
+      "digest",
+      "size",
+      "platform",
+    ]);
+  });
+
   it("refuses a stated platform the config contradicts, naming source, stated and configured platform", () => {
     const error = caught(() =>
       planMerge(request(), [source({ text: "r.example/app:arm64", config: amd64, stated: arm64 })]),

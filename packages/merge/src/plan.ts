@@ -88,11 +88,19 @@ export function planMerge(
   const document = {
     schemaVersion: 2,
     mediaType,
-    manifests: entries.map((e) => e.descriptor),
+    manifests: entries.map((e) => (type === "docker" ? inDockerOrder(e.descriptor) : e.descriptor)),
     ...(Object.keys(request.indexAnnotations).length > 0 && { annotations: request.indexAnnotations }),
   };
   const bytes = encodeJson(document);
   return { mediaType, bytes, digest: digestOf(bytes), entries };
+}
+
+/**
+ * A Docker list entry with its keys in the order of distribution's Go `Descriptor` (size before digest),
+ * as docker manifest and buildah write Docker lists, so their digests and ours agree.
+ */
+function inDockerOrder({ mediaType, size, digest, ...rest }: Descriptor): Descriptor {
+  return { mediaType, size, digest, ...rest };
 }
 
 /** The platform an image is merged as: its config's, checked against the one the user stated. */

@@ -1,3 +1,5 @@
+export type { Buildah } from "./buildah.ts";
+export { startBuildah } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
 export { fakeStore } from "./fake-store.ts";

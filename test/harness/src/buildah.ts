@@ -1,0 +1,70 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { tempDir } from "./temp.ts";
+
+/** A buildah with storage of its own, for reading back what polyarch wrote. */
+export interface Buildah {
+  /** The temp directory holding its storage root, run root, config and TMPDIR. */
+  dir: string;
+  /** Runs `buildah ARGS` against this storage; resolves to stdout. Fails with buildah's last lines. */
+  run(args: string[]): Promise<string>;
+  /** Deletes the storage (vfs layers are plain files; buildah needs no unmount for them). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Starts a sandboxed buildah: its own `--root`/`--runroot` with the vfs driver (no overlay mounts,
+ * no shared state with the host or other test files), an empty auth file, and a registries.conf that
+ * marks `insecureRegistries` (the loopback `host:port`s) as plain HTTP, because `buildah manifest
+ * inspect` has no `--tls-verify` flag. Commands that take `--tls-verify=false` should still pass it.
+ */
+export async function startBuildah(insecureRegistries: string[]): Promise<Buildah> {
+  const temp = await tempDir("polyarch-buildah-");
+  const dir = temp.path;
+  await mkdir(join(dir, "tmp"));
+  const authFile = join(dir, "auth.json");
+  // buildah refuses a REGISTRY_AUTH_FILE that does not exist; an empty one means anonymous everywhere.
+  await writeFile(authFile, '{"auths":{}}\n', { mode: 0o600 });
+  const registriesConf = join(dir, "registries.conf");
+  await writeFile(registriesConf, registriesConfText(insecureRegistries));
+  const global = buildahGlobalArgs(dir, registriesConf);
+  const env = {
+    HOME: dir,
+    TMPDIR: join(dir, "tmp"),
+    REGISTRY_AUTH_FILE: authFile,
+    XDG_CONFIG_HOME: join(dir, "config"),
+    DOCKER_CONFIG: join(dir, "docker"),
+  };
+  return {
+    dir,
+    async run(args) {
+      const result = await execa("buildah", [...global, ...args], { env, reject: false });
+      if (result.exitCode !== 0) {
+        const tail = String(result.stderr).trim().split("\n").slice(-5).join("\n");
+        throw new Error(`buildah ${args.join(" ")} exited ${result.exitCode}: ${tail}`);
+      }
+      return String(result.stdout);
+    },
+    remove: () => temp.remove(),
+  };
+}
+
+/** The flags before the subcommand that keep buildah inside `dir`. */
+function buildahGlobalArgs(dir: string, registriesConf: string): string[] {
+  return [
+    "--root",
+    join(dir, "root"),
+    "--runroot",
+    join(dir, "run"),
+    "--storage-driver",
+    "vfs",
+    "--registries-conf",
+    registriesConf,
+  ];
+}
+
+/** registries.conf (v2 format) naming each loopback registry as insecure (plain HTTP). */
+function registriesConfText(insecureRegistries: string[]): string {
+  return insecureRegistries.map((host) => `[[registry]]\nlocation = "${host}"\ninsecure = true\n`).join("\n");
+}
