@@ -1,6 +1,6 @@
 import { PolyarchError } from "@polyarch/oci";
 import { closest, distance } from "fastest-levenshtein";
-import { parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { z } from "zod";
 
 /**
@@ -88,22 +88,57 @@ export function validateSpecText<T>(
 
 /**
  * YAML text in, plain data or every syntax problem out, duplicate keys included (YAML parsers
- * otherwise resolve them silently), each located by line and column. Only the first line of a
- * parser message is kept: the rest quotes the source, which could hold a secret.
+ * otherwise resolve them silently), each located by line and column. Anchors, aliases and merge keys
+ * (`<<: *defaults`, as GitLab CI files use them) resolve; an alias without its anchor, or so many
+ * aliases that expanding them would exhaust memory, is a problem too. One document per file: an empty
+ * one (nothing, comments, `~`) reads as null. Only the first line of a parser message is kept: the
+ * rest quotes the source, which could hold a secret.
  */
 export function parseYamlText(text: string): SpecResult<unknown> {
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (document.errors.length === 0) return { ok: true, value: document.toJS() };
-  return {
-    ok: false,
-    problems: document.errors.map((error) => {
-      const position = error.linePos?.[0];
-      return {
-        path: position ? `line ${position.line}, column ${position.col}` : "(yaml)",
-        message: (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
-      };
-    }),
-  };
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: true, lineCounter });
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => {
+        const position = error.linePos?.[0];
+        const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+        return {
+          path: position ? `line ${position.line}, column ${position.col}` : "(yaml)",
+          message: /multiple documents/.test(message)
+            ? "a second YAML document starts here; a spec file holds one (remove the ---)"
+            : message,
+        };
+      }),
+    };
+  }
+  const unresolved = unresolvedAliases(document, lineCounter);
+  if (unresolved.length > 0) return { ok: false, problems: unresolved };
+  try {
+    return { ok: true, value: document.toJS() };
+  } catch (error: unknown) {
+    // yaml refuses to expand aliases past its resource-exhaustion limit (a "billion laughs" file).
+    return {
+      ok: false,
+      problems: [{ path: "(yaml)", message: error instanceof Error ? error.message : String(error) }],
+    };
+  }
+}
+
+/** Aliases naming no anchor before them: yaml throws on these while converting, without a position. */
+function unresolvedAliases(document: Document, lineCounter: LineCounter): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  visit(document, {
+    Alias(_, alias) {
+      if (alias.resolve(document) !== undefined) return;
+      const position = lineCounter.linePos(alias.range?.[0] ?? 0);
+      problems.push({
+        path: `line ${position.line}, column ${position.col}`,
+        message: `alias *${alias.source} has no anchor &${alias.source} before it`,
+      });
+    },
+  });
+  return problems;
 }
 
 /** Like validateSpecText, but throws one POLYARCH_E_BAD_SPEC input error (exit 2) listing every problem. */
