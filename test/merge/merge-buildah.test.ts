@@ -86,9 +86,11 @@ describe("buildah reads a polyarch index", () => {
     const bytes = await polyarchMerge("bb/app:inspected", ["bb/app:amd64", "bb/app:arm64"]);
     const shown = JSON.parse(await buildah.run(["manifest", "inspect", `${registry.host}/bb/app:inspected`]));
     expect(shown).toEqual(JSON.parse(bytes.toString("utf8")));
-    expect(shown.manifests.map((m: { digest: string }) => m.digest)).toEqual([
-      busybox.amd64.manifest.digest,
-      busybox.arm64.manifest.digest,
+    // Each child under the platform its own config states.
+    type Entry = { digest: string; platform: { os: string; architecture: string } };
+    expect(shown.manifests.map((m: Entry) => [m.digest, m.platform])).toEqual([
+      [busybox.amd64.manifest.digest, amd64],
+      [busybox.arm64.manifest.digest, arm64],
     ]);
   });
 
