@@ -22,8 +22,9 @@ export function templateSources(platformList: string, template: string): SourceS
   const sources = platforms.map((platform, i) => {
     // Placeholders take the platform as written, as manifest-tool does (linux/arm64/v8 fills
     // ARCHVARIANT with arm64v8); the normalized platform is what the image is checked against.
-    const text = expandTemplate(template, asWritten(written[i] ?? "") ?? platform);
-    return { text, reference: parseReference(text), platform };
+    const stated = asWritten(written[i] ?? "") ?? platform;
+    const text = expandTemplate(template, stated);
+    return { text, reference: parseReference(text), platform, written: stated };
   });
   refuseDuplicateSources(sources);
   return sources;

@@ -2,7 +2,7 @@ import { type Platform, parsePlatform, parseReference } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
 import type { SourceSpec } from "./request.ts";
-import { refuseDuplicatePlatforms, refuseDuplicateSources } from "./sources.ts";
+import { refuseDuplicateSources } from "./sources.ts";
 
 /**
  * manifest-tool's `push from-spec` YAML (https://github.com/estesp/manifest-tool#from-spec):
@@ -14,7 +14,9 @@ import { refuseDuplicatePlatforms, refuseDuplicateSources } from "./sources.ts";
  *     - image: registry.example.com/app:1.4-amd64
  *       platform: { architecture: amd64, os: linux }
  *
- * Unlike manifest-tool, an unknown key is an error that names it and the closest valid key.
+ * Scalars are read as text, as manifest-tool's Go structs read them (`architecture: 386` is "386").
+ * Unlike manifest-tool, which ignores them, an unknown key is an error that names it and the closest
+ * valid key.
  */
 export interface MergeSpec {
   image: string;
@@ -22,8 +24,6 @@ export interface MergeSpec {
   annotations: Record<string, string>;
   sources: SourceSpec[];
 }
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 /** The platform keys as manifest-tool's YAML spells the OCI platform's fields. */
 const platformSchema = strictObject({
@@ -37,8 +37,8 @@ const platformSchema = strictObject({
 
 const specSchema = strictObject({
   image: z.string().min(1, "name the target image (e.g. image: registry.example.com/app:1.4)"),
-  tags: z.array(scalar).optional(),
-  annotations: z.record(z.string(), scalar).optional(),
+  tags: z.array(z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
   manifests: z
     .array(
       strictObject({
@@ -53,17 +53,24 @@ type RawSpec = z.infer<typeof specSchema>;
 
 export function parseMergeSpec(text: string, file: string): MergeSpec {
   const raw = parseSpecText(text, file, specSchema, {
-    hint: "see `polyarch merge --help` for the spec format (manifest-tool's from-spec YAML)",
+    hint: "see `polyarch merge --help` for the spec format (manifest-tool's from-spec YAML); manifest-tool would have ignored an unknown key, polyarch refuses it so a typo is not silently dropped",
     check: checkSpec,
+    scalarsAsText: true,
   });
   const sources = raw.manifests.map((entry): SourceSpec => {
     const reference = parseReference(entry.image);
     return entry.platform
-      ? { text: entry.image, reference, platform: toPlatform(entry.platform) }
+      ? {
+          text: entry.image,
+          reference,
+          platform: toPlatform(entry.platform),
+          written: asWritten(entry.platform),
+        }
       : { text: entry.image, reference };
   });
   refuseDuplicateSources(sources);
-  refuseDuplicatePlatforms(sources);
+  // Stated platforms alone may repeat (two windows/amd64 entries told apart by their configs' OS
+  // versions): the plan checks the platforms the index will hold.
   return { image: raw.image, tags: raw.tags ?? [], annotations: raw.annotations ?? {}, sources };
 }
 
@@ -84,6 +91,18 @@ function checkSpec(spec: RawSpec): SpecProblem[] {
     if (platform) attempt(`manifests[${i}].platform`, () => toPlatform(platform));
   });
   return problems;
+}
+
+/** The platform exactly as the spec states it, for manifest-tool's rules. */
+function asWritten(raw: z.infer<typeof platformSchema>): Platform {
+  const features = raw.osfeatures ?? raw.features;
+  return {
+    os: raw.os,
+    architecture: raw.architecture,
+    ...(raw.variant && { variant: raw.variant }),
+    ...(raw.osversion && { "os.version": raw.osversion }),
+    ...(features && { "os.features": features }),
+  };
 }
 
 function toPlatform(raw: z.infer<typeof platformSchema>): Platform {

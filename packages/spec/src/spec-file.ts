@@ -77,8 +77,9 @@ export function validateSpecText<T>(
   text: string,
   schema: z.ZodType<T>,
   check?: (value: T) => SpecProblem[],
+  yamlOptions: YamlTextOptions = {},
 ): SpecResult<T> {
-  const yaml = parseYamlText(text);
+  const yaml = parseYamlText(text, yamlOptions);
   if (!yaml.ok) return yaml;
   const parsed = schema.safeParse(yaml.value ?? {}, { error: typeMessage });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap(toProblems) };
@@ -86,13 +87,25 @@ export function validateSpecText<T>(
   return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
 }
 
+export interface YamlTextOptions {
+  /**
+   * Every scalar is text (YAML's failsafe schema): `architecture: 386` is "386" and `version: 1.10`
+   * stays "1.10", as a Go program reading the file into string fields sees them (manifest-tool).
+   */
+  scalarsAsText?: boolean;
+}
+
 /**
  * YAML text in, plain data or every syntax problem out, duplicate keys included (YAML parsers
  * otherwise resolve them silently), each located by line and column. Only the first line of a
  * parser message is kept: the rest quotes the source, which could hold a secret.
  */
-export function parseYamlText(text: string): SpecResult<unknown> {
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+export function parseYamlText(text: string, options: YamlTextOptions = {}): SpecResult<unknown> {
+  const document = parseDocument(text, {
+    uniqueKeys: true,
+    prettyErrors: true,
+    ...(options.scalarsAsText && { schema: "failsafe" }),
+  });
   if (document.errors.length === 0) return { ok: true, value: document.toJS() };
   return {
     ok: false,
@@ -111,9 +124,9 @@ export function parseSpecText<T>(
   text: string,
   file: string,
   schema: z.ZodType<T>,
-  options: { hint: string; check?: (value: T) => SpecProblem[] },
+  options: { hint: string; check?: (value: T) => SpecProblem[] } & YamlTextOptions,
 ): T {
-  const result = validateSpecText(text, schema, options.check);
+  const result = validateSpecText(text, schema, options.check, options);
   if (result.ok) return result.value;
   const count = result.problems.length;
   throw new PolyarchError(
