@@ -1,5 +1,5 @@
 import { type Platform, parsePlatform, parseReference } from "@polyarch/oci";
-import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
+import { parseSpecText, type SpecProblem, strictObject, validateSpecText } from "@polyarch/spec";
 import { z } from "zod";
 import type { SourceSpec } from "./request.ts";
 import { refuseDuplicateSources } from "./sources.ts";
@@ -23,6 +23,8 @@ export interface MergeSpec {
   tags: string[];
   annotations: Record<string, string>;
   sources: SourceSpec[];
+  /** With ignoreUnknownKeys: the unknown keys, as `path: message`. */
+  ignored: string[];
 }
 
 /** The platform keys as manifest-tool's YAML spells the OCI platform's fields. */
@@ -51,8 +53,36 @@ const specSchema = strictObject({
 
 type RawSpec = z.infer<typeof specSchema>;
 
-export function parseMergeSpec(text: string, file: string): MergeSpec {
-  const raw = parseSpecText(text, file, specSchema, {
+/** The same shape, dropping unknown keys (manifest-tool's Go YAML decoding does). */
+const laxSpecSchema = z.object({
+  ...specSchema.shape,
+  manifests: z
+    .array(z.object({ image: z.string().min(1), platform: z.object(platformSchema.shape).optional() }))
+    .min(1, "list at least one source image with its platform"),
+}) as unknown as typeof specSchema;
+
+function isUnknownKey(problem: SpecProblem): boolean {
+  return problem.message.startsWith("unknown key");
+}
+
+/**
+ * Reads the spec. With `ignoreUnknownKeys` (manifest-tool's behaviour), unknown keys are listed in
+ * `ignored` instead of refusing the file; every other problem still refuses it.
+ */
+export function parseMergeSpec(
+  text: string,
+  file: string,
+  options: { ignoreUnknownKeys?: boolean } = {},
+): MergeSpec {
+  const ignored: string[] = [];
+  if (options.ignoreUnknownKeys) {
+    const strict = validateSpecText(text, specSchema, undefined, { scalarsAsText: true });
+    if (!strict.ok) {
+      for (const problem of strict.problems.filter(isUnknownKey))
+        ignored.push(`${problem.path}: ${problem.message}`);
+    }
+  }
+  const raw = parseSpecText(text, file, ignored.length > 0 ? laxSpecSchema : specSchema, {
     hint: "see `polyarch merge --help` for the spec format (manifest-tool's from-spec YAML); manifest-tool would have ignored an unknown key, polyarch refuses it so a typo is not silently dropped",
     check: checkSpec,
     scalarsAsText: true,
@@ -71,7 +101,7 @@ export function parseMergeSpec(text: string, file: string): MergeSpec {
   refuseDuplicateSources(sources);
   // Stated platforms alone may repeat (two windows/amd64 entries told apart by their configs' OS
   // versions): the plan checks the platforms the index will hold.
-  return { image: raw.image, tags: raw.tags ?? [], annotations: raw.annotations ?? {}, sources };
+  return { image: raw.image, tags: raw.tags ?? [], annotations: raw.annotations ?? {}, sources, ignored };
 }
 
 /** References and platforms, checked once the shape is right, so every bad one is reported together. */
