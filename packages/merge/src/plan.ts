@@ -61,6 +61,7 @@ export function planMerge(request: PlanRequest, sources: ResolvedSource[]): Merg
       ? manifestToolType(request.type, sources, request, warnings)
       : chooseType(request.type, sources, request);
   const entries: PlannedEntry[] = [];
+  const trailing: PlannedEntry[] = [];
   sources.forEach((source, i) => {
     const platform = platforms[i] as Platform;
     const annotations = Object.fromEntries(
@@ -79,9 +80,15 @@ export function planMerge(request: PlanRequest, sources: ResolvedSource[]): Merg
       },
     });
     for (const attestation of source.attestations) {
-      entries.push({ source, attestation: true, descriptor: attestation.descriptor });
+      (rules === "manifest-tool" ? trailing : entries).push({
+        source,
+        attestation: true,
+        descriptor: attestation.descriptor,
+      });
     }
   });
+  // manifest-tool lists every image first, then every attestation.
+  entries.push(...trailing);
   for (const annotation of request.descriptorAnnotations) {
     if (!platforms.some((p) => platformsEqual(p, annotation.platform))) {
       throw new PolyarchError(

@@ -36,7 +36,10 @@ export function checkTemplate(template: string): void {
       "POLYARCH_E_BAD_TEMPLATE",
       `--template "${template}" has no placeholder, so every platform would read the same image`,
       {
-        hint: "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+        hint:
+          "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA; " +
+          "manifest-tool would have listed that one image once per platform, serving its binaries to every architecture, " +
+          "and no polyarch flag does that, since such an index serves one architecture's binaries to the others",
       },
     );
   }
