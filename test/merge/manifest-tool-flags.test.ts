@@ -53,6 +53,8 @@ afterAll(async () => {
   await registry?.stop();
 });
 
+const LOGIN = ["--username", "ci", "--password", "s3cret-pw"];
+
 const pushed = async (tag: string) => (await fetchManifest(registry, "flags/app", tag)).status === 200;
 
 describe("manifest-tool's flags", () => {
@@ -112,28 +114,10 @@ describe("manifest-tool's flags", () => {
   });
 
   it("--type takes docker and oci in any case; anything else is refused, saying what manifest-tool would write", async () => {
-    const oci = await polyarch([
-      "--username",
-      "ci",
-      "--password",
-      "s3cret-pw",
-      "push",
-      "--type",
-      "Oci",
-      ...fromArgs(reg, "oci"),
-    ]);
+    const oci = await polyarch([...LOGIN, "push", "--type", "Oci", ...fromArgs(reg, "oci")]);
     expect(oci.stderr).toBe("");
     expect(oci.code).toBe(0);
-    const bad = await polyarch([
-      "--username",
-      "ci",
-      "--password",
-      "s3cret-pw",
-      "push",
-      "--type",
-      "v2s2",
-      ...fromArgs(reg, "bad"),
-    ]);
+    const bad = await polyarch([...LOGIN, "push", "--type", "v2s2", ...fromArgs(reg, "bad")]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--type "v2s2" is not an index type');
     expect(bad.stderr).toContain("manifest-tool would have written a Docker manifest list");
@@ -157,16 +141,14 @@ describe("manifest-tool's flags", () => {
 });
 
 describe("TLS registry on loopback with a self-signed certificate", () => {
-  const login = ["--username", "ci", "--password", "s3cret-pw"];
-
   it("by default: HTTPS first, the certificate not verified (Docker's rule for loopback)", async () => {
-    const run = await polyarch([...login, "push", ...fromArgs(secure, "tls-default")]);
+    const run = await polyarch([...LOGIN, "push", ...fromArgs(secure, "tls-default")]);
     expect(run.code).toBe(0);
     expect(await pushed("tls-default")).toBe(true);
   });
 
   it("--insecure: HTTPS without verification, as manifest-tool means it (push and inspect)", async () => {
-    const run = await polyarch([...login, "--insecure", "push", ...fromArgs(secure, "tls-insecure")]);
+    const run = await polyarch([...LOGIN, "--insecure", "push", ...fromArgs(secure, "tls-insecure")]);
     expect(run.code).toBe(0);
     // integration/local-registry-tests-tls.bats: manifest-tool --insecure inspect HOST/alpine:amd64
     const inspected = await polyarch([
@@ -184,7 +166,7 @@ describe("TLS registry on loopback with a self-signed certificate", () => {
 
   it("--plain-http and --insecure-registry speak HTTP, which the TLS port refuses", async () => {
     for (const flags of [["--plain-http"], ["--insecure-registry", secure]]) {
-      const run = await polyarch([...login, ...flags, "push", ...fromArgs(secure, "tls-plain")]);
+      const run = await polyarch([...LOGIN, ...flags, "push", ...fromArgs(secure, "tls-plain")]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`http://${secure}`);
     }
@@ -192,7 +174,7 @@ describe("TLS registry on loopback with a self-signed certificate", () => {
   });
 
   it("--plain-http inspect against a plain registry (integration/local-registry-tests.bats)", async () => {
-    const run = await polyarch(["--plain-http", ...login, "inspect", `${reg}/flags/app-amd64:1`]);
+    const run = await polyarch(["--plain-http", ...LOGIN, "inspect", `${reg}/flags/app-amd64:1`]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("linux/amd64");
   });
@@ -224,15 +206,7 @@ describe("inspect --expand-config", () => {
   });
 
   it("without --raw is refused, as manifest-tool refuses it", async () => {
-    const run = await polyarch([
-      "--username",
-      "ci",
-      "--password",
-      "s3cret-pw",
-      "inspect",
-      "--expand-config",
-      `${reg}/flags/app-arm64:1`,
-    ]);
+    const run = await polyarch([...LOGIN, "inspect", "--expand-config", `${reg}/flags/app-arm64:1`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--expand-config works only with --raw");
   });
