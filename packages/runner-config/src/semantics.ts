@@ -13,6 +13,7 @@ export function checkSemantics(data: unknown): Problem[] {
   const report = (path: PropertyKey[], message: string) => problems.push({ path: formatPath(path), message });
 
   findLiteralSecrets(data, [], report);
+  findMergeKeys(data, [], report);
   if (!isRecord(data)) return problems;
 
   const url = data.gitlab !== undefined && isRecord(data.gitlab) ? data.gitlab.url : undefined;
@@ -129,6 +130,33 @@ function findLiteralSecrets(
       const kind = findTokenKind(key);
       if (kind !== undefined) report(path, literalTokenMessage(kind));
       findLiteralSecrets(item, [...path, key], report);
+    }
+  }
+}
+
+/** The key a YAML merge (`<<: *defaults`) leaves in the data when, as in YAML 1.2, it is not applied. */
+export const MERGE_KEY = "<<";
+
+/**
+ * YAML 1.2 has no merge keys, so `<<: *defaults` would otherwise surface as an unknown key named `<<`
+ * (or vanish in a parser that applies it silently): say what it is and what to write instead.
+ */
+function findMergeKeys(
+  value: unknown,
+  path: PropertyKey[],
+  report: (path: PropertyKey[], message: string) => void,
+) {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) findMergeKeys(item, [...path, index], report);
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === MERGE_KEY)
+        report(
+          [...path, key],
+          "is a YAML merge key, which fleet files do not apply (YAML 1.2 has none): write the keys out here; " +
+            "anchors and aliases of whole values (key: *name) work",
+        );
+      else findMergeKeys(item, [...path, key], report);
     }
   }
 }

@@ -2,7 +2,7 @@ import { typeMessage } from "@polyarch/spec";
 import type { z } from "zod";
 import { formatPath, type Problem, sortProblems } from "./problems.ts";
 import { type Fleet, fleetSchema } from "./schema.ts";
-import { checkSemantics } from "./semantics.ts";
+import { checkSemantics, MERGE_KEY } from "./semantics.ts";
 import { splitUnknownKeys } from "./strict.ts";
 import { redactTokens } from "./tokens.ts";
 
@@ -15,7 +15,10 @@ export type ValidationResult = { ok: true; fleet: Fleet } | { ok: false; problem
 export function validateFleet(data: unknown): ValidationResult {
   const parsed = fleetSchema.safeParse(data, { error: typeMessage });
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)),
+    // checkSemantics explains merge keys; the schema would only call `<<` an unknown key.
+    ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)).filter(
+      (problem) => !problem.path.endsWith(formatPath([MERGE_KEY])),
+    ),
     ...checkSemantics(data),
   ];
   if (problems.length === 0 && parsed.success) return { ok: true, fleet: parsed.data };
@@ -33,6 +36,12 @@ function toProblems(issue: z.core.$ZodIssue): Problem[] {
       path: formatPath([...issue.path, key]),
       message,
     }));
+  if (issue.code === "invalid_key") {
+    // A record's key failed its own schema; zod's summary ("Invalid key in record") names neither the
+    // key nor what is valid, the key schema's own message does.
+    const message = issue.issues[0]?.message ?? `${JSON.stringify(issue.input)} is not a valid key here`;
+    return [{ path: formatPath(issue.path), message }];
+  }
   if (issue.code === "invalid_union") {
     // Every branch failed. A branch of the input's own shape that failed on one detail says more
     // than the union's summary: `{ env: "bad name" }` is a bad variable name, not a bad reference.
