@@ -3,6 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  busyboxImage,
   fetchManifest,
   type Image,
   pushImage,
@@ -124,19 +125,49 @@ describe("manifest-tool's flags", () => {
     expect(await pushed("bad")).toBe(false);
   });
 
-  it("a template without a placeholder is refused, saying what manifest-tool would have done", async () => {
-    const run = await polyarch([
+  it("a template without a placeholder is refused, saying what manifest-tool would do and that --same-image does it", async () => {
+    const sameImage = (tag: string, ...extra: string[]) => [
+      ...LOGIN,
       "push",
       "from-args",
+      ...extra,
       "--platforms",
       "linux/amd64,linux/arm64",
       "--template",
       `${reg}/flags/app-amd64:1`,
       "--target",
-      `${reg}/flags/app:same`,
+      `${reg}/flags/app:${tag}`,
+    ];
+    const refused = await polyarch(sameImage("same"));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("manifest-tool would have listed that one image under every platform");
+    expect(refused.stderr).toContain("--same-image");
+    // An image without binaries (these synthetic layers hold none) is listed under both, as manifest-tool lists it.
+    const run = await polyarch(sameImage("same", "--same-image"));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("has no ELF binaries to tell which is right; merged as linux/arm64");
+    const list = JSON.parse(
+      Buffer.from((await fetchManifest(registry, "flags/app", "same")).bytes).toString(),
+    );
+    expect(
+      list.manifests.map((m: { digest: string; platform: { architecture: string } }) => [
+        m.digest,
+        m.platform.architecture,
+      ]),
+    ).toEqual([
+      [images[0]?.manifest.digest, "amd64"],
+      [images[0]?.manifest.digest, "arm64"],
     ]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("manifest-tool would have listed that one image once per platform");
+    // An image with amd64 binaries is still not listed as arm64.
+    await pushImage(registry, "flags/busybox", "1", await busyboxImage({ arch: "amd64" }));
+    const binaries = await polyarch(
+      sameImage("same-busybox", "--same-image").map((arg) =>
+        arg.replace("flags/app-amd64:1", "flags/busybox:1"),
+      ),
+    );
+    expect(binaries.code).toBe(1);
+    expect(binaries.stderr).toContain("its binaries agree with the config");
+    expect(await pushed("same-busybox")).toBe(false);
   });
 });
 

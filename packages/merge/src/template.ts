@@ -38,8 +38,8 @@ export function checkTemplate(template: string): void {
       {
         hint:
           "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA; " +
-          "manifest-tool would have listed that one image once per platform, serving its binaries to every architecture, " +
-          "and no polyarch flag does that, since such an index serves one architecture's binaries to the others",
+          "manifest-tool would have listed that one image under every platform; `polyarch push --same-image` does that " +
+          "for an image without binaries (scripts, data), and still refuses one whose binaries are for one architecture",
       },
     );
   }

@@ -35,6 +35,8 @@ export interface MergeOptions extends RegistryFlags {
   digestFile?: string;
   fixPlatform?: boolean;
   ignoreUnknownKeys?: boolean;
+  /** `polyarch push --same-image`: a template without a placeholder names one image for every platform. */
+  sameImage?: boolean;
   /** `polyarch push` sets manifest-tool's. @default "merge" */
   rules?: MergeRules;
 }
@@ -106,7 +108,7 @@ export async function buildRequest(
         },
       );
     }
-    sources = templateSources(options.platforms, options.template);
+    sources = templateSources(options.platforms, options.template, { sameImage: options.sameImage ?? false });
   } else {
     sources = argumentSources(args);
   }

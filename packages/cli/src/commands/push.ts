@@ -18,6 +18,7 @@ export interface ManifestToolFlags extends RegistryFlags {
   ignoreMissing?: boolean;
   ignoreUnknownKeys?: boolean;
   fixPlatform?: boolean;
+  sameImage?: boolean;
   type?: string;
   annotations?: string[];
 }

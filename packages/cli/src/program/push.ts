@@ -34,6 +34,10 @@ export function declarePush(program: Command, io: Io): void {
       [],
     )
     .option("--fix-platform", FIX_PLATFORM)
+    .option(
+      "--same-image",
+      "let a --template without a placeholder name one image for every platform, as manifest-tool does (for images without binaries)",
+    )
     .addHelpText(
       "after",
       "\nExample:\n  $ polyarch --username u --password p push from-args --platforms linux/amd64,linux/arm64 \\\n      --template registry.example.com/app-ARCH:1.0 --target registry.example.com/app:1.0 --tags latest",
