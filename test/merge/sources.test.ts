@@ -233,7 +233,7 @@ describe("parseMergeSpec (manifest-tool from-spec YAML)", () => {
     expect(empty.message).toContain("manifests: list at least one source image");
   });
 
-  it("refuses YAML that does not parse, malformed references and duplicate platforms", () => {
+  it("refuses YAML that does not parse and malformed references", () => {
     expect(thrown(() => parseMergeSpec("image: [unclosed\n", "s.yaml"))).toMatchObject({
       code: "POLYARCH_E_BAD_SPEC",
       kind: "input",
@@ -242,18 +242,33 @@ describe("parseMergeSpec (manifest-tool from-spec YAML)", () => {
       parseMergeSpec("image: r.example/a:1\nmanifests:\n  - image: 'Bad Ref'\n", "s.yaml"),
     );
     expect(bad.message).toContain("manifests[0].image");
-    const duplicate = thrown(() =>
-      parseMergeSpec(
-        [
-          "image: r.example/a:1",
-          "manifests:",
-          "  - { image: r.example/a:x, platform: { os: linux, architecture: arm64 } }",
-          "  - { image: r.example/a:y, platform: { os: linux, architecture: aarch64 } }",
-        ].join("\n"),
-        "s.yaml",
-      ),
+  });
+
+  it("reads scalars as text, keeps the platform as written, and leaves repeated stated platforms to the plan", () => {
+    // From manifest-tool's hack/pushml.yaml: `architecture: 386`, `variant: v8`, and two windows/amd64
+    // entries that only their configs' OS versions tell apart.
+    const spec = parseMergeSpec(
+      [
+        "image: r.example/mt:1.10",
+        "tags: [ 1.10, latest ]",
+        "annotations: { org.example.n: 42 }",
+        "manifests:",
+        "  - { image: r.example/mt:linux_i386, platform: { architecture: 386, os: linux } }",
+        "  - { image: r.example/mt:linux_arm64, platform: { architecture: arm64, os: linux, variant: v8 } }",
+        "  - { image: r.example/mt:win2019, platform: { architecture: amd64, os: windows } }",
+        "  - { image: r.example/mt:win2016, platform: { architecture: amd64, os: windows, osversion: 10.0 } }",
+      ].join("\n"),
+      "pushml.yaml",
     );
-    expect(duplicate).toMatchObject({ code: "POLYARCH_E_DUPLICATE_PLATFORM" });
+    expect(spec.tags).toEqual(["1.10", "latest"]);
+    expect(spec.annotations).toEqual({ "org.example.n": "42" });
+    expect(spec.sources.map((s) => s.written)).toEqual([
+      { os: "linux", architecture: "386" },
+      { os: "linux", architecture: "arm64", variant: "v8" },
+      { os: "windows", architecture: "amd64" },
+      { os: "windows", architecture: "amd64", "os.version": "10.0" },
+    ]);
+    expect(spec.sources[1]?.platform).toEqual({ os: "linux", architecture: "arm64" });
   });
 });
 

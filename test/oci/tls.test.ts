@@ -58,3 +58,61 @@ describe("TLS", () => {
     }
   });
 });
+
+// The same TLS registry named by its loopback address: Docker's default insecure registry.
+describe("TLS on loopback (Docker's rules)", () => {
+  const loopback = () => `127.0.0.1:${tls.port}`;
+  const head = async (options: ConstructorParameters<typeof RegistryClient>[0]) => {
+    const client = new RegistryClient({ retry: { retries: 0 }, ...options });
+    try {
+      const found = await client
+        .repository(loopback(), "team/app")
+        .headManifest("1.0")
+        .catch((caught: unknown) => caught);
+      return { found, origin: client.originFor(loopback()) };
+    } finally {
+      await client.close();
+    }
+  };
+
+  it("tries HTTPS first and accepts a self-signed certificate, as Docker does for loopback", async () => {
+    const { found, origin } = await head({});
+    expect((found as { digest?: string }).digest).toBe(digest);
+    expect(origin).toBe(`https://${loopback()}`);
+  });
+
+  it("falls back to plain HTTP when the loopback port does not speak TLS", async () => {
+    const client = new RegistryClient({ retry: { retries: 0 } });
+    try {
+      const found = await client.repository(registry.host, "team/app").headManifest("1.0");
+      expect(found?.digest).toBe(digest);
+      expect(client.originFor(registry.host)).toBe(`http://${registry.host}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("skipTlsVerify (manifest-tool's --insecure) is HTTPS without verification", async () => {
+    const { found, origin } = await head({ skipTlsVerify: true });
+    expect((found as { digest?: string }).digest).toBe(digest);
+    expect(origin).toBe(`https://${loopback()}`);
+    const named = new RegistryClient({ skipTlsVerify: true, lookup: toLoopback, retry: { retries: 0 } });
+    try {
+      expect((await named.repository(tls.host, "team/app").headManifest("1.0"))?.digest).toBe(digest);
+    } finally {
+      await named.close();
+    }
+  });
+
+  it("plainHttp (--plain-http) speaks HTTP even to a TLS port, and fails there", async () => {
+    const { found, origin } = await head({ plainHttp: true });
+    expect(isPolyarchError(found, "POLYARCH_E_NETWORK")).toBe(true);
+    expect(origin).toBe(`http://${loopback()}`);
+  });
+
+  it("insecureRegistries (--insecure-registry) speaks HTTP to that registry only", async () => {
+    const { found, origin } = await head({ insecureRegistries: [loopback()] });
+    expect(isPolyarchError(found, "POLYARCH_E_NETWORK")).toBe(true);
+    expect(origin).toBe(`http://${loopback()}`);
+  });
+});

@@ -9,6 +9,7 @@ import { declareMirror } from "./program/mirror.ts";
 import { declarePush } from "./program/push.ts";
 import { declareRender } from "./program/render.ts";
 import { declareSync } from "./program/sync.ts";
+import { polyarchVersion } from "./version.ts";
 
 /**
  * The `polyarch` program. Each command's flags are declared in `program/<name>.ts`; its action loads
@@ -22,6 +23,7 @@ export function buildProgram(io: Io): { program: Command; outcome: () => Outcome
     .description(
       "Multi-arch images and GitLab runners for mixed amd64/arm64 fleets, without privileged containers.",
     )
+    .version(polyarchVersion(), "-V, --version", "print polyarch's version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({

@@ -42,6 +42,8 @@ export type Inspection =
       config: { digest: string; size: number; mediaType: string };
       layers: Array<{ digest: string; size: number; mediaType: string }>;
       raw: Uint8Array;
+      /** The config blob as stored. */
+      configRaw: Uint8Array;
     };
 
 /**
@@ -102,7 +104,29 @@ export async function readInspection(
     platform: formatPlatform(imageConfig),
     config: { digest: config.digest, size: config.size, mediaType: config.mediaType },
     layers: layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
+    configRaw: configBytes,
   };
+}
+
+/**
+ * manifest-tool's `inspect --raw --expand-config`: an image's manifest with its config document in
+ * place of the config descriptor, named and with its os and architecture; an index as stored.
+ */
+export function expandConfig(inspection: Inspection): string {
+  if (inspection.kind === "index") return new TextDecoder().decode(inspection.raw);
+  const decode = (bytes: Uint8Array) =>
+    JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  const config = decode(inspection.configRaw);
+  const { config: _descriptor, ...manifest } = decode(inspection.raw);
+  const expanded = {
+    name: inspection.reference,
+    digest: inspection.digest,
+    os: config.os,
+    architecture: config.architecture,
+    ...manifest,
+    config,
+  };
+  return `${JSON.stringify(expanded, null, 2)}\n`;
 }
 
 function entryOf(descriptor: Descriptor): IndexEntry {
@@ -155,5 +179,6 @@ export function renderTree(inspection: Inspection): string {
 /** The `--json` form: everything but the raw bytes. */
 export function toJson(inspection: Inspection): string {
   const { raw: _raw, ...rest } = inspection;
+  if ("configRaw" in rest) delete (rest as { configRaw?: unknown }).configRaw;
   return `${JSON.stringify(rest, null, 2)}\n`;
 }

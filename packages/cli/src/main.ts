@@ -1,5 +1,6 @@
 import { buildProgram } from "./cli.ts";
 import { exitCodeOf, reportError } from "./exit.ts";
+import { fromManifestToolArgv, longFlagsOf } from "./manifest-tool-argv.ts";
 import { type Io, processIo } from "./output.ts";
 
 export { buildProgram };
@@ -7,31 +8,18 @@ export { buildProgram };
 /** Runs the CLI with `argv` (as in process.argv) and resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const { program, outcome } = buildProgram(io);
+  const args = fromManifestToolArgv(argv, longFlagsOf(program));
+  // --version anywhere (`polyarch push --version`), as commander allows it only first.
+  if (args.slice(2).includes("--version")) {
+    io.stdout.write(`${program.version()}\n`);
+    return 0;
+  }
   try {
-    await program.parseAsync(hoistManifestToolFlags(argv));
+    await program.parseAsync(args);
     return exitCodeOf(outcome());
   } catch (error: unknown) {
-    return reportError(error, io);
+    // manifest-tool's --debug also shows an error's cause, as POLYARCH_DEBUG does.
+    const debug = args.includes("--debug") ? { ...io, env: { ...io.env, POLYARCH_DEBUG: "1" } } : io;
+    return reportError(error, debug);
   }
 }
-
-/**
- * manifest-tool takes its global flags before the command (`manifest-tool --username u push …`).
- * For `polyarch push`, flags written before `push` are moved after it, where `push` declares them,
- * so a pipeline switches by changing only the binary name.
- */
-export function hoistManifestToolFlags(argv: string[]): string[] {
-  const [node = "", script = "", ...args] = argv;
-  const push = args.indexOf("push");
-  if (push <= 0) return argv;
-  const before = args.slice(0, push);
-  const onlyFlags = before.every((arg, i) => arg.startsWith("-") || isValueOf(before[i - 1]));
-  return onlyFlags ? [node, script, "push", ...before, ...args.slice(push + 1)] : argv;
-}
-
-/** True when `flag` is a `--name` that takes the next argument as its value (`--username alice`). */
-function isValueOf(flag: string | undefined): boolean {
-  return flag?.startsWith("--") === true && !flag.includes("=") && !BOOLEAN_FLAGS.has(flag);
-}
-
-const BOOLEAN_FLAGS = new Set(["--insecure", "--plain-http", "--ignore-missing", "--debug"]);

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import {
   createCredentialResolver,
   defaultCredentialIO,
@@ -24,10 +25,8 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
       "--username/--password need a registry reference to apply to",
     );
   }
-  const resolver = createCredentialResolver(
-    { redactor, explicit },
-    { ...defaultCredentialIO(), env: io.env },
-  );
+  const env = await dockerCfgEnv(flags.dockerCfg, io);
+  const resolver = createCredentialResolver({ redactor, explicit }, { ...defaultCredentialIO(), env });
   let ca: Buffer | undefined;
   if (flags.caFile) {
     try {
@@ -41,11 +40,32 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
   const client = new RegistryClient({
     credentials: (host) => resolver.get(host),
     insecureRegistries: flags.insecureRegistry ?? [],
+    plainHttp: flags.plainHttp ?? false,
+    skipTlsVerify: flags.insecure ?? false,
     ...(ca && { ca }),
     scrubber: redactor,
     log: (message) => {
-      if (flags.verbose) writeLine(io.stderr, message);
+      if (flags.verbose || flags.debug) writeLine(io.stderr, message);
     },
   });
   return { client, redactor };
+}
+
+/**
+ * manifest-tool's `--docker-cfg`: a directory is where config.json is (as DOCKER_CONFIG), a file is
+ * the credentials file itself (as REGISTRY_AUTH_FILE, which is read first). A path that does not
+ * exist is refused, as manifest-tool refuses it.
+ */
+async function dockerCfgEnv(path: string | undefined, io: Io): Promise<NodeJS.ProcessEnv> {
+  if (path === undefined) return io.env;
+  const absolute = resolve(io.cwd, path);
+  const found = await stat(absolute).catch(() => undefined);
+  if (found === undefined) {
+    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--docker-cfg ${path} does not exist`, {
+      hint: "give the directory holding config.json (like ~/.docker) or a config.json file itself",
+    });
+  }
+  return found.isDirectory()
+    ? { ...io.env, DOCKER_CONFIG: absolute }
+    : { ...io.env, REGISTRY_AUTH_FILE: absolute, DOCKER_CONFIG: join(absolute, "..") };
 }

@@ -1,6 +1,5 @@
-import { digestOf, encodeJson, MediaType, parsePlatform } from "@polyarch/oci";
+import { digestOf, encodeJson, MediaType, parsePlatform, relabel } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
-import { relabel } from "./fix.ts";
 import { buildIndex } from "./index-document.ts";
 import { planRefresh } from "./plan.ts";
 

@@ -5,8 +5,6 @@ export {
   isHelperArchitecture,
   platformOfArchitecture,
 } from "./architectures.ts";
-export type { RelabelledImage } from "./fix.ts";
-export { relabel } from "./fix.ts";
 export type { IndexEntry } from "./index-document.ts";
 export { ANNOTATIONS, buildIndex } from "./index-document.ts";
 export type { RefreshItem, RefreshMode } from "./plan.ts";
@@ -30,5 +28,3 @@ export {
   renderTargetTag,
   versionOfTag,
 } from "./tags.ts";
-export type { Verdict } from "./verify.ts";
-export { judge } from "./verify.ts";

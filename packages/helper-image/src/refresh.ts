@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { storeLayers, verifyBinaries } from "@polyarch/elf";
+import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   BlobTransfers,
   copyImage,
@@ -22,14 +22,13 @@ import {
   type ReportedError,
   readBlob,
   receiptTag,
+  relabel,
   reportedError,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
-import { relabel } from "./fix.ts";
 import { buildIndex, type IndexEntry } from "./index-document.ts";
 import { planRefresh, type RefreshItem, type RefreshMode } from "./plan.ts";
 import type { HelperSpec } from "./spec.ts";
-import { judge } from "./verify.ts";
 
 export interface RefreshContext {
   openStore(reference: ImageReference): ImageStore;
@@ -341,7 +340,7 @@ async function verifyImage(
     paths: spec.binaries,
     layers: storeLayers(target, parsed.manifest.layers),
   });
-  const verdict = judge(image.source, image.platform, config, binaries);
+  const verdict = judge(image.source, image.platform, config, binaries, "as the tag says");
   const platform = formatPlatform(image.platform);
   if (verdict.kind === "ok") {
     report.verified!.push({ source: image.source, platform, summary: verdict.summary });

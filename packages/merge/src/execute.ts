@@ -1,4 +1,5 @@
-import { storeLayers, verifyBinaries } from "@polyarch/elf";
+import { Readable } from "node:stream";
+import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   addStats,
   type CopyStats,
@@ -9,14 +10,17 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
+  type Platform,
   PolyarchError,
   platformName,
+  readBlob,
+  relabel,
   sameRepository,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
-import { type MergePlan, planMerge } from "./plan.ts";
-import type { MergeRequest } from "./request.ts";
-import { type ResolvedSource, resolveSource } from "./resolve.ts";
+import { configuredPlatform, contradictsConfig, type MergePlan, planMerge } from "./plan.ts";
+import type { MergeRequest, MergeRules } from "./request.ts";
+import { type ResolvedSource, resolveSources } from "./resolve.ts";
 
 export type TagAction = "created" | "updated" | "unchanged" | "planned";
 
@@ -33,6 +37,10 @@ export interface MergeReport {
   missing: string[];
   /** With --verify-binaries: what was checked per source. */
   verified: Array<{ source: string; checked: number; summary: string }>;
+  /** Sources merged under their stated platform although their config says another (see warnings). */
+  relabelled: Array<{ source: string; config: string; platform: string; from?: string; to?: string }>;
+  /** What the user should know: mislabelled configs, a Docker list over OCI children. */
+  warnings: string[];
   copied: CopyStats;
   /** The index, exactly as pushed (or as it would be, with --dry-run). */
   index: Uint8Array;
@@ -53,11 +61,15 @@ const SOURCE_CONCURRENCY = 8;
  */
 export async function merge(request: MergeRequest, context: MergeContext): Promise<MergeReport> {
   const limit = pLimit(SOURCE_CONCURRENCY);
+  const rules = request.rules ?? "merge";
   const found = await Promise.all(
     request.sources.map((spec) =>
       limit(async () => ({
         spec,
-        resolved: await resolveSource(spec, context.openStore(spec.reference), request),
+        resolved: await resolveSources(spec, context.openStore(spec.reference), {
+          keepAttestations: request.keepAttestations || rules === "manifest-tool",
+          rules,
+        }),
       })),
     ),
   );
@@ -72,9 +84,17 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
     );
   }
   for (const text of missing) context.log?.(`skipping ${text}: not found (--ignore-missing)`);
-  const sources = found.flatMap((f) => (f.resolved ? [f.resolved] : []));
-  const plan = planMerge(request, sources);
+  const sources = found.flatMap((f) => f.resolved ?? []);
+  const warnings: string[] = [];
   const storeOf = (source: ResolvedSource) => context.openStore(source.spec.reference);
+  const relabelled = await settleContradictions(
+    sources,
+    { rules, fixPlatform: request.fixPlatform ?? false, storeOf },
+    warnings,
+  );
+  const plan = planMerge(request, sources);
+  warnings.push(...plan.warnings);
+  for (const warning of warnings) context.log?.(`warning: ${warning}`);
   const verified = request.verifyBinaries ? await verifySources(sources, storeOf) : [];
 
   const report: MergeReport = {
@@ -92,6 +112,8 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
     })),
     missing,
     verified,
+    relabelled,
+    warnings,
     copied: emptyStats(),
     index: plan.bytes,
   };
@@ -102,7 +124,9 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
   if (current?.digest === plan.digest) {
     report.action = "unchanged";
   } else {
-    await copyChildren(plan, { target, reference: request.target, storeOf }, report.copied);
+    const copyTarget = { target, reference: request.target, storeOf };
+    await pushRelabelled(sources, copyTarget, report.copied);
+    await copyChildren(plan, copyTarget, report.copied);
     await target.putManifest(plan.bytes, plan.mediaType, request.target.tag);
     report.action = current ? "updated" : "created";
   }
@@ -141,6 +165,106 @@ function attestationManifest(source: ResolvedSource, digest: string): FetchedMan
   const found = source.attestations.find((a) => a.manifest.digest === digest);
   if (!found) throw new Error(`attestation ${digest} of ${source.spec.text} was planned but not read`);
   return found.manifest;
+}
+
+/**
+ * Sources whose stated platform the config contradicts are judged by their binaries
+ * (`@polyarch/elf`): binaries agree with the stated platform → the config is mislabelled: merged as
+ * stated, with a warning (or, with fixPlatform, relabelled); binaries agree with the config → the
+ * wrong image was named: fail; no binaries → manifest-tool rules merge as stated (as manifest-tool
+ * does), merge rules fail. Marks the sources it accepts; returns what it accepted.
+ */
+async function settleContradictions(
+  sources: ResolvedSource[],
+  {
+    rules,
+    fixPlatform,
+    storeOf,
+  }: { rules: MergeRules; fixPlatform: boolean; storeOf: CopyTarget["storeOf"] },
+  warnings: string[],
+): Promise<MergeReport["relabelled"]> {
+  const accepted: MergeReport["relabelled"] = [];
+  for (const source of sources.filter((s) => contradictsConfig(s, rules))) {
+    const stated = source.spec.platform as Platform;
+    const config = formatPlatform(configuredPlatform(source));
+    const want = formatPlatform(stated);
+    const binaries = await verifyBinaries({
+      expected: {
+        architecture: stated.architecture,
+        ...(stated.variant !== undefined && { variant: stated.variant }),
+      },
+      layers: storeLayers(storeOf(source), source.image.layers),
+    });
+    const verdict = judge(source.spec.text, stated, source.config, binaries, `as ${want} was stated`);
+    if (verdict.kind === "wrong-binaries" || (verdict.kind === "unverifiable" && rules === "merge")) {
+      const why =
+        verdict.kind === "wrong-binaries"
+          ? `; its binaries agree with the config (${verdict.message})`
+          : `, and it has no ELF binaries to tell which is right (${binaries.notes.join("; ") || "none found"})`;
+      throw new PolyarchError(
+        "POLYARCH_E_PLATFORM_MISMATCH",
+        `${source.spec.text} is merged as ${want} but its config says ${config}${why}`,
+        {
+          hint:
+            verdict.kind === "wrong-binaries"
+              ? "the wrong image was named for this platform: fix the source reference, or rebuild the image natively"
+              : "check the image; `polyarch push` (manifest-tool's rules) would merge it as stated, with a warning",
+        },
+      );
+    }
+    if (verdict.kind === "ok") continue;
+    source.statedWins = verdict.kind === "mislabelled" ? "mislabelled" : "unjudged";
+    const entry: MergeReport["relabelled"][number] = { source: source.spec.text, config, platform: want };
+    if (verdict.kind === "unverifiable") {
+      warnings.push(
+        `${source.spec.text}: its config says ${config}, not ${want}, and it has no ELF binaries to tell which is right; merged as ${want}, as manifest-tool does`,
+      );
+    } else if (fixPlatform) {
+      const configBytes = await readBlob(storeOf(source), source.image.config);
+      const fixed = relabel(source.manifest, configBytes, stated);
+      entry.from = source.manifest.digest;
+      entry.to = fixed.manifest.digest;
+      source.relabelled = { from: source.manifest.digest, config: fixed.config };
+      source.manifest = fixed.manifest;
+      source.config = { ...source.config, ...configuredOf(stated) };
+      warnings.push(
+        `${verdict.message}; the index lists a copy relabelled ${want} (${fixed.manifest.digest})`,
+      );
+    } else {
+      warnings.push(
+        `${verdict.message}: its config is mislabelled; merged as ${want}. Republish it fixed with --fix-platform (writes a corrected config and manifest beside the index, as \`polyarch helper refresh\` does)`,
+      );
+    }
+    accepted.push(entry);
+  }
+  return accepted;
+}
+
+function configuredOf(platform: Platform): { os: string; architecture: string; variant?: string } {
+  return {
+    os: platform.os,
+    architecture: platform.architecture,
+    ...(platform.variant !== undefined && { variant: platform.variant }),
+  };
+}
+
+/** Writes each relabelled source into the target: its layers and the original blobs, then the new config and manifest. */
+async function pushRelabelled(
+  sources: ResolvedSource[],
+  { target, reference, storeOf }: CopyTarget,
+  stats: CopyStats,
+) {
+  for (const source of sources) {
+    if (!source.relabelled) continue;
+    if (await target.headManifest(source.manifest.digest)) continue;
+    const { from, config } = source.relabelled;
+    const store = storeOf(source);
+    if (!sameRepository(source.spec.reference, reference)) {
+      addStats(stats, await copyImage(store, target, await store.getManifest(from)));
+    }
+    await target.putBlob(config, async () => Readable.from([Buffer.from(config.bytes)]));
+    await target.putManifest(source.manifest.bytes, source.manifest.mediaType);
+  }
 }
 
 async function verifySources(

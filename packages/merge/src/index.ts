@@ -1,10 +1,16 @@
 export type { MergeContext, MergeReport, TagAction } from "./execute.ts";
 export { merge } from "./execute.ts";
 export type { MergePlan, PlannedEntry } from "./plan.ts";
-export { planMerge, platformOf } from "./plan.ts";
-export type { DescriptorAnnotation, IndexType, MergeRequest, SourceSpec } from "./request.ts";
+export {
+  configuredPlatform,
+  contradictsConfig,
+  planMerge,
+  platformOf,
+  REFUSE_DOCKER_LIST_OF_OCI,
+} from "./plan.ts";
+export type { DescriptorAnnotation, IndexType, MergeRequest, MergeRules, SourceSpec } from "./request.ts";
 export type { ResolvedSource } from "./resolve.ts";
-export { resolveSource } from "./resolve.ts";
+export { resolveSource, resolveSources } from "./resolve.ts";
 export { argumentSources, parseAnnotations, templateSources } from "./sources.ts";
 export type { MergeSpec } from "./spec.ts";
 export { parseMergeSpec } from "./spec.ts";

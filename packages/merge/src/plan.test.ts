@@ -2,13 +2,14 @@ import { createHash } from "node:crypto";
 import { digestOf, encodeJson, MediaType, type Platform } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
 import { planMerge } from "./plan.ts";
-import type { DescriptorAnnotation, IndexType } from "./request.ts";
+import type { DescriptorAnnotation, IndexType, MergeRules } from "./request.ts";
 import type { ResolvedSource } from "./resolve.ts";
 
 interface SourceOptions {
   text: string;
   config: { os: string; architecture: string; variant?: string; "os.version"?: string };
   stated?: Platform;
+  written?: Platform;
   mediaType?: string;
   attestations?: ResolvedSource["attestations"];
 }
@@ -22,6 +23,7 @@ function source(options: SourceOptions): ResolvedSource {
       text: options.text,
       reference: { kind: "registry", registry: "r.example", repository: "app", tag: options.text },
       ...(options.stated && { platform: options.stated }),
+      ...(options.written && { written: options.written }),
     },
     manifest,
     image: {
@@ -36,10 +38,16 @@ function source(options: SourceOptions): ResolvedSource {
 }
 
 function request(
-  options: { type?: IndexType; index?: Record<string, string>; descriptors?: DescriptorAnnotation[] } = {},
+  options: {
+    type?: IndexType;
+    index?: Record<string, string>;
+    descriptors?: DescriptorAnnotation[];
+    rules?: MergeRules;
+  } = {},
 ) {
   return {
     ...(options.type && { type: options.type }),
+    ...(options.rules && { rules: options.rules }),
     indexAnnotations: options.index ?? {},
     descriptorAnnotations: options.descriptors ?? [],
   };
@@ -246,5 +254,88 @@ describe("planMerge", () => {
     expect(caught(() => planMerge(request({ type: "docker" }), [attested]))).toMatchObject({
       code: "POLYARCH_E_TYPE_MISMATCH",
     });
+  });
+});
+
+describe("planMerge under manifest-tool's rules (polyarch push)", () => {
+  const entries = (plan: { bytes: Uint8Array }) =>
+    JSON.parse(new TextDecoder().decode(plan.bytes)).manifests.map((m: { platform: unknown }) => m.platform);
+
+  it("keeps a stated variant as written and takes a missing one, and the OS version, from the config", () => {
+    const plan = planMerge(request({ rules: "manifest-tool" }), [
+      source({ text: "arm64", config: arm64, stated: arm64, written: { ...arm64, variant: "v8" } }),
+      source({
+        text: "arm6",
+        config: { os: "linux", architecture: "arm", variant: "v6" },
+        stated: { os: "linux", architecture: "arm", variant: "v7" },
+        written: { os: "linux", architecture: "arm" },
+      }),
+      source({
+        text: "win",
+        config: { os: "windows", architecture: "amd64", "os.version": "10.0.17763.1" },
+        stated: { os: "windows", architecture: "amd64" },
+      }),
+    ]);
+    expect(entries(plan)).toEqual([
+      { architecture: "arm64", os: "linux", variant: "v8" },
+      { architecture: "arm", os: "linux", variant: "v6" },
+      { architecture: "amd64", os: "windows", "os.version": "10.0.17763.1" },
+    ]);
+  });
+
+  it("tells two Windows images apart by OS version, and refuses two of one OS version", () => {
+    const win = (text: string, version: string) =>
+      source({
+        text,
+        config: { os: "windows", architecture: "amd64", "os.version": version },
+        stated: { os: "windows", architecture: "amd64" },
+      });
+    for (const rules of ["merge", "manifest-tool"] as const) {
+      const plan = planMerge(request({ rules }), [win("2019", "10.0.17763.1"), win("2016", "10.0.14393.2")]);
+      expect(entries(plan)).toHaveLength(2);
+      const error = caught(() => planMerge(request({ rules }), [win("a", "10.0.1"), win("b", "10.0.1")]));
+      expect(error).toMatchObject({ code: "POLYARCH_E_DUPLICATE_PLATFORM" });
+      expect(error.message).toContain("windows/amd64 10.0.1");
+    }
+  });
+
+  it("writes a Docker manifest list by default, also over OCI children, warning about registries that refuse it", () => {
+    const plan = planMerge(request({ rules: "manifest-tool" }), [
+      source({ text: "oci-amd", config: amd64 }),
+      source({ text: "docker-arm", config: arm64, mediaType: MediaType.DockerManifest }),
+    ]);
+    expect(plan.mediaType).toBe(MediaType.DockerManifestList);
+    expect(plan.warnings).toHaveLength(1);
+    expect(plan.warnings[0]).toContain("oci-amd");
+    expect(plan.warnings[0]).not.toContain("docker-arm");
+    expect(plan.warnings[0]).toContain("quay.io");
+    expect(plan.warnings[0]).toContain("--type oci");
+    const oci = planMerge(request({ rules: "manifest-tool", type: "oci" }), [
+      source({ text: "a", config: amd64 }),
+    ]);
+    expect(oci.mediaType).toBe(MediaType.OciIndex);
+    expect(oci.warnings).toEqual([]);
+  });
+
+  it("refuses annotations on a Docker list, as manifest-tool does, naming --type oci", () => {
+    const error = caught(() =>
+      planMerge(request({ rules: "manifest-tool", index: { a: "b" } }), [
+        source({ text: "a", config: amd64 }),
+      ]),
+    );
+    expect(error).toMatchObject({ code: "POLYARCH_E_TYPE_MISMATCH", kind: "input" });
+    expect((error as { hint?: string }).hint).toContain("--type oci");
+  });
+
+  it("still refuses a stated platform the config contradicts unless the source is marked statedWins", () => {
+    const mislabelled = source({ text: "arm", config: amd64, stated: arm64 });
+    expect(caught(() => planMerge(request({ rules: "manifest-tool" }), [mislabelled]))).toMatchObject({
+      code: "POLYARCH_E_PLATFORM_MISMATCH",
+    });
+    mislabelled.statedWins = "mislabelled";
+    expect(entries(planMerge(request({ rules: "manifest-tool" }), [mislabelled]))).toEqual([
+      { architecture: "arm64", os: "linux" },
+    ]);
+    expect(entries(planMerge(request(), [mislabelled]))).toEqual([{ architecture: "arm64", os: "linux" }]);
   });
 });

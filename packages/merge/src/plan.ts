@@ -9,7 +9,7 @@ import {
   PolyarchError,
   platformsEqual,
 } from "@polyarch/oci";
-import type { IndexType, MergeRequest } from "./request.ts";
+import type { IndexType, MergeRequest, MergeRules } from "./request.ts";
 import type { ResolvedSource } from "./resolve.ts";
 
 /** One entry of the index to push, and the source its manifest comes from. */
@@ -25,35 +25,43 @@ export interface MergePlan {
   bytes: Uint8Array;
   digest: string;
   entries: PlannedEntry[];
+  /** What the user should know about the index (a Docker list over OCI children). */
+  warnings: string[];
 }
 
+type PlanRequest = Pick<MergeRequest, "type" | "indexAnnotations" | "descriptorAnnotations" | "rules">;
+
 /**
- * Builds the index (pure): entries in the order the sources were given, each with the platform
- * its config states. Fails when a stated platform disagrees with the config, when two sources
- * are the same platform, or when the index type cannot hold the children.
+ * Builds the index (pure): entries in the order the sources were given, each with its platform
+ * (`platformOf`). Fails when a stated platform disagrees with the config (unless the source is
+ * marked `statedWins`), when two sources are the same platform (os, architecture, variant, OS version
+ * and OS features), or when the index type cannot hold the children.
  */
-export function planMerge(
-  request: Pick<MergeRequest, "type" | "indexAnnotations" | "descriptorAnnotations">,
-  sources: ResolvedSource[],
-): MergePlan {
+export function planMerge(request: PlanRequest, sources: ResolvedSource[]): MergePlan {
+  const rules = request.rules ?? "merge";
   if (sources.length === 0) {
     throw new PolyarchError("POLYARCH_E_SOURCE_MISSING", "none of the source images exist", {
       hint: "check the references; --ignore-missing skips absent sources but needs at least one",
     });
   }
-  const platforms = sources.map(platformOf);
+  const platforms = sources.map((source) => platformOf(source, rules));
   platforms.forEach((platform, i) => {
-    const earlier = platforms.findIndex((p) => platformsEqual(p, platform));
+    const earlier = platforms.findIndex((p) => platformIdentity(p) === platformIdentity(platform));
     if (earlier !== i) {
       throw new PolyarchError(
         "POLYARCH_E_DUPLICATE_PLATFORM",
-        `${sources[i]?.spec.text} and ${sources[earlier]?.spec.text} are both ${formatPlatform(platform)} images`,
+        `${sources[i]?.spec.text} and ${sources[earlier]?.spec.text} are both ${describePlatform(platform)} images`,
         { hint: "an index holds one image per platform" },
       );
     }
   });
-  const type = chooseType(request.type, sources, request);
+  const warnings: string[] = [];
+  const type =
+    rules === "manifest-tool"
+      ? manifestToolType(request.type, sources, request, warnings)
+      : chooseType(request.type, sources, request);
   const entries: PlannedEntry[] = [];
+  const trailing: PlannedEntry[] = [];
   sources.forEach((source, i) => {
     const platform = platforms[i] as Platform;
     const annotations = Object.fromEntries(
@@ -72,9 +80,15 @@ export function planMerge(
       },
     });
     for (const attestation of source.attestations) {
-      entries.push({ source, attestation: true, descriptor: attestation.descriptor });
+      (rules === "manifest-tool" ? trailing : entries).push({
+        source,
+        attestation: true,
+        descriptor: attestation.descriptor,
+      });
     }
   });
+  // manifest-tool lists every image first, then every attestation.
+  entries.push(...trailing);
   for (const annotation of request.descriptorAnnotations) {
     if (!platforms.some((p) => platformsEqual(p, annotation.platform))) {
       throw new PolyarchError(
@@ -92,7 +106,7 @@ export function planMerge(
     ...(Object.keys(request.indexAnnotations).length > 0 && { annotations: request.indexAnnotations }),
   };
   const bytes = encodeJson(document);
-  return { mediaType, bytes, digest: digestOf(bytes), entries };
+  return { mediaType, bytes, digest: digestOf(bytes), entries, warnings };
 }
 
 /**
@@ -103,16 +117,44 @@ function inDockerOrder({ mediaType, size, digest, ...rest }: Descriptor): Descri
   return { mediaType, size, digest, ...rest };
 }
 
-/** The platform an image is merged as: its config's, checked against the one the user stated. */
-export function platformOf(source: ResolvedSource): Platform {
+/** The platform an image's config states, normalized. */
+export function configuredPlatform(source: ResolvedSource): Platform {
   const { config } = source;
-  const configured = normalizePlatform({
+  return normalizePlatform({
     os: config.os,
     architecture: config.architecture,
     ...(config.variant !== undefined && { variant: config.variant }),
   });
+}
+
+/**
+ * True when the stated platform and the config disagree. Under manifest-tool's rules a stated platform
+ * without a variant takes the config's, so only os and architecture are compared then.
+ */
+export function contradictsConfig(source: ResolvedSource, rules: MergeRules): boolean {
   const stated = source.spec.platform;
-  if (stated && !platformsEqual(stated, configured)) {
+  if (!stated) return false;
+  const configured = configuredPlatform(source);
+  if (
+    rules === "manifest-tool" &&
+    source.spec.written?.variant === undefined &&
+    stated.variant !== undefined
+  ) {
+    return stated.os !== configured.os || stated.architecture !== configured.architecture;
+  }
+  return !platformsEqual(stated, configured);
+}
+
+/**
+ * The platform an image is merged as. Merge rules: its config's, which must agree with the stated
+ * one unless `statedWins`, then the stated one. Manifest-tool rules: the stated os and architecture
+ * as written, its variant, OS version and OS features when stated, else the config's.
+ */
+export function platformOf(source: ResolvedSource, rules: MergeRules = "merge"): Platform {
+  const { config } = source;
+  const configured = configuredPlatform(source);
+  const stated = source.spec.platform;
+  if (stated && !source.statedWins && contradictsConfig(source, rules)) {
     throw new PolyarchError(
       "POLYARCH_E_PLATFORM_MISMATCH",
       `${source.spec.text} is merged as ${formatPlatform(stated)} but its config says ${formatPlatform(configured)}`,
@@ -121,17 +163,92 @@ export function platformOf(source: ResolvedSource): Platform {
       },
     );
   }
-  const osVersion = config["os.version"] ?? stated?.["os.version"];
-  const osFeatures = config["os.features"] ?? stated?.["os.features"];
-  // Keys in the order of the image spec's Go struct, as buildah, buildx and manifest-tool write them,
-  // so the same children give the same index digest whichever tool merged them.
+  if (rules === "manifest-tool" && stated) {
+    const written = source.spec.written ?? stated;
+    return orderedPlatform({
+      architecture: written.architecture,
+      os: written.os,
+      variant: written.variant || config.variant,
+      "os.version": written["os.version"] || config["os.version"],
+      "os.features": written["os.features"]?.length ? written["os.features"] : config["os.features"],
+    });
+  }
+  const chosen = source.statedWins && stated ? stated : configured;
+  return orderedPlatform({
+    architecture: chosen.architecture,
+    os: chosen.os,
+    variant: chosen.variant,
+    "os.version": config["os.version"] ?? stated?.["os.version"],
+    "os.features": config["os.features"] ?? stated?.["os.features"],
+  });
+}
+
+/**
+ * Keys in the order of the image spec's Go struct, as buildah, buildx and manifest-tool write them,
+ * so the same children give the same index digest whichever tool merged them; empty fields left out.
+ */
+function orderedPlatform(p: {
+  architecture: string;
+  os: string;
+  variant?: string | undefined;
+  "os.version"?: string | undefined;
+  "os.features"?: string[] | undefined;
+}): Platform {
   return {
-    architecture: configured.architecture,
-    os: configured.os,
-    ...(osVersion && { "os.version": osVersion }),
-    ...(osFeatures && osFeatures.length > 0 && { "os.features": osFeatures }),
-    ...(configured.variant && { variant: configured.variant }),
+    architecture: p.architecture,
+    os: p.os,
+    ...(p["os.version"] && { "os.version": p["os.version"] }),
+    ...(p["os.features"] && p["os.features"].length > 0 && { "os.features": p["os.features"] }),
+    ...(p.variant && { variant: p.variant }),
   };
+}
+
+/** What makes two index entries the same platform: os, architecture, variant, OS version and features. */
+function platformIdentity(platform: Platform): string {
+  return [
+    formatPlatform(platform),
+    platform["os.version"] ?? "",
+    (platform["os.features"] ?? []).join("."),
+  ].join("|");
+}
+
+function describePlatform(platform: Platform): string {
+  const version = platform["os.version"] ? ` ${platform["os.version"]}` : "";
+  const features = platform["os.features"]?.length ? ` (${platform["os.features"].join(", ")})` : "";
+  return `${formatPlatform(platform)}${version}${features}`;
+}
+
+/** Registries known to refuse a Docker manifest list that lists OCI manifests (`manifest invalid`). */
+export const REFUSE_DOCKER_LIST_OF_OCI = ["quay.io (and Red Hat Quay)"];
+
+/**
+ * manifest-tool's type rule (`--type`, default docker): a Docker manifest list is written whatever the
+ * children are, with a warning when some are OCI manifests; annotations need OCI, as manifest-tool says.
+ */
+function manifestToolType(
+  requested: IndexType | undefined,
+  sources: ResolvedSource[],
+  request: Pick<MergeRequest, "indexAnnotations" | "descriptorAnnotations">,
+  warnings: string[],
+): IndexType {
+  if (requested === "oci") return "oci";
+  if (Object.keys(request.indexAnnotations).length > 0 || request.descriptorAnnotations.length > 0) {
+    throw new PolyarchError(
+      "POLYARCH_E_TYPE_MISMATCH",
+      `a Docker manifest list (--type ${requested ?? "docker"}, manifest-tool's default) has no annotations`,
+      { hint: "add --type oci to annotate the index, as manifest-tool asks too" },
+    );
+  }
+  const oci = sources.filter(
+    (s) => s.manifest.mediaType !== MediaType.DockerManifest || s.attestations.length > 0,
+  );
+  if (oci.length > 0) {
+    warnings.push(
+      `writing a Docker manifest list over OCI manifests (${oci.map((s) => s.spec.text).join(", ")}), as manifest-tool does; ` +
+        `CNCF distribution accepts it, but ${REFUSE_DOCKER_LIST_OF_OCI.join(", ")} refuse${REFUSE_DOCKER_LIST_OF_OCI.length === 1 ? "s" : ""} it with "manifest invalid"; add --type oci for an OCI index`,
+    );
+  }
+  return "docker";
 }
 
 function chooseType(

@@ -1,4 +1,5 @@
 import {
+  type BlobRef,
   type Descriptor,
   type FetchedManifest,
   formatPlatform,
@@ -8,6 +9,7 @@ import {
   isAttestation,
   isPolyarchError,
   manifestReference,
+  normalizePlatform,
   PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
@@ -15,7 +17,7 @@ import {
   platformName,
   readBlob,
 } from "@polyarch/oci";
-import type { SourceSpec } from "./request.ts";
+import type { MergeRules, SourceSpec } from "./request.ts";
 
 /** A source, read: the single-platform manifest it stands for, its config, and its attestations. */
 export interface ResolvedSource {
@@ -27,6 +29,88 @@ export interface ResolvedSource {
   fromIndex?: string;
   /** Attestation manifests that reference this image, from the source index. */
   attestations: Array<{ descriptor: Descriptor; manifest: FetchedManifest }>;
+  /**
+   * Set when the stated platform is merged although the config says otherwise: `mislabelled` when the
+   * binaries agree with the stated platform, `unjudged` (manifest-tool rules) when there were none to read.
+   */
+  statedWins?: "mislabelled" | "unjudged";
+  /** With fixPlatform: the corrected config, and the digest of the manifest it replaces. */
+  relabelled?: { from: string; config: BlobRef & { bytes: Uint8Array } };
+}
+
+/**
+ * Reads one source: under merge rules the single image it stands for; under manifest-tool rules an
+ * index source stands for all its children (and its attestations), as manifest-tool lists them.
+ * Returns undefined when the source does not exist.
+ */
+export async function resolveSources(
+  spec: SourceSpec,
+  store: ImageStore,
+  options: { keepAttestations: boolean; rules: MergeRules },
+): Promise<ResolvedSource[] | undefined> {
+  if (options.rules === "merge") {
+    const one = await resolveSource(spec, store, options);
+    return one && [one];
+  }
+  const top = await getIfExists(store, manifestReference(spec.reference));
+  if (top === undefined) return undefined;
+  const parsed = parseFetchedManifest(top);
+  if (parsed.kind !== "index") return [await readImage(spec, store, top, parsed.manifest)];
+  const images = parsed.index.manifests.filter((m) => !isAttestation(m));
+  const children = await Promise.all(
+    images.map(async (descriptor) => {
+      const manifest = await store.getManifest(descriptor.digest);
+      const childSpec: SourceSpec = descriptor.platform
+        ? {
+            text: `${spec.text} (${formatPlatform(descriptor.platform)})`,
+            reference: spec.reference,
+            platform: normalizePlatform(descriptor.platform),
+            written: descriptor.platform,
+          }
+        : { text: `${spec.text} (${descriptor.digest})`, reference: spec.reference };
+      const image = imageOf(manifest, spec.text);
+      return { ...(await readImage(childSpec, store, manifest, image)), fromIndex: top.digest };
+    }),
+  );
+  for (const descriptor of parsed.index.manifests.filter(isAttestation)) {
+    const subject = descriptor.annotations?.["vnd.docker.reference.digest"];
+    const owner = children.find((c) => c.manifest.digest === subject) ?? children[0];
+    owner?.attestations.push({ descriptor, manifest: await store.getManifest(descriptor.digest) });
+  }
+  return children;
+}
+
+async function getIfExists(store: ImageStore, reference: string): Promise<FetchedManifest | undefined> {
+  try {
+    return await store.getManifest(reference);
+  } catch (error: unknown) {
+    if (isPolyarchError(error, "POLYARCH_E_MANIFEST_UNKNOWN")) return undefined;
+    throw error;
+  }
+}
+
+function imageOf(manifest: FetchedManifest, text: string): ImageManifest {
+  const parsed = parseFetchedManifest(manifest);
+  if (parsed.kind !== "image") {
+    throw new PolyarchError(
+      "POLYARCH_E_NESTED_INDEX",
+      `${text}: the entry for ${manifest.digest} is itself an index`,
+      {
+        hint: "name the per-platform image directly",
+      },
+    );
+  }
+  return parsed.manifest;
+}
+
+async function readImage(
+  spec: SourceSpec,
+  store: ImageStore,
+  manifest: FetchedManifest,
+  image: ImageManifest,
+): Promise<ResolvedSource> {
+  const config = parseImageConfig(await readBlob(store, image.config), `config of ${spec.text}`);
+  return { spec, manifest, image, config, attestations: [] };
 }
 
 /**
@@ -38,13 +122,8 @@ export async function resolveSource(
   store: ImageStore,
   options: { keepAttestations: boolean },
 ): Promise<ResolvedSource | undefined> {
-  let top: FetchedManifest;
-  try {
-    top = await store.getManifest(manifestReference(spec.reference));
-  } catch (error: unknown) {
-    if (isPolyarchError(error, "POLYARCH_E_MANIFEST_UNKNOWN")) return undefined;
-    throw error;
-  }
+  const top = await getIfExists(store, manifestReference(spec.reference));
+  if (top === undefined) return undefined;
   const parsed = parseFetchedManifest(top);
   let manifest = top;
   let image: ImageManifest;
@@ -54,17 +133,7 @@ export async function resolveSource(
     fromIndex = top.digest;
     const child = pickChild(spec, parsed.index.manifests);
     manifest = await store.getManifest(child.digest);
-    const childParsed = parseFetchedManifest(manifest);
-    if (childParsed.kind !== "image") {
-      throw new PolyarchError(
-        "POLYARCH_E_NESTED_INDEX",
-        `${spec.text}: the entry for ${child.digest} is itself an index`,
-        {
-          hint: "name the per-platform image directly",
-        },
-      );
-    }
-    image = childParsed.manifest;
+    image = imageOf(manifest, spec.text);
     if (options.keepAttestations) {
       for (const descriptor of parsed.index.manifests) {
         if (
@@ -78,9 +147,9 @@ export async function resolveSource(
   } else {
     image = parsed.manifest;
   }
-  const configBytes = await readBlob(store, image.config);
-  const config = parseImageConfig(configBytes, `config of ${spec.text}`);
-  return { spec, manifest, image, config, attestations, ...(fromIndex && { fromIndex }) };
+  const resolved = await readImage(spec, store, manifest, image);
+  resolved.attestations.push(...attestations);
+  return { ...resolved, ...(fromIndex && { fromIndex }) };
 }
 
 function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {

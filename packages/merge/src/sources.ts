@@ -11,9 +11,17 @@ import {
 import type { DescriptorAnnotation, SourceSpec } from "./request.ts";
 import { checkTemplate, expandTemplate } from "./template.ts";
 
-/** Sources from `--platforms` and `--template`, one per platform, in the order given. */
-export function templateSources(platformList: string, template: string): SourceSpec[] {
-  checkTemplate(template);
+/**
+ * Sources from `--platforms` and `--template`, one per platform, in the order given. With
+ * `sameImage` (manifest-tool's behaviour) a template without a placeholder names one image for every
+ * platform; the binaries still decide whether that image may be listed under each.
+ */
+export function templateSources(
+  platformList: string,
+  template: string,
+  options: { sameImage?: boolean } = {},
+): SourceSpec[] {
+  if (!options.sameImage) checkTemplate(template);
   const platforms = parsePlatformList(platformList);
   const written = platformList
     .split(",")
@@ -22,10 +30,11 @@ export function templateSources(platformList: string, template: string): SourceS
   const sources = platforms.map((platform, i) => {
     // Placeholders take the platform as written, as manifest-tool does (linux/arm64/v8 fills
     // ARCHVARIANT with arm64v8); the normalized platform is what the image is checked against.
-    const text = expandTemplate(template, asWritten(written[i] ?? "") ?? platform);
-    return { text, reference: parseReference(text), platform };
+    const stated = asWritten(written[i] ?? "") ?? platform;
+    const text = expandTemplate(template, stated);
+    return { text, reference: parseReference(text), platform, written: stated };
   });
-  refuseDuplicateSources(sources);
+  if (!options.sameImage) refuseDuplicateSources(sources);
   return sources;
 }
 

@@ -36,7 +36,10 @@ export function checkTemplate(template: string): void {
       "POLYARCH_E_BAD_TEMPLATE",
       `--template "${template}" has no placeholder, so every platform would read the same image`,
       {
-        hint: "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA",
+        hint:
+          "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA; " +
+          "manifest-tool would have listed that one image under every platform; `polyarch push --same-image` does that " +
+          "for an image without binaries (scripts, data), and still refuses one whose binaries are for one architecture",
       },
     );
   }

@@ -38,6 +38,8 @@ export {
   parseWrittenReference,
   sameRepository,
 } from "./core/reference.ts";
+export type { RelabelledImage } from "./core/relabel.ts";
+export { relabel } from "./core/relabel.ts";
 export type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ParsedManifest } from "./core/schemas.ts";
 export {
   declaredMediaType,

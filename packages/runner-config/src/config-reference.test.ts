@@ -11,7 +11,8 @@ import { exampleFleetData, fleetFrom, maximalFleetData, minimalFleetData } from 
  *   [runners.custom], [runners.cache], [runners.cache.s3|gcs|azure], [runners.feature_flags])
  * - https://docs.gitlab.com/runner/executors/kubernetes/ (resources and their *_overwrite_max_allowed,
  *   node_selector[_overwrite_allowed], node_tolerations[_overwrite_allowed], pod_security_context,
- *   *_container_security_context with capabilities.add/drop, pod_spec name/patch/patch_type)
+ *   *_container_security_context with capabilities.add/drop, pod_spec name/patch/patch_type;
+ *   pod_security_context.seccomp_profile.type from gitlab-runner 18.11.0)
  * Paths ignore array indices; `*` stands for user-chosen keys of a table (labels, feature flags).
  */
 type TomlType = "string" | "integer" | "boolean" | "string[]" | "table" | "table[]";
@@ -103,6 +104,9 @@ const GITLAB_RUNNER_REFERENCE: Record<string, TomlType> = {
   "runners.kubernetes.pod_security_context.run_as_user": "integer",
   "runners.kubernetes.pod_security_context.run_as_group": "integer",
   "runners.kubernetes.pod_security_context.fs_group": "integer",
+  // gitlab-runner 18.11.0 and later (rendered only for fleets that pin such a runner).
+  "runners.kubernetes.pod_security_context.seccomp_profile": "table",
+  "runners.kubernetes.pod_security_context.seccomp_profile.type": "string",
   ...Object.fromEntries(
     ["build", "helper"].flatMap((container) =>
       Object.entries(CONTAINER_SECURITY_CONTEXT).map(([key, type]) => [
@@ -136,6 +140,7 @@ const GITLAB_RUNNER_VALUES: Record<string, readonly unknown[]> = {
   "runners.cache.s3.ServerSideEncryption": ["S3", "KMS"],
   "runners.kubernetes.node_tolerations.*": ["NoSchedule", "PreferNoSchedule", "NoExecute", ""],
   "runners.kubernetes.pod_spec.patch_type": ["merge", "json", "strategic"],
+  "runners.kubernetes.pod_security_context.seccomp_profile.type": ["RuntimeDefault", "Unconfined"],
   "runners.feature_flags.*": [true, false],
 };
 const WILDCARD_TABLES = new Set([

@@ -7,7 +7,7 @@ import { fleetWarnings } from "./warnings.ts";
 
 const unpinned = () => {
   const data = minimalFleetData();
-  data.helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.5.0";
+  data.helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.10.0";
   return fleetFrom(data);
 };
 
@@ -17,13 +17,13 @@ describe("pinHelperImage", () => {
     const fleet = unpinned();
     expect(fleetWarnings(fleet)).toEqual([expect.stringContaining("is not pinned by digest")]);
     const pinned = await pinHelperImage(fleet, resolveDigest);
-    expect(resolveDigest).toHaveBeenCalledWith("registry.example.com/ci/gitlab-runner-helper:v18.5.0");
-    expect(pinned.helper_image).toBe(`registry.example.com/ci/gitlab-runner-helper:v18.5.0@${DIGEST}`);
+    expect(resolveDigest).toHaveBeenCalledWith("registry.example.com/ci/gitlab-runner-helper:v18.10.0");
+    expect(pinned.helper_image).toBe(`registry.example.com/ci/gitlab-runner-helper:v18.10.0@${DIGEST}`);
     expect(renderConfigToml(pinned)).toContain(
-      `helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.5.0@${DIGEST}"`,
+      `helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.10.0@${DIGEST}"`,
     );
     expect(fleetWarnings(pinned)).toEqual([]);
-    expect(fleet.helper_image).toBe("registry.example.com/ci/gitlab-runner-helper:v18.5.0");
+    expect(fleet.helper_image).toBe("registry.example.com/ci/gitlab-runner-helper:v18.10.0");
   });
 
   test("leaves an image that is already pinned alone, without asking the registry", async () => {

@@ -1,3 +1,11 @@
+import { nodeTolerations, tolerationKey } from "./node-tolerations.ts";
+import {
+  atLeast,
+  formatVersion,
+  NATIVE_SECCOMP_SINCE,
+  pinnedRunnerVersion,
+  TOKEN_EXPANSION_SINCE,
+} from "./runner-version.ts";
 import type {
   Architecture,
   Cache,
@@ -48,7 +56,7 @@ export function runnerTable(fleet: Fleet, runner: Runner, target: "config" | "ch
     return {
       ...common,
       environment: environment.length > 0 ? environment : undefined,
-      feature_flags: { FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: true },
+      feature_flags: nativeSeccomp(fleet) ? undefined : { FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: true },
       cache: cacheTable(runner.cache),
       kubernetes: kubernetesTable(fleet, runner),
     };
@@ -65,7 +73,14 @@ export function runnerTable(fleet: Fleet, runner: Runner, target: "config" | "ch
 function tokenEntry(runner: Runner, target: "config" | "chart"): TomlTable {
   if (target === "chart")
     return { token: new TomlComment("url and token: set by the chart (gitlabUrl, runners.secret)") };
-  if ("env" in runner.token) return { token: `$${runner.token.env}` };
+  if ("env" in runner.token)
+    return {
+      token_note: new TomlComment(
+        `gitlab-runner ${formatVersion(TOKEN_EXPANSION_SINCE)} and later expand $${runner.token.env} from their environment; ` +
+          `for an older runner substitute it on install: envsubst '$${runner.token.env}' < config.toml > /etc/gitlab-runner/config.toml (mode 0600)`,
+      ),
+      token: `$${runner.token.env}`,
+    };
   return {
     token: new TomlComment(
       `token: registered by the gitlab-runner chart from Secret "${runner.token.kubernetes_secret}" (key runner-token)`,
@@ -105,26 +120,35 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
       "kubernetes.io/os": "linux",
       ...sortedRecord(k8s.node_selector),
     },
-    node_tolerations:
-      tolerations.length > 0
-        ? Object.fromEntries(tolerations.map((toleration) => [tolerationKey(toleration), toleration.effect]))
-        : undefined,
+    node_tolerations: tolerations.length > 0 ? nodeTolerations(tolerations).table : undefined,
     pod_security_context: {
       run_as_non_root: security.run_as_non_root,
       run_as_user: security.run_as_user,
       run_as_group: security.run_as_group,
       fs_group: security.fs_group,
+      seccomp_profile: nativeSeccomp(fleet) ? { type: security.seccomp } : undefined,
     },
     build_container_security_context: containerSecurity(security.add_capabilities),
     helper_container_security_context: containerSecurity([]),
-    pod_spec: [
-      {
-        name: "seccomp",
-        patch_type: "strategic",
-        patch: JSON.stringify({ securityContext: { seccompProfile: { type: security.seccomp } } }),
-      },
-    ],
+    pod_spec: nativeSeccomp(fleet)
+      ? undefined
+      : [
+          {
+            name: "seccomp",
+            patch_type: "strategic",
+            patch: JSON.stringify({ securityContext: { seccompProfile: { type: security.seccomp } } }),
+          },
+        ],
   };
+}
+
+/**
+ * gitlab-runner 18.11.0 and later set the job pod's seccomp profile from pod_security_context; older
+ * ones need a pod_spec patch, a beta feature behind FF_USE_ADVANCED_POD_SPEC_CONFIGURATION.
+ */
+function nativeSeccomp(fleet: Fleet): boolean {
+  const pinned = pinnedRunnerVersion(fleet);
+  return pinned !== undefined && atLeast(pinned.version, NATIVE_SECCOMP_SINCE);
 }
 
 export function defaultArchitecture(runner: KubernetesRunner): Architecture {
@@ -153,11 +177,6 @@ function allTolerations(
       seen.add(id);
       return true;
     });
-}
-
-/** `[runners.kubernetes.node_tolerations]` keys: `key=value` (Equal) or `key` (Exists). */
-function tolerationKey(toleration: Toleration): string {
-  return toleration.operator === "Exists" ? toleration.key : `${toleration.key}=${toleration.value ?? ""}`;
 }
 
 /** A `KUBERNETES_NODE_TOLERATIONS_*` value: `key=value:Effect`. */

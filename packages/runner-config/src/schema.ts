@@ -1,3 +1,4 @@
+import { parseRegistryReference } from "@polyarch/oci";
 import { z } from "zod";
 import { orList } from "./or-list.ts";
 import { strictObject } from "./strict.ts";
@@ -41,19 +42,40 @@ const labelKey = pattern(
   "a Kubernetes label key",
 );
 const labelValue = pattern(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "a Kubernetes label value");
-/** `[registry[:port]/]repository[:tag][@sha256:…]` */
-const imageReference = pattern(
-  /^([A-Za-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
-  "an image reference ([registry/]repository[:tag][@sha256:digest])",
-);
+const IMAGE_REFERENCE = "an image reference ([registry/]repository[:tag][@sha256:digest])";
+const IMAGE_REFERENCE_PATTERN =
+  /^([A-Za-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+/**
+ * `[registry[:port]/]repository[:tag][@sha256:…]`: the pattern (which editors check from the JSON
+ * Schema), then polyarch's own reference parser (Docker's rules), which also refuses what the pattern
+ * lets through but no registry client accepts (`a..b/x`, `-reg/x`), with the reason.
+ */
+const imageReference = pattern(IMAGE_REFERENCE_PATTERN, IMAGE_REFERENCE).superRefine((value, context) => {
+  if (!IMAGE_REFERENCE_PATTERN.test(value)) return; // already reported by the pattern
+  try {
+    parseRegistryReference(value);
+  } catch (error: unknown) {
+    // The parser's message names the value and what is wrong with it.
+    const reason = error instanceof Error ? error.message : String(error);
+    context.addIssue({ code: "custom", message: `${reason}; write ${IMAGE_REFERENCE}` });
+  }
+});
 const absolutePath = pattern(/^\/\S*$/, "an absolute path");
-const environmentName = pattern(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+const environmentName = pattern(
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  "an environment variable name (letters, digits and _, not starting with a digit)",
+);
 const capability = pattern(/^[A-Z][A-Z_]*$/, "a Linux capability without the CAP_ prefix (NET_ADMIN)");
 const seconds = z.int().min(1).describe("Seconds.");
 const id = z.int().min(0).max(2_147_483_647);
 /** A Kubernetes resource quantity (`500m`, `2`, `4Gi`); YAML numbers are accepted and kept as written. */
 const quantity = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], {
+    error: (issue) =>
+      issue.input === undefined
+        ? undefined
+        : `${JSON.stringify(issue.input)} is not a Kubernetes quantity (500m, 2, 4Gi)`,
+  })
   .transform((value) => String(value))
   .pipe(
     pattern(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, "a Kubernetes quantity (500m, 2, 4Gi)"),

@@ -164,7 +164,7 @@ describe("validateFleet", () => {
       "runners[1].token: must be $VARIABLE, { env: VARIABLE } or { kubernetes_secret: NAME }",
     ]);
     expect(lines(problemsOf((fleet) => (fleet.runners[1].token = { env: "bad name" })))).toEqual([
-      'runners[1].token.env: "bad name" is not an environment variable name',
+      'runners[1].token.env: "bad name" is not an environment variable name (letters, digits and _, not starting with a digit)',
     ]);
     expect(lines(problemsOf((fleet) => (fleet.runners[1].token = "plain-text")))).toEqual([
       "runners[1].token: must reference the token, not contain it: $RUNNER_TOKEN or { kubernetes_secret: NAME }",

@@ -33,6 +33,12 @@ function toProblems(issue: z.core.$ZodIssue): Problem[] {
       path: formatPath([...issue.path, key]),
       message,
     }));
+  if (issue.code === "invalid_key") {
+    // A record's key failed its own schema; zod's summary ("Invalid key in record") names neither the
+    // key nor what is valid, the key schema's own message does.
+    const message = issue.issues[0]?.message ?? `${JSON.stringify(issue.input)} is not a valid key here`;
+    return [{ path: formatPath(issue.path), message }];
+  }
   if (issue.code === "invalid_union") {
     // Every branch failed. A branch of the input's own shape that failed on one detail says more
     // than the union's summary: `{ env: "bad name" }` is a bad variable name, not a bad reference.

@@ -1,4 +1,4 @@
-export type { SpecProblem, SpecResult } from "./spec-file.ts";
+export type { SpecProblem, SpecResult, YamlTextOptions } from "./spec-file.ts";
 export {
   closestKey,
   formatPath,

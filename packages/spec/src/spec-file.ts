@@ -77,13 +77,22 @@ export function validateSpecText<T>(
   text: string,
   schema: z.ZodType<T>,
   check?: (value: T) => SpecProblem[],
+  yamlOptions: YamlTextOptions = {},
 ): SpecResult<T> {
-  const yaml = parseYamlText(text);
+  const yaml = parseYamlText(text, yamlOptions);
   if (!yaml.ok) return yaml;
   const parsed = schema.safeParse(yaml.value ?? {}, { error: typeMessage });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap(toProblems) };
   const problems = check?.(parsed.data) ?? [];
   return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
+}
+
+export interface YamlTextOptions {
+  /**
+   * Every scalar is text (YAML's failsafe schema): `architecture: 386` is "386" and `version: 1.10`
+   * stays "1.10", as a Go program reading the file into string fields sees them (manifest-tool).
+   */
+  scalarsAsText?: boolean;
 }
 
 /**
@@ -94,9 +103,15 @@ export function validateSpecText<T>(
  * one (nothing, comments, `~`) reads as null. Only the first line of a parser message is kept: the
  * rest quotes the source, which could hold a secret.
  */
-export function parseYamlText(text: string): SpecResult<unknown> {
+export function parseYamlText(text: string, options: YamlTextOptions = {}): SpecResult<unknown> {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: true, lineCounter });
+  const document = parseDocument(text, {
+    uniqueKeys: true,
+    prettyErrors: true,
+    merge: true,
+    lineCounter,
+    ...(options.scalarsAsText && { schema: "failsafe" }),
+  });
   if (document.errors.length > 0) {
     return {
       ok: false,
@@ -146,9 +161,9 @@ export function parseSpecText<T>(
   text: string,
   file: string,
   schema: z.ZodType<T>,
-  options: { hint: string; check?: (value: T) => SpecProblem[] },
+  options: { hint: string; check?: (value: T) => SpecProblem[] } & YamlTextOptions,
 ): T {
-  const result = validateSpecText(text, schema, options.check);
+  const result = validateSpecText(text, schema, options.check, options);
   if (result.ok) return result.value;
   const count = result.problems.length;
   throw new PolyarchError(

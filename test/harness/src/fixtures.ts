@@ -7,6 +7,8 @@ export interface Platform {
   os: string;
   architecture: string;
   variant?: string;
+  /** Windows images state the OS build they need (`10.0.17763.1234`). */
+  "os.version"?: string;
 }
 
 export type ManifestFormat = "oci" | "docker";
@@ -129,6 +131,7 @@ export interface ImageFromOptions {
 export function imageFrom(options: ImageFromOptions): Image {
   const format = options.format ?? "oci";
   const { os, architecture, variant } = options.platform;
+  const osVersion = options.platform["os.version"];
   const config = blobOf(
     format === "oci" ? mediaTypes.ociConfig : mediaTypes.dockerConfig,
     Buffer.from(
@@ -136,6 +139,7 @@ export function imageFrom(options: ImageFromOptions): Image {
         created: epoch,
         architecture,
         os,
+        ...(osVersion === undefined ? {} : { "os.version": osVersion }),
         ...(variant === undefined ? {} : { variant }),
         config: {
           Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -160,7 +164,12 @@ export function imageFrom(options: ImageFromOptions): Image {
       }),
     ),
   );
-  const platform = { architecture, os, ...(variant === undefined ? {} : { variant }) };
+  const platform = {
+    architecture,
+    os,
+    ...(osVersion === undefined ? {} : { "os.version": osVersion }),
+    ...(variant === undefined ? {} : { variant }),
+  };
   return { manifest, config, layers, platform, descriptor: { ...descriptorOf(manifest), platform } };
 }
 

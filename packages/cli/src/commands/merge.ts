@@ -6,6 +6,7 @@ import {
   type IndexType,
   type MergeReport,
   type MergeRequest,
+  type MergeRules,
   merge,
   parseAnnotations,
   parseMergeSpec,
@@ -32,11 +33,18 @@ export interface MergeOptions extends RegistryFlags {
   verifyBinaries?: boolean;
   dryRun?: boolean;
   digestFile?: string;
+  fixPlatform?: boolean;
+  ignoreUnknownKeys?: boolean;
+  /** `polyarch push --same-image`: a template without a placeholder names one image for every platform. */
+  sameImage?: boolean;
+  /** `polyarch push` sets manifest-tool's. @default "merge" */
+  rules?: MergeRules;
 }
 
 /** `polyarch merge`: builds the request from whichever source form was used, runs it, writes --digest-file. */
 export async function mergeCommand(args: string[], options: MergeOptions, io: Io): Promise<MergeReport> {
-  const request = await buildRequest(args, options);
+  const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const request = await buildRequest(args, options, warn);
   if (options.digestFile && !request.dryRun) await checkWritable(options.digestFile);
   const { client } = await createClient(
     options,
@@ -55,7 +63,11 @@ export async function mergeCommand(args: string[], options: MergeOptions, io: Io
   }
 }
 
-export async function buildRequest(args: string[], options: MergeOptions): Promise<MergeRequest> {
+export async function buildRequest(
+  args: string[],
+  options: MergeOptions,
+  warn: (message: string) => void = () => {},
+): Promise<MergeRequest> {
   const forms = [
     options.spec !== undefined,
     options.template !== undefined || options.platforms !== undefined,
@@ -76,7 +88,10 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     const spec = parseMergeSpec(
       await readSpecFile(options.spec, "a manifest-tool style YAML spec"),
       options.spec,
+      { ignoreUnknownKeys: options.ignoreUnknownKeys ?? false },
     );
+    for (const ignored of spec.ignored)
+      warn(`${options.spec}: ${ignored} (ignored, as manifest-tool ignores it)`);
     sources = spec.sources;
     targetText ??= spec.image;
     tags = [...spec.tags, ...tags];
@@ -93,7 +108,7 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
         },
       );
     }
-    sources = templateSources(options.platforms, options.template);
+    sources = templateSources(options.platforms, options.template, { sameImage: options.sameImage ?? false });
   } else {
     sources = argumentSources(args);
   }
@@ -127,6 +142,8 @@ export async function buildRequest(args: string[], options: MergeOptions): Promi
     keepAttestations: options.keepAttestations ?? false,
     verifyBinaries: options.verifyBinaries ?? false,
     dryRun: options.dryRun ?? false,
+    rules: options.rules ?? "merge",
+    fixPlatform: options.fixPlatform ?? false,
   };
 }
 

@@ -1,59 +1,59 @@
-import type { MergeReport } from "@polyarch/merge";
-import { parseReference } from "@polyarch/oci";
+import type { IndexType, MergeReport } from "@polyarch/merge";
+import { PolyarchError } from "@polyarch/oci";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 import { type MergeOptions, mergeCommand } from "./merge.ts";
 
 /**
  * manifest-tool's flags (https://github.com/estesp/manifest-tool), so `manifest-tool push from-args …`
- * becomes `polyarch push from-args …` with nothing else changed. Global flags (`--username`,
- * `--password`, `--docker-cfg`, `--insecure`, `--plain-http`) may stand before or after `push`.
+ * becomes `polyarch push from-args …` with nothing else changed. Global flags may stand before or
+ * after `push`; the merge follows manifest-tool's rules (see @polyarch/merge `MergeRules`).
  */
-export interface ManifestToolFlags {
+export interface ManifestToolFlags extends RegistryFlags {
   platforms?: string[];
   template?: string;
   target?: string;
   tags?: string[];
   ignoreMissing?: boolean;
+  ignoreUnknownKeys?: boolean;
+  fixPlatform?: boolean;
+  sameImage?: boolean;
   type?: string;
-  username?: string;
-  password?: string;
-  dockerCfg?: string;
-  insecure?: boolean;
-  plainHttp?: boolean;
   annotations?: string[];
 }
 
 export async function pushFromArgs(flags: ManifestToolFlags, io: Io): Promise<MergeReport> {
-  return mergeCommand([], translate(flags), withDockerConfig(io, flags));
+  return mergeCommand([], translate(flags), io);
 }
 
 export async function pushFromSpec(file: string, flags: ManifestToolFlags, io: Io): Promise<MergeReport> {
-  return mergeCommand([], { ...translate(flags), spec: file }, withDockerConfig(io, flags));
+  return mergeCommand([], { ...translate(flags), spec: file }, io);
 }
 
 function translate(flags: ManifestToolFlags): MergeOptions {
+  const { platforms, tags, annotations, type, ...rest } = flags;
   const options: MergeOptions = {
-    ignoreMissing: flags.ignoreMissing ?? false,
-    annotation: (flags.annotations ?? []).flatMap(splitList),
+    ...rest,
+    rules: "manifest-tool",
+    type: manifestToolType(type ?? "docker"),
+    annotation: (annotations ?? []).flatMap(splitList),
   };
-  if (flags.platforms?.length) options.platforms = flags.platforms.flatMap(splitList).join(",");
-  if (flags.template !== undefined) options.template = flags.template;
-  if (flags.target !== undefined) options.target = flags.target;
-  if (flags.tags?.length) options.tags = flags.tags.flatMap(splitList).join(",");
-  if (flags.type !== undefined) options.type = flags.type;
-  if (flags.username !== undefined) options.username = flags.username;
-  if (flags.password !== undefined) options.password = flags.password;
-  if ((flags.insecure || flags.plainHttp) && flags.target) {
-    const target = parseReference(flags.target);
-    if (target.kind === "registry") options.insecureRegistry = [target.registry];
-  }
+  if (platforms?.length) options.platforms = platforms.flatMap(splitList).join(",");
+  if (tags?.length) options.tags = tags.flatMap(splitList).join(",");
   return options;
 }
 
-/** `--docker-cfg DIR` is the directory holding config.json, as DOCKER_CONFIG is. */
-function withDockerConfig(io: Io, flags: ManifestToolFlags): Io {
-  return flags.dockerCfg ? { ...io, env: { ...io.env, DOCKER_CONFIG: flags.dockerCfg } } : io;
+/**
+ * `--type` as manifest-tool reads it, in any case. manifest-tool writes a Docker list for every value
+ * but `oci`; polyarch refuses a value that is neither, rather than guess.
+ */
+export function manifestToolType(value: string): IndexType {
+  const lower = value.toLowerCase();
+  if (lower === "oci" || lower === "docker") return lower;
+  throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type (docker or oci)`, {
+    hint: "manifest-tool would have written a Docker manifest list for it; --type docker does that, --type oci writes an OCI index",
+  });
 }
 
 /** manifest-tool's output line, which pipelines parse. */

@@ -142,9 +142,9 @@ describe("polyarch render", () => {
     await writeFile(path.join(dir, "fleet.yaml"), fleet);
     const resolveDigest = vi.fn(async () => DIGEST);
     await render({ fleet: "fleet.yaml", out: "out", resolveDigests: true }, io, { resolveDigest });
-    expect(resolveDigest).toHaveBeenCalledWith("registry.example.com/ci/gitlab-runner-helper:v18.5.0");
+    expect(resolveDigest).toHaveBeenCalledWith("registry.example.com/ci/gitlab-runner-helper:v18.11.0");
     expect(await readFile(path.join(dir, "out", "config.toml"), "utf8")).toContain(
-      `helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.5.0@${DIGEST}"`,
+      `helper_image = "registry.example.com/ci/gitlab-runner-helper:v18.11.0@${DIGEST}"`,
     );
     expect(io.err()).toBe("");
   });

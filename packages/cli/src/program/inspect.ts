@@ -12,19 +12,35 @@ export function declareInspect(program: Command, io: Io): void {
       .argument("<ref>", "registry reference ([registry/]repo[:tag][@digest]) or oci:<dir>[:<tag>|@<digest>]")
       .option("--platform <os/arch[/variant]>", "show the child of an index that serves this platform")
       .option("--raw", "print the manifest bytes exactly as stored")
+      .option(
+        "--expand-config",
+        "with --raw: an image's manifest with its config document inlined (manifest-tool's)",
+      )
       .option("--json", "print a machine-readable description"),
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  polyarch inspect alpine:3.20\n  polyarch inspect --platform linux/arm64 registry.example.com/team/app:1.4\n  polyarch inspect --raw oci:./out:latest",
+      "\nExamples:\n  polyarch inspect alpine:3.20\n  polyarch inspect --platform linux/arm64 registry.example.com/team/app:1.4\n  polyarch inspect --raw oci:./out:latest\n  polyarch --insecure inspect --raw --expand-config 127.0.0.1:5000/app:1.0",
     )
-    .action(async (ref: string, options: InspectOptions & { raw?: boolean; json?: boolean }) => {
-      const [{ inspect }, { renderTree, toJson }] = await Promise.all([
-        import("../commands/inspect.ts"),
-        import("../inspection.ts"),
-      ]);
-      const result = await inspect(ref, options, io);
-      if (options.raw) io.stdout.write(result.raw);
-      else io.stdout.write(options.json ? toJson(result) : renderTree(result));
-    });
+    .action(
+      async (
+        ref: string,
+        options: InspectOptions & { raw?: boolean; json?: boolean; expandConfig?: boolean },
+      ) => {
+        const [{ inspect }, { expandConfig, renderTree, toJson }] = await Promise.all([
+          import("../commands/inspect.ts"),
+          import("../inspection.ts"),
+        ]);
+        if (options.expandConfig && !options.raw) {
+          const { PolyarchError } = await import("@polyarch/oci/errors");
+          throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--expand-config works only with --raw", {
+            hint: "write --raw --expand-config, as manifest-tool takes them",
+          });
+        }
+        const result = await inspect(ref, options, io);
+        if (options.expandConfig) io.stdout.write(expandConfig(result));
+        else if (options.raw) io.stdout.write(result.raw);
+        else io.stdout.write(options.json ? toJson(result) : renderTree(result));
+      },
+    );
 }

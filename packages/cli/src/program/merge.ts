@@ -41,6 +41,11 @@ export function declareMerge(program: Command, io: Io): void {
         "--verify-binaries",
         "read each source's layers and fail when its ELF binaries are for another architecture",
       )
+      .option(
+        "--fix-platform",
+        "when a source's config contradicts its stated platform and its binaries agree with the platform, push a corrected config and manifest and list that copy",
+      )
+      .option("--ignore-unknown-keys", "with --spec: warn about unknown keys instead of refusing the file")
       .option("--dry-run", "print the index that would be pushed; push nothing")
       .option("--digest-file <file>", "write the pushed index's digest to this file")
       .option("--json", "print a machine-readable report"),

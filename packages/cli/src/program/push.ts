@@ -1,16 +1,16 @@
 import { type Command, Option } from "commander";
 import type { ManifestToolFlags } from "../commands/push.ts";
 import type { Io } from "../output.ts";
-import { collect } from "../registry-flags.ts";
+import { collect, registryOptions } from "../registry-flags.ts";
 
 /** `polyarch push from-args | from-spec`: manifest-tool's commands, flags and output. */
 export function declarePush(program: Command, io: Io): void {
   const push = program
     .command("push")
     .description(
-      "manifest-tool compatible: push from-args | from-spec (same flags; see `polyarch merge` for more)",
+      "manifest-tool compatible: push from-args | from-spec (same flags and rules; see `polyarch merge` for polyarch's)",
     );
-  for (const option of manifestToolGlobalOptions()) push.addOption(option);
+  for (const option of pushOptions()) push.addOption(option);
   const fromArgs = push
     .command("from-args")
     .description("merge images named by --platforms and --template into --target, like manifest-tool")
@@ -29,13 +29,18 @@ export function declarePush(program: Command, io: Io): void {
     .option("--ignore-missing", "only warn about missing source images")
     .option(
       "--annotations <list>",
-      "KEY=VALUE annotations for the index, comma-separated (repeatable)",
+      "KEY=VALUE annotations for the index, comma-separated (repeatable; needs --type oci)",
       collect,
       [],
     )
+    .option("--fix-platform", FIX_PLATFORM)
+    .option(
+      "--same-image",
+      "let a --template without a placeholder name one image for every platform, as manifest-tool does (for images without binaries)",
+    )
     .addHelpText(
       "after",
-      "\nExample:\n  $ polyarch push from-args --platforms linux/amd64,linux/arm64 \\\n      --template registry.example.com/app:ARCH-$CI_COMMIT_SHA --target registry.example.com/app:$CI_COMMIT_SHA",
+      "\nExample:\n  $ polyarch --username u --password p push from-args --platforms linux/amd64,linux/arm64 \\\n      --template registry.example.com/app-ARCH:1.0 --target registry.example.com/app:1.0 --tags latest",
     )
     .action(async (_flags: ManifestToolFlags, command: Command) => {
       const { manifestToolOutput, pushFromArgs } = await import("../commands/push.ts");
@@ -43,32 +48,37 @@ export function declarePush(program: Command, io: Io): void {
         manifestToolOutput(await pushFromArgs(command.optsWithGlobals<ManifestToolFlags>(), io)),
       );
     });
-  for (const option of manifestToolGlobalOptions()) fromArgs.addOption(option.hideHelp());
+  for (const option of pushOptions()) fromArgs.addOption(option.hideHelp());
   const fromSpec = push
     .command("from-spec")
     .description("merge the images a manifest-tool YAML spec names")
     .argument("<file>", "manifest-tool from-spec YAML (image, tags, annotations, manifests[].image/platform)")
     .option("--ignore-missing", "only warn about missing source images")
+    .option(
+      "--ignore-unknown-keys",
+      "warn about keys the spec format does not have instead of refusing the file (manifest-tool ignores them)",
+    )
+    .option("--fix-platform", FIX_PLATFORM)
+    .addHelpText("after", "\nExample:\n  $ polyarch push --type oci from-spec manifest.yaml")
     .action(async (file: string, _flags: ManifestToolFlags, command: Command) => {
       const { manifestToolOutput, pushFromSpec } = await import("../commands/push.ts");
       io.stdout.write(
         manifestToolOutput(await pushFromSpec(file, command.optsWithGlobals<ManifestToolFlags>(), io)),
       );
     });
-  for (const option of manifestToolGlobalOptions()) fromSpec.addOption(option.hideHelp());
+  for (const option of pushOptions()) fromSpec.addOption(option.hideHelp());
 }
 
-/** manifest-tool's global flags; a fresh set for each command that accepts them. */
-function manifestToolGlobalOptions(): Option[] {
+const FIX_PLATFORM =
+  "when a source's config contradicts its stated platform and its binaries agree with the platform, push a corrected config and manifest and list that copy";
+
+/** manifest-tool's flags for push (its global ones and --type); a fresh set for each command. */
+function pushOptions(): Option[] {
   return [
-    new Option("--username <user>", "username for the target registry"),
-    new Option("--password <password>", "password for the target registry"),
-    new Option("--docker-cfg <dir>", "directory holding Docker's config.json (default ~/.docker)"),
-    new Option("--insecure", "reach the target registry over plain HTTP"),
-    new Option("--plain-http", "reach the target registry over plain HTTP"),
-    new Option("--type <type>", "index type: docker or oci (default: docker unless a child is OCI)").choices([
-      "oci",
-      "docker",
-    ]),
+    ...registryOptions(),
+    new Option(
+      "--type <type>",
+      "index type: docker (a Docker manifest list, manifest-tool's default) or oci (an OCI index); any case",
+    ).default("docker"),
   ];
 }

@@ -240,7 +240,7 @@ export function manifestReference(reference: ImageReference): string {
   return pointer;
 }
 
-/** True for registries reached over plain HTTP without asking: loopback hosts. */
+/** True for loopback hosts: Docker's default insecure registries (HTTPS tried first, then plain HTTP). */
 export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.startsWith("[")
     ? registry.slice(1, registry.indexOf("]"))

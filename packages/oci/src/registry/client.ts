@@ -1,12 +1,12 @@
 import type { LookupFunction } from "node:net";
-import { Agent, type Dispatcher, interceptors, request } from "undici";
-import { isLoopbackRegistry } from "../core/reference.ts";
+import { type Dispatcher, interceptors, request } from "undici";
 import { PolyarchError } from "../errors.ts";
 import { redactText } from "../redact.ts";
 import { AuthManager, type CredentialLookup } from "./auth.ts";
 import { authInterceptor } from "./auth-interceptor.ts";
 import { RegistryRepository } from "./repository.ts";
 import { type RetryOptions, retryInterceptor } from "./retry.ts";
+import { createAgent, SchemeResolver, type TransportRules } from "./transport.ts";
 
 /** Keeps secrets out of messages: told every secret, asked to scrub every message. */
 export interface SecretScrubber {
@@ -21,10 +21,8 @@ export interface RateLimit {
   windowSeconds?: number;
 }
 
-export interface RegistryClientOptions {
+export interface RegistryClientOptions extends TransportRules {
   credentials?: CredentialLookup;
-  /** Registries reached over plain HTTP (loopback registries always are). */
-  insecureRegistries?: string[];
   /** Extra CA certificates (PEM) trusted for TLS; verification stays on. */
   ca?: string | Buffer;
   /**
@@ -61,6 +59,7 @@ export class RegistryClient {
   readonly #base: Dispatcher;
   readonly #dispatcher: Dispatcher;
   readonly #ownsBase: boolean;
+  readonly #schemes: SchemeResolver;
   readonly #rateLimits = new Map<string, RateLimit>();
   readonly #warnings: Array<{ registry: string; text: string }> = [];
   readonly #auth: AuthManager;
@@ -68,14 +67,14 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
     this.#ownsBase = options.dispatcher === undefined;
+    this.#schemes = new SchemeResolver(options);
     this.#base =
       options.dispatcher ??
-      new Agent({
+      createAgent({
         connections: options.maxConcurrency ?? 8,
-        connect: {
-          ...(options.ca !== undefined && { ca: options.ca }),
-          ...(options.lookup !== undefined && { lookup: options.lookup }),
-        },
+        rules: options,
+        ...(options.ca !== undefined && { ca: options.ca }),
+        ...(options.lookup !== undefined && { lookup: options.lookup }),
       });
     const log = options.log;
     const retry = retryInterceptor({
@@ -103,16 +102,17 @@ export class RegistryClient {
     return new RegistryRepository(this, registry, repository);
   }
 
-  /** `https://registry` (or `http://` for loopback and insecure registries); Docker Hub's API host. */
+  /**
+   * `https://registry`, or `http://` where the transport rules say so (a loopback registry is HTTP
+   * until a request has found it speaks TLS); Docker Hub's API host for docker.io.
+   */
   originFor(registry: string): string {
-    const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
-    const plain = isLoopbackRegistry(registry) || (this.#options.insecureRegistries ?? []).includes(registry);
-    return `${plain ? "http" : "https"}://${host}`;
+    return originOf(registry, this.#schemes.known(registry));
   }
 
   /** Sends one request to a registry. Network failures become POLYARCH_E_NETWORK errors. */
   async send(registry: string, pathOrUrl: string, init: RequestInit): Promise<Dispatcher.ResponseData> {
-    const url = new URL(pathOrUrl, this.originFor(registry));
+    const url = new URL(pathOrUrl, originOf(registry, await this.#schemes.scheme(registry)));
     const headers = { "user-agent": this.#options.userAgent ?? "polyarch", ...init.headers };
     let response: Dispatcher.ResponseData;
     try {
@@ -179,6 +179,10 @@ export class RegistryClient {
       this.#options.log?.(this.scrub(`warning from ${registry}: ${message}`));
     }
   }
+}
+
+function originOf(registry: string, scheme: string): string {
+  return `${scheme}://${registry === "docker.io" ? "registry-1.docker.io" : registry}`;
 }
 
 function first(value: string | string[] | undefined): string | undefined {

@@ -17,7 +17,7 @@ export function minimalFleetData(): FleetInput {
   return {
     version: 1,
     gitlab: { url: "https://gitlab.example.com" },
-    helper_image: `registry.example.com/ci/gitlab-runner-helper:v18.5.0@${DIGEST}`,
+    helper_image: `registry.example.com/ci/gitlab-runner-helper:v18.10.0@${DIGEST}`,
     runners: [
       {
         name: "k8s",

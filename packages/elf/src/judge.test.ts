@@ -1,7 +1,7 @@
-import type { VerifyBinariesResult } from "@polyarch/elf";
 import { type ImageConfig, parsePlatform } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
-import { judge } from "./verify.ts";
+import { judge } from "./judge.ts";
+import type { VerifyBinariesResult } from "./verify.ts";
 
 const config = (architecture: string): ImageConfig => ({ os: "linux", architecture });
 const binaries = (found: string | undefined, expected = "arm64"): VerifyBinariesResult => {
@@ -35,14 +35,22 @@ describe("judge", () => {
   const arm64 = parsePlatform("linux/arm64");
 
   it("passes an image whose label and binary agree with its tag", () => {
-    expect(judge("arm64-v18.9.0", arm64, config("arm64"), binaries("arm64")).kind).toBe("ok");
-    expect(judge("arm64-v18.9.0", arm64, { ...config("arm64"), variant: "v8" }, binaries("arm64")).kind).toBe(
+    expect(judge("arm64-v18.9.0", arm64, config("arm64"), binaries("arm64"), "as the tag says").kind).toBe(
       "ok",
     );
+    expect(
+      judge(
+        "arm64-v18.9.0",
+        arm64,
+        { ...config("arm64"), variant: "v8" },
+        binaries("arm64"),
+        "as the tag says",
+      ).kind,
+    ).toBe("ok");
   });
 
   it("calls an image mislabelled when only its config disagrees (fixable)", () => {
-    expect(judge("arm64-v18.9.0", arm64, config("amd64"), binaries("arm64"))).toEqual({
+    expect(judge("arm64-v18.9.0", arm64, config("amd64"), binaries("arm64"), "as the tag says")).toEqual({
       kind: "mislabelled",
       label: "linux/amd64",
       real: "arm64",
@@ -53,13 +61,15 @@ describe("judge", () => {
 
   it("calls binaries for another architecture wrong, whatever the label says", () => {
     for (const label of ["amd64", "arm64"]) {
-      const verdict = judge("arm64-v18.9.0", arm64, config(label), binaries("amd64"));
+      const verdict = judge("arm64-v18.9.0", arm64, config(label), binaries("amd64"), "as the tag says");
       expect(verdict).toMatchObject({ kind: "wrong-binaries", label: `linux/${label}`, real: "amd64" });
     }
   });
 
   it("cannot verify an image without ELF executables", () => {
-    expect(judge("arm64-v18.9.0", arm64, config("arm64"), binaries(undefined))).toMatchObject({
+    expect(
+      judge("arm64-v18.9.0", arm64, config("arm64"), binaries(undefined), "as the tag says"),
+    ).toMatchObject({
       kind: "unverifiable",
       message:
         "arm64-v18.9.0: no ELF executable to check (no ELF executables); cannot tell whether it is linux/arm64",

@@ -1,9 +1,9 @@
-import type { VerifyBinariesResult } from "@polyarch/elf";
 import { formatPlatform, type ImageConfig, type Platform, platformsEqual } from "@polyarch/oci";
+import type { VerifyBinariesResult } from "./verify.ts";
 
 /**
- * What a per-architecture helper image turned out to be, from its config (the label) and the ELF
- * machine of its helper binary (the truth), against the architecture its tag names:
+ * What an image turned out to be, from its config (the label) and the ELF machine of its binaries
+ * (the truth), against the platform someone stated for it (a helper image's tag, a merge's --platforms):
  * - `ok`: both agree with the tag;
  * - `mislabelled`: the binaries agree with the tag, the config does not: fixable by relabelling;
  * - `wrong-binaries`: the binaries are for another architecture: not fixable, the tag is wrong;
@@ -15,12 +15,16 @@ export type Verdict =
   | { kind: "wrong-binaries"; label: string; real: string; message: string }
   | { kind: "unverifiable"; message: string };
 
-/** Judges one image (pure): `source` names it in messages (`arm64-v18.9.0`, `v19.2.0 (linux/arm64)`). */
+/**
+ * Judges one image (pure): `source` names it in messages (`arm64-v18.9.0`, `v19.2.0 (linux/arm64)`);
+ * `stated` ends the mislabelled message, saying who stated `expected` (`as the tag says`).
+ */
 export function judge(
   source: string,
   expected: Platform,
   config: ImageConfig,
   binaries: VerifyBinariesResult,
+  stated: string,
 ): Verdict {
   const labelled = { os: config.os, architecture: config.architecture, variant: config.variant };
   const label = formatPlatform(labelled);
@@ -48,7 +52,7 @@ export function judge(
       kind: "mislabelled",
       label,
       real,
-      message: `${source} is labelled ${label}, but ${binary} ${binaries.checked === 1 && binaries.scope === "paths" ? "is" : "are"} ${real} (${binaries.machines[0]?.name ?? real}), as the tag says`,
+      message: `${source} is labelled ${label}, but ${binary} ${binaries.checked === 1 && binaries.scope === "paths" ? "is" : "are"} ${real} (${binaries.machines[0]?.name ?? real}), ${stated}`,
     };
   }
   return { kind: "ok", summary: binaries.summary };

@@ -1,11 +1,7 @@
-import {
-  type BlobRef,
-  digestOf,
-  encodeJson,
-  type FetchedManifest,
-  normalizePlatform,
-  type Platform,
-} from "@polyarch/oci";
+import type { BlobRef, FetchedManifest } from "../store.ts";
+import { digestOf } from "./digest.ts";
+import { normalizePlatform, type Platform } from "./platform.ts";
+import { encodeJson } from "./schemas.ts";
 
 export interface RelabelledImage {
   /** The new config blob: the old one with os, architecture and variant corrected. */
