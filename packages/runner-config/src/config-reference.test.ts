@@ -12,7 +12,8 @@ import { exampleFleetData, fleetFrom, maximalFleetData, minimalFleetData } from 
  * - https://docs.gitlab.com/runner/executors/kubernetes/ (resources and their *_overwrite_max_allowed,
  *   node_selector[_overwrite_allowed], node_tolerations[_overwrite_allowed], pod_security_context,
  *   *_container_security_context with capabilities.add/drop, pod_spec name/patch/patch_type;
- *   pod_security_context.seccomp_profile.type from gitlab-runner 18.11.0)
+ *   pod_security_context.seccomp_profile_type from gitlab-runner 18.11.0, the field
+ *   gitlab-org/gitlab-runner!6512 adds)
  * Paths ignore array indices; `*` stands for user-chosen keys of a table (labels, feature flags).
  */
 type TomlType = "string" | "integer" | "boolean" | "string[]" | "table" | "table[]";
@@ -105,8 +106,7 @@ const GITLAB_RUNNER_REFERENCE: Record<string, TomlType> = {
   "runners.kubernetes.pod_security_context.run_as_group": "integer",
   "runners.kubernetes.pod_security_context.fs_group": "integer",
   // gitlab-runner 18.11.0 and later (rendered only for fleets that pin such a runner).
-  "runners.kubernetes.pod_security_context.seccomp_profile": "table",
-  "runners.kubernetes.pod_security_context.seccomp_profile.type": "string",
+  "runners.kubernetes.pod_security_context.seccomp_profile_type": "string",
   ...Object.fromEntries(
     ["build", "helper"].flatMap((container) =>
       Object.entries(CONTAINER_SECURITY_CONTEXT).map(([key, type]) => [
@@ -140,7 +140,7 @@ const GITLAB_RUNNER_VALUES: Record<string, readonly unknown[]> = {
   "runners.cache.s3.ServerSideEncryption": ["S3", "KMS"],
   "runners.kubernetes.node_tolerations.*": ["NoSchedule", "PreferNoSchedule", "NoExecute", ""],
   "runners.kubernetes.pod_spec.patch_type": ["merge", "json", "strategic"],
-  "runners.kubernetes.pod_security_context.seccomp_profile.type": ["RuntimeDefault", "Unconfined"],
+  "runners.kubernetes.pod_security_context.seccomp_profile_type": ["RuntimeDefault", "Unconfined"],
   "runners.feature_flags.*": [true, false],
 };
 const WILDCARD_TABLES = new Set([

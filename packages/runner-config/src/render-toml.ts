@@ -126,7 +126,7 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
       run_as_user: security.run_as_user,
       run_as_group: security.run_as_group,
       fs_group: security.fs_group,
-      seccomp_profile: nativeSeccomp(fleet) ? { type: security.seccomp } : undefined,
+      seccomp_profile_type: nativeSeccomp(fleet) ? security.seccomp : undefined,
     },
     build_container_security_context: containerSecurity(security.add_capabilities),
     helper_container_security_context: containerSecurity([]),
