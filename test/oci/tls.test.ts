@@ -1,6 +1,6 @@
-import type { LookupFunction } from "node:net";
 import { isPolyarchError, RegistryClient } from "@polyarch/oci";
 import {
+  loopbackLookup,
   pushImage,
   type Registry,
   startRegistry,
@@ -10,13 +10,8 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-// registry.test is not a loopback name, so the client speaks HTTPS to it; the lookup keeps the
+// registry.test is not a loopback name, so the client speaks HTTPS to it; loopbackLookup keeps the
 // traffic on 127.0.0.1.
-const toLoopback: LookupFunction = (_host, options, callback) => {
-  if (typeof options === "object" && options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
-  else callback(null, "127.0.0.1", 4);
-};
-
 let registry: Registry;
 let tls: TlsProxy;
 let digest: string;
@@ -34,7 +29,7 @@ afterAll(async () => {
 
 describe("TLS", () => {
   it("reaches a non-loopback registry over HTTPS, trusting the CA it was given", async () => {
-    const client = new RegistryClient({ ca: tls.certificatePem, lookup: toLoopback });
+    const client = new RegistryClient({ ca: tls.certificatePem, lookup: loopbackLookup });
     try {
       const head = await client.repository(tls.host, "team/app").headManifest("1.0");
       expect(head?.digest).toBe(digest);
@@ -45,7 +40,7 @@ describe("TLS", () => {
   });
 
   it("verifies certificates by default: a self-signed one is refused without the CA", async () => {
-    const client = new RegistryClient({ lookup: toLoopback, retry: { retries: 0 } });
+    const client = new RegistryClient({ lookup: loopbackLookup, retry: { retries: 0 } });
     try {
       const error = await client
         .repository(tls.host, "team/app")

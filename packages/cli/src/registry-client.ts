@@ -39,6 +39,7 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
   }
   const client = new RegistryClient({
     credentials: (host) => resolver.get(host),
+    refreshCredentials: resolver,
     insecureRegistries: flags.insecureRegistry ?? [],
     plainHttp: flags.plainHttp ?? false,
     skipTlsVerify: flags.insecure ?? false,

@@ -64,6 +64,7 @@ export const errorCatalogue = {
   },
   POLYARCH_E_TOKEN: { kind: "operation", summary: "the registry's token service gave no usable token" },
   POLYARCH_E_CREDENTIAL_HELPER: { kind: "operation", summary: "a docker-credential helper failed" },
+  POLYARCH_E_ECR_TOKEN: { kind: "operation", summary: "no ECR authorization token could be fetched" },
   POLYARCH_E_RATE_LIMITED: { kind: "operation", summary: "the registry's rate limit outlasted the retries" },
   POLYARCH_E_NETWORK: { kind: "operation", summary: "the registry could not be reached after retries" },
   POLYARCH_E_REGISTRY: { kind: "operation", summary: "the registry answered with an error" },

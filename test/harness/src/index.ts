@@ -2,6 +2,8 @@ export type { Buildah } from "./buildah.ts";
 export { startBuildah } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
+export type { EcrEndpoint, EcrRequestRecord } from "./ecr-endpoint.ts";
+export { startEcrEndpoint } from "./ecr-endpoint.ts";
 export { fakeStore } from "./fake-store.ts";
 export type {
   Blob,
@@ -46,6 +48,6 @@ export { skopeo, skopeoBytes, skopeoInspectRaw, withTransport } from "./skopeo.t
 export type { TempDir } from "./temp.ts";
 export { tempDir } from "./temp.ts";
 export type { TlsProxy } from "./tls-proxy.ts";
-export { startTlsProxy } from "./tls-proxy.ts";
+export { loopbackLookup, startTlsProxy } from "./tls-proxy.ts";
 export type { TokenGrant, TokenRequestRecord, TokenServer, TokenServerOptions } from "./token-server.ts";
 export { startTokenServer } from "./token-server.ts";

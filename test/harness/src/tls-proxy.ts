@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer, type Server } from "node:https";
+import type { LookupFunction } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -76,3 +77,9 @@ export async function startTlsProxy(targetUrl: string, name = "registry.test"): 
     },
   };
 }
+
+/** A resolver for `RegistryClient({ lookup })` that sends every name to 127.0.0.1 (where a TLS proxy listens). */
+export const loopbackLookup: LookupFunction = (_host, options, callback) => {
+  if (typeof options === "object" && options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+  else callback(null, "127.0.0.1", 4);
+};

@@ -57,11 +57,12 @@ export function dockerConfigCredentialSource(
   return { lookup, get: async (target) => (await lookup(target))?.credential };
 }
 
-async function lookupInConfig(
+/** The credential `config` holds for `host`: its `credHelpers` helper, its `credsStore`, then `auths`. */
+export async function lookupInConfig(
   config: DockerConfig,
   file: string,
   host: string,
-  io: CredentialIO,
+  io: Pick<CredentialIO, "env" | "runHelper">,
   redactor: Redactor | undefined,
 ): Promise<ResolvedCredential | undefined> {
   const helpers: { helper: string; setting: string }[] = [];
@@ -73,7 +74,9 @@ async function lookupInConfig(
   for (const { helper, setting } of helpers) {
     const configuredIn = `${setting} in ${file}`;
     const credential = await credentialFromHelper(helper, host, { io, configuredIn, redactor });
-    if (credential !== undefined) return { credential, from: `${file} (${setting}: ${helper})` };
+    // A helper is asked again when its credential is refused mid-run (short-lived tokens, e.g. ecr-login).
+    if (credential !== undefined)
+      return { credential, from: `${file} (${setting}: ${helper})`, refreshable: true };
   }
 
   const entry = findHostEntry(config.auths ?? undefined, host);

@@ -1,4 +1,7 @@
+export { dockerAuthConfigSource } from "./docker-auth-config.ts";
 export { credentialFiles, dockerConfigCredentialSource } from "./docker-config-source.ts";
+export type { EcrHost, EcrSourceOptions, EcrTokenFetcher } from "./ecr.ts";
+export { ecrCredentialSource, parseEcrHost } from "./ecr.ts";
 export type { ExplicitCredentialOptions } from "./explicit.ts";
 export { explicitCredentialSource } from "./explicit.ts";
 export { gitlabCiCredentialSource } from "./gitlab-ci.ts";

@@ -223,6 +223,7 @@ describe("dockerConfigCredentialSource", () => {
     expect(await source.lookup("ecr.example")).toEqual({
       credential: { kind: "basic", username: "AWS", password: "ecr-password" },
       from: `${DOCKER_FILE} (credHelpers["ecr.example"]: ecr-login)`,
+      refreshable: true,
     });
     expect(await source.get("registry-1.docker.io")).toEqual({ kind: "identity-token", token: "hub-token" });
     expect(await source.lookup("store.example")).toMatchObject({
@@ -474,5 +475,29 @@ describe("createCredentialResolver", () => {
     const error = await rejection(resolver.get("bad.example"));
     expect(error.message).toContain("refusing to use password *** for bad.example");
     expect(`${error.message} ${error.hint}`).not.toContain(SECRET);
+  });
+
+  it("asks a credential helper again on refresh, but never re-reads a static auths entry", async () => {
+    let secret = "first-helper-secret";
+    const { io, runs } = fakeIO({
+      files: {
+        [DOCKER_FILE]: {
+          credHelpers: { "short.example": "rotating" },
+          auths: { "static.example": { auth: b64(`file:${SECRET}`) } },
+        },
+      },
+      helpers: { "docker-credential-rotating": () => answer("bot", secret)() },
+    });
+    const resolver = createCredentialResolver({ redactor: new Redactor() }, io);
+    expect(await resolver.get("short.example")).toMatchObject({ password: "first-helper-secret" });
+    expect(resolver.canRefresh("short.example")).toBe(true);
+    secret = "second-helper-secret";
+    expect(await resolver.refresh("short.example")).toMatchObject({ password: "second-helper-secret" });
+    expect(await resolver.get("short.example")).toMatchObject({ password: "second-helper-secret" });
+    expect(runs).toHaveLength(2);
+
+    expect(await resolver.get("static.example")).toMatchObject({ password: SECRET });
+    expect(resolver.canRefresh("static.example")).toBe(false);
+    expect(await resolver.refresh("static.example")).toBeUndefined();
   });
 });

@@ -21,11 +21,20 @@ export interface ResolvedCredential {
   credential: Credential;
   /** e.g. `--username/--password`, `GitLab CI (CI_REGISTRY)`, `/home/me/.docker/config.json (credHelpers: ecr-login)`. */
   from: string;
+  /** Asking the source again may give a newer credential (a helper, an ECR token): worth it after a refusal. */
+  refreshable?: boolean;
 }
 
 /** A credential source that can also say where a credential came from. */
 export interface CredentialResolver extends CredentialSource {
   lookup(host: string): Promise<ResolvedCredential | undefined>;
+  /**
+   * Asks again for `host`'s credential after the registry refused it, when its source can give a newer
+   * one (see `refreshable`); `undefined` when it cannot, so the caller fails instead of retrying.
+   */
+  refresh?(host: string): Promise<Credential | undefined>;
+  /** Whether `refresh` could give `host` a newer credential than the one it already resolved. */
+  canRefresh?(host: string): boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -18,6 +18,8 @@ export function authInterceptor(auth: AuthManager): Dispatcher.DispatcherCompose
     // insufficient_scope has had its one scope retry, whichever attempt that happened on.
     let answered = false;
     let scopeRetried = false;
+    let refreshed = false;
+    let refreshing = false;
     auth.headerFor(host, scopes).then(
       (header) =>
         dispatchWithReplay(dispatch, withAuthorization(opts, header), handler, {
@@ -30,11 +32,21 @@ export function authInterceptor(auth: AuthManager): Dispatcher.DispatcherCompose
               scopeRetried = true;
               return true;
             }
-            if (outcome.status !== 401 || answered || !auth.canAnswer(challenges)) return false;
-            answered = true;
+            if (outcome.status !== 401 || !auth.canAnswer(challenges)) return false;
+            if (!answered) {
+              answered = true;
+              return true;
+            }
+            if (refreshed || !auth.canRefresh(host)) return false;
+            refreshed = true;
+            refreshing = true;
             return true;
           },
           async nextAttempt(outcome, _attempt, current) {
+            if (refreshing) {
+              refreshing = false;
+              await auth.refresh(host);
+            }
             const headers = outcome.kind === "response" ? outcome.headers["www-authenticate"] : undefined;
             return withAuthorization(current, await auth.answer(host, headers, scopes));
           },

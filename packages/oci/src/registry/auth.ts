@@ -1,6 +1,6 @@
 import { type Dispatcher, request } from "undici";
 import type { Credential as RegistryCredential } from "../credentials/types.ts";
-import { PolyarchError } from "../errors.ts";
+import { isPolyarchError, PolyarchError } from "../errors.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import { mergeScopes } from "./scopes.ts";
 
@@ -8,6 +8,8 @@ export type CredentialLookup = (host: string) => Promise<RegistryCredential | un
 
 export interface AuthOptions {
   credentials?: CredentialLookup;
+  /** Asks for a newer credential after the registry refused one; `canRefresh` says whether it may help. */
+  refresh?: { canRefresh(host: string): boolean; refresh: CredentialLookup };
   /** Sends token requests; the same transport as registry requests, without the auth layer. */
   dispatcher: Dispatcher;
   /** Called with every secret the manager learns, so logs and errors can be scrubbed. */
@@ -67,6 +69,24 @@ export class AuthManager {
     return lookup;
   }
 
+  /** True when the credential `host` was given may be replaced by a newer one (an ECR token, a helper's). */
+  canRefresh(host: string): boolean {
+    return this.#options.refresh?.canRefresh(host) ?? false;
+  }
+
+  /**
+   * Replaces `host`'s credential with a newer one after a refusal, forgetting tokens made with the old
+   * one. False when there is no newer credential (the request is not worth sending again).
+   */
+  async refresh(host: string): Promise<boolean> {
+    const fresh = await this.#options.refresh?.refresh(host);
+    if (fresh === undefined) return false;
+    for (const secret of secretsOf(fresh)) this.#options.onSecret?.(secret);
+    this.#credentials.set(host, Promise.resolve(fresh));
+    for (const key of [...this.#tokens.keys()]) if (key.startsWith(`${host} `)) this.#tokens.delete(key);
+    return true;
+  }
+
   /** The Authorization header to send up front, when the host's scheme is known; else undefined. */
   async headerFor(host: string, scopes: string[]): Promise<string | undefined> {
     const challenge = this.#challenges.get(host);
@@ -116,9 +136,14 @@ export class AuthManager {
     if (cached && cached.expiresAt > this.#now()) return cached.header;
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#fetchToken(host, challenge, scopes, credential).finally(() =>
-        this.#inflight.delete(key),
-      );
+      pending = this.#fetchToken(host, challenge, scopes, credential)
+        .catch(async (error: unknown) => {
+          // A short-lived credential (ECR token, helper) refused by the token service: once, a newer one.
+          const refused = isPolyarchError(error, "POLYARCH_E_UNAUTHORIZED") && credential !== undefined;
+          if (!refused || !this.canRefresh(host) || !(await this.refresh(host))) throw error;
+          return this.#fetchToken(host, challenge, scopes, await this.credentialFor(host));
+        })
+        .finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     return pending;

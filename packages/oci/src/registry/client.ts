@@ -23,6 +23,8 @@ export interface RateLimit {
 
 export interface RegistryClientOptions extends TransportRules {
   credentials?: CredentialLookup;
+  /** A newer credential after a refusal (ECR tokens, credential helpers): a resolver's `refresh`/`canRefresh`. */
+  refreshCredentials?: { canRefresh(host: string): boolean; refresh: CredentialLookup };
   /** Extra CA certificates (PEM) trusted for TLS; verification stays on. */
   ca?: string | Buffer;
   /**
@@ -91,6 +93,7 @@ export class RegistryClient {
     const transport = this.#base.compose(retry, interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
     this.#auth = new AuthManager({
       credentials: options.credentials,
+      ...(options.refreshCredentials && { refresh: options.refreshCredentials }),
       dispatcher: transport,
       onSecret: (secret) => options.scrubber?.add(secret),
     });
