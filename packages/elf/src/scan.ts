@@ -14,6 +14,8 @@ export interface ElfBinary {
   /** The machine's human name (`x86-64`, `AArch64`), for messages. */
   name: string;
   header: ElfHeader;
+  /** Index of the layer the file is in, when read as part of an image (0 = bottom). */
+  layer?: number;
 }
 
 export interface ScanLayerOptions {

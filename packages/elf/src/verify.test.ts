@@ -51,7 +51,12 @@ describe("verifyBinaries", () => {
     const result = await verifyBinaries({ layers, expected: { architecture: "amd64" }, paths: [HELPER] });
     expect(result.ok).toBe(false);
     expect(result.mismatches).toEqual([
-      { path: HELPER, found: { architecture: "arm64" }, foundName: "AArch64" },
+      {
+        path: HELPER,
+        found: { architecture: "arm64" },
+        foundName: "AArch64",
+        layer: { position: 1, digest: expect.any(String) },
+      },
     ]);
     expect(result.summary).toBe(`1 of 1 ELF executable not amd64: ${HELPER} is AArch64`);
   });
@@ -64,7 +69,12 @@ describe("verifyBinaries", () => {
     const result = await verifyBinaries({ layers, expected: { architecture: "arm64", variant: "v8" } });
     expect(result.ok).toBe(false);
     expect(result.mismatches).toEqual([
-      { path: "/usr/local/bin/app", found: { architecture: "amd64" }, foundName: "x86-64" },
+      {
+        path: "/usr/local/bin/app",
+        found: { architecture: "amd64" },
+        foundName: "x86-64",
+        layer: { position: 2, digest: layers[1]?.digest },
+      },
     ]);
     expect(result.machines).toEqual([
       { architecture: "arm64", name: "AArch64", count: 1 },
@@ -147,7 +157,12 @@ describe("verifyBinaries", () => {
     });
     expect(result.scope).toBe("paths");
     expect(result.mismatches).toEqual([
-      { path: "/bin/gitlab-runner-helper", found: { architecture: "arm64" }, foundName: "AArch64" },
+      {
+        path: "/bin/gitlab-runner-helper",
+        found: { architecture: "arm64" },
+        foundName: "AArch64",
+        layer: { position: 3, digest: layers[2]?.digest },
+      },
     ]);
   });
 
@@ -172,7 +187,13 @@ describe("verifyBinaries", () => {
     );
     const result = await verifyBinaries({ layers, expected: { architecture: "amd64" } });
     expect(result.mismatches).toEqual([
-      { path: "/bin/ls", found: { architecture: "arm64" }, foundName: "AArch64" },
+      // The hardlink is the layer's own entry: that layer is the one to blame.
+      {
+        path: "/bin/ls",
+        found: { architecture: "arm64" },
+        foundName: "AArch64",
+        layer: { position: 2, digest: layers[1]?.digest },
+      },
     ]);
   });
 

@@ -40,6 +40,8 @@ export interface BinaryMismatch {
   found: ElfPlatform;
   /** Human name of the machine found (`AArch64`). */
   foundName: string;
+  /** The layer the binary comes from: its position (1 = bottom) and digest, when known. */
+  layer?: { position: number; digest?: string };
 }
 
 export interface VerifyBinariesResult {
@@ -98,7 +100,16 @@ export async function verifyBinaries(options: VerifyBinariesOptions): Promise<Ve
 
   const mismatches = checked
     .filter(({ binary }) => !elfMatchesPlatform(binary.platform, options.expected))
-    .map(({ path, binary }) => ({ path, found: binary.platform, foundName: binary.name }));
+    .map(({ path, binary }) => {
+      const position = binary.layer === undefined ? undefined : binary.layer + 1;
+      const digest = binary.layer === undefined ? undefined : options.layers[binary.layer]?.digest;
+      return {
+        path,
+        found: binary.platform,
+        foundName: binary.name,
+        ...(position !== undefined && { layer: { position, ...(digest !== undefined && { digest }) } }),
+      };
+    });
   if (checked.length === 0) {
     notes.push("no ELF executables in the image: its architecture cannot be checked from its binaries");
   }
@@ -120,7 +131,8 @@ async function mergeLayers(layers: readonly LayerSource[]): Promise<ImageTree> {
     const upper = new Map<string, TreeNode>();
     const stream = await layer.open();
     try {
-      for await (const entry of readLayerEntries(stream, layer.mediaType)) applyEntry(tree, upper, entry);
+      for await (const entry of readLayerEntries(stream, layer.mediaType))
+        applyEntry(tree, upper, entry, index);
     } catch (error: unknown) {
       if (!(error instanceof PolyarchError)) throw error;
       const digest = layer.digest === undefined ? "" : ` (${layer.digest})`;
@@ -138,7 +150,7 @@ async function mergeLayers(layers: readonly LayerSource[]): Promise<ImageTree> {
   return tree;
 }
 
-function applyEntry(tree: ImageTree, upper: Map<string, TreeNode>, entry: LayerEntry) {
+function applyEntry(tree: ImageTree, upper: Map<string, TreeNode>, entry: LayerEntry, layer: number) {
   switch (entry.kind) {
     case "whiteout":
       tree.deleteTree(entry.path);
@@ -157,7 +169,7 @@ function applyEntry(tree: ImageTree, upper: Map<string, TreeNode>, entry: LayerE
       tree.deleteTree(entry.path);
       if (target === undefined) upper.delete(entry.path);
       else if (target.kind === "elf")
-        upper.set(entry.path, { kind: "elf", binary: { ...target.binary, path: entry.path } });
+        upper.set(entry.path, { kind: "elf", binary: { ...target.binary, path: entry.path, layer } });
       else upper.set(entry.path, target);
       return;
     }
@@ -168,7 +180,10 @@ function applyEntry(tree: ImageTree, upper: Map<string, TreeNode>, entry: LayerE
     case "file":
       tree.deleteTree(entry.path);
       if (entry.elf !== undefined && isRunnableElf(entry.elf)) {
-        upper.set(entry.path, { kind: "elf", binary: elfBinary(entry.path, entry.size, entry.elf) });
+        upper.set(entry.path, {
+          kind: "elf",
+          binary: { ...elfBinary(entry.path, entry.size, entry.elf), layer },
+        });
       } else {
         upper.delete(entry.path);
       }
