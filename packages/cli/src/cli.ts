@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { type Outcome, outcomeRecorder } from "./outcome.ts";
 import type { Io } from "./output.ts";
+import { declareBuild } from "./program/build.ts";
 import { declareDemo } from "./program/demo.ts";
 import { declareHelper } from "./program/helper.ts";
 import { declareInspect } from "./program/inspect.ts";
@@ -37,6 +38,7 @@ export function buildProgram(io: Io): { program: Command; outcome: () => Outcome
   declareSync(program, io, act);
   declareHelper(program, io, act);
   declareRender(program, io);
+  declareBuild(program, io);
   declareDemo(program, io);
   return { program, outcome };
 }

@@ -127,7 +127,7 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
     const copyTarget = { target, reference: request.target, storeOf };
     await pushRelabelled(sources, copyTarget, report.copied);
     await copyChildren(plan, copyTarget, report.copied);
-    await target.putManifest(plan.bytes, plan.mediaType, request.target.tag);
+    await writeTag(target, plan, report.repository, request.target.tag, current?.digest);
     report.action = current ? "updated" : "created";
   }
   for (const entry of report.tags) {
@@ -136,10 +136,43 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
       entry.action = "unchanged";
       continue;
     }
-    await target.putManifest(plan.bytes, plan.mediaType, entry.tag);
+    await writeTag(target, plan, report.repository, entry.tag, head?.digest);
     entry.action = head ? "updated" : "created";
   }
   return report;
+}
+
+/**
+ * Points `tag` at the index. A registry with immutable tags (ECR's immutable repositories, Harbor's
+ * immutability rules) refuses to move a tag that exists: that refusal is named as such, not as a raw
+ * registry error.
+ */
+async function writeTag(
+  target: ImageStore,
+  plan: MergePlan,
+  repository: string,
+  tag: string,
+  current: string | undefined,
+): Promise<void> {
+  try {
+    await target.putManifest(plan.bytes, plan.mediaType, tag);
+  } catch (error: unknown) {
+    if (current === undefined || !isImmutableRefusal(error)) throw error;
+    throw new PolyarchError(
+      "POLYARCH_E_TAG_IMMUTABLE",
+      `${repository}:${tag} points at ${current}, not at the merged ${plan.digest}, and the registry refuses to move it: its tags are immutable`,
+      {
+        hint: "merge under a tag no earlier run wrote (e.g. the commit SHA and pipeline id); a re-run that merges the same images succeeds without writing",
+        cause: error,
+      },
+    );
+  }
+}
+
+function isImmutableRefusal(error: unknown): boolean {
+  const refused = isPolyarchError(error, "POLYARCH_E_REGISTRY") || isPolyarchError(error, "POLYARCH_E_DENIED");
+  const message = refused ? (error as Error).message : "";
+  return /immutab/i.test(message) || /TAG_INVALID.*already exists/i.test(message);
 }
 
 interface CopyTarget {

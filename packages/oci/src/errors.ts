@@ -53,7 +53,39 @@ export const errorCatalogue = {
     kind: "input",
     summary: "a Docker config.json cannot be read or is invalid",
   },
+  POLYARCH_E_NO_BUILDER: {
+    kind: "input",
+    summary: "no image builder (Kaniko, Buildah, BuildKit) is here, or not the one asked for",
+  },
+  POLYARCH_E_NO_DOCKERFILE: { kind: "input", summary: "the Dockerfile to build does not exist" },
+  POLYARCH_E_BAD_BUILD_ARG: { kind: "input", summary: "a --build-arg or --label is not KEY=VALUE" },
+  POLYARCH_E_NO_ENV_SOURCES: {
+    kind: "input",
+    summary: "merge --from-env found no POLYARCH_IMAGE_<ARCH> variable",
+  },
+  POLYARCH_E_BAD_ENV_SOURCE: {
+    kind: "input",
+    summary: "a POLYARCH_IMAGE_<ARCH> variable is not an architecture and a reference by digest",
+  },
+  POLYARCH_E_PLATFORM_NOT_BUILT: {
+    kind: "input",
+    summary: "--platforms asks for a platform no build job passed",
+  },
   // Operation: exit 1.
+  POLYARCH_E_MISROUTED: {
+    kind: "operation",
+    summary: "the job runs on a machine of another architecture than it asked for",
+  },
+  POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
+  POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
+  POLYARCH_E_PUSHED_PLATFORM: {
+    kind: "operation",
+    summary: "the pushed image's config says another platform than it was built for",
+  },
+  POLYARCH_E_TAG_IMMUTABLE: {
+    kind: "operation",
+    summary: "a tag points at another image and the registry refuses to move it (immutable tags)",
+  },
   POLYARCH_E_UNAUTHORIZED: {
     kind: "operation",
     summary: "the registry refused the credentials, or needs some",

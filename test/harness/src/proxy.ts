@@ -13,7 +13,12 @@ import { createRequestCounter, type ProxiedRequest, type RequestCounter, routeOf
 /** What to do to a matching request. */
 export type FaultKind =
   /** Answer with this status (default 503) without forwarding. */
-  | { type: "status"; status?: number }
+  | {
+      type: "status";
+      status?: number;
+      /** Registry errors to answer with (`{ code, message }`, as distribution-spec error bodies hold). */
+      errors?: Array<{ code: string; message: string }>;
+    }
   /** Answer 429 with `Retry-After: retryAfter` (seconds, default 1) without forwarding. */
   | { type: "rate-limit"; retryAfter?: number }
   /** Forward, send headers and `afterBytes` of the body (default half), then reset the connection (RST). */
@@ -120,7 +125,12 @@ export async function startFaultProxy(
       if (fault.type === "redirect") headers.location = otherHost.addRedirect(record.path, req.headers);
       const status =
         fault.type === "status" ? (fault.status ?? 503) : fault.type === "rate-limit" ? 429 : 307;
-      const body = status === 307 ? "" : errorBody(status);
+      const body =
+        status === 307
+          ? ""
+          : fault.type === "status" && fault.errors
+            ? JSON.stringify({ errors: fault.errors })
+            : errorBody(status);
       record.status = status;
       res.writeHead(status, {
         ...headers,

@@ -1,6 +1,4 @@
-import { constants } from "node:fs";
-import { access, stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
 import {
   argumentSources,
   type IndexType,
@@ -19,6 +17,7 @@ import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
 import type { RegistryFlags } from "../registry-flags.ts";
 import { readSpecFile } from "../spec-file.ts";
+import { checkWritable } from "../writable.ts";
 
 export interface MergeOptions extends RegistryFlags {
   target?: string;
@@ -45,7 +44,7 @@ export interface MergeOptions extends RegistryFlags {
 export async function mergeCommand(args: string[], options: MergeOptions, io: Io): Promise<MergeReport> {
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
   const request = await buildRequest(args, options, warn);
-  if (options.digestFile && !request.dryRun) await checkWritable(options.digestFile);
+  if (options.digestFile && !request.dryRun) await checkWritable(options.digestFile, "--digest-file");
   const { client } = await createClient(
     options,
     io,
@@ -152,19 +151,6 @@ function parseType(value: string): IndexType {
   throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--type "${value}" is not an index type`, {
     hint: "use oci or docker",
   });
-}
-
-/** Refuses an unwritable --digest-file before anything is pushed, not after the tag has moved. */
-async function checkWritable(file: string): Promise<void> {
-  const directory = dirname(resolve(file));
-  try {
-    if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new Error("is a directory");
-    await access(directory, constants.W_OK);
-  } catch {
-    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--digest-file ${file} cannot be written`, {
-      hint: `give a file path in an existing, writable directory (${directory} is not)`,
-    });
-  }
 }
 
 /** The report as `--json` prints it: the index as JSON, not bytes. */

@@ -1,0 +1,74 @@
+import { type Command, Option } from "commander";
+import type { BuildFlags } from "../commands/build.ts";
+import { type Io, writeLine } from "../output.ts";
+import { addRegistryOptions, collect } from "../registry-flags.ts";
+
+/** `polyarch build`. */
+export function declareBuild(program: Command, io: Io): void {
+  addRegistryOptions(
+    program
+      .command("build")
+      .description(
+        "build this machine's architecture with the builder present (Kaniko, Buildah, BuildKit), push a unique tag, verify it by digest",
+      )
+      .argument("[builder-args...]", "after --: extra arguments for the builder's build command")
+      .option("--context <dir>", "the build context", ".")
+      .option("--file <path>", "the Dockerfile (default: <context>/Dockerfile)")
+      .option("--build-arg <key=value>", "a build argument; repeatable", collect, [])
+      .option(
+        "--label <key=value>",
+        "an image label; repeatable (OCI labels come from CI_* unless given)",
+        collect,
+        [],
+      )
+      .option("--target <stage>", "the Dockerfile stage to build")
+      .option("--image <repo>", "the destination repository, e.g. $CI_REGISTRY_IMAGE; may hold {arch}")
+      .option(
+        "--tag-template <template>",
+        "the tag: {arch} {os} {variant} {sha} {pipeline} {job} {ref}",
+        "{arch}-{sha}-{pipeline}",
+      )
+      .addOption(
+        new Option(
+          "--builder <name>",
+          "the builder to run (default: the first present of kaniko, buildah, buildkit)",
+        ),
+      )
+      .option("--platform <os/arch>", "build for another platform than this machine's (needs --emulate)")
+      .option("--emulate", "build --platform through QEMU/binfmt on purpose (Buildah and BuildKit; slow)")
+      .option("--verify-binaries", "after the push, check the ELF machine of the image's binaries too")
+      .option(
+        "--dotenv <file>",
+        "write POLYARCH_IMAGE_<ARCH> and POLYARCH_DIGEST_<ARCH> for artifacts: reports: dotenv",
+      )
+      .option("--json", "print a machine-readable report"),
+  )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "The job fails before building when it asked for another architecture than this machine's",
+        "(POLYARCH_PLATFORM, or KUBERNETES_NODE_SELECTOR_ARCH): check node_selector_overwrite_allowed.",
+        "Credentials reach the builder in a private 0600 auth file: --username/--password, DOCKER_AUTH_CONFIG,",
+        "CI_REGISTRY_*, Docker's config.json and helpers, and ECR tokens from the AWS SDK's credential chain.",
+        "",
+        "Examples:",
+        "  $ polyarch build --image $CI_REGISTRY_IMAGE --dotenv build.env",
+        "      pushes $CI_REGISTRY_IMAGE:amd64-$CI_COMMIT_SHORT_SHA-$CI_PIPELINE_ID on an amd64 runner",
+        "  $ polyarch build --image $CI_REGISTRY_IMAGE-{arch} --tag-template {sha} --build-arg VERSION=1.4",
+        "  $ polyarch build --image $CI_REGISTRY_IMAGE --platform linux/arm64 --emulate -- --layers",
+      ].join("\n"),
+    )
+    .action(async (passThrough: string[], flags: BuildFlags) => {
+      const { buildCommand, buildReportJson } = await import("../commands/build.ts");
+      const report = await buildCommand(passThrough, flags, io);
+      if (flags.json) io.stdout.write(buildReportJson(report));
+      else {
+        io.stdout.write(`${report.image}\n`);
+        writeLine(
+          io.stderr,
+          `pushed ${report.reference} (${report.platform}${report.emulated ? ", emulated" : ""}, ${report.builder})`,
+        );
+      }
+    });
+}

@@ -1,0 +1,66 @@
+import { basename, dirname } from "node:path";
+import { isDigest, PolyarchError } from "@polyarch/oci";
+import type { Builder, BuilderInput } from "./types.ts";
+
+/**
+ * BuildKit rootless without a daemon (https://github.com/moby/buildkit/blob/master/docs/rootless.md):
+ * `buildctl-daemonless.sh build` with the dockerfile frontend, pushing from the image exporter and
+ * writing `--metadata-file`. Credentials come from `$DOCKER_CONFIG/config.json`.
+ */
+export const buildkit: Builder = {
+  name: "buildkit",
+  program: "buildctl-daemonless.sh",
+  install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
+  emulates: true,
+  commands(input: BuilderInput) {
+    const insecure = input.plainHttp.length > 0 ? ",registry.insecure=true" : "";
+    const args = [
+      "build",
+      "--frontend",
+      "dockerfile.v0",
+      "--local",
+      `context=${input.context}`,
+      "--local",
+      `dockerfile=${dirname(input.dockerfile)}`,
+      "--opt",
+      `filename=${basename(input.dockerfile)}`,
+      "--opt",
+      `platform=${input.platform}`,
+      ...input.buildArgs.flatMap(([key, value]) => ["--opt", `build-arg:${key}=${value}`]),
+      ...input.labels.flatMap(([key, value]) => ["--opt", `label:${key}=${value}`]),
+      ...(input.target ? ["--opt", `target=${input.target}`] : []),
+      "--output",
+      `type=image,name=${input.destination},push=true${insecure}`,
+      "--metadata-file",
+      input.outputFile,
+      ...input.passThrough,
+    ];
+    return [
+      {
+        name: "buildctl build",
+        program: "buildctl-daemonless.sh",
+        args,
+        env: { DOCKER_CONFIG: input.authDir },
+      },
+    ];
+  },
+  readDigest: readMetadataDigest,
+};
+
+/** `containerimage.digest` from buildctl's metadata file (a JSON object of exporter responses). */
+function readMetadataDigest(text: string): string {
+  let digest: unknown;
+  try {
+    digest = (JSON.parse(text) as Record<string, unknown>)["containerimage.digest"];
+  } catch {
+    digest = undefined;
+  }
+  if (typeof digest !== "string" || !isDigest(digest)) {
+    throw new PolyarchError(
+      "POLYARCH_E_BUILDER_OUTPUT",
+      "buildctl's metadata file has no containerimage.digest",
+      { hint: "the image exporter did not push; see the builder's output above" },
+    );
+  }
+  return digest;
+}

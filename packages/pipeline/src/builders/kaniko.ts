@@ -1,0 +1,37 @@
+import { readDigestFile } from "./output-file.ts";
+import type { Builder, BuilderInput } from "./types.ts";
+
+/**
+ * Kaniko (https://github.com/GoogleContainerTools/kaniko#additional-flags; the maintained fork's image
+ * keeps `/kaniko/executor`): builds and pushes in one process, reading credentials from
+ * `$DOCKER_CONFIG/config.json`. Its `--digest-file` is written before the push has finished, so polyarch
+ * reads the image back by digest before trusting it.
+ */
+export const kaniko: Builder = {
+  name: "kaniko",
+  program: "/kaniko/executor",
+  install:
+    "run the job in the gcr.io/kaniko-project/executor:debug image (or the maintained fork's), which has /kaniko/executor",
+  emulates: false,
+  commands(input: BuilderInput) {
+    const args = [
+      "--context",
+      `dir://${input.context}`,
+      "--dockerfile",
+      input.dockerfile,
+      "--destination",
+      input.destination,
+      "--digest-file",
+      input.outputFile,
+      ...input.plainHttp.flatMap((host) => ["--insecure-registry", host, "--skip-tls-verify-registry", host]),
+      ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
+      ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
+      ...(input.target ? ["--target", input.target] : []),
+      ...input.passThrough,
+    ];
+    return [
+      { name: "kaniko executor", program: "/kaniko/executor", args, env: { DOCKER_CONFIG: input.authDir } },
+    ];
+  },
+  readDigest: (text) => readDigestFile(text, "kaniko"),
+};

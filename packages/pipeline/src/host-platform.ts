@@ -1,0 +1,38 @@
+import { readFile } from "node:fs/promises";
+import { normalizePlatform, type Platform } from "@polyarch/oci";
+
+/** What the machine says about itself: Node's `process.arch`, and /proc/cpuinfo for the ARM variant. */
+export interface MachineFacts {
+  /** `process.arch`: x64, arm64, arm, ppc64, s390x, riscv64, ia32. */
+  arch: string;
+  /** `process.platform`: linux. */
+  os: string;
+  /** The text of /proc/cpuinfo, when readable. */
+  cpuinfo?: string;
+  /** `os.endianness()`: ppc64 is ppc64le only when little-endian. */
+  endianness?: "LE" | "BE";
+}
+
+const NODE_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm" };
+
+/**
+ * The platform a build runs natively on (pure): Node's architecture in Go's words, and for 32-bit ARM
+ * the variant from cpuinfo's `CPU architecture` (6 or 7; an ARMv8 core running 32-bit code is v8).
+ */
+export function platformOfMachine(facts: MachineFacts): Platform {
+  let architecture = NODE_ARCH[facts.arch] ?? facts.arch;
+  if (architecture === "ppc64" && facts.endianness !== "BE") architecture = "ppc64le";
+  const platform: Platform = { os: facts.os === "win32" ? "windows" : facts.os, architecture };
+  if (architecture === "arm") {
+    const level = /^CPU architecture\s*:\s*(\d+)/m.exec(facts.cpuinfo ?? "")?.[1];
+    if (level !== undefined) platform.variant = `v${Math.min(Number(level), 8)}`;
+  }
+  return normalizePlatform(platform);
+}
+
+/** This machine's platform, read from the running process and /proc/cpuinfo. */
+export async function detectHostPlatform(): Promise<Platform> {
+  const { endianness } = await import("node:os");
+  const cpuinfo = process.arch === "arm" ? await readFile("/proc/cpuinfo", "utf8").catch(() => "") : "";
+  return platformOfMachine({ arch: process.arch, os: process.platform, cpuinfo, endianness: endianness() });
+}

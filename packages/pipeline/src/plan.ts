@@ -1,0 +1,172 @@
+import { isAbsolute, resolve } from "node:path";
+import {
+  formatPlatform,
+  isLoopbackRegistry,
+  normalizeRegistryHost,
+  type Platform,
+  PolyarchError,
+  parsePlatform,
+  platformsEqual,
+  type RegistryReference,
+} from "@polyarch/oci";
+import type { BuilderFacts } from "./builders/detect.ts";
+import { chooseBuilder } from "./builders/registry.ts";
+import type { Builder } from "./builders/types.ts";
+import { baseImageRegistries } from "./dockerfile.ts";
+import { buildLabels, parseKeyValues } from "./labels.ts";
+import { checkRouting, type Env, requestedPlatform } from "./routing.ts";
+import { DEFAULT_TAG_TEMPLATE, destinationOf } from "./tag-template.ts";
+
+/** `polyarch build`'s flags as given. */
+export interface BuildOptions {
+  /** @default "." */
+  context?: string;
+  /** @default "<context>/Dockerfile" */
+  file?: string;
+  buildArgs: string[];
+  labels: string[];
+  /** A Dockerfile stage. */
+  target?: string;
+  /** The destination repository; may hold `{arch}`. */
+  image?: string;
+  /** @default "{arch}-{sha}-{pipeline}" */
+  tagTemplate?: string;
+  /** Build for this platform instead of the machine's; needs `emulate`. */
+  platform?: string;
+  emulate: boolean;
+  builder?: string;
+  verifyBinaries: boolean;
+  /** Arguments after `--`, for the builder's build command. */
+  passThrough: string[];
+  insecureRegistries: string[];
+}
+
+/** What is known before planning: read from the machine and the files by the caller. */
+export interface BuildFacts {
+  host: Platform;
+  env: Env;
+  cwd: string;
+  builders: BuilderFacts;
+  /** The Dockerfile's text, or `undefined` when it does not exist. */
+  dockerfileText: string | undefined;
+}
+
+/** A build, decided: every flag checked, nothing run yet. */
+export interface BuildPlan {
+  builder: Builder;
+  platform: Platform;
+  emulated: boolean;
+  destination: RegistryReference & { tag: string };
+  context: string;
+  dockerfile: string;
+  buildArgs: Array<[string, string]>;
+  labels: Array<[string, string]>;
+  target?: string;
+  passThrough: string[];
+  /** Registries reached over plain HTTP. */
+  plainHttp: string[];
+  /** Registries whose credentials go into the builder's auth file: the destination, then the bases'. */
+  authHosts: string[];
+  storageDriver?: "vfs";
+  warnings: string[];
+}
+
+/** Where the Dockerfile is, from the flags: `--file` relative to the working directory, else in the context. */
+export function dockerfilePath(options: Pick<BuildOptions, "context" | "file">, cwd: string): string {
+  const context = resolve(cwd, options.context ?? ".");
+  if (options.file === undefined) return resolve(context, "Dockerfile");
+  return isAbsolute(options.file) ? options.file : resolve(cwd, options.file);
+}
+
+/**
+ * Plans a build (pure). Every input problem is found here, before anything runs: the builder, the
+ * Dockerfile, `--build-arg`/`--label`, `--image` and `--tag-template`, `--platform`/`--emulate` (exit 2);
+ * then a job that landed on a machine of another architecture than it asked for (exit 1).
+ */
+export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
+  const builder = chooseBuilder(options.builder, facts.builders.present);
+  const context = resolve(facts.cwd, options.context ?? ".");
+  const dockerfile = dockerfilePath(options, facts.cwd);
+  if (facts.dockerfileText === undefined) {
+    throw new PolyarchError("POLYARCH_E_NO_DOCKERFILE", `there is no Dockerfile at ${dockerfile}`, {
+      hint: "give --file PATH, or --context DIR for a directory that has a Dockerfile",
+    });
+  }
+  const buildArgs = parseKeyValues(options.buildArgs, "--build-arg");
+  const labels = buildLabels(parseKeyValues(options.labels, "--label"), facts.env);
+  if (!options.image) {
+    throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--image was not given", {
+      hint: "name the destination repository, e.g. --image $CI_REGISTRY_IMAGE",
+    });
+  }
+  const { platform, emulated } = targetPlatform(options, builder, facts.host);
+  const destination = destinationOf(
+    options.image,
+    options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
+    platform,
+    facts.env,
+  );
+  checkRouting(facts.host, requestedPlatform(facts.env), emulated ? platform : undefined);
+
+  const insecure = new Set(options.insecureRegistries.map(normalizeRegistryHost));
+  const registries = [destination.registry, ...baseImageRegistries(facts.dockerfileText)];
+  const ci = [facts.env.CI_REGISTRY, facts.env.CI_DEPENDENCY_PROXY_SERVER].filter((h): h is string => !!h);
+  const authHosts = [...new Set([...registries, ...ci.map(normalizeRegistryHost)])];
+  const warnings = emulated
+    ? [
+        `building ${formatPlatform(platform)} on a ${formatPlatform(facts.host)} machine through QEMU (binfmt): expect it to be several times slower; a native ${platform.architecture} runner builds it faster`,
+      ]
+    : [];
+  return {
+    builder,
+    platform,
+    emulated,
+    destination,
+    context,
+    dockerfile,
+    buildArgs,
+    labels,
+    ...(options.target !== undefined && { target: options.target }),
+    passThrough: options.passThrough,
+    plainHttp: registries.filter((r) => isLoopbackRegistry(r) || insecure.has(r)),
+    authHosts,
+    ...(builder.name === "buildah" && !facts.builders.overlayUsable && { storageDriver: "vfs" as const }),
+    warnings,
+  };
+}
+
+function targetPlatform(
+  options: Pick<BuildOptions, "platform" | "emulate">,
+  builder: Builder,
+  host: Platform,
+): { platform: Platform; emulated: boolean } {
+  if (options.platform === undefined) {
+    if (options.emulate) {
+      throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--emulate needs --platform", {
+        hint: "say which platform to emulate, e.g. --platform linux/arm64 --emulate",
+      });
+    }
+    return { platform: host, emulated: false };
+  }
+  const platform = parsePlatform(options.platform);
+  if (platformsEqual(platform, host)) return { platform, emulated: false };
+  if (!options.emulate) {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      `--platform ${formatPlatform(platform)} is not this machine's platform (${formatPlatform(host)})`,
+      {
+        hint: `run the job on a ${platform.architecture} runner, or add --emulate to build through QEMU on purpose`,
+      },
+    );
+  }
+  if (!builder.emulates) {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      `--emulate needs Buildah or BuildKit; ${builder.name} builds only for the machine it runs on`,
+      {
+        hint: `use --builder buildah or --builder buildkit, or run the job on a ${platform.architecture} runner`,
+      },
+    );
+  }
+  return { platform, emulated: true };
+}
