@@ -10,6 +10,7 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
+  isPolyarchError,
   type Platform,
   PolyarchError,
   platformName,
@@ -170,8 +171,9 @@ async function writeTag(
 }
 
 function isImmutableRefusal(error: unknown): boolean {
-  const refused = isPolyarchError(error, "POLYARCH_E_REGISTRY") || isPolyarchError(error, "POLYARCH_E_DENIED");
-  const message = refused ? (error as Error).message : "";
+  if (!isPolyarchError(error)) return false;
+  if (error.code !== "POLYARCH_E_REGISTRY" && error.code !== "POLYARCH_E_DENIED") return false;
+  const { message } = error;
   return /immutab/i.test(message) || /TAG_INVALID.*already exists/i.test(message);
 }
 
