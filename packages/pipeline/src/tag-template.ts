@@ -51,15 +51,16 @@ export function destinationOf(
       },
     );
   }
-  const repository = parseReference(repositoryText);
-  if (repository.kind !== "registry" || repository.tag !== undefined || repository.digest !== undefined) {
+  const lastPart = repositoryText.slice(repositoryText.lastIndexOf("/") + 1);
+  const reference = lastPart.includes(":") || lastPart.includes("@") ? undefined : parseReference(`${repositoryText}:${tag}`);
+  if (reference?.kind !== "registry" || reference.tag === undefined) {
     throw new PolyarchError(
       "POLYARCH_E_BAD_FLAG",
       `--image ${image} must name a registry repository, without a tag or digest`,
       { hint: "e.g. --image $CI_REGISTRY_IMAGE; the tag comes from --tag-template" },
     );
   }
-  return { ...repository, tag };
+  return { ...reference, tag };
 }
 
 function fill(template: string, flag: string, platform: Platform, env: Env): string {

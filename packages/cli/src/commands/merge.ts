@@ -11,6 +11,7 @@ import {
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
+import { indexDotenvEntries, renderDotenv, sourcesFromEnv } from "@polyarch/pipeline";
 import { formatReference, isValidTag, openStore, PolyarchError, parseReference } from "@polyarch/oci";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
@@ -38,13 +39,16 @@ export interface MergeOptions extends RegistryFlags {
   sameImage?: boolean;
   /** `polyarch push` sets manifest-tool's. @default "merge" */
   rules?: MergeRules;
+  fromEnv?: boolean;
+  dotenv?: string;
 }
 
 /** `polyarch merge`: builds the request from whichever source form was used, runs it, writes --digest-file. */
 export async function mergeCommand(args: string[], options: MergeOptions, io: Io): Promise<MergeReport> {
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
-  const request = await buildRequest(args, options, warn);
+  const request = await buildRequest(args, options, warn, io.env);
   if (options.digestFile && !request.dryRun) await checkWritable(options.digestFile, "--digest-file");
+  if (options.dotenv && !request.dryRun) await checkWritable(options.dotenv, "--dotenv");
   const { client } = await createClient(
     options,
     io,
@@ -56,6 +60,9 @@ export async function mergeCommand(args: string[], options: MergeOptions, io: Io
       log: (message) => io.stderr.write(`${message}\n`),
     });
     if (options.digestFile && !request.dryRun) await writeFile(options.digestFile, `${report.digest}\n`);
+    if (options.dotenv && !request.dryRun) {
+      await writeFile(options.dotenv, renderDotenv(indexDotenvEntries(report.repository, report.digest)));
+    }
     return report;
   } finally {
     await client.close();
@@ -66,16 +73,18 @@ export async function buildRequest(
   args: string[],
   options: MergeOptions,
   warn: (message: string) => void = () => {},
+  env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<MergeRequest> {
   const forms = [
     options.spec !== undefined,
-    options.template !== undefined || options.platforms !== undefined,
+    options.template !== undefined || (options.platforms !== undefined && !options.fromEnv),
     args.length > 0,
+    options.fromEnv === true,
   ];
   if (forms.filter(Boolean).length > 1) {
     throw new PolyarchError(
       "POLYARCH_E_SOURCE_FORMS",
-      "name the sources one way: --spec FILE, or --platforms with --template, or source arguments",
+      "name the sources one way: --spec FILE, or --platforms with --template, or source arguments, or --from-env",
       { hint: "see `polyarch merge --help`" },
     );
   }
@@ -83,7 +92,14 @@ export async function buildRequest(
   let targetText = options.target;
   let tags = splitList(options.tags);
   const annotations = parseAnnotations(options.annotation ?? []);
-  if (options.spec !== undefined) {
+  if (options.fromEnv) {
+    // By digest, each stated as the platform its variable names: planMerge checks the config agrees.
+    sources = sourcesFromEnv(env, options.platforms).map(({ text, reference, platform }) => ({
+      text,
+      reference,
+      platform,
+    }));
+  } else if (options.spec !== undefined) {
     const spec = parseMergeSpec(
       await readSpecFile(options.spec, "a manifest-tool style YAML spec"),
       options.spec,

@@ -22,6 +22,10 @@ export function declareMerge(program: Command, io: Io): void {
         "source reference with placeholders {arch} {os} {variant} (or manifest-tool's ARCH OS VARIANT)",
       )
       .option("--spec <file>", "manifest-tool from-spec YAML naming target, tags, annotations and sources")
+      .option(
+        "--from-env",
+        "the sources are the POLYARCH_IMAGE_<ARCH> variables polyarch build's dotenv reports passed (--platforms: require these)",
+      )
       .option("--tags <list>", "more tags for the same index, comma-separated")
       .option("--ignore-missing", "skip sources that do not exist (all missing is still an error)")
       .addOption(
@@ -48,6 +52,7 @@ export function declareMerge(program: Command, io: Io): void {
       .option("--ignore-unknown-keys", "with --spec: warn about unknown keys instead of refusing the file")
       .option("--dry-run", "print the index that would be pushed; push nothing")
       .option("--digest-file <file>", "write the pushed index's digest to this file")
+      .option("--dotenv <file>", "write POLYARCH_INDEX=repo@sha256:… for artifacts: reports: dotenv")
       .option("--json", "print a machine-readable report"),
   )
     .addHelpText(
@@ -62,6 +67,8 @@ export function declareMerge(program: Command, io: Io): void {
         "      --template $CI_REGISTRY_IMAGE:{arch}-$CI_COMMIT_SHA --target $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
         "  $ polyarch merge --target registry.example.com/app:1.4 app@sha256:… app-arm@sha256:…=linux/arm64",
         "  $ polyarch merge --spec manifest.yaml --dry-run",
+        "  $ polyarch merge --from-env --platforms linux/amd64,linux/arm64 \\",
+        "      --target $CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA --tags latest --dotenv merge.env",
       ].join("\n"),
     )
     .action(async (sources: string[], options: MergeOptions & { json?: boolean }) => {

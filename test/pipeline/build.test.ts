@@ -1,0 +1,198 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { verifyBinaries } from "@polyarch/elf";
+import {
+  busyboxImage,
+  fetchManifest,
+  pushImage,
+  type Registry,
+  skopeo,
+  skopeoInspectRaw,
+  startRegistry,
+  type TempDir,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, dotenvVariables, polyarch, pushBase, workspace } from "./support.ts";
+
+// Buildah for real (chroot isolation, vfs storage in this file's temp dir), pushing to a real registry;
+// the arm64 build runs its RUN step through qemu-user-static's binfmt handler.
+let registry: Registry;
+let work: { dir: TempDir; context: string; env: Record<string, string> };
+let amd64Run: CliRun;
+let arm64Run: CliRun;
+
+const build = (args: string[], env: Record<string, string> = {}) =>
+  polyarch(["build", "--context", work.context, "--image", `${registry.host}/team/app`, ...args], {
+    env: { ...work.env, ...env },
+    cwd: work.dir.path,
+  });
+
+function realBuildah(): string {
+  const dirs = (process.env.PATH ?? "/usr/bin").split(":");
+  const found = dirs.map((dir) => join(dir, "buildah")).find((path) => existsSync(path));
+  if (found === undefined) throw new Error("buildah is not installed: run bash .ci/system-packages");
+  return found;
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  await pushBase(registry);
+  work = await workspace(registry);
+  amd64Run = await build(["--dotenv", join(work.dir.path, "amd64.env"), "--json"]);
+  arm64Run = await build([
+    "--platform",
+    "linux/arm64",
+    "--emulate",
+    "--verify-binaries",
+    "--dotenv",
+    join(work.dir.path, "arm64.env"),
+  ]);
+}, 240_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await work?.dir.remove();
+});
+
+describe("polyarch build with Buildah", () => {
+  it("builds natively, pushes the job's unique tag and writes the digest to the dotenv file", async () => {
+    expect(amd64Run.stderr).not.toContain("polyarch:");
+    expect(amd64Run.code).toBe(0);
+    const report = JSON.parse(amd64Run.stdout);
+    expect(report).toMatchObject({
+      builder: "buildah",
+      platform: "linux/amd64",
+      emulated: false,
+      tag: "amd64-1a2b3c4d-4242",
+    });
+    const env = await dotenvVariables(join(work.dir.path, "amd64.env"));
+    expect(Object.keys(env)).toEqual(["POLYARCH_IMAGE_AMD64", "POLYARCH_DIGEST_AMD64"]);
+    expect(env.POLYARCH_IMAGE_AMD64).toBe(`${registry.host}/team/app@${report.digest}`);
+    // The tag pushed is the digest reported: read independently of polyarch.
+    const pushed = await fetchManifest(registry, "team/app", "amd64-1a2b3c4d-4242");
+    expect(pushed.digest).toBe(env.POLYARCH_DIGEST_AMD64);
+    expect(report.size.layers).toBeGreaterThan(0);
+  });
+
+  it("labels the image from the CI variables", async () => {
+    const config = JSON.parse(
+      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:amd64-1a2b3c4d-4242`]),
+    );
+    expect(config.config.Labels).toMatchObject({
+      "org.opencontainers.image.source": "https://gitlab.example.com/team/app",
+      "org.opencontainers.image.revision": "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d",
+      "org.opencontainers.image.created": "2026-12-01T10:00:00Z",
+    });
+    expect(config.architecture).toBe("amd64");
+  });
+
+  it("builds arm64 through QEMU with --emulate, says so, and checks the binaries it pushed", async () => {
+    expect(arm64Run.code).toBe(0);
+    expect(arm64Run.stderr).toMatch(/warning: building linux\/arm64 on a linux\/amd64 machine through QEMU/);
+    const env = await dotenvVariables(join(work.dir.path, "arm64.env"));
+    expect(env.POLYARCH_IMAGE_ARM64).toBe(arm64Run.stdout.trim());
+    const config = JSON.parse(await skopeo(["inspect", "--config", `docker://${env.POLYARCH_IMAGE_ARM64}`]));
+    expect(config.architecture).toBe("arm64");
+  });
+
+  it("merges the two jobs' dotenv files passed as variables, and skopeo picks an arm64 busybox", async () => {
+    const variables = {
+      ...(await dotenvVariables(join(work.dir.path, "amd64.env"))),
+      ...(await dotenvVariables(join(work.dir.path, "arm64.env"))),
+    };
+    const target = `${registry.host}/team/app:1a2b3c4d`;
+    const indexEnv = join(work.dir.path, "index.env");
+    const merged = await polyarch(
+      ["merge", "--from-env", "--target", target, "--tags", "latest", "--dotenv", indexEnv],
+      { env: { ...work.env, ...variables } },
+    );
+    expect(merged.stderr).not.toContain("polyarch:");
+    expect(merged.code).toBe(0);
+    const index = JSON.parse((await skopeoInspectRaw(`docker://${target}`)).toString("utf8"));
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([
+      variables.POLYARCH_DIGEST_AMD64,
+      variables.POLYARCH_DIGEST_ARM64,
+    ]);
+    expect(await readFile(indexEnv, "utf8")).toBe(`POLYARCH_INDEX=${merged.stdout.trim()}\n`);
+
+    const out = join(work.dir.path, "arm64-copy");
+    await skopeo(["copy", "--override-arch", "arm64", `docker://${target}`, `dir:${out}`]);
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
+    const result = await verifyBinaries({
+      expected: { architecture: "arm64" },
+      layers: manifest.layers.map((layer: { mediaType: string; digest: string }) => ({
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        open: async () => (await import("node:fs")).createReadStream(join(out, layer.digest.slice(7))),
+      })),
+    });
+    expect(result.machines.map((m) => m.architecture)).toEqual(["arm64"]);
+    expect(result.ok).toBe(true);
+    expect((await readdir(out)).length).toBeGreaterThan(2);
+  });
+
+  it("fails the verification when the builder pushes another platform than the one built for", async () => {
+    // Real Buildah behind a wrapper that swaps the platform it is given, as Kaniko's shared cache does.
+    const bin = join(work.dir.path, "lying-bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(
+      join(bin, "buildah"),
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = linux/amd64 ] && a=linux/arm64; set -- "$@" "$a"; shift; done\nexec ${realBuildah()} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const run = await build(["--tag-template", "{arch}-lying"], { PATH: `${bin}:${work.env.PATH}` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /team\/app:amd64-lying@sha256:[0-9a-f]{64} was built for linux\/amd64 but its config \(sha256:[0-9a-f]{64}\) says linux\/arm64/,
+    );
+    expect(run.stdout).toBe("");
+  });
+
+  it("with --verify-binaries, names the layer whose binaries are for another machine", async () => {
+    // A base labelled amd64 whose busybox is arm64: the build runs (QEMU hides it), the config says amd64.
+    const base = await busyboxImage({
+      arch: "arm64",
+      labelAs: { os: "linux", architecture: "amd64" },
+      applets: ["sh"],
+    });
+    await pushImage(registry, "base/leaky", "1", base);
+    const context = join(work.dir.path, "leaky");
+    await mkdir(context, { recursive: true });
+    await writeFile(
+      join(context, "Dockerfile"),
+      `FROM ${registry.host}/base/leaky:1\nRUN echo built > /built\n`,
+    );
+    const run = await build(["--context", context, "--tag-template", "{arch}-leaky", "--verify-binaries"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `is linux/amd64 but layer 1 of 2 (${base.layers[0]?.digest}) holds /bin/busybox, a AArch64 binary`,
+    );
+  });
+
+  it("refuses a job that landed on a machine of another architecture before building", async () => {
+    const run = await build(["--tag-template", "{arch}-misrouted"], {
+      KUBERNETES_NODE_SELECTOR_ARCH: "kubernetes.io/arch=arm64",
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "asked for arm64 (KUBERNETES_NODE_SELECTOR_ARCH) but runs on a linux/amd64 machine",
+    );
+    expect(run.stderr).toContain("node_selector_overwrite_allowed");
+    expect(run.stderr).not.toContain("running buildah");
+    expect((await fetchManifest(registry, "team/app", "amd64-misrouted")).status).toBe(404);
+  });
+
+  it.each([
+    [["--file", "missing/Dockerfile"], "there is no Dockerfile at"],
+    [["--builder", "docker"], '--builder "docker" is not a builder'],
+    [["--tag-template", "latest"], "has no {arch}"],
+    [["--build-arg", "VERSION"], '--build-arg "VERSION" is not KEY=VALUE'],
+  ])("exits 2 on bad input and pushes nothing (%j)", async (args, message) => {
+    const run = await build(["--tag-template", "{arch}-bad", ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toContain("running buildah");
+    expect((await fetchManifest(registry, "team/app", "amd64-bad")).status).toBe(404);
+  });
+});
