@@ -52,7 +52,8 @@ export function destinationOf(
     );
   }
   const lastPart = repositoryText.slice(repositoryText.lastIndexOf("/") + 1);
-  const reference = lastPart.includes(":") || lastPart.includes("@") ? undefined : parseReference(`${repositoryText}:${tag}`);
+  const reference =
+    lastPart.includes(":") || lastPart.includes("@") ? undefined : parseReference(`${repositoryText}:${tag}`);
   if (reference?.kind !== "registry" || reference.tag === undefined) {
     throw new PolyarchError(
       "POLYARCH_E_BAD_FLAG",

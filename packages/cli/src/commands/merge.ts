@@ -11,8 +11,8 @@ import {
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
-import { indexDotenvEntries, renderDotenv, sourcesFromEnv } from "@polyarch/pipeline";
 import { formatReference, isValidTag, openStore, PolyarchError, parseReference } from "@polyarch/oci";
+import { indexDotenvEntries, renderDotenv, sourcesFromEnv } from "@polyarch/pipeline";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
 import { createClient } from "../registry-client.ts";
