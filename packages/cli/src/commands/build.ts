@@ -65,6 +65,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
       run: runProcess,
       scrub: (text) => redactor.redact(text),
       log: (line) => writeLine(io.stderr, line),
+      ...(io.env.TMPDIR && { tempDir: io.env.TMPDIR }),
     });
     if (flags.dotenv) await writeFile(flags.dotenv, renderDotenv(report.dotenv));
     return report;
