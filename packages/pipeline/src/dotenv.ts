@@ -13,10 +13,27 @@ export function archKey(platform: Platform): string {
     .replace(/[^A-Z0-9_]/g, "_");
 }
 
+/** Go's architecture names (`go tool dist list`), the ones image platforms use. */
+const ARCHITECTURES = new Set([
+  "386",
+  "amd64",
+  "arm",
+  "arm64",
+  "loong64",
+  "mips",
+  "mipsle",
+  "mips64",
+  "mips64le",
+  "ppc64",
+  "ppc64le",
+  "riscv64",
+  "s390x",
+]);
+
 /** The Linux platform an `<ARCH>` stands for: `ARM_V7` → linux/arm/v7; `undefined` if it is not one. */
 export function platformOfArchKey(key: string): Platform | undefined {
   const match = /^([A-Z0-9]+)(?:_(V[0-9A-Z.]+))?$/.exec(key);
-  if (!match) return undefined;
+  if (!match || !ARCHITECTURES.has((match[1] as string).toLowerCase())) return undefined;
   const platform: Platform = { os: "linux", architecture: (match[1] as string).toLowerCase() };
   if (match[2]) platform.variant = match[2].toLowerCase();
   const normalized = normalizePlatform(platform);
