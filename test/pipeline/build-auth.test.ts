@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fetchManifest, type Registry, startRegistry, type TempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dotenvVariables, polyarch, pushBase, workspace } from "./support.ts";
+import { dotenvVariables, polyarch, pushBase, realBuildah, workspace } from "./support.ts";
 
 // Real Buildah pushing to registries that need credentials, which polyarch hands it in a private auth
 // file. A wrapper in front of buildah records the file's mode while the build runs, then runs buildah.
@@ -11,15 +10,6 @@ let basic: Registry;
 let token: Registry;
 let work: { dir: TempDir; context: string; env: Record<string, string> };
 let bin: string;
-
-function realBuildah(): string {
-  const found = (process.env.PATH ?? "/usr/bin")
-    .split(":")
-    .map((dir) => join(dir, "buildah"))
-    .find((path) => existsSync(path));
-  if (found === undefined) throw new Error("buildah is not installed: run bash .ci/system-packages");
-  return found;
-}
 
 beforeAll(async () => {
   basic = await startRegistry({ auth: "basic" });

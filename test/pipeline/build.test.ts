@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { verifyBinaries } from "@polyarch/elf";
@@ -13,7 +12,7 @@ import {
   type TempDir,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliRun, dotenvVariables, polyarch, pushBase, workspace } from "./support.ts";
+import { type CliRun, dotenvVariables, polyarch, pushBase, realBuildah, workspace } from "./support.ts";
 
 // Buildah for real (chroot isolation, vfs storage in this file's temp dir), pushing to a real registry;
 // the arm64 build runs its RUN step through qemu-user-static's binfmt handler.
@@ -27,13 +26,6 @@ const build = (args: string[], env: Record<string, string> = {}) =>
     env: { ...work.env, ...env },
     cwd: work.dir.path,
   });
-
-function realBuildah(): string {
-  const dirs = (process.env.PATH ?? "/usr/bin").split(":");
-  const found = dirs.map((dir) => join(dir, "buildah")).find((path) => existsSync(path));
-  if (found === undefined) throw new Error("buildah is not installed: run bash .ci/system-packages");
-  return found;
-}
 
 beforeAll(async () => {
   registry = await startRegistry();

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -76,4 +77,14 @@ export async function dotenvVariables(file: string): Promise<Record<string, stri
       .filter(Boolean)
       .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
+}
+
+/** The real buildah on PATH, for wrappers that stand in front of it. */
+export function realBuildah(): string {
+  const found = (process.env.PATH ?? "/usr/bin")
+    .split(":")
+    .map((dir) => join(dir, "buildah"))
+    .find((path) => existsSync(path));
+  if (found === undefined) throw new Error("buildah is not installed: run bash .ci/system-packages");
+  return found;
 }

@@ -1,0 +1,218 @@
+import { isPolyarchError } from "@polyarch/oci";
+import { describe, expect, it } from "vitest";
+import { thrown } from "../testing/thrown.ts";
+import { buildah } from "./buildah.ts";
+import { buildkit } from "./buildkit.ts";
+import { kaniko } from "./kaniko.ts";
+import { chooseBuilder } from "./registry.ts";
+import type { BuilderInput } from "./types.ts";
+
+// Kaniko and BuildKit cannot run on this machine (Kaniko needs to own the root filesystem of its
+// container; rootless BuildKit needs its daemon image): their command lines are tested as data here, and
+// their digest and metadata files are parsed from files shaped like theirs.
+const input: BuilderInput = {
+  context: "/builds/team/app",
+  dockerfile: "/builds/team/app/docker/Dockerfile.prod",
+  destination: "registry.example.com/team/app:arm64-1a2b3c-42",
+  platform: "linux/arm64",
+  buildArgs: [["VERSION", "1.4"]],
+  labels: [["org.opencontainers.image.revision", "1a2b3c"]],
+  target: "runtime",
+  plainHttp: [],
+  passThrough: ["--cache-ttl=6h"],
+  authDir: "/tmp/polyarch-auth-x",
+  outputFile: "/tmp/polyarch-auth-x/digest",
+};
+
+describe("builder command lines", () => {
+  it("runs buildah bud with chroot isolation and the auth file, then buildah push --digestfile", () => {
+    expect(buildah.commands({ ...input, storageDriver: "vfs" })).toEqual([
+      {
+        name: "buildah bud",
+        program: "buildah",
+        args: [
+          "--storage-driver",
+          "vfs",
+          "bud",
+          "--isolation",
+          "chroot",
+          "--platform",
+          "linux/arm64",
+          "--file",
+          "/builds/team/app/docker/Dockerfile.prod",
+          "--tag",
+          "registry.example.com/team/app:arm64-1a2b3c-42",
+          "--authfile",
+          "/tmp/polyarch-auth-x/config.json",
+          "--build-arg",
+          "VERSION=1.4",
+          "--label",
+          "org.opencontainers.image.revision=1a2b3c",
+          "--target",
+          "runtime",
+          "--cache-ttl=6h",
+          "/builds/team/app",
+        ],
+        env: {},
+      },
+      {
+        name: "buildah push",
+        program: "buildah",
+        args: [
+          "--storage-driver",
+          "vfs",
+          "push",
+          "--authfile",
+          "/tmp/polyarch-auth-x/config.json",
+          "--digestfile",
+          "/tmp/polyarch-auth-x/digest",
+          "registry.example.com/team/app:arm64-1a2b3c-42",
+          "docker://registry.example.com/team/app:arm64-1a2b3c-42",
+        ],
+        env: {},
+      },
+    ]);
+  });
+
+  it("turns Buildah's TLS verification off only for a plain-HTTP registry", () => {
+    const [bud, push] = buildah.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
+    expect(bud?.args).toContain("--tls-verify=false");
+    expect(push?.args).toContain("--tls-verify=false");
+    expect(buildah.commands(input)[0]?.args).not.toContain("--tls-verify=false");
+  });
+
+  it("runs /kaniko/executor with DOCKER_CONFIG pointing at the auth directory", () => {
+    expect(kaniko.commands({ ...input, plainHttp: ["127.0.0.1:5000"] })).toEqual([
+      {
+        name: "kaniko executor",
+        program: "/kaniko/executor",
+        args: [
+          "--context",
+          "dir:///builds/team/app",
+          "--dockerfile",
+          "/builds/team/app/docker/Dockerfile.prod",
+          "--destination",
+          "registry.example.com/team/app:arm64-1a2b3c-42",
+          "--digest-file",
+          "/tmp/polyarch-auth-x/digest",
+          "--insecure-registry",
+          "127.0.0.1:5000",
+          "--skip-tls-verify-registry",
+          "127.0.0.1:5000",
+          "--build-arg",
+          "VERSION=1.4",
+          "--label",
+          "org.opencontainers.image.revision=1a2b3c",
+          "--target",
+          "runtime",
+          "--cache-ttl=6h",
+        ],
+        env: { DOCKER_CONFIG: "/tmp/polyarch-auth-x" },
+      },
+    ]);
+  });
+
+  it("runs buildctl-daemonless.sh with the dockerfile frontend, a pushing image output and --metadata-file", () => {
+    expect(buildkit.commands({ ...input, outputFile: "/tmp/polyarch-auth-x/metadata.json" })).toEqual([
+      {
+        name: "buildctl build",
+        program: "buildctl-daemonless.sh",
+        args: [
+          "build",
+          "--frontend",
+          "dockerfile.v0",
+          "--local",
+          "context=/builds/team/app",
+          "--local",
+          "dockerfile=/builds/team/app/docker",
+          "--opt",
+          "filename=Dockerfile.prod",
+          "--opt",
+          "platform=linux/arm64",
+          "--opt",
+          "build-arg:VERSION=1.4",
+          "--opt",
+          "label:org.opencontainers.image.revision=1a2b3c",
+          "--opt",
+          "target=runtime",
+          "--output",
+          "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true",
+          "--metadata-file",
+          "/tmp/polyarch-auth-x/metadata.json",
+          "--cache-ttl=6h",
+        ],
+        env: { DOCKER_CONFIG: "/tmp/polyarch-auth-x" },
+      },
+    ]);
+    const [insecure] = buildkit.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
+    expect(insecure?.args).toContain(
+      "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true,registry.insecure=true",
+    );
+  });
+});
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+describe("reading what the builder pushed", () => {
+  it("reads Buildah's and Kaniko's digest files, with or without a newline", () => {
+    expect(buildah.readDigest(DIGEST)).toBe(DIGEST);
+    expect(kaniko.readDigest(`${DIGEST}\n`)).toBe(DIGEST);
+  });
+
+  it("reads containerimage.digest from buildctl's metadata file", () => {
+    const metadata = {
+      "buildx.build.ref": "builder/builder0/xyz",
+      "containerimage.config.digest": `sha256:${"cd".repeat(32)}`,
+      "containerimage.descriptor": {
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        digest: DIGEST,
+        size: 856,
+      },
+      "containerimage.digest": DIGEST,
+      "image.name": "registry.example.com/team/app:arm64-1a2b3c-42",
+    };
+    expect(buildkit.readDigest(JSON.stringify(metadata, null, 2))).toBe(DIGEST);
+  });
+
+  it.each([
+    [buildah, ""],
+    [kaniko, "sha256:short"],
+    [buildkit, "{}"],
+    [buildkit, "not json"],
+  ])("refuses a %s output file without a digest (%j)", (builder, text) => {
+    const error = thrown(() => builder.readDigest(text));
+    expect(isPolyarchError(error, "POLYARCH_E_BUILDER_OUTPUT")).toBe(true);
+  });
+});
+
+describe("chooseBuilder", () => {
+  it("picks Kaniko, then Buildah, then BuildKit, among those present", () => {
+    expect(chooseBuilder(undefined, ["buildkit", "buildah", "kaniko"]).name).toBe("kaniko");
+    expect(chooseBuilder(undefined, ["buildkit", "buildah"]).name).toBe("buildah");
+    expect(chooseBuilder(undefined, ["buildkit"]).name).toBe("buildkit");
+    expect(chooseBuilder("buildkit", ["buildah", "buildkit"]).name).toBe("buildkit");
+  });
+
+  it("names all three builders and how to install each when none is here", () => {
+    const error = thrown(() => chooseBuilder(undefined, []));
+    expect(isPolyarchError(error, "POLYARCH_E_NO_BUILDER")).toBe(true);
+    const { message, hint } = error as { message: string; hint: string };
+    expect(message).toContain(
+      "Kaniko (/kaniko/executor), Buildah (buildah) or BuildKit (buildctl-daemonless.sh)",
+    );
+    expect(hint).toContain("kaniko: run the job in the gcr.io/kaniko-project/executor");
+    expect(hint).toContain("buildah: apt-get install buildah");
+    expect(hint).toContain("buildkit: run the job in the moby/buildkit:rootless image");
+  });
+
+  it("refuses an unknown builder and one that is not here, both as input errors", () => {
+    for (const [named, code] of [
+      ["docker", "POLYARCH_E_BAD_FLAG"],
+      ["kaniko", "POLYARCH_E_NO_BUILDER"],
+    ] as const) {
+      const error = thrown(() => chooseBuilder(named, ["buildah"]));
+      expect(isPolyarchError(error, code)).toBe(true);
+      expect((error as { kind: string }).kind).toBe("input");
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import type { Platform } from "@polyarch/oci";
+import { describe, expect, it } from "vitest";
+import { type BuildFacts, type BuildOptions, planBuild } from "./plan.ts";
+import { thrown } from "./testing/thrown.ts";
+
+const amd64: Platform = { os: "linux", architecture: "amd64" };
+const arm64: Platform = { os: "linux", architecture: "arm64" };
+const ci = { CI_COMMIT_SHORT_SHA: "1a2b3c", CI_PIPELINE_ID: "42" };
+
+const options = (extra: Partial<BuildOptions> = {}): BuildOptions => ({
+  buildArgs: [],
+  labels: [],
+  emulate: false,
+  verifyBinaries: false,
+  passThrough: [],
+  insecureRegistries: [],
+  image: "registry.example.com/team/app",
+  ...extra,
+});
+
+const facts = (extra: Partial<BuildFacts> = {}): BuildFacts => ({
+  host: amd64,
+  env: ci,
+  cwd: "/builds/team/app",
+  builders: { present: ["buildah"], overlayUsable: false },
+  dockerfileText: "FROM registry.example.com/base/alpine:3\n",
+  ...extra,
+});
+
+describe("planBuild", () => {
+  it("builds the machine's platform under the unique default tag, with the bases' registries' credentials", () => {
+    const plan = planBuild(
+      options(),
+      facts({
+        host: arm64,
+        env: { ...ci, CI_REGISTRY: "gitlab.example.com:5050" },
+        dockerfileText:
+          "FROM docker.io/library/golang:1.23 AS build\nFROM build\nFROM gcr.io/distroless/static\n",
+      }),
+    );
+    expect(plan).toMatchObject({
+      platform: arm64,
+      emulated: false,
+      destination: { registry: "registry.example.com", repository: "team/app", tag: "arm64-1a2b3c-42" },
+      context: "/builds/team/app",
+      dockerfile: "/builds/team/app/Dockerfile",
+      plainHttp: [],
+      authHosts: ["registry.example.com", "docker.io", "gcr.io", "gitlab.example.com:5050"],
+      storageDriver: "vfs",
+      warnings: [],
+    });
+    expect(plan.builder.name).toBe("buildah");
+  });
+
+  it("uses overlay when it can be used, and reaches loopback and --insecure-registry hosts over HTTP", () => {
+    const plan = planBuild(
+      options({ image: "127.0.0.1:5000/team/app", insecureRegistries: ["registry.lan"] }),
+      facts({
+        builders: { present: ["buildah"], overlayUsable: true },
+        dockerfileText: "FROM registry.lan/base:1\n",
+      }),
+    );
+    expect(plan.storageDriver).toBeUndefined();
+    expect(plan.plainHttp).toEqual(["127.0.0.1:5000", "registry.lan"]);
+  });
+
+  it("emulates another platform only when asked to, with a warning, and not with Kaniko", () => {
+    const plan = planBuild(options({ platform: "linux/arm64", emulate: true }), facts());
+    expect(plan).toMatchObject({ platform: arm64, emulated: true });
+    expect(plan.warnings[0]).toContain("building linux/arm64 on a linux/amd64 machine through QEMU");
+    expect(thrown(() => planBuild(options({ platform: "linux/arm64" }), facts())).message).toContain(
+      "--platform linux/arm64 is not this machine's platform (linux/amd64)",
+    );
+    expect(
+      thrown(() =>
+        planBuild(
+          options({ platform: "linux/arm64", emulate: true }),
+          facts({ builders: { present: ["kaniko"], overlayUsable: false } }),
+        ),
+      ).message,
+    ).toContain("--emulate needs Buildah or BuildKit");
+    expect(thrown(() => planBuild(options({ emulate: true }), facts())).code).toBe("POLYARCH_E_BAD_FLAG");
+  });
+
+  it("refuses a job whose node selector asked for arm64 but landed on amd64, naming both and the setting", () => {
+    const error = thrown(() =>
+      planBuild(
+        options(),
+        facts({ env: { ...ci, KUBERNETES_NODE_SELECTOR_ARCH: "kubernetes.io/arch=arm64" } }),
+      ),
+    );
+    expect(error.code).toBe("POLYARCH_E_MISROUTED");
+    expect(error.kind).toBe("operation");
+    expect(error.message).toContain(
+      "asked for arm64 (KUBERNETES_NODE_SELECTOR_ARCH) but runs on a linux/amd64 machine",
+    );
+    expect(error.hint).toContain("node_selector_overwrite_allowed");
+  });
+
+  it("accepts the job on the machine it asked for, and an emulated build for the platform it asked for", () => {
+    const env = { ...ci, POLYARCH_PLATFORM: "linux/arm64" };
+    expect(planBuild(options(), facts({ host: arm64, env })).platform).toEqual(arm64);
+    expect(planBuild(options({ platform: "linux/arm64", emulate: true }), facts({ env })).emulated).toBe(
+      true,
+    );
+    expect(thrown(() => planBuild(options(), facts({ env }))).code).toBe("POLYARCH_E_MISROUTED");
+  });
+
+  it("fills the OCI labels from CI variables unless --label sets them", () => {
+    const plan = planBuild(
+      options({ labels: ["org.opencontainers.image.source=https://mirror.example.com/app", "team=core"] }),
+      facts({
+        env: { ...ci, CI_PROJECT_URL: "https://gitlab.example.com/team/app", CI_COMMIT_SHA: "1a2b3c4d" },
+      }),
+    );
+    expect(plan.labels).toEqual([
+      ["org.opencontainers.image.source", "https://mirror.example.com/app"],
+      ["org.opencontainers.image.revision", "1a2b3c4d"],
+      ["team", "core"],
+    ]);
+  });
+
+  it.each<[string, Partial<BuildOptions>, Partial<BuildFacts>, string]>([
+    ["no Dockerfile", {}, { dockerfileText: undefined }, "POLYARCH_E_NO_DOCKERFILE"],
+    ["an unknown builder", { builder: "docker" }, {}, "POLYARCH_E_BAD_FLAG"],
+    ["no builder", {}, { builders: { present: [], overlayUsable: false } }, "POLYARCH_E_NO_BUILDER"],
+    ["a tag template without {arch}", { tagTemplate: "{sha}" }, {}, "POLYARCH_E_BAD_TEMPLATE"],
+    ["a --build-arg without =", { buildArgs: ["VERSION"] }, {}, "POLYARCH_E_BAD_BUILD_ARG"],
+    ["a --label without =", { labels: ["=x"] }, {}, "POLYARCH_E_BAD_BUILD_ARG"],
+    ["no --image", { image: "" }, {}, "POLYARCH_E_BAD_FLAG"],
+    ["an --image with a tag", { image: "registry.example.com/app:1" }, {}, "POLYARCH_E_BAD_FLAG"],
+  ])("refuses %s as bad input", (_, extra, factsExtra, code) => {
+    const error = thrown(() => planBuild(options(extra), facts(factsExtra)));
+    expect(error.code).toBe(code);
+    expect(error.kind).toBe("input");
+  });
+});
