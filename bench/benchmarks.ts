@@ -1,3 +1,4 @@
+import { buildVsBuildah } from "./build-vs-buildah.ts";
 import { inspectVsSkopeo } from "./inspect-vs-skopeo.ts";
 import type { Benchmark } from "./lib/types.ts";
 import { mergeLatency } from "./merge-latency.ts";
@@ -19,4 +20,5 @@ export const benchmarks: Benchmark[] = [
   mirrorVsSkopeo,
   mirrorMemory,
   noopRequests,
+  buildVsBuildah,
 ];
