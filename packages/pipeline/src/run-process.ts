@@ -25,6 +25,8 @@ export type RunProcess = (invocation: Invocation, options: RunOptions) => Promis
 const TAIL_LINES = 20;
 const DEFAULT_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+/** A group still alive this long after SIGTERM gets SIGKILL. */
+const FORCE_KILL_AFTER_MS = 10_000;
 
 /**
  * Runs a builder with execa: in its own process group, so a job cancelled with SIGTERM stops the
@@ -41,20 +43,27 @@ export const runProcess: RunProcess = async (invocation, options) => {
     all: true,
     buffer: false,
     detached: true,
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    forceKillAfterDelay: 10_000,
-    killSignal: "SIGTERM",
   });
-  const forward = (signal: NodeJS.Signals) => {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
+  // execa's own timeout and kill reach only the direct child; a builder's RUN steps are its grandchildren.
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is already gone.
     }
   };
-  for (const signal of SIGNALS) process.on(signal, forward);
+  const stopGroup = (signal: NodeJS.Signals) => {
+    killGroup(signal);
+    setTimeout(() => killGroup("SIGKILL"), FORCE_KILL_AFTER_MS).unref();
+  };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stopGroup("SIGTERM");
+  }, timeoutMs);
+  for (const signal of SIGNALS) process.on(signal, stopGroup);
   const tail: string[] = [];
   try {
     for await (const line of child.iterable({ from: "all" })) {
@@ -65,13 +74,13 @@ export const runProcess: RunProcess = async (invocation, options) => {
     }
   } catch {
     // The process failed to start or was killed: its result says how.
-  } finally {
-    for (const signal of SIGNALS) process.off(signal, forward);
   }
   const result = await child;
-  if (result.exitCode !== undefined && !result.timedOut) return { exitCode: result.exitCode, tail };
-  const failure = result.timedOut
-    ? `timed out after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)}s`
+  clearTimeout(timer);
+  for (const signal of SIGNALS) process.off(signal, stopGroup);
+  if (result.exitCode !== undefined && !timedOut) return { exitCode: result.exitCode, tail };
+  const failure = timedOut
+    ? `timed out after ${Math.round(timeoutMs / 1000)}s`
     : result.signal
       ? `was killed by ${result.signal}`
       : options.scrub(result.originalMessage ?? "could not be started");
