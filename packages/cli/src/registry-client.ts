@@ -49,7 +49,7 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
       if (flags.verbose || flags.debug) writeLine(io.stderr, message);
     },
   });
-  return { client, redactor };
+  return { client, redactor, resolver };
 }
 
 /**

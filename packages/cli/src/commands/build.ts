@@ -52,7 +52,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
   const first = flags.image?.split("/", 1)[0];
   const credentialsHost =
     first && /[.:]|^localhost$/.test(first) && flags.image?.includes("/") ? first : undefined;
-  const { client, redactor } = await createClient(flags, io, credentialsHost);
+  const { client, redactor, resolver } = await createClient(flags, io, credentialsHost);
   try {
     const report = await build(options, {
       env: io.env,
@@ -60,7 +60,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
       hostPlatform: detectHostPlatform,
       detectBuilders: () => detectBuilders(io.env),
       readFile: (path) => readFile(path, "utf8").catch(() => undefined),
-      credential: (host) => client.auth.credentialFor(host),
+      credential: (host) => resolver.get(host),
       openRepository: (reference) => openStore(reference, client),
       run: runProcess,
       scrub: (text) => redactor.redact(text),
