@@ -55,7 +55,7 @@ export const errorCatalogue = {
   },
   POLYARCH_E_NO_BUILDER: {
     kind: "input",
-    summary: "no image builder (Kaniko, Buildah, BuildKit) is here, or not the one asked for",
+    summary: "no Kaniko, Buildah or BuildKit here, or not the one --builder names",
   },
   POLYARCH_E_NO_DOCKERFILE: { kind: "input", summary: "the Dockerfile to build does not exist" },
   POLYARCH_E_BAD_BUILD_ARG: { kind: "input", summary: "a --build-arg or --label is not KEY=VALUE" },
@@ -65,7 +65,7 @@ export const errorCatalogue = {
   },
   POLYARCH_E_BAD_ENV_SOURCE: {
     kind: "input",
-    summary: "a POLYARCH_IMAGE_<ARCH> variable is not an architecture and a reference by digest",
+    summary: "a POLYARCH_IMAGE_<ARCH> is not an architecture's image by digest",
   },
   POLYARCH_E_PLATFORM_NOT_BUILT: {
     kind: "input",
@@ -80,11 +80,11 @@ export const errorCatalogue = {
   POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
   POLYARCH_E_PUSHED_PLATFORM: {
     kind: "operation",
-    summary: "the pushed image's config says another platform than it was built for",
+    summary: "the pushed image's config says another platform than built for",
   },
   POLYARCH_E_TAG_IMMUTABLE: {
     kind: "operation",
-    summary: "a tag points at another image and the registry refuses to move it (immutable tags)",
+    summary: "a tag points elsewhere and the registry's tags are immutable",
   },
   POLYARCH_E_UNAUTHORIZED: {
     kind: "operation",
