@@ -140,14 +140,13 @@ async function runBuilder(plan: BuildPlan, auth: AuthDir, context: BuildContext)
 }
 
 async function runOne(invocation: Invocation, context: BuildContext): Promise<void> {
-  const command = invocation.name;
-  context.log(`running ${command}`);
+  context.log(`running ${invocation.name}`);
   const result = await context.run(invocation, { env: context.env, log: context.log, scrub: context.scrub });
   if (result.exitCode === 0) return;
   const how = result.exitCode === undefined ? result.failure : `exited with ${result.exitCode}`;
   throw new PolyarchError(
     "POLYARCH_E_BUILDER_FAILED",
-    `${command} ${how}${result.tail.length > 0 ? `; its last lines:\n  ${result.tail.join("\n  ")}` : ""}`,
+    `${invocation.name} ${how}${result.tail.length > 0 ? `; its last lines:\n  ${result.tail.join("\n  ")}` : ""}`,
     { hint: "the build itself failed: fix the Dockerfile or the arguments, then re-run the job" },
   );
 }

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { endianness } from "node:os";
 import { normalizePlatform, type Platform } from "@polyarch/oci";
 
 /** What the machine says about itself: Node's `process.arch`, and /proc/cpuinfo for the ARM variant. */
@@ -32,7 +33,6 @@ export function platformOfMachine(facts: MachineFacts): Platform {
 
 /** This machine's platform, read from the running process and /proc/cpuinfo. */
 export async function detectHostPlatform(): Promise<Platform> {
-  const { endianness } = await import("node:os");
   const cpuinfo = process.arch === "arm" ? await readFile("/proc/cpuinfo", "utf8").catch(() => "") : "";
   return platformOfMachine({ arch: process.arch, os: process.platform, cpuinfo, endianness: endianness() });
 }

@@ -15,7 +15,7 @@ export function declareMerge(program: Command, io: Io): void {
       .option("--target <ref>", "where the multi-arch image goes (a tag reference, or oci:<dir>:<tag>)")
       .option(
         "--platforms <list>",
-        "with --template: comma-separated platforms, e.g. linux/amd64,linux/arm64",
+        "with --template or --from-env: comma-separated platforms, e.g. linux/amd64,linux/arm64",
       )
       .option(
         "--template <ref>",
