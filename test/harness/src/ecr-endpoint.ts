@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type Registry, startRegistry } from "./registry.ts";
+import { startTlsProxy, type TlsProxy } from "./tls-proxy.ts";
 
 /** One GetAuthorizationToken call, for asserting the SDK signed it and how often it asked. */
 export interface EcrRequestRecord {
@@ -86,4 +88,63 @@ async function drain(req: IncomingMessage): Promise<void> {
   for await (const _ of req) {
     // The body is `{}` (no registryIds); nothing in it changes the answer.
   }
+}
+
+/** A registry as ECR serves it here: token auth for user `AWS`, behind TLS under an ECR host name. */
+export interface EcrRegistry {
+  registry: Registry;
+  tls: TlsProxy;
+  endpoint: EcrEndpoint;
+  /** `123456789012.dkr.ecr.eu-west-1.amazonaws.com:PORT`; reach it with `loopbackLookup` and `tls.certificatePem`. */
+  host: string;
+  /** The variables the AWS SDK's default chain and endpoint resolution read. */
+  awsEnv: Record<string, string>;
+  /** The token expires: ECR and the registry move to a new password together. */
+  rotate(password: string): void;
+  stop(): Promise<void>;
+}
+
+export const ECR_TEST_NAME = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+export const ECR_TEST_ACCESS_KEY = "AKIAPOLYARCHTEST0001";
+export const ECR_TEST_SECRET_KEY = "polyarch-test-secret-access-key-0001";
+
+/** Starts a token registry, a TLS front named like an ECR registry, and the ECR API stand-in for it. */
+export async function startEcrRegistry(password = "first-ecr-password"): Promise<EcrRegistry> {
+  const registry = await startRegistry({ auth: "token", username: "AWS", password });
+  const tls = await startTlsProxy(registry.url, ECR_TEST_NAME);
+  const endpoint = await startEcrEndpoint({ password, proxyEndpoint: `https://${tls.host}` });
+  return {
+    registry,
+    tls,
+    endpoint,
+    host: tls.host,
+    awsEnv: {
+      AWS_ENDPOINT_URL_ECR: endpoint.url,
+      AWS_ACCESS_KEY_ID: ECR_TEST_ACCESS_KEY,
+      AWS_SECRET_ACCESS_KEY: ECR_TEST_SECRET_KEY,
+      AWS_REGION: "eu-west-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    rotate(next) {
+      endpoint.setPassword(next);
+      registry.tokenServer?.addUser("AWS", next);
+    },
+    async stop() {
+      await endpoint.stop();
+      await tls.stop();
+      await registry.stop();
+    },
+  };
+}
+
+/** Sets `variables` in this process's environment (the AWS SDK reads it) and returns how to undo it. */
+export function setProcessEnv(variables: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(variables).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, variables);
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
 }

@@ -2,8 +2,15 @@ export type { Buildah } from "./buildah.ts";
 export { startBuildah } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
-export type { EcrEndpoint, EcrRequestRecord } from "./ecr-endpoint.ts";
-export { startEcrEndpoint } from "./ecr-endpoint.ts";
+export type { EcrEndpoint, EcrRegistry, EcrRequestRecord } from "./ecr-endpoint.ts";
+export {
+  ECR_TEST_ACCESS_KEY,
+  ECR_TEST_NAME,
+  ECR_TEST_SECRET_KEY,
+  setProcessEnv,
+  startEcrEndpoint,
+  startEcrRegistry,
+} from "./ecr-endpoint.ts";
 export { fakeStore } from "./fake-store.ts";
 export type {
   Blob,

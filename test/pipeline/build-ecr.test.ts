@@ -1,0 +1,122 @@
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createCredentialResolver, openStore, Redactor, RegistryClient } from "@polyarch/oci";
+import { type BuildContext, build, type Invocation } from "@polyarch/pipeline";
+import {
+  busyboxImage,
+  type EcrRegistry,
+  loopbackLookup,
+  pushImage,
+  setProcessEnv,
+  startEcrRegistry,
+  type TempDir,
+  tempDir,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ciEnv } from "./support.ts";
+
+// polyarch build for an ECR registry, through the library with its I/O injected: the real AWS SDK gets the
+// token from the local GetAuthorizationToken endpoint, the real registry sits behind TLS under the ECR
+// name, and the read-back is polyarch's real client. Kaniko cannot run here, and Buildah cannot resolve an
+// ECR name, so the builder is a stand-in that checks the auth file it is handed, pushes the image the way
+// a builder would (harness client), writes Kaniko's digest file, and then the token expires.
+let ecr: EcrRegistry;
+let dir: TempDir;
+let restoreEnv: () => void;
+
+beforeAll(async () => {
+  ecr = await startEcrRegistry();
+  dir = await tempDir();
+  await writeFile(join(dir.path, "Dockerfile"), `FROM ${ecr.host}/base:1\n`);
+  restoreEnv = setProcessEnv(ecr.awsEnv);
+});
+
+afterAll(async () => {
+  restoreEnv?.();
+  await ecr?.stop();
+  await dir?.remove();
+});
+
+describe("polyarch build for ECR", () => {
+  it("hands the builder an ECR token in a 0600 file, and re-fetches once when it expires before the read-back", async () => {
+    const redactor = new Redactor();
+    const resolver = createCredentialResolver(
+      { redactor },
+      { env: {}, readFile: async () => undefined, homeDir: () => dir.path, runHelper: unexpected },
+    );
+    const client = new RegistryClient({
+      credentials: (host) => resolver.get(host),
+      refreshCredentials: resolver,
+      ca: ecr.tls.certificatePem,
+      lookup: loopbackLookup,
+      retry: { retries: 0 },
+      scrubber: redactor,
+    });
+    const image = await busyboxImage({ arch: "amd64" });
+    const seen: Array<{ invocation: Invocation; auths: unknown; mode: number }> = [];
+    const kanikoStandIn: BuildContext["run"] = async (invocation) => {
+      const authDir = invocation.env.DOCKER_CONFIG as string;
+      const file = join(authDir, "config.json");
+      seen.push({
+        invocation,
+        auths: JSON.parse(await readFile(file, "utf8")).auths,
+        mode: (await stat(file)).mode & 0o777,
+      });
+      const destination = invocation.args[invocation.args.indexOf("--destination") + 1] as string;
+      const tag = destination.slice(destination.lastIndexOf(":") + 1);
+      await pushImage(ecr.registry, "team/app", tag, image);
+      const digestFile = invocation.args[invocation.args.indexOf("--digest-file") + 1] as string;
+      await writeFile(digestFile, image.manifest.digest);
+      ecr.rotate("second-ecr-password");
+      return { exitCode: 0, tail: [] };
+    };
+    try {
+      const report = await build(
+        {
+          buildArgs: [],
+          labels: [],
+          emulate: false,
+          verifyBinaries: true,
+          passThrough: [],
+          insecureRegistries: [],
+          image: `${ecr.host}/team/app`,
+        },
+        {
+          env: ciEnv,
+          cwd: dir.path,
+          hostPlatform: async () => ({ os: "linux", architecture: "amd64" }),
+          detectBuilders: async () => ({ present: ["kaniko"], overlayUsable: true }),
+          readFile: (path) => readFile(path, "utf8").catch(() => undefined),
+          credential: (host) => resolver.get(host),
+          openRepository: (reference) => openStore(reference, client),
+          run: kanikoStandIn,
+          scrub: (text) => redactor.redact(text),
+          log: () => {},
+          tempDir: dir.path,
+        },
+      );
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.mode).toBe(0o600);
+      expect(seen[0]?.auths).toEqual({
+        [ecr.host]: { auth: Buffer.from("AWS:first-ecr-password").toString("base64") },
+      });
+      expect(seen[0]?.invocation.program).toBe("/kaniko/executor");
+      expect(report).toMatchObject({
+        builder: "kaniko",
+        digest: image.manifest.digest,
+        image: `${ecr.host}/team/app@${image.manifest.digest}`,
+        binaries: { checked: 1 },
+      });
+      // One token for the builder, one more when the read-back met the expired one.
+      expect(ecr.endpoint.requests.map((r) => r.status)).toEqual([200, 200]);
+      const authDir = seen[0]?.invocation.env.DOCKER_CONFIG as string;
+      await expect(stat(authDir)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+async function unexpected(): Promise<never> {
+  throw new Error("unexpected call: no credential helper is configured");
+}
