@@ -1,10 +1,10 @@
-import { createCredentialResolver, isPolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/oci";
 import {
   ECR_TEST_ACCESS_KEY,
   ECR_TEST_NAME,
   ECR_TEST_SECRET_KEY,
   type EcrRegistry,
-  loopbackLookup,
+  ecrClient,
   pushImage,
   setProcessEnv,
   startEcrRegistry,
@@ -38,30 +38,9 @@ beforeEach(() => {
   ecr.rotate("first-ecr-password");
 });
 
-function ecrClient() {
-  const redactor = new Redactor();
-  const resolver = createCredentialResolver(
-    { redactor },
-    { env: {}, readFile: async () => undefined, homeDir: () => "/nonexistent", runHelper: unexpected },
-  );
-  const client = new RegistryClient({
-    credentials: (host) => resolver.get(host),
-    refreshCredentials: resolver,
-    ca: ecr.tls.certificatePem,
-    lookup: loopbackLookup,
-    retry: { retries: 0 },
-    scrubber: redactor,
-  });
-  return { client, resolver, redactor };
-}
-
-async function unexpected(): Promise<never> {
-  throw new Error("unexpected call: no credential helper is configured");
-}
-
 describe("ECR credentials through the AWS SDK", () => {
   it("signs GetAuthorizationToken with the default chain's keys and reads the registry with the token", async () => {
-    const { client, resolver } = ecrClient();
+    const { client, resolver } = ecrClient(ecr);
     try {
       const head = await client.repository(ecr.host, "team/a").headManifest("v1");
       expect(head?.digest).toMatch(/^sha256:/);
@@ -75,7 +54,7 @@ describe("ECR credentials through the AWS SDK", () => {
   });
 
   it("fetches a new token once when the password rotates mid-run, and completes", async () => {
-    const { client } = ecrClient();
+    const { client } = ecrClient(ecr);
     try {
       expect(await client.repository(ecr.host, "team/a").headManifest("v1")).toBeDefined();
       // The 12-hour token expires: ECR and the registry both move to a new password.
@@ -91,7 +70,7 @@ describe("ECR credentials through the AWS SDK", () => {
   });
 
   it("fails once, naming authentication, when even the new token is refused", async () => {
-    const { client } = ecrClient();
+    const { client } = ecrClient(ecr);
     try {
       await client.repository(ecr.host, "team/a").headManifest("v1");
       ecr.registry.tokenServer?.addUser("AWS", "a-password-ecr-does-not-know");
@@ -112,7 +91,7 @@ describe("ECR credentials through the AWS SDK", () => {
       type: "AccessDeniedException",
       message: "not authorized to GetAuthorizationToken",
     });
-    const { client } = ecrClient();
+    const { client } = ecrClient(ecr);
     try {
       const error = await client
         .repository(ecr.host, "team/a")

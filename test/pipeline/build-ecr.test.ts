@@ -1,11 +1,11 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createCredentialResolver, openStore, Redactor, RegistryClient } from "@polyarch/oci";
+import { openStore } from "@polyarch/oci";
 import { type BuildContext, build, type Invocation } from "@polyarch/pipeline";
 import {
   busyboxImage,
   type EcrRegistry,
-  loopbackLookup,
+  ecrClient,
   pushImage,
   setProcessEnv,
   startEcrRegistry,
@@ -39,19 +39,7 @@ afterAll(async () => {
 
 describe("polyarch build for ECR", () => {
   it("hands the builder an ECR token in a 0600 file, and re-fetches once when it expires before the read-back", async () => {
-    const redactor = new Redactor();
-    const resolver = createCredentialResolver(
-      { redactor },
-      { env: {}, readFile: async () => undefined, homeDir: () => dir.path, runHelper: unexpected },
-    );
-    const client = new RegistryClient({
-      credentials: (host) => resolver.get(host),
-      refreshCredentials: resolver,
-      ca: ecr.tls.certificatePem,
-      lookup: loopbackLookup,
-      retry: { retries: 0 },
-      scrubber: redactor,
-    });
+    const { client, resolver, redactor } = ecrClient(ecr);
     const image = await busyboxImage({ arch: "amd64" });
     const seen: Array<{ invocation: Invocation; auths: unknown; mode: number }> = [];
     const kanikoStandIn: BuildContext["run"] = async (invocation) => {
@@ -116,7 +104,3 @@ describe("polyarch build for ECR", () => {
     }
   });
 });
-
-async function unexpected(): Promise<never> {
-  throw new Error("unexpected call: no credential helper is configured");
-}

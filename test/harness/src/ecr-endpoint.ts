@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createCredentialResolver, Redactor, RegistryClient } from "@polyarch/oci";
 import { type Registry, startRegistry } from "./registry.ts";
-import { startTlsProxy, type TlsProxy } from "./tls-proxy.ts";
+import { loopbackLookup, startTlsProxy, type TlsProxy } from "./tls-proxy.ts";
 
 /** One GetAuthorizationToken call, for asserting the SDK signed it and how often it asked. */
 export interface EcrRequestRecord {
@@ -147,4 +148,32 @@ export function setProcessEnv(variables: Record<string, string>): () => void {
       else process.env[key] = value;
     }
   };
+}
+
+/**
+ * polyarch's own resolver (no files, variables or helpers: only the ECR source answers) and a registry
+ * client that reaches `ecr` under its ECR name, refreshing a refused token as the CLI's client does.
+ */
+export function ecrClient(ecr: EcrRegistry) {
+  const redactor = new Redactor();
+  const resolver = createCredentialResolver(
+    { redactor },
+    {
+      env: {},
+      readFile: async () => undefined,
+      homeDir: () => "/nonexistent",
+      runHelper: async () => {
+        throw new Error("unexpected call: no credential helper is configured");
+      },
+    },
+  );
+  const client = new RegistryClient({
+    credentials: (host) => resolver.get(host),
+    refreshCredentials: resolver,
+    ca: ecr.tls.certificatePem,
+    lookup: loopbackLookup,
+    retry: { retries: 0 },
+    scrubber: redactor,
+  });
+  return { client, resolver, redactor };
 }

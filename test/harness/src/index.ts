@@ -7,6 +7,7 @@ export {
   ECR_TEST_ACCESS_KEY,
   ECR_TEST_NAME,
   ECR_TEST_SECRET_KEY,
+  ecrClient,
   setProcessEnv,
   startEcrEndpoint,
   startEcrRegistry,
