@@ -68,18 +68,13 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
   const plan = planBuild(options, { host, env: context.env, cwd: context.cwd, builders, dockerfileText });
   for (const warning of plan.warnings) context.log(`warning: ${warning}`);
 
-  const credentials = await Promise.all(
-    plan.authHosts.map(async (authHost) => ({
-      host: authHost,
-      credential: await context.credential(authHost),
-    })),
+  const found = await Promise.all(
+    plan.authHosts.map(async (host) => ({ host, credential: await context.credential(host) })),
   );
-  const auth = await writeAuthDir(
-    renderAuthConfig(
-      credentials.flatMap((c) => (c.credential ? [{ host: c.host, credential: c.credential }] : [])),
-    ),
-    context.tempDir,
+  const withCredentials = found.filter(
+    (entry): entry is { host: string; credential: Credential } => entry.credential !== undefined,
   );
+  const auth = await writeAuthDir(renderAuthConfig(withCredentials), context.tempDir);
   let digest: string;
   try {
     digest = await runBuilder(plan, auth, context);
