@@ -1,4 +1,3 @@
-import { verifyBinaries } from "@polyarch/elf";
 import {
   type Descriptor,
   type FetchedManifest,
@@ -109,6 +108,8 @@ async function checkBinaries(
   expected: Platform,
   text: string,
 ): Promise<{ checked: number; summary: string }> {
+  // Loaded on first use: only --verify-binaries reads layers, and the layer readers are a large module tree.
+  const { verifyBinaries } = await import("@polyarch/elf");
   const result = await verifyBinaries({
     expected: {
       architecture: expected.architecture,
