@@ -91,7 +91,7 @@ describe("TLS on loopback (Docker's rules)", () => {
     const { found, origin } = await head({ skipTlsVerify: true });
     expect((found as { digest?: string }).digest).toBe(digest);
     expect(origin).toBe(`https://${loopback()}`);
-    const named = new RegistryClient({ skipTlsVerify: true, lookup: toLoopback, retry: { retries: 0 } });
+    const named = new RegistryClient({ skipTlsVerify: true, lookup: loopbackLookup, retry: { retries: 0 } });
     try {
       expect((await named.repository(tls.host, "team/app").headManifest("1.0"))?.digest).toBe(digest);
     } finally {
