@@ -76,6 +76,10 @@ export const errorCatalogue = {
     kind: "operation",
     summary: "the job runs on a machine of another architecture than it asked for",
   },
+  POLYARCH_E_NO_EMULATOR: {
+    kind: "operation",
+    summary: "an emulated build's binfmt (QEMU) handler is not registered",
+  },
   POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
   POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
   POLYARCH_E_PUSHED_PLATFORM: {

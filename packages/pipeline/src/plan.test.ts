@@ -82,6 +82,21 @@ describe("planBuild", () => {
     expect(thrown(() => planBuild(options({ emulate: true }), facts())).code).toBe("POLYARCH_E_BAD_FLAG");
   });
 
+  it("refuses an emulated build when the machine has no binfmt handler for the platform, before anything runs", () => {
+    const builders = { present: ["buildah" as const], overlayUsable: false };
+    const emulate = options({ platform: "linux/arm64", emulate: true });
+    const error = thrown(() =>
+      planBuild(emulate, facts({ builders: { ...builders, emulators: ["qemu-arm"] } })),
+    );
+    expect(error.code).toBe("POLYARCH_E_NO_EMULATOR");
+    expect(error.message).toContain("qemu-aarch64");
+    expect(
+      planBuild(emulate, facts({ builders: { ...builders, emulators: ["qemu-aarch64"] } })).emulated,
+    ).toBe(true);
+    // binfmt_misc not readable here: the builder will say whether it can run arm64 code.
+    expect(planBuild(emulate, facts({ builders })).emulated).toBe(true);
+  });
+
   it("refuses a job whose node selector asked for arm64 but landed on amd64, naming both and the setting", () => {
     const error = thrown(() =>
       planBuild(

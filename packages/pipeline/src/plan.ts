@@ -100,6 +100,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     });
   }
   const { platform, emulated } = targetPlatform(options, builder, facts.host);
+  if (emulated) checkEmulator(platform, facts.builders.emulators);
   const destination = destinationOf(
     options.image,
     options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
@@ -133,6 +134,30 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     ...(builder.name === "buildah" && !facts.builders.overlayUsable && { storageDriver: "vfs" as const }),
     warnings,
   };
+}
+
+/** QEMU's names for Go's architectures, as qemu-user-static registers them with binfmt_misc. */
+const QEMU_NAMES: Record<string, string> = {
+  amd64: "x86_64",
+  arm64: "aarch64",
+  arm: "arm",
+  "386": "i386",
+  ppc64le: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+};
+
+/** An emulated build needs the platform's binfmt handler; when the machine can say, check it is there. */
+function checkEmulator(platform: Platform, emulators: string[] | undefined): void {
+  const wanted = `qemu-${QEMU_NAMES[platform.architecture] ?? platform.architecture}`;
+  if (emulators === undefined || emulators.includes(wanted)) return;
+  throw new PolyarchError(
+    "POLYARCH_E_NO_EMULATOR",
+    `--emulate for ${formatPlatform(platform)} needs the ${wanted} binfmt handler, which this machine has not registered`,
+    {
+      hint: "install qemu-user-static and register its handlers (docker run --privileged tonistiigi/binfmt --install all, or .ci/system-packages here); or run the job on a native runner",
+    },
+  );
 }
 
 function targetPlatform(

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, readFile } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { Env } from "../routing.ts";
 import { BUILDERS } from "./registry.ts";
@@ -9,6 +9,11 @@ import type { BuilderName } from "./types.ts";
 export interface BuilderFacts {
   present: BuilderName[];
   overlayUsable: boolean;
+  /**
+   * The binfmt_misc handlers registered (`qemu-aarch64`, `qemu-arm`), which emulated builds run through;
+   * `undefined` when /proc/sys/fs/binfmt_misc cannot be read (not mounted in this container).
+   */
+  emulators?: string[];
 }
 
 /** Looks for each builder's program (an absolute path, or on `PATH`) and probes overlay support. */
@@ -17,8 +22,14 @@ export async function detectBuilders(env: Env): Promise<BuilderFacts> {
   for (const builder of BUILDERS) {
     if (await findProgram(builder.program, env)) present.push(builder.name);
   }
-  return { present, overlayUsable: await overlayUsable(env) };
+  const emulators = await readdir(BINFMT_DIR).then(
+    (names) => names.filter((name) => name.startsWith("qemu-")),
+    () => undefined,
+  );
+  return { present, overlayUsable: await overlayUsable(env), ...(emulators && { emulators }) };
 }
+
+const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
 
 async function findProgram(program: string, env: Env): Promise<boolean> {
   const candidates = isAbsolute(program)
