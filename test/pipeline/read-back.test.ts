@@ -28,6 +28,16 @@ afterAll(async () => {
   await registry?.stop();
 });
 
+/** The error reading `repository@digest` back as `expected` fails with. */
+async function readBackError(repository: string, tag: string, digest: string, expected: typeof amd64) {
+  const store = client.repository(registry.host, repository);
+  const error = await readBack(store, `${repository}:${tag}`, digest, expected, { binaries: false }).catch(
+    (caught: unknown) => caught,
+  );
+  if (!isPolyarchError(error)) throw new Error(`expected a PolyarchError, got ${String(error)}`);
+  return error;
+}
+
 describe("readBack", () => {
   it("reads a BuildKit-style index through its child for the platform, skipping the attestation", async () => {
     const image = await busyboxImage({ arch: "amd64" });
@@ -49,33 +59,17 @@ describe("readBack", () => {
   it("fails an index without the platform built for", async () => {
     const image = await busyboxImage({ arch: "amd64" });
     const { digest } = await pushIndex(registry, "team/buildkit", "arm64-1", indexOf([image]));
-    const error = await readBack(
-      client.repository(registry.host, "team/buildkit"),
-      "team/buildkit:arm64-1",
-      digest,
-      arm64,
-      {
-        binaries: false,
-      },
-    ).catch((caught: unknown) => caught);
-    expect(isPolyarchError(error, "POLYARCH_E_PUSHED_PLATFORM")).toBe(true);
-    expect((error as Error).message).toContain("pushed as an index without a linux/arm64 image");
+    const error = await readBackError("team/buildkit", "arm64-1", digest, arm64);
+    expect(error.code).toBe("POLYARCH_E_PUSHED_PLATFORM");
+    expect(error.message).toContain("pushed as an index without a linux/arm64 image");
   });
 
   it("fails an image whose config says another platform, naming the config", async () => {
     const image = await busyboxImage({ arch: "amd64", labelAs: arm64 });
     const { digest } = await pushImage(registry, "team/kaniko", "arm64-1", image);
-    const error = await readBack(
-      client.repository(registry.host, "team/kaniko"),
-      "team/kaniko:arm64-1",
-      digest,
-      amd64,
-      {
-        binaries: false,
-      },
-    ).catch((caught: unknown) => caught);
-    expect(isPolyarchError(error, "POLYARCH_E_PUSHED_PLATFORM")).toBe(true);
-    expect((error as Error).message).toContain(
+    const error = await readBackError("team/kaniko", "arm64-1", digest, amd64);
+    expect(error.code).toBe("POLYARCH_E_PUSHED_PLATFORM");
+    expect(error.message).toContain(
       `@${digest} was built for linux/amd64 but its config (${image.config.digest}) says linux/arm64`,
     );
   });
