@@ -13,5 +13,8 @@ export default defineConfig({
     server: { deps: { inline: [/@polyarch\//] } },
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Every password and token the harness hands out is checked against everything polyarch printed or wrote.
+    setupFiles: ["test/setup/secrets.ts"],
+    globalSetup: ["test/setup/secrets-global.ts"],
   },
 });

@@ -1,6 +1,7 @@
+import { resolve } from "node:path";
 import { Writable } from "node:stream";
 import { main } from "@polyarch/cli";
-import type { FaultProxy, Registry } from "@polyarch/test-harness";
+import { captureFiles, captureOutput, type FaultProxy, type Registry } from "@polyarch/test-harness";
 
 /** Credential files that do not exist: nothing from this machine's Docker or podman login leaks in. */
 export const isolatedEnv = {
@@ -30,12 +31,44 @@ export async function polyarch(
     cwd: options.cwd ?? process.cwd(),
   });
   const stdoutBytes = Buffer.concat(out);
-  return {
-    code,
-    stdout: stdoutBytes.toString("utf8"),
-    stdoutBytes,
-    stderr: Buffer.concat(err).toString("utf8"),
-  };
+  const stderrText = Buffer.concat(err).toString("utf8");
+  await captureRun(args, stdoutBytes, stderrText, options.cwd);
+  return { code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: stderrText };
+}
+
+/**
+ * Hands what one polyarch run produced to the run-wide secret check (test/setup/secrets.ts): both
+ * streams and the files its arguments name as outputs. Every runner of polyarch (in-process or a real
+ * process) calls this, so a test that captures output is checked without doing anything.
+ */
+export async function captureRun(
+  args: string[],
+  stdout: Uint8Array | string,
+  stderr: string,
+  cwd = process.cwd(),
+): Promise<void> {
+  const command = args
+    .filter((arg) => !arg.startsWith("-"))
+    .slice(0, 2)
+    .join(" ");
+  captureOutput(`stdout of polyarch ${command}`, stdout);
+  captureOutput(`stderr of polyarch ${command}`, stderr);
+  await captureFiles(outputPaths(args).map((path) => resolve(cwd, path)));
+}
+
+/** The files and directories an argv names as polyarch's outputs: digest files, --out, oci: layouts. */
+export function outputPaths(args: string[]): string[] {
+  const paths: string[] = [];
+  args.forEach((arg, i) => {
+    const flag = /^--(digest-file|out|dir)(=(.*))?$/.exec(arg);
+    if (flag) {
+      const value = flag[3] ?? args[i + 1];
+      if (value !== undefined) paths.push(value);
+    }
+    const layout = /^oci:([^:@]+)/.exec(arg);
+    if (layout?.[1]) paths.push(layout[1]);
+  });
+  return paths;
 }
 
 function sink(parts: Buffer[]): Writable {

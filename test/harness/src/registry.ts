@@ -6,6 +6,7 @@ import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { onProcessExit } from "./exit-hooks.ts";
 import { freePort } from "./ports.ts";
+import { registerSecret } from "./secrets.ts";
 import { tempDir } from "./temp.ts";
 import { startTokenServer, type TokenServer, type TokenServerOptions } from "./token-server.ts";
 
@@ -54,6 +55,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const username = auth === "anonymous" ? undefined : (options.username ?? "polyarch");
   const password = auth === "anonymous" ? undefined : (options.password ?? randomBytes(12).toString("hex"));
   const users = { ...options.users, ...(username && password ? { [username]: password } : {}) };
+  for (const [user, pass] of Object.entries(users)) registerSecret(pass, user);
   const storageDir = options.storageDir ?? join(work.path, "storage");
   await mkdir(storageDir, { recursive: true });
   const logFile = join(work.path, "registry.log");

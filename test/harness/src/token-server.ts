@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSigningIdentity, type SigningIdentity, signRegistryToken, type TokenAccess } from "./jwt.ts";
+import { registerSecret } from "./secrets.ts";
 
 /**
  * What a caller may do. The token server grants, for each requested scope, the requested actions that
@@ -80,6 +81,7 @@ export interface TokenServer {
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const identity = await createSigningIdentity();
   const users = new Map(Object.entries(options.users ?? {}));
+  for (const [user, password] of users) registerSecret(password, user);
   const refreshTokens = new Map<string, string>();
   const state = {
     grants: options.grants ?? [{ account: "*", name: "*", actions: ["*"] }],
@@ -109,15 +111,21 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     setGrants: (grants) => {
       state.grants = grants;
     },
-    addUser: (user, password) => users.set(user, password),
+    addUser: (user, password) => {
+      registerSecret(password, user);
+      users.set(user, password);
+    },
     setAnonymous: (mode) => {
       state.anonymous = mode;
     },
     setExpiresIn: (seconds) => {
       state.expiresIn = seconds;
     },
-    issue: (subject, access, expiresIn = state.expiresIn) =>
-      signRegistryToken(identity, { issuer, audience: service, subject, access, expiresIn }),
+    issue: (subject, access, expiresIn = state.expiresIn) => {
+      const token = signRegistryToken(identity, { issuer, audience: service, subject, access, expiresIn });
+      registerSecret(token);
+      return token;
+    },
     clearRequests: () => {
       requests.length = 0;
     },
@@ -199,6 +207,7 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
     access: record.granted,
     expiresIn,
   });
+  registerSecret(token);
   const body: Record<string, unknown> = {
     token,
     access_token: token,
@@ -208,6 +217,7 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   if (post) body.scope = record.scopes.join(" ");
   if (record.offline && user !== null && grantType !== "refresh_token") {
     const refreshToken = randomBytes(24).toString("base64url");
+    registerSecret(refreshToken);
     context.refreshTokens.set(refreshToken, user);
     body.refresh_token = refreshToken;
   }
