@@ -118,6 +118,10 @@ export const errorCatalogue = {
     summary: "a manifest's media type is not one polyarch reads",
   },
   POLYARCH_E_BAD_LAYOUT: { kind: "operation", summary: "an OCI layout's files are damaged" },
+  POLYARCH_E_LAYOUT_LOCKED: {
+    kind: "operation",
+    summary: "another process held an OCI layout's lock too long",
+  },
   POLYARCH_E_DIGEST_MISMATCH: { kind: "operation", summary: "content does not match its digest" },
   POLYARCH_E_SIZE_MISMATCH: { kind: "operation", summary: "content does not have its stated size" },
   POLYARCH_E_SOURCE_MISSING: { kind: "operation", summary: "a source image does not exist" },
