@@ -15,6 +15,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Every password and token the harness hands out is checked against everything polyarch printed or wrote.
     setupFiles: ["test/setup/secrets.ts"],
-    globalSetup: ["test/setup/secrets-global.ts"],
+    globalSetup: ["test/setup/tally-global.ts"],
   },
 });

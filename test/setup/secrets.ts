@@ -1,11 +1,9 @@
 // Runs in every test file (vitest setupFiles): after each test, fails it when anything captured from
 // polyarch holds a password or token the harness handed out; after the file, adds its count of scanned
-// outputs to the run's tally, which secrets-global.ts prints at the end.
-import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+// outputs to the run's tally, which tally-global.ts prints at the end.
 import { takeSecretLeaks } from "@polyarch/test-harness";
-import { afterAll, afterEach, inject } from "vitest";
+import { afterAll, afterEach } from "vitest";
+import { addToTally } from "./tally.ts";
 
 const before = takeSecretLeaks();
 
@@ -19,8 +17,5 @@ afterEach(() => {
 
 afterAll(() => {
   const after = takeSecretLeaks();
-  const scanned = after.scanned - before.scanned;
-  if (scanned === 0) return;
-  const tally = join(inject("secretTallyDir"), `${randomUUID()}.json`);
-  writeFileSync(tally, JSON.stringify({ scanned, secrets: after.secrets - before.secrets }));
+  addToTally({ outputsScanned: after.scanned - before.scanned, secrets: after.secrets - before.secrets });
 });

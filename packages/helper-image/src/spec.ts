@@ -67,8 +67,8 @@ const architecture = z.string().superRefine((text, context) => {
     code: "custom",
     message:
       alias === undefined
-        ? `"${text}" is not a helper architecture; use ${ARCHITECTURE_NAMES.join(", ")}`
-        : `"${text}" is not how helper tags name it; write ${alias}`,
+        ? `${JSON.stringify(text)} is not a helper architecture; use ${ARCHITECTURE_NAMES.join(", ")}`
+        : `${JSON.stringify(text)} is not how helper tags name it; write ${alias}`,
   });
 });
 
@@ -187,12 +187,12 @@ function checkSpec(raw: RawSpec): SpecProblem[] {
   if (!pattern.includes("{version}")) {
     problems.push({
       path: "target.tag",
-      message: `"${pattern}" has no {version}: every version would get the same tag`,
+      message: `${JSON.stringify(pattern)} has no {version}: every version would get the same tag`,
     });
   } else if (names.length > 1 && !pattern.includes("{flavor}") && !pattern.includes("{prefix}")) {
     problems.push({
       path: "target.tag",
-      message: `"${pattern}" has no {flavor} or {prefix}, so the ${names.length} flavors would get the same tag`,
+      message: `${JSON.stringify(pattern)} has no {flavor} or {prefix}, so the ${names.length} flavors would get the same tag`,
     });
   } else {
     for (const name of names) {
@@ -200,7 +200,7 @@ function checkSpec(raw: RawSpec): SpecProblem[] {
       if (!isValidTag(sample)) {
         problems.push({
           path: "target.tag",
-          message: `"${pattern}" gives "${sample}" for flavor ${name}, which is not a valid tag (letters, digits, _ . -)`,
+          message: `${JSON.stringify(pattern)} gives ${JSON.stringify(sample)} for flavor ${name}, which is not a valid tag (letters, digits, _ . -)`,
         });
         break;
       }
@@ -227,7 +227,8 @@ function checkRepository(text: string, path: string, what: string): SpecProblem[
 function duplicates(values: readonly string[], path: string, problems: SpecProblem[]): void {
   const seen = new Set<string>();
   values.forEach((value, index) => {
-    if (seen.has(value)) problems.push({ path: `${path}[${index}]`, message: `"${value}" is listed twice` });
+    if (seen.has(value))
+      problems.push({ path: `${path}[${index}]`, message: `${JSON.stringify(value)} is listed twice` });
     seen.add(value);
   });
 }

@@ -99,9 +99,13 @@ export function parseAnnotations(values: string[]): {
   for (const value of values) {
     const eq = value.indexOf("=");
     if (eq <= 0) {
-      throw new PolyarchError("POLYARCH_E_BAD_ANNOTATION", `--annotation "${value}" is not KEY=VALUE`, {
-        hint: "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
-      });
+      throw new PolyarchError(
+        "POLYARCH_E_BAD_ANNOTATION",
+        `--annotation ${JSON.stringify(value)} is not KEY=VALUE`,
+        {
+          hint: "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
+        },
+      );
     }
     const left = value.slice(0, eq);
     const annotationValue = value.slice(eq + 1);

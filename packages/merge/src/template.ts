@@ -34,7 +34,7 @@ export function checkTemplate(template: string): void {
   if (!usesBraces(template) && !/ARCH|OS|VARIANT/.test(template)) {
     throw new PolyarchError(
       "POLYARCH_E_BAD_TEMPLATE",
-      `--template "${template}" has no placeholder, so every platform would read the same image`,
+      `--template ${JSON.stringify(template)} has no placeholder, so every platform would read the same image`,
       {
         hint:
           "put {arch} (or manifest-tool's ARCH) where the architecture goes, e.g. registry.example.com/app:{arch}-$CI_COMMIT_SHA; " +

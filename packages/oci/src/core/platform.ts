@@ -55,7 +55,7 @@ export function parsePlatform(text: string): Platform {
     !architecture ||
     parts.some((p) => !ARCH_PATTERN.test(p))
   ) {
-    throw new PolyarchError("POLYARCH_E_BAD_PLATFORM", `"${text}" is not a platform`, {
+    throw new PolyarchError("POLYARCH_E_BAD_PLATFORM", `${JSON.stringify(text)} is not a platform`, {
       hint: "write a platform as os/arch[/variant], for example linux/amd64, linux/arm64 or linux/arm/v7",
     });
   }

@@ -38,9 +38,13 @@ const FORMS =
   "use [registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. alpine, ghcr.io/team/app:1.2, localhost:5000/app@sha256:…; or oci:<dir>[:<tag>|@<digest>]";
 
 function bad(input: string, why: string): Error {
-  return new PolyarchError("POLYARCH_E_BAD_REFERENCE", `"${input}" is not a valid image reference: ${why}`, {
-    hint: FORMS,
-  });
+  return new PolyarchError(
+    "POLYARCH_E_BAD_REFERENCE",
+    `${JSON.stringify(input)} is not a valid image reference: ${why}`,
+    {
+      hint: FORMS,
+    },
+  );
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -83,11 +87,15 @@ function refuseCredentialsAndScheme(input: string): void {
   const shown = `${scheme ?? ""}${end === undefined ? "" : `${MASK}@`}${bare}`;
   const why =
     end === undefined
-      ? `references have no scheme ("${scheme}")`
+      ? `references have no scheme (${JSON.stringify(scheme)})`
       : "it carries credentials (user:password@ before the registry)";
-  throw new PolyarchError("POLYARCH_E_BAD_REFERENCE", `"${shown}" is not a valid image reference: ${why}`, {
-    hint: `write the reference without ${end === undefined ? "the scheme" : "them"}, as ${bare}; credentials go in --username/--password (or docker login, or the CI_REGISTRY_USER/CI_REGISTRY_PASSWORD variables in GitLab CI), never in a reference, and references have no scheme`,
-  });
+  throw new PolyarchError(
+    "POLYARCH_E_BAD_REFERENCE",
+    `${JSON.stringify(shown)} is not a valid image reference: ${why}`,
+    {
+      hint: `write the reference without ${end === undefined ? "the scheme" : "them"}, as ${bare}; credentials go in --username/--password (or docker login, or the CI_REGISTRY_USER/CI_REGISTRY_PASSWORD variables in GitLab CI), never in a reference, and references have no scheme`,
+    },
+  );
 }
 
 /** True for a valid tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
@@ -115,7 +123,7 @@ export function parseRegistryReference(input: string): RegistryReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!isDigest(digest))
-      throw bad(input, `"${digest}" is not a digest (sha256: and 64 lowercase hex characters)`);
+      throw bad(input, `${JSON.stringify(digest)} is not a digest (sha256: and 64 lowercase hex characters)`);
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf("/");
@@ -126,7 +134,7 @@ export function parseRegistryReference(input: string): RegistryReference {
     if (!TAG.test(tag))
       throw bad(
         input,
-        `"${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`,
+        `${JSON.stringify(tag)} is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`,
       );
   }
   const parts = rest.split("/");
@@ -142,8 +150,8 @@ export function parseRegistryReference(input: string): RegistryReference {
     if (!COMPONENT.test(component)) {
       const why =
         component !== component.toLowerCase()
-          ? `"${component}" has uppercase letters; repository names are lowercase`
-          : `"${component}" is not a valid repository path component (lowercase letters, digits, and . _ __ - between them)`;
+          ? `${JSON.stringify(component)} has uppercase letters; repository names are lowercase`
+          : `${JSON.stringify(component)} is not a valid repository path component (lowercase letters, digits, and . _ __ - between them)`;
       throw bad(input, why);
     }
   }
@@ -162,7 +170,7 @@ function validateRegistry(input: string, registry: string): void {
   let port: string | undefined;
   if (registry.startsWith("[")) {
     const end = registry.indexOf("]");
-    if (end === -1) throw bad(input, `"${registry}" is not a valid registry host`);
+    if (end === -1) throw bad(input, `${JSON.stringify(registry)} is not a valid registry host`);
     port = registry.slice(end + 1).replace(/^:/, "") || undefined;
     validatePort(input, port);
     return;
@@ -173,14 +181,14 @@ function validateRegistry(input: string, registry: string): void {
     port = registry.slice(colon + 1);
   }
   if (!host.split(".").every((label) => DOMAIN_LABEL.test(label))) {
-    throw bad(input, `"${registry}" is not a valid registry host`);
+    throw bad(input, `${JSON.stringify(registry)} is not a valid registry host`);
   }
   validatePort(input, port);
 }
 
 function validatePort(input: string, port: string | undefined): void {
   if (port !== undefined && (!PORT.test(port) || Number(port) > 65535)) {
-    throw bad(input, `"${port}" is not a valid port`);
+    throw bad(input, `${JSON.stringify(port)} is not a valid port`);
   }
 }
 
@@ -197,7 +205,7 @@ export function parseLayoutReference(input: string): LayoutReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!isDigest(digest))
-      throw bad(input, `"${digest}" is not a digest (sha256: and 64 lowercase hex characters)`);
+      throw bad(input, `${JSON.stringify(digest)} is not a digest (sha256: and 64 lowercase hex characters)`);
   } else {
     const colon = rest.lastIndexOf(":");
     const candidate = colon === -1 ? undefined : rest.slice(colon + 1);
