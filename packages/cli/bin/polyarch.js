@@ -8,7 +8,7 @@ import module from "node:module";
 // Compiled code is cached on disk (Node's own cache in the temp directory): a short command spends
 // most of its time loading undici and zod, and the cache cuts that by about a sixth.
 module.enableCompileCache?.();
-const { main } = await import("../dist/index.js");
+const { main, processIo } = await import("../dist/index.js");
 
 // A closed pipe (`polyarch inspect … | head`) ends output quietly, as for any Unix tool.
 process.stdout.on("error", (error) => {
@@ -16,4 +16,19 @@ process.stdout.on("error", (error) => {
   throw error;
 });
 
-process.exitCode = await main(process.argv);
+// A cancelled CI job gets SIGTERM (Ctrl-C is SIGINT): the command stops writing at once (no tag after
+// the signal, open uploads cancelled) and exits 128 + the signal's number, as a shell reports it. The
+// timer bounds the tidying up to well under a second; a second signal exits at once.
+const controller = new AbortController();
+const codes = { SIGINT: 130, SIGTERM: 143 };
+for (const [name, code] of Object.entries(codes)) {
+  process.on(name, () => {
+    if (controller.signal.aborted) process.exit(code);
+    controller.abort(name);
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 800).unref();
+  });
+}
+
+const code = await main(process.argv, { ...processIo, signal: controller.signal });
+process.exitCode = controller.signal.aborted ? codes[controller.signal.reason] : code;

@@ -6,6 +6,8 @@ export interface Io {
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Fires when the command is interrupted (the launcher's SIGINT/SIGTERM): nothing more is written. */
+  signal?: AbortSignal;
 }
 
 export const processIo: Io = {

@@ -118,6 +118,10 @@ export const errorCatalogue = {
     summary: "a manifest's media type is not one polyarch reads",
   },
   POLYARCH_E_BAD_LAYOUT: { kind: "operation", summary: "an OCI layout's files are damaged" },
+  POLYARCH_E_INTERRUPTED: {
+    kind: "operation",
+    summary: "a signal (SIGINT, SIGTERM) stopped the command; nothing was written after it",
+  },
   POLYARCH_E_LAYOUT_LOCKED: {
     kind: "operation",
     summary: "another process held an OCI layout's lock too long",

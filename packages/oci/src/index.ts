@@ -65,6 +65,7 @@ export type {
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
 export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
 export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
+export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
 export { readBlob } from "./read-blob.ts";

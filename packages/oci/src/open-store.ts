@@ -9,6 +9,6 @@ export function openStore(
   client: RegistryClient,
 ): RegistryRepository | LayoutStore {
   return reference.kind === "layout"
-    ? new LayoutStore(reference.path)
+    ? new LayoutStore(reference.path, client.signal && { signal: client.signal })
     : client.repository(reference.registry, reference.repository);
 }

@@ -82,7 +82,7 @@ const regexText = z.string().superRefine((text, context) => {
   } catch (error: unknown) {
     context.addIssue({
       code: "custom",
-      message: `${JSON.stringify(text)} is not a regular expression: ${(error as Error).message}`,
+      message: `"${text}" is not a regular expression: ${(error as Error).message}`,
     });
   }
 });

@@ -14,6 +14,7 @@ import {
   imageIndexSchema,
 } from "../core/schemas.ts";
 import { PolyarchError } from "../errors.ts";
+import { throwIfInterrupted } from "../interrupted.ts";
 import type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "../store.ts";
 import { withDirectoryLock } from "./directory-lock.ts";
 
@@ -32,10 +33,13 @@ const EMPTY_INDEX: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciInde
 export class LayoutStore implements ImageStore {
   readonly path: string;
   readonly name: string;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(path: string) {
+  /** `signal`: once it fires, nothing more is written (POLYARCH_E_INTERRUPTED). */
+  constructor(path: string, options: { signal?: AbortSignal } = {}) {
     this.path = path;
     this.name = `oci:${path}`;
+    this.#signal = options.signal;
   }
 
   #blobPath(digest: string): string {
@@ -159,6 +163,7 @@ export class LayoutStore implements ImageStore {
   }
 
   async putManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<string> {
+    throwIfInterrupted(this.#signal);
     await this.#ensureLayout();
     const digest = digestOf(bytes);
     const path = this.#blobPath(digest);
@@ -169,6 +174,8 @@ export class LayoutStore implements ImageStore {
     }
     if (tag !== undefined) {
       await this.#withIndex((index) => {
+        // Checked again under the lock: a signal that came while waiting for it stops the tag.
+        throwIfInterrupted(this.#signal);
         const named = index.manifests.filter((m) => m.annotations?.[REF_NAME] === tag);
         // The tag already names this manifest: leaving index.json untouched keeps a re-run a no-op.
         if (named.length === 1 && named[0]?.digest === digest && named[0].mediaType === mediaType) {
@@ -209,6 +216,7 @@ export class LayoutStore implements ImageStore {
   }
 
   async putBlob(blob: BlobRef, content: BlobContent): Promise<void> {
+    throwIfInterrupted(this.#signal);
     await this.#ensureLayout();
     const path = this.#blobPath(blob.digest);
     if (await exists(path, blob.size)) return;

@@ -1,7 +1,9 @@
 import type { LookupFunction } from "node:net";
 import { type Dispatcher, interceptors, request } from "undici";
 import { PolyarchError } from "../errors.ts";
+import { interruptedError } from "../interrupted.ts";
 import { redactText } from "../redact.ts";
+import { abortGate } from "./abort-gate.ts";
 import { AuthManager, type CredentialLookup } from "./auth.ts";
 import { authInterceptor } from "./auth-interceptor.ts";
 import { RegistryRepository } from "./repository.ts";
@@ -41,15 +43,24 @@ export interface RegistryClientOptions extends TransportRules {
   /** Progress and diagnostics (retries, warnings); already scrubbed. */
   log?: (message: string) => void;
   userAgent?: string;
+  /**
+   * Stops the client: once it fires, no request is sent (retries included), requests in flight are
+   * aborted, and every call fails with POLYARCH_E_INTERRUPTED. Only `cancel` requests still go out.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RequestInit {
   method: Dispatcher.HttpMethod;
   headers?: Record<string, string>;
   body?: Dispatcher.DispatchOptions["body"];
+  /** A request that tidies up (DELETE of an upload session): sent once, even after the signal fired. */
+  cancel?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
+// Tidying up after an interruption must not hold up the exit: the launcher exits within a second.
+const CANCEL_TIMEOUT_MS = 500;
 
 /**
  * A registry client (https://github.com/opencontainers/distribution-spec/blob/main/spec.md) on
@@ -60,6 +71,8 @@ export class RegistryClient {
   readonly #options: RegistryClientOptions;
   readonly #base: Dispatcher;
   readonly #dispatcher: Dispatcher;
+  /** Without the abort gate and retries: for tidying up (cancelling an upload) after an interruption. */
+  readonly #cleanup: Dispatcher;
   readonly #ownsBase: boolean;
   readonly #schemes: SchemeResolver;
   readonly #rateLimits = new Map<string, RateLimit>();
@@ -79,8 +92,11 @@ export class RegistryClient {
         ...(options.lookup !== undefined && { lookup: options.lookup }),
       });
     const log = options.log;
+    const signal = options.signal;
+    const gated = signal === undefined ? this.#base : this.#base.compose(abortGate(signal));
     const retry = retryInterceptor({
       ...options.retry,
+      ...(signal && { signal }),
       onRetry:
         options.retry?.onRetry ??
         ((event) =>
@@ -90,7 +106,7 @@ export class RegistryClient {
             ),
           )),
     });
-    const transport = this.#base.compose(retry, interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+    const transport = gated.compose(retry, interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
     this.#auth = new AuthManager({
       credentials: options.credentials,
       ...(options.refreshCredentials && { refresh: options.refreshCredentials }),
@@ -98,6 +114,12 @@ export class RegistryClient {
       onSecret: (secret) => options.scrubber?.add(secret),
     });
     this.#dispatcher = transport.compose(authInterceptor(this.#auth));
+    this.#cleanup = this.#base.compose(authInterceptor(this.#auth));
+  }
+
+  /** The signal this client stops on, for stores that write elsewhere (an OCI layout) to honour too. */
+  get signal(): AbortSignal | undefined {
+    return this.#options.signal;
   }
 
   /** A repository on a registry, as an ImageStore. */
@@ -117,15 +139,20 @@ export class RegistryClient {
   async send(registry: string, pathOrUrl: string, init: RequestInit): Promise<Dispatcher.ResponseData> {
     const url = new URL(pathOrUrl, originOf(registry, await this.#schemes.scheme(registry)));
     const headers = { "user-agent": this.#options.userAgent ?? "polyarch", ...init.headers };
+    const signal = this.#options.signal;
+    const tidying = init.cancel === true;
+    if (signal?.aborted && !tidying) throw interruptedError(signal);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
         method: init.method,
         headers,
         body: init.body,
-        dispatcher: this.#dispatcher,
+        dispatcher: tidying ? this.#cleanup : this.#dispatcher,
+        ...(tidying ? { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) } : signal && { signal }),
       });
     } catch (error: unknown) {
+      if (signal?.aborted && !tidying) throw interruptedError(signal);
       if (error instanceof PolyarchError) throw error;
       const code = (error as { code?: unknown }).code;
       throw new PolyarchError(

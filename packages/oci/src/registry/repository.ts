@@ -219,14 +219,43 @@ export class RegistryRepository implements ImageStore {
     return new URL(location, new URL(requestPath, this.client.originFor(this.registry))).toString();
   }
 
+  /**
+   * Uploads into the session at `location`. When the upload fails (or the command is interrupted),
+   * the session is cancelled (DELETE on its URL, as the distribution spec provides) so the registry
+   * does not keep a half-written upload until it purges it.
+   */
   async #upload(
     location: string,
     minChunk: number | undefined,
     blob: BlobRef,
     content: BlobContent,
   ): Promise<void> {
+    const session = { url: location };
+    try {
+      await this.#uploadInto(session, minChunk, blob, content);
+    } catch (error: unknown) {
+      await this.#cancelUpload(session.url);
+      throw error;
+    }
+  }
+
+  async #cancelUpload(url: string): Promise<void> {
+    try {
+      const response = await this.#send(url, { method: "DELETE", cancel: true });
+      await response.body.dump();
+    } catch {
+      // Best effort: the upload already failed, and an upload left behind is purged by the registry.
+    }
+  }
+
+  async #uploadInto(
+    session: { url: string },
+    minChunk: number | undefined,
+    blob: BlobRef,
+    content: BlobContent,
+  ): Promise<void> {
     const what = `upload of blob ${blob.digest} to ${this.name}`;
-    let url = location;
+    let url = session.url;
     let source: Readable = await content();
     if (minChunk !== undefined) {
       const chunkSize = Math.max(minChunk, DEFAULT_CHUNK);
@@ -244,6 +273,7 @@ export class RegistryRepository implements ImageStore {
         if (response.statusCode !== 202) return this.#fail(response, what);
         await response.body.dump();
         url = this.#location(response, new URL(url).pathname);
+        session.url = url;
         offset += chunk.length;
       }
       source = emptyStream();

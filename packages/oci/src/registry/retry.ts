@@ -21,6 +21,8 @@ export interface RetryOptions {
   }) => void;
   /** Injected for tests. */
   random?: () => number;
+  /** Cuts a wait between attempts short when it fires (the command was interrupted). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -70,7 +72,7 @@ export function retryInterceptor(options: RetryOptions = {}): Dispatcher.Dispatc
           attempt: attempt + 1,
           delayMs,
         });
-        await sleep(delayMs);
+        await sleep(delayMs, undefined, options.signal && { signal: options.signal });
         return current;
       },
     });

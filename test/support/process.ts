@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { captureRun, isolatedEnv } from "./cli.ts";
+
+/** The real launcher, as a user runs it: the built CLI (`pnpm test` builds before it tests). */
+const launcher = fileURLToPath(new URL("../../packages/cli/bin/polyarch.js", import.meta.url));
+
+export interface PolyarchProcess {
+  child: ChildProcess;
+  /** Resolves when the process has exited, with what it printed; its output is checked for secrets. */
+  done: Promise<ProcessRun>;
+}
+
+export interface ProcessRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `polyarch ARGS` as its own process (for signals and for several writers at once). */
+export function startPolyarch(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): PolyarchProcess {
+  const child = spawn(process.execPath, ["--max-semi-space-size=1", launcher, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...isolatedEnv, ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
+  const done = new Promise<ProcessRun>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      const run = {
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      };
+      captureRun(args, run.stdout, run.stderr, options.cwd).then(() => resolve(run), reject);
+    });
+  });
+  return { child, done };
+}
+
+/** Runs `polyarch ARGS` as a process to the end. */
+export function runPolyarch(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<ProcessRun> {
+  return startPolyarch(args, options).done;
+}
+
+/** Resolves once `condition()` holds, checking every few milliseconds; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
