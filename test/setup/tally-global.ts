@@ -24,7 +24,10 @@ export default function setup(project: TestProject): () => void {
     rmSync(dir, { recursive: true, force: true });
     process.stdout.write(
       `secret scan: ${totals.outputsScanned} outputs from polyarch checked against ${totals.secrets} harness secrets; no leak\n` +
-        `property tests: ${totals.propertyCases} generated cases\n`,
+        `property tests: ${totals.propertyCases} generated cases\n` +
+        `fault matrix: ${totals.matrixCells ?? 0} cells: ${totals.matrixSuccessAfterRetry ?? 0} successes after retry, ` +
+        `${totals.matrixNotReached ?? 0} successes with the fault not reached, ${totals.matrixCleanFailures ?? 0} clean failures ` +
+        `(each re-run finished), ${totals.matrixPartial ?? 0} partial results\n`,
     );
   };
 }

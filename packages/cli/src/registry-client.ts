@@ -7,9 +7,9 @@ import {
   Redactor,
   RegistryClient,
 } from "@polyarch/oci";
+import { clientOptionsFromEnv } from "./client-env.ts";
 import { type Io, writeLine } from "./output.ts";
 import type { RegistryFlags } from "./registry-flags.ts";
-import { retryFromEnv } from "./retry-env.ts";
 
 /**
  * Builds the registry client a command uses: credentials from flags (for `credentialsHost` only),
@@ -46,7 +46,7 @@ export async function createClient(flags: RegistryFlags, io: Io, credentialsHost
     skipTlsVerify: flags.insecure ?? false,
     ...(ca && { ca }),
     scrubber: redactor,
-    retry: retryFromEnv(io.env),
+    ...clientOptionsFromEnv(io.env),
     ...(io.signal && { signal: io.signal }),
     log: (message) => {
       if (flags.verbose || flags.debug) writeLine(io.stderr, message);

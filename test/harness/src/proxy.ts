@@ -12,15 +12,18 @@ import { createRequestCounter, type ProxiedRequest, type RequestCounter, routeOf
 
 /** What to do to a matching request. */
 export type FaultKind =
-  /** Answer with this status (default 503) without forwarding. */
+  /** Answer with this status (default 503) and these headers (e.g. a challenge) without forwarding. */
   | {
       type: "status";
       status?: number;
+      headers?: Record<string, string>;
       /** Registry errors to answer with (`{ code, message }`, as distribution-spec error bodies hold). */
       errors?: Array<{ code: string; message: string }>;
     }
-  /** Answer 429 with `Retry-After: retryAfter` (seconds, default 1) without forwarding. */
-  | { type: "rate-limit"; retryAfter?: number }
+  /** Answer 429 with `Retry-After: retryAfter` (seconds, default 1, or an HTTP date) without forwarding. */
+  | { type: "rate-limit"; retryAfter?: number | string }
+  /** Read the request and never answer: a registry that stops answering, until the client times out. */
+  | { type: "stall" }
   /** Forward, send headers and `afterBytes` of the body (default half), then reset the connection (RST). */
   | { type: "reset"; afterBytes?: number }
   /** Forward, send the full Content-Length but only `afterBytes` of the body (default half), then close. */
@@ -60,6 +63,11 @@ export interface FaultProxyOptions {
    * @default true
    */
   forwardHost?: boolean;
+  /**
+   * Repositories served by other registries: requests under `/v2/<prefix>` go to `url` instead, so one
+   * proxy host fronts a source and a target registry (cross-registry copies, faults on both sides).
+   */
+  routes?: Array<{ prefix: string; url: string }>;
 }
 
 export interface FaultProxy {
@@ -68,6 +76,8 @@ export interface FaultProxy {
   counter: RequestCounter;
   otherHost: OtherHost;
   inject(fault: Fault): InjectedFault;
+  /** The most requests in flight at once since the start or the last reset (a client's concurrency). */
+  readonly peakInFlight: number;
   /** Forgets faults and recorded requests (also the other host's). */
   reset(): void;
   stop(): Promise<void>;
@@ -88,6 +98,14 @@ export async function startFaultProxy(
   const faults: Array<InjectedFault & { remaining: number }> = [];
   const agent = new Agent({ keepAlive: true });
   let self = "";
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const stalled = new Set<ServerResponse>();
+  const routes = (options.routes ?? []).map((route) => ({
+    prefix: `/v2/${route.prefix}`,
+    url: new URL(route.url),
+  }));
+  const backendFor = (path: string) => routes.find((route) => path.startsWith(route.prefix))?.url ?? target;
 
   const takeFault = (req: IncomingMessage): Fault | undefined => {
     const path = req.url ?? "/";
@@ -114,13 +132,22 @@ export async function startFaultProxy(
       authorized: req.headers.authorization !== undefined,
     };
     counter.requests.push(record);
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    res.once("close", () => inFlight--);
     const fault = takeFault(req);
     record.fault = fault?.type;
+    if (fault?.type === "stall") {
+      req.resume();
+      stalled.add(res);
+      res.once("close", () => stalled.delete(res));
+      return;
+    }
     if (fault?.type === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
     if (fault?.type === "status" || fault?.type === "rate-limit" || fault?.type === "redirect") {
       req.resume();
       await new Promise((resolve) => req.once("end", resolve));
-      const headers: OutgoingHttpHeaders = {};
+      const headers: OutgoingHttpHeaders = fault.type === "status" ? { ...fault.headers } : {};
       if (fault.type === "rate-limit") headers["retry-after"] = String(fault.retryAfter ?? 1);
       if (fault.type === "redirect") headers.location = otherHost.addRedirect(record.path, req.headers);
       const status =
@@ -151,15 +178,16 @@ export async function startFaultProxy(
   ) => {
     const headers: OutgoingHttpHeaders = { ...req.headers };
     for (const name of hopByHop) delete headers[name];
-    if (options.forwardHost === false) headers.host = target.host;
+    const backend = backendFor(req.url ?? "/");
+    if (options.forwardHost === false) headers.host = backend.host;
     const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+      { host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
         const status = answer.statusCode ?? 502;
         const out: OutgoingHttpHeaders = { ...answer.headers };
         for (const name of [...hopByHop, "transfer-encoding"]) delete out[name];
         const location = answer.headers.location;
-        if (location?.startsWith(target.origin)) out.location = self + location.slice(target.origin.length);
+        if (location?.startsWith(backend.origin)) out.location = self + location.slice(backend.origin.length);
         if (fault?.type === "addHeaders") Object.assign(out, fault.headers);
         if (fault?.type === "removeHeaders") for (const name of fault.headers) delete out[name];
         const mangles = fault?.type === "reset" || fault?.type === "truncate" || fault?.type === "corrupt";
@@ -196,17 +224,23 @@ export async function startFaultProxy(
     host: `127.0.0.1:${port}`,
     counter,
     otherHost,
+    get peakInFlight() {
+      return peakInFlight;
+    },
     inject(fault) {
       const injected = { fault, hits: 0, remaining: fault.times ?? 1 };
       faults.push(injected);
       return injected;
     },
     reset() {
+      peakInFlight = inFlight;
+      for (const res of stalled) res.destroy();
       faults.length = 0;
       counter.requests.length = 0;
       otherHost.requests.length = 0;
     },
     async stop() {
+      for (const res of stalled) res.destroy();
       server.closeAllConnections();
       agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

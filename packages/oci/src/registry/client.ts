@@ -38,6 +38,11 @@ export interface RegistryClientOptions extends TransportRules {
   dispatcher?: Dispatcher;
   /** Requests in flight at once per registry. @default 8 */
   maxConcurrency?: number;
+  /**
+   * How long a registry may stay silent (waiting for response headers, or between body chunks) before
+   * the request fails with a timeout, which is retried. @default 300000 (undici's)
+   */
+  timeoutMs?: number;
   retry?: RetryOptions;
   scrubber?: SecretScrubber;
   /** Progress and diagnostics (retries, warnings); already scrubbed. */
@@ -90,6 +95,7 @@ export class RegistryClient {
         rules: options,
         ...(options.ca !== undefined && { ca: options.ca }),
         ...(options.lookup !== undefined && { lookup: options.lookup }),
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       });
     const log = options.log;
     const signal = options.signal;

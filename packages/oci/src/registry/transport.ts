@@ -97,6 +97,8 @@ export interface AgentOptions {
   lookup?: LookupFunction;
   connections: number;
   rules: TransportRules;
+  /** How long a registry may stay silent (headers, or between body chunks). @default undici's 300 s */
+  timeoutMs?: number;
 }
 
 /**
@@ -112,6 +114,10 @@ export function createAgent(options: AgentOptions): Agent {
   const lenient = buildConnector({ ...common, rejectUnauthorized: false });
   return new Agent({
     connections: options.connections,
+    ...(options.timeoutMs !== undefined && {
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    }),
     connect: (connectOptions, callback) => {
       const registry = connectOptions.port
         ? `${connectOptions.hostname}:${connectOptions.port}`
