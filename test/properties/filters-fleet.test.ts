@@ -1,4 +1,5 @@
-import { isReceiptTag, receiptTag, selectTags, type TagFilter, tagVersion } from "@polyarch/mirror";
+import { selectTags, type TagFilter, tagVersion } from "@polyarch/mirror";
+import { isReceiptTag, receiptTag } from "@polyarch/oci";
 import { validateFleet, validateFleetYaml } from "@polyarch/runner-config";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

@@ -3,6 +3,7 @@ import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   BlobTransfers,
   copyImage,
+  type DeletingStore,
   type Descriptor,
   entryMatches,
   type FetchedManifest,
@@ -19,6 +20,8 @@ import {
   parseImageConfig,
   parseWrittenReference,
   platformName,
+  pruneReceipts,
+  type ReceiptCount,
   type ReportedError,
   readBlob,
   receiptTag,
@@ -71,6 +74,11 @@ export interface RefreshReport {
   repository: string;
   items: RefreshItemReport[];
   counts: Record<RefreshAction, number>;
+  /**
+   * The receipt tags the target holds, after pruning those that no longer match their tag; only for
+   * runs that wrote a tag (a run that changed nothing reads nothing more than its HEADs).
+   */
+  receipts?: ReceiptCount;
 }
 
 /**
@@ -116,11 +124,14 @@ export async function refresh(
     pending: 0,
   };
   for (const report of reports) counts[report.action] += 1;
+  const wrote = reports.some((r) => r.action === "created" || r.action === "updated" || r.action === "fixed");
+  const receipts = wrote && !options.dryRun ? await pruneTargetReceipts(target, context) : undefined;
   return {
     dryRun: options.dryRun ?? false,
     upstream: formatRepository(upstreamRef),
     repository: formatRepository(targetRef),
     items: reports,
+    ...(receipts && { receipts }),
     counts,
   };
 }
@@ -210,6 +221,20 @@ async function refreshItem(
     report.error = reportedError(error);
     context.log?.(`${targetReference}: ${report.error.message}`);
     return report;
+  }
+}
+
+/** Prunes stale receipts where the store can delete; a failure to prune does not fail the refresh. */
+async function pruneTargetReceipts(
+  target: ImageStore,
+  context: RefreshContext,
+): Promise<ReceiptCount | undefined> {
+  if (!("deleteManifest" in target)) return undefined;
+  try {
+    return await pruneReceipts(target as DeletingStore);
+  } catch (error: unknown) {
+    context.log?.(`pruning receipts of ${target.name} failed: ${reportedError(error).message}`);
+    return undefined;
   }
 }
 

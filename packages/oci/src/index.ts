@@ -23,6 +23,8 @@ export {
   platformsEqual,
 } from "./core/platform.ts";
 export { fingerprint, isReceiptTag, receiptTag } from "./core/receipt.ts";
+export type { StaleReceipt, TaggedDigest } from "./core/receipt-prune.ts";
+export { planReceiptPrune } from "./core/receipt-prune.ts";
 export type { ImageReference, LayoutReference, RegistryReference } from "./core/reference.ts";
 export {
   DOCKER_HUB,
@@ -68,6 +70,8 @@ export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from ".
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
+export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";
+export { pruneReceipts } from "./prune-receipts.ts";
 export { readBlob } from "./read-blob.ts";
 export { MASK, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
 export type { CredentialLookup } from "./registry/auth.ts";
@@ -79,4 +83,11 @@ export type { MountResult } from "./registry/repository.ts";
 export { RegistryRepository } from "./registry/repository.ts";
 export { parseRetryAfter } from "./registry/retry.ts";
 export { mergeScopes, scopesForRequest } from "./registry/scopes.ts";
-export type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "./store.ts";
+export type {
+  BlobContent,
+  BlobRef,
+  DeleteOutcome,
+  FetchedManifest,
+  ImageStore,
+  ManifestHead,
+} from "./store.ts";

@@ -21,6 +21,12 @@ export interface BlobRef {
   mediaType?: string;
 }
 
+/**
+ * How a store answered a delete: done (or nothing was there), not by this kind of reference (a
+ * registry that deletes by digest only), or refused (deletes disabled, or not permitted).
+ */
+export type DeleteOutcome = "deleted" | "unsupported" | "refused";
+
 /** Opens a blob's bytes; may be called again when a transfer has to start over. */
 export type BlobContent = () => Promise<Readable>;
 

@@ -27,6 +27,8 @@ export interface StartRegistryOptions {
   storageDir?: string;
   /** `http.relativeurls`: answer uploads with relative Location headers. @default false */
   relativeUrls?: boolean;
+  /** `storage.delete.enabled`: false makes every DELETE a 405, as many registries are set up. @default true */
+  deleteEnabled?: boolean;
 }
 
 export interface Registry {
@@ -88,7 +90,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       const config = join(work.path, "config.yml");
       await writeFile(
         config,
-        renderConfig({ port, storageDir, authYaml, relativeUrls: options.relativeUrls }),
+        renderConfig({
+          port,
+          storageDir,
+          authYaml,
+          relativeUrls: options.relativeUrls,
+          deleteEnabled: options.deleteEnabled ?? true,
+        }),
       );
       const started = await spawnRegistry(config, logFile, `http://127.0.0.1:${port}`);
       if (started.ok) {
@@ -129,6 +137,7 @@ function renderConfig(options: {
   storageDir: string;
   authYaml: string;
   relativeUrls: boolean | undefined;
+  deleteEnabled: boolean;
 }): string {
   return [
     "version: 0.1",
@@ -139,7 +148,7 @@ function renderConfig(options: {
     "  filesystem:",
     `    rootdirectory: ${options.storageDir}`,
     "  delete:",
-    "    enabled: true",
+    `    enabled: ${options.deleteEnabled}`,
     "  maintenance:",
     "    uploadpurging:",
     "      enabled: false",

@@ -118,5 +118,15 @@ export function formatRefreshReport(report: RefreshReport): string {
     .map(([action, n]) => `${n} ${action}`)
     .join(", ");
   lines.push(`${report.dryRun ? "plan" : "refresh"}: ${counts || "no versions selected"}`);
+  const { receipts } = report;
+  if (receipts) {
+    const kept =
+      receipts.staleKept === 0
+        ? ""
+        : receipts.deletes === "refused"
+          ? `; ${receipts.staleKept} stale kept: the registry does not allow deletes`
+          : `; ${receipts.staleKept} stale kept: another tag names their digest`;
+    lines.push(`receipts: ${receipts.held} in ${report.repository} (${receipts.pruned} stale pruned${kept})`);
+  }
   return `${lines.join("\n")}\n`;
 }

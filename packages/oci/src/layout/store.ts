@@ -15,7 +15,14 @@ import {
 } from "../core/schemas.ts";
 import { PolyarchError } from "../errors.ts";
 import { throwIfInterrupted } from "../interrupted.ts";
-import type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "../store.ts";
+import type {
+  BlobContent,
+  BlobRef,
+  DeleteOutcome,
+  FetchedManifest,
+  ImageStore,
+  ManifestHead,
+} from "../store.ts";
 import { withDirectoryLock } from "./directory-lock.ts";
 
 /** The annotation an OCI layout uses to name a manifest (its "tag"). */
@@ -233,6 +240,22 @@ export class LayoutStore implements ImageStore {
       await rm(temp, { force: true });
       throw error;
     }
+  }
+
+  /**
+   * Removes a tag (or every index.json entry of a digest) from index.json; the blobs stay, as other
+   * entries or images may share them. Nothing to remove is "deleted" too.
+   */
+  async deleteManifest(reference: string): Promise<DeleteOutcome> {
+    throwIfInterrupted(this.#signal);
+    if (!(await exists(join(this.path, "index.json")))) return "deleted";
+    const names = (m: Descriptor) =>
+      isDigest(reference) ? m.digest === reference : m.annotations?.[REF_NAME] === reference;
+    await this.#withIndex((index) => {
+      const kept = index.manifests.filter((m) => !names(m));
+      return kept.length === index.manifests.length ? undefined : { ...index, manifests: kept };
+    });
+    return "deleted";
   }
 
   async listTags(): Promise<string[]> {

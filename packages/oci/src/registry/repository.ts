@@ -4,7 +4,14 @@ import { digestOf, digestVerifier, isDigest, verifyDigest } from "../core/digest
 import { MANIFEST_ACCEPT } from "../core/media-types.ts";
 import { declaredMediaType } from "../core/schemas.ts";
 import { type ErrorCode, PolyarchError } from "../errors.ts";
-import type { BlobContent, BlobRef, FetchedManifest, ImageStore, ManifestHead } from "../store.ts";
+import type {
+  BlobContent,
+  BlobRef,
+  DeleteOutcome,
+  FetchedManifest,
+  ImageStore,
+  ManifestHead,
+} from "../store.ts";
 import type { RegistryClient } from "./client.ts";
 import { responseError } from "./response-error.ts";
 
@@ -138,12 +145,27 @@ export class RegistryRepository implements ImageStore {
     return digest;
   }
 
-  async deleteManifest(digest: string): Promise<void> {
-    const response = await this.#send(this.#path("manifests", digest), { method: "DELETE" });
-    if (response.statusCode !== 202 && response.statusCode !== 200 && response.statusCode !== 404) {
-      return this.#fail(response, `DELETE manifest ${this.name}@${digest}`);
+  /**
+   * Deletes a manifest by digest, or a tag where the registry supports it (OCI distribution 1.1;
+   * distribution 2.8 answers a tag with 400 DIGEST_INVALID: "unsupported"). 405, 401 and 403 mean
+   * deletes are disabled or not permitted: "refused". Other statuses are errors.
+   */
+  async deleteManifest(reference: string): Promise<DeleteOutcome> {
+    const response = await this.#send(this.#path("manifests", reference), { method: "DELETE" });
+    const status = response.statusCode;
+    if (status === 202 || status === 200 || status === 404) {
+      await response.body.dump();
+      return "deleted";
     }
-    await response.body.dump();
+    if (status === 405 || status === 401 || status === 403) {
+      await response.body.dump();
+      return "refused";
+    }
+    if (status === 400 && !isDigest(reference)) {
+      await response.body.dump();
+      return "unsupported";
+    }
+    return this.#fail(response, `DELETE manifest ${this.name}${describe(reference)}`);
   }
 
   async hasBlob(blob: BlobRef): Promise<boolean> {
