@@ -24,6 +24,11 @@ export type FaultKind =
   | { type: "rate-limit"; retryAfter?: number | string }
   /** Read the request and never answer: a registry that stops answering, until the client times out. */
   | { type: "stall" }
+  /**
+   * Forward, adding `ratelimit-limit: limit` and `ratelimit-remaining` to every response, like Docker
+   * Hub: each manifest GET (a pull) uses one of `limit`; with none left, manifest GETs get 429.
+   */
+  | { type: "quota"; limit: number; retryAfter?: number }
   /** Forward, send headers and `afterBytes` of the body (default half), then reset the connection (RST). */
   | { type: "reset"; afterBytes?: number }
   /** Forward, send the full Content-Length but only `afterBytes` of the body (default half), then close. */
@@ -46,9 +51,16 @@ export interface FaultMatch {
   path?: RegExp;
   /** How many matching requests get the fault; Infinity for all. @default 1 */
   times?: number;
+  /** Only every `every`-th matching request (5: one in five) gets it. @default 1 */
+  every?: number;
+  /** The first `after` matching requests pass untouched (a fault in the middle of a run). @default 0 */
+  after?: number;
 }
 
 export type Fault = FaultKind & FaultMatch;
+
+/** A quota fault as applied to one request: what is left after it, and whether it was one pull too many. */
+type QuotaState = Extract<FaultKind, { type: "quota" }> & { left: number; exhausted: boolean };
 
 export interface InjectedFault {
   readonly fault: Fault;
@@ -95,7 +107,7 @@ export async function startFaultProxy(
   const target = new URL(targetUrl);
   const otherHost = await startOtherHost(target);
   const counter = createRequestCounter();
-  const faults: Array<InjectedFault & { remaining: number }> = [];
+  const faults: Array<InjectedFault & { remaining: number; seen: number; pulls: number }> = [];
   const agent = new Agent({ keepAlive: true });
   let self = "";
   let inFlight = 0;
@@ -109,16 +121,30 @@ export async function startFaultProxy(
 
   const takeFault = (req: IncomingMessage): Fault | undefined => {
     const path = req.url ?? "/";
-    const active = faults.find(
-      ({ fault, remaining }) =>
+    const active = faults.find((candidate) => {
+      const { fault, remaining } = candidate;
+      const matches =
         remaining > 0 &&
         (fault.method === undefined || fault.method.toUpperCase() === req.method) &&
         (fault.path === undefined || fault.path.test(path)) &&
-        (fault.type !== "redirect" || (req.method === "GET" && routeOf(path) === "blob")),
-    );
+        (fault.type !== "redirect" || (req.method === "GET" && routeOf(path) === "blob"));
+      if (!matches) return false;
+      candidate.seen++;
+      const counted = candidate.seen - (fault.after ?? 0);
+      return counted > 0 && counted % (fault.every ?? 1) === 0;
+    });
     if (active === undefined) return undefined;
     active.remaining--;
     active.hits++;
+    if (active.fault.type === "quota") {
+      // A quota lasts for the whole run; each pull uses one, and the headers say what is left.
+      active.remaining++;
+      const pull = req.method === "GET" && routeOf(path) === "manifest";
+      if (pull) active.pulls++;
+      const left = Math.max(0, active.fault.limit - active.pulls);
+      const exhausted = pull && active.pulls > active.fault.limit;
+      return { ...active.fault, left, exhausted } as Fault;
+    }
     return active.fault;
   };
 
@@ -130,11 +156,16 @@ export async function startFaultProxy(
       status: 0,
       fault: undefined,
       authorized: req.headers.authorization !== undefined,
+      startedAt: performance.now(),
+      endedAt: undefined,
     };
     counter.requests.push(record);
     inFlight++;
     peakInFlight = Math.max(peakInFlight, inFlight);
-    res.once("close", () => inFlight--);
+    res.once("close", () => {
+      inFlight--;
+      record.endedAt = performance.now();
+    });
     const fault = takeFault(req);
     record.fault = fault?.type;
     if (fault?.type === "stall") {
@@ -144,6 +175,21 @@ export async function startFaultProxy(
       return;
     }
     if (fault?.type === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    const quota = fault?.type === "quota" ? (fault as QuotaState) : undefined;
+    if (quota?.exhausted) {
+      req.resume();
+      record.status = 429;
+      const body = errorBody(429);
+      res.writeHead(429, {
+        "retry-after": String(quota.retryAfter ?? 1),
+        "ratelimit-limit": String(quota.limit),
+        "ratelimit-remaining": "0",
+        "content-type": "application/json",
+        "content-length": body.length,
+      });
+      res.end(body);
+      return;
+    }
     if (fault?.type === "status" || fault?.type === "rate-limit" || fault?.type === "redirect") {
       req.resume();
       await new Promise((resolve) => req.once("end", resolve));
@@ -189,6 +235,10 @@ export async function startFaultProxy(
         const location = answer.headers.location;
         if (location?.startsWith(backend.origin)) out.location = self + location.slice(backend.origin.length);
         if (fault?.type === "addHeaders") Object.assign(out, fault.headers);
+        if (fault?.type === "quota") {
+          const { limit, left } = fault as QuotaState;
+          Object.assign(out, { "ratelimit-limit": String(limit), "ratelimit-remaining": String(left) });
+        }
         if (fault?.type === "removeHeaders") for (const name of fault.headers) delete out[name];
         const mangles = fault?.type === "reset" || fault?.type === "truncate" || fault?.type === "corrupt";
         record.status = status;
@@ -228,7 +278,7 @@ export async function startFaultProxy(
       return peakInFlight;
     },
     inject(fault) {
-      const injected = { fault, hits: 0, remaining: fault.times ?? 1 };
+      const injected = { fault, hits: 0, remaining: fault.times ?? 1, seen: 0, pulls: 0 };
       faults.push(injected);
       return injected;
     },

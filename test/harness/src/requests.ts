@@ -13,6 +13,9 @@ export interface ProxiedRequest {
   fault: string | undefined;
   /** Whether the request carried an Authorization header. */
   authorized: boolean;
+  /** performance.now() when it arrived, and when its response was done (undefined while in flight). */
+  startedAt: number;
+  endedAt: number | undefined;
 }
 
 export interface RequestFilter {
