@@ -19,22 +19,26 @@ export interface ReceiptCount {
 
 /**
  * Deletes the stale receipts of `store` (see planReceiptPrune): by tag where the registry supports it,
- * else by digest when only receipts name it. Reads the tag list and one HEAD per tag it has to judge.
+ * else by digest when only receipts name it. Reads the tag list and HEADs every tag: deleting by digest
+ * removes every tag on that digest, so each one must be known. A list naming a tag that is not there
+ * (damaged in transit, or changed meanwhile) stops the pruning before anything is deleted.
  */
 export async function pruneReceipts(store: DeletingStore): Promise<ReceiptCount> {
   const tags = await store.listTags();
   const receipts = tags.filter(isReceiptTag);
   if (receipts.length === 0) return { held: 0, pruned: 0, staleKept: 0, deletes: "allowed" };
-  const hashed = receipts.some((tag) => !tag.includes(".polyarch-"));
-  const bases = new Set(
-    receipts.map((tag) => /^(.+)\.polyarch-/.exec(tag)?.[1]).filter((b) => b !== undefined),
-  );
-  const judged = tags.filter((tag) => isReceiptTag(tag) || hashed || bases.has(tag));
   const heads = await Promise.all(
-    judged.map(async (tag) => ({ tag, digest: (await store.headManifest(tag))?.digest })),
+    tags.map(async (tag) => ({ tag, digest: (await store.headManifest(tag))?.digest })),
   );
-  const known = heads.filter((head): head is TaggedDigest => head.digest !== undefined);
-  const { stale } = planReceiptPrune(known);
+  const missing = heads.filter((head) => head.digest === undefined).map((head) => head.tag);
+  if (missing.length > 0) {
+    throw new PolyarchError(
+      "POLYARCH_E_REGISTRY",
+      `${store.name} lists tags it does not have (${missing.slice(0, 3).join(", ")}); no receipt was pruned`,
+      { hint: "the next run that writes a tag prunes them" },
+    );
+  }
+  const { stale } = planReceiptPrune(heads as TaggedDigest[]);
   let deletes: ReceiptCount["deletes"] = "allowed";
   for (const receipt of stale) {
     let outcome = await store.deleteManifest(receipt.tag);
