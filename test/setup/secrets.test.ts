@@ -45,7 +45,16 @@ describe("the run-wide secret check", () => {
 
   it("knows which arguments name outputs", () => {
     expect(
-      outputPaths(["merge", "--digest-file", "d.txt", "--target", "oci:/tmp/l:v1", "--out=r", "a"]),
-    ).toEqual(["d.txt", "/tmp/l", "r"]);
+      outputPaths([
+        "merge",
+        "--digest-file",
+        "d.txt",
+        "--target",
+        "oci:/tmp/l:v1",
+        "--out=r",
+        "--dotenv",
+        "b.env",
+      ]),
+    ).toEqual(["d.txt", "/tmp/l", "r", "b.env"]);
   });
 });

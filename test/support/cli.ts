@@ -56,11 +56,11 @@ export async function captureRun(
   await captureFiles(outputPaths(args).map((path) => resolve(cwd, path)));
 }
 
-/** The files and directories an argv names as polyarch's outputs: digest files, --out, oci: layouts. */
+/** The files and directories an argv names as polyarch's outputs: digest and dotenv files, --out, oci: layouts. */
 export function outputPaths(args: string[]): string[] {
   const paths: string[] = [];
   args.forEach((arg, i) => {
-    const flag = /^--(digest-file|out|dir)(=(.*))?$/.exec(arg);
+    const flag = /^--(digest-file|dotenv|out|dir)(=(.*))?$/.exec(arg);
     if (flag) {
       const value = flag[3] ?? args[i + 1];
       if (value !== undefined) paths.push(value);
