@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isPolyarchError, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError, RegistryClient, transferBlob } from "@polyarch/oci";
 import {
   blobOf,
   type FaultProxy,
@@ -87,6 +87,27 @@ describe("blobs", () => {
     ]);
     expect(await collect(await repo.openBlob(blob))).toEqual(blob.bytes);
   });
+
+  it.each([503, 429])(
+    "starts a streamed copy's upload over when the registry answers its PUT with %i",
+    async (status) => {
+      // The retry interceptor cannot send a streamed body twice: the copy reopens the source instead.
+      const layer = image.layers[0]!;
+      const source = client.repository(registry.host, "team/app");
+      const target = client.repository(proxy.host, `team/restart-${status}`);
+      proxy.inject({ type: "status", status, method: "PUT", path: /blobs\/uploads/ });
+      expect(await transferBlob(source, target, layer)).toBe("copied");
+      expect(uploads()).toEqual([
+        ["HEAD", "blob", 404],
+        ["POST", "upload", 202],
+        ["PUT", "upload", status],
+        ["DELETE", "upload", 204],
+        ["POST", "upload", 202],
+        ["PUT", "upload", 201],
+      ]);
+      expect(await collect(await target.openBlob(layer))).toEqual(layer.bytes);
+    },
+  );
 
   it("uploads in PATCH chunks when the registry sets OCI-Chunk-Min-Length", async () => {
     // distribution 2.8 never sends the header; the proxy adds it to the POST that opens the session.

@@ -124,10 +124,10 @@ describe("retries through the fault proxy", () => {
     }
   });
 
-  it("gives up after the configured retries with POLYARCH_E_REGISTRY naming the status", async () => {
+  it("gives up after the configured retries with POLYARCH_E_REGISTRY_UNAVAILABLE naming the status", async () => {
     proxy.inject({ type: "status", status: 503, method: "GET", path: /manifests/, times: Infinity });
     const error = await rejection(client.repository(proxy.host, "team/app").getManifest("v1"));
-    expect(isPolyarchError(error, "POLYARCH_E_REGISTRY")).toBe(true);
+    expect(isPolyarchError(error, "POLYARCH_E_REGISTRY_UNAVAILABLE")).toBe(true);
     expect(error.message).toContain(`GET manifest ${proxy.host}/team/app:v1 failed with HTTP 503`);
     expect(error.hint).toMatch(/retries did not help/);
     expect(proxy.counter.count({ method: "GET", route: "manifest" })).toBe(4);

@@ -1,4 +1,5 @@
 import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { parseFetchedManifest } from "./core/schemas.ts";
 import { isPolyarchError } from "./errors.ts";
@@ -78,9 +79,21 @@ export interface CopyImageOptions {
   transfers?: BlobTransfers;
 }
 
-/** A transfer that broke off mid-stream is started over this many times. */
+/** A transfer that broke off mid-stream, or whose upload the registry turned away for now, starts over this many times. */
 const BLOB_ATTEMPTS = 3;
-const RESTARTABLE = new Set(["POLYARCH_E_NETWORK", "POLYARCH_E_DIGEST_MISMATCH", "POLYARCH_E_SIZE_MISMATCH"]);
+/**
+ * The retry interceptor cannot send a streamed upload twice, so a 429 or 5xx answer to one reaches
+ * the copy, which reopens the source and starts the upload over after a pause.
+ */
+const RESTARTABLE = new Set<string>([
+  "POLYARCH_E_NETWORK",
+  "POLYARCH_E_DIGEST_MISMATCH",
+  "POLYARCH_E_SIZE_MISMATCH",
+  "POLYARCH_E_RATE_LIMITED",
+  "POLYARCH_E_REGISTRY_UNAVAILABLE",
+]);
+/** The pause before a restarted transfer, doubled each time. */
+const RESTART_DELAY_MS = 250;
 
 /**
  * Copies `top` (an image, or an index with its children) from `source` to `target`. Children the
@@ -189,6 +202,7 @@ export async function transferBlob(
     } catch (error: unknown) {
       const restartable = isPolyarchError(error) ? RESTARTABLE.has(error.code) : isStreamError(error);
       if (!restartable || attempt >= BLOB_ATTEMPTS) throw error;
+      await sleep(RESTART_DELAY_MS * 2 ** (attempt - 1));
     }
   }
 }

@@ -103,7 +103,11 @@ export const errorCatalogue = {
   POLYARCH_E_ECR_TOKEN: { kind: "operation", summary: "no ECR authorization token could be fetched" },
   POLYARCH_E_RATE_LIMITED: { kind: "operation", summary: "the registry's rate limit outlasted the retries" },
   POLYARCH_E_NETWORK: { kind: "operation", summary: "the registry could not be reached after retries" },
-  POLYARCH_E_REGISTRY: { kind: "operation", summary: "the registry answered with an error" },
+  POLYARCH_E_REGISTRY: { kind: "operation", summary: "the registry refused the request" },
+  POLYARCH_E_REGISTRY_UNAVAILABLE: {
+    kind: "operation",
+    summary: "the registry kept failing (5xx) after retries",
+  },
   POLYARCH_E_REPOSITORY_UNKNOWN: { kind: "operation", summary: "the repository does not exist" },
   POLYARCH_E_MANIFEST_UNKNOWN: { kind: "operation", summary: "a manifest (tag or digest) does not exist" },
   POLYARCH_E_BLOB_UNKNOWN: { kind: "operation", summary: "a blob does not exist" },

@@ -42,12 +42,12 @@ export async function responseError(
       hint: "the registry's rate limit was reached and retries did not outlast it; authenticate or retry later",
     });
   }
-  return new PolyarchError("POLYARCH_E_REGISTRY", message, {
-    hint:
-      status >= 500
-        ? "the registry is failing; retries did not help, try again later"
-        : "the registry refused the request",
-  });
+  if (status >= 500) {
+    return new PolyarchError("POLYARCH_E_REGISTRY_UNAVAILABLE", message, {
+      hint: "the registry is failing; retries did not help, try again later",
+    });
+  }
+  return new PolyarchError("POLYARCH_E_REGISTRY", message, { hint: "the registry refused the request" });
 }
 
 /** The registry's own word for what is missing wins over the caller's guess. */
