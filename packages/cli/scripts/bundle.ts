@@ -1,0 +1,83 @@
+import { readdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "rolldown";
+
+// `pnpm build` runs this after tsc: every `src/bin/<name>.ts` becomes one bundled file `dist/bin/<name>.cjs`
+// (what `bin/<name>.js` loads), with each dynamically imported module (every command) a chunk of its own,
+// loaded only when that command runs. A new binary or command needs no change here (README: "Bundle").
+//
+// CommonJS, not ESM: importing a Node builtin as an ES module reads every export of it, which loads the
+// builtin's lazy parts (`node:util` pulls in worker_threads and readline, `node:fs` its promises and streams);
+// `require` does not. That, and one file instead of ~400 modules, is most of what start-up saves.
+
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(cliDir, "dist", "bin");
+const entries = Object.fromEntries(
+  readdirSync(join(cliDir, "src", "bin"))
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+    .map((file) => [basename(file, ".ts"), join(cliDir, "src", "bin", file)]),
+);
+
+/**
+ * undici's index loads every dispatcher, the mock agents, fetch, WebSocket, the cache stores (and with them
+ * http2, dns, worker_threads, sqlite): about 60 ms of a short command. polyarch uses a few classes, so the
+ * bundle takes those from their own files. A name not listed here fails the build (missing export), so the
+ * list cannot silently fall behind the code: add the name with the file undici's index.js takes it from.
+ */
+const UNDICI_FILES: Record<string, string> = {
+  Agent: "lib/dispatcher/agent.js",
+  Dispatcher: "lib/dispatcher/dispatcher.js",
+  buildConnector: "lib/core/connect.js",
+};
+const UNDICI_INTERCEPTORS: Record<string, string> = {
+  redirect: "lib/interceptor/redirect.js",
+};
+
+function leanUndici(): Plugin {
+  const id = "\0polyarch:undici";
+  // undici is a dependency of @polyarch/oci, not of the cli: resolve it from there.
+  const ociRequire = createRequire(createRequire(join(cliDir, "package.json")).resolve("@polyarch/oci"));
+  const undiciDir = dirname(ociRequire.resolve("undici/package.json"));
+  const file = (path: string) => JSON.stringify(join(undiciDir, path));
+  const code = [
+    ...Object.entries(UNDICI_FILES).map(([name, path]) => `import ${name} from ${file(path)};`),
+    ...Object.entries(UNDICI_INTERCEPTORS).map(
+      ([name, path]) => `import ${name}Interceptor from ${file(path)};`,
+    ),
+    `import api from ${file("lib/api/index.js")};`,
+    // What undici's index does for every dispatcher: `dispatcher.request()` and the other API methods.
+    "Object.assign(Dispatcher.prototype, api);",
+    `export const interceptors = { ${Object.keys(UNDICI_INTERCEPTORS)
+      .map((name) => `${name}: ${name}Interceptor`)
+      .join(", ")} };`,
+    `export { ${Object.keys(UNDICI_FILES).join(", ")} };`,
+  ].join("\n");
+  return {
+    name: "polyarch-lean-undici",
+    resolveId: (source) => (source === "undici" ? id : null),
+    load: (loaded) => (loaded === id ? code : null),
+  };
+}
+
+rmSync(outDir, { recursive: true, force: true });
+const started = Date.now();
+await build({
+  input: entries,
+  platform: "node",
+  // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
+  resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
+  plugins: [leanUndici()],
+  output: {
+    dir: outDir,
+    format: "cjs",
+    entryFileNames: "[name].cjs",
+    chunkFileNames: "chunks/[name]-[hash].cjs",
+    sourcemap: true,
+    minify: true,
+  },
+});
+process.stdout.write(
+  `bundled ${Object.keys(entries).join(", ")} into ${outDir} in ${Date.now() - started} ms\n`,
+);
