@@ -69,13 +69,19 @@ await build({
   // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
   resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
   plugins: [leanUndici()],
+  treeshake: {
+    // polyarch's own modules do nothing when imported but define things (the process entries in src/bin
+    // aside), so a command's chunk leaves out every module it uses nothing from: `polyarch mirror` does not
+    // load the sync spec's zod schemas and YAML parser because @polyarch/mirror's index re-exports them.
+    moduleSideEffects: [{ test: /\/packages\/[^/]+\/src\/(?!bin\/)/, sideEffects: false }],
+  },
   output: {
     dir: outDir,
     format: "cjs",
     entryFileNames: "[name].cjs",
     chunkFileNames: "chunks/[name]-[hash].cjs",
     sourcemap: true,
-    minify: true,
+    minify: process.env.POLYARCH_BUNDLE_MINIFY !== "0",
   },
 });
 process.stdout.write(
