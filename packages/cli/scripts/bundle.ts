@@ -1,4 +1,5 @@
 import { readdirSync, rmSync } from "node:fs";
+import { constants as http2Constants } from "node:http2";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,7 +59,28 @@ function leanUndici(): Plugin {
     name: "polyarch-lean-undici",
     resolveId: (source) => (source === "undici" ? id : null),
     load: (loaded) => (loaded === id ? code : null),
+    transform: (source, module) =>
+      module.endsWith("/lib/dispatcher/client-h2.js") ? lazyHttp2(source) : null,
   };
+}
+
+/**
+ * undici's HTTP/2 client requires `node:http2` when it loads, only to read a few constants, and that alone
+ * adds ~12 MiB of RSS and ~7 ms (nghttp2) to every command, though polyarch never enables HTTP/2
+ * (`allowH2` is off). In the bundle the constants are written in (their values from this Node) and
+ * `node:http2` is required the first time a session would connect. If undici changes that code, the build
+ * fails here rather than shipping an unpatched or broken file.
+ */
+function lazyHttp2(source: string): { code: string; map: null } {
+  const eager = "http2 = require('node:http2')";
+  if (!source.includes(eager)) {
+    throw new Error(
+      "bundle: undici's client-h2.js no longer requires node:http2 as expected; update lazyHttp2",
+    );
+  }
+  // One line for one line, so the file's source map still holds (`map: null`: positions unchanged).
+  const lazy = `http2 = { constants: ${JSON.stringify(http2Constants)}, connect: (...args) => require('node:http2').connect(...args) }`;
+  return { code: source.replace(eager, lazy), map: null };
 }
 
 rmSync(outDir, { recursive: true, force: true });
