@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --wasm-tiering-budget=2000000000
+#!/usr/bin/env -S node --max-semi-space-size=1 --wasm-tiering-budget=2000000000 --expose-gc
 // The small young generation keeps memory flat while blobs stream through: every chunk is garbage a
 // moment after it is sent, and with V8's default semi-space a 512 MiB copy held about 65 MiB of them
 // between scavenges (bench/mirror-memory.ts measures it). Copies are I/O-bound, so the extra
@@ -9,7 +9,10 @@
 // takes ~22 MiB for a moment: a quarter of a short command's peak RSS (`perf record -e page-faults`: over
 // half the page faults of a tiny mirror). Baseline-compiled code parses headers fast enough, so the budget
 // is put out of reach: a tiny mirror peaks at ~62 MiB instead of ~85 MiB. (Set here rather than with
-// `v8.setFlagsFromString`, which costs ~4 ms of start-up to load node:v8.) `pnpm polyarch` passes both flags.
+// `v8.setFlagsFromString`, which costs ~4 ms of start-up to load node:v8.)
+//
+// --expose-gc lets src/bin/polyarch.ts collect dead chunk Buffers every 10 ms while blobs stream (the
+// 512 MiB copy peaks ~15 MiB lower). `pnpm polyarch` passes the same flags.
 //
 // This launcher loads the bundle of the binary named like it (dist/bin/<name>.cjs, built by `pnpm build`
 // from src/bin/<name>.ts; packages/cli/README.md, "Bundle"): a new binary's launcher is a copy of this file.
