@@ -79,6 +79,15 @@ describe("the polyarch binary (bundle)", () => {
     expect(stdout).toContain("inspect");
   });
 
+  it("--version prints the cli package's version", async () => {
+    const manifest = JSON.parse(
+      await readFile(fileURLToPath(new URL("../../packages/cli/package.json", import.meta.url)), "utf8"),
+    ) as { version: string };
+    const { code, stdout } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(manifest.version);
+  });
+
   it("--help loads no command's chunk, and no registry client", async () => {
     const { code, stderr } = await run(["--help"], listLoaded());
     expect(code).toBe(0);

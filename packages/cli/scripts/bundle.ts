@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { constants as http2Constants } from "node:http2";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
@@ -83,6 +83,24 @@ function lazyHttp2(source: string): { code: string; map: null } {
   return { code: source.replace(eager, lazy), map: null };
 }
 
+/**
+ * A source that reads its package's manifest at run time (`createRequire(import.meta.url)("../package.json")`,
+ * src/version.ts) would look beside the bundle instead; the bundle gets the file's content written in, read
+ * from where the source would have found it.
+ */
+function inlinePackageJson(): Plugin {
+  const read = 'createRequire(import.meta.url)("../package.json")';
+  return {
+    name: "polyarch-inline-package-json",
+    transform(source, module) {
+      if (!source.includes(read)) return null;
+      const manifest = JSON.parse(readFileSync(join(dirname(module), "..", "package.json"), "utf8"));
+      // On one line, so the file's positions (and its source map) stay as they were.
+      return { code: source.replaceAll(read, `(${JSON.stringify(manifest)})`), map: null };
+    },
+  };
+}
+
 rmSync(outDir, { recursive: true, force: true });
 const started = Date.now();
 await build({
@@ -90,7 +108,7 @@ await build({
   platform: "node",
   // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
   resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
-  plugins: [leanUndici()],
+  plugins: [leanUndici(), inlinePackageJson()],
   treeshake: {
     // polyarch's own modules do nothing when imported but define things (the process entries in src/bin
     // aside), so a command's chunk leaves out every module it uses nothing from: `polyarch mirror` does not
