@@ -110,6 +110,15 @@ describe("the polyarch binary (bundle)", () => {
     expect(stderr).toMatch(/^polyarch: /m);
   });
 
+  it("merge --spec loads the spec reader (its own chunk) and reports a bad key", async () => {
+    const spec = join(preload.path, "bad-spec.yaml");
+    await writeFile(spec, "imagee: registry.example/app:1\n");
+    const { code, stderr } = await run(["merge", "--spec", spec], listLoaded());
+    expect(code).toBe(2);
+    expect(stderr).toContain("imagee");
+    expect(loadedChunks(stderr).some((chunk) => chunk.startsWith("merge-spec"))).toBe(true);
+  });
+
   it("ships source maps that lead back to the TypeScript sources", async () => {
     const map = JSON.parse(await readFile(`${BUNDLE}.map`, "utf8")) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith("/src/main.ts"))).toBe(true);
