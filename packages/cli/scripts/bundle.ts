@@ -59,28 +59,45 @@ function leanUndici(): Plugin {
     name: "polyarch-lean-undici",
     resolveId: (source) => (source === "undici" ? id : null),
     load: (loaded) => (loaded === id ? code : null),
-    transform: (source, module) =>
-      module.endsWith("/lib/dispatcher/client-h2.js") ? lazyHttp2(source) : null,
   };
 }
 
 /**
- * undici's HTTP/2 client requires `node:http2` when it loads, only to read a few constants, and that alone
- * adds ~12 MiB of RSS and ~7 ms (nghttp2) to every command, though polyarch never enables HTTP/2
- * (`allowH2` is off). In the bundle the constants are written in (their values from this Node) and
- * `node:http2` is required the first time a session would connect. If undici changes that code, the build
- * fails here rather than shipping an unpatched or broken file.
+ * Builtins that dependencies require when they load but use only on paths polyarch never takes; in the
+ * bundle each is required on first use instead. One line for one line, so the file's source map still holds
+ * (`map: null`: positions unchanged). If a dependency's code changes, the build fails here rather than
+ * shipping an unpatched or broken file.
+ * - undici's HTTP/2 client reads a few constants of `node:http2` (nghttp2: ~12 MiB of RSS, ~7 ms), though
+ *   polyarch never enables HTTP/2 (`allowH2` is off): the constants are written in, from this Node.
+ * - commander requires `node:child_process` (and with it `dgram`) for subcommands that are executables,
+ *   which polyarch has none of: ~2 ms of every start, `--help` included.
  */
-function lazyHttp2(source: string): { code: string; map: null } {
-  const eager = "http2 = require('node:http2')";
-  if (!source.includes(eager)) {
-    throw new Error(
-      "bundle: undici's client-h2.js no longer requires node:http2 as expected; update lazyHttp2",
-    );
-  }
-  // One line for one line, so the file's source map still holds (`map: null`: positions unchanged).
-  const lazy = `http2 = { constants: ${JSON.stringify(http2Constants)}, connect: (...args) => require('node:http2').connect(...args) }`;
-  return { code: source.replace(eager, lazy), map: null };
+const DEFERRED_BUILTINS: Array<{ file: string; eager: string; deferred: string }> = [
+  {
+    file: "/lib/dispatcher/client-h2.js",
+    eager: "http2 = require('node:http2')",
+    deferred: `http2 = { constants: ${JSON.stringify(http2Constants)}, connect: (...args) => require('node:http2').connect(...args) }`,
+  },
+  {
+    file: "/commander/lib/command.js",
+    eager: "import childProcess from 'node:child_process';",
+    deferred:
+      "const childProcess = { spawn: (...args) => globalThis.process.getBuiltinModule('node:child_process').spawn(...args) };",
+  },
+];
+
+function deferBuiltins(): Plugin {
+  return {
+    name: "polyarch-defer-builtins",
+    transform(source, module) {
+      const patch = DEFERRED_BUILTINS.find(({ file }) => module.endsWith(file));
+      if (patch === undefined) return null;
+      if (!source.includes(patch.eager)) {
+        throw new Error(`bundle: ${module} no longer has \`${patch.eager}\`; update DEFERRED_BUILTINS`);
+      }
+      return { code: source.replace(patch.eager, patch.deferred), map: null };
+    },
+  };
 }
 
 /**
@@ -108,7 +125,7 @@ await build({
   platform: "node",
   // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
   resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
-  plugins: [leanUndici(), inlinePackageJson()],
+  plugins: [leanUndici(), deferBuiltins(), inlinePackageJson()],
   treeshake: {
     // polyarch's own modules do nothing when imported but define things (the process entries in src/bin
     // aside), so a command's chunk leaves out every module it uses nothing from: `polyarch mirror` does not
