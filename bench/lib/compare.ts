@@ -13,7 +13,8 @@ export function ratioValue(text: string): number | undefined {
 
 /**
  * One line per row found in both runs (matched by benchmark and case): the old ratio, the new one and how
- * much it moved. Rows only one run has are listed as added or gone, so a renamed case shows up too.
+ * much it moved. Rows only one run has are listed as new or gone (gone only for benchmarks this run ran, so
+ * `pnpm bench NAME --compare` lists that benchmark alone), so a renamed case shows up too.
  */
 export function compareRatios(previous: unknown, current: unknown): string {
   const index = (results: unknown) =>
@@ -37,9 +38,11 @@ export function compareRatios(previous: unknown, current: unknown): string {
           : `${b >= a ? "+" : "−"}${Math.abs((b / a - 1) * 100).toFixed(0)}%`;
     rows.push([bench, label, old ?? "", ratio, change]);
   }
+  const ran = new Set([...after.keys()].map((key) => key.split("\u0000")[0]));
   for (const [key, ratio] of before) {
     if (after.has(key)) continue;
     const [bench = "", label = ""] = key.split("\u0000");
+    if (!ran.has(bench)) continue;
     rows.push([bench, label, ratio, "", "gone"]);
   }
   return renderTable(["Benchmark", "Case", "Before", "After", "Change"], rows);
