@@ -33,7 +33,5 @@ for (const [name, code] of Object.entries(codes)) {
 }
 
 main(process.argv, { ...processIo, signal: controller.signal }).then((code) => {
-  process.exitCode = controller.signal.aborted
-    ? codes[controller.signal.reason as keyof typeof codes]
-    : code;
+  process.exitCode = controller.signal.aborted ? codes[controller.signal.reason as keyof typeof codes] : code;
 });
