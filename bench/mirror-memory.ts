@@ -15,7 +15,7 @@ import { sampledPeakArrayBuffers, sampledPeakRss } from "./lib/memory.ts";
 import { mirrorInProcess, POLYARCH_BIN } from "./lib/polyarch.ts";
 import { type ProcessOptions, type ProcessRun, runProcess } from "./lib/process.ts";
 import { createSandbox } from "./lib/sandbox.ts";
-import { timed } from "./lib/timing.ts";
+import { median, type Summary, summarize, timed } from "./lib/timing.ts";
 import type { Benchmark } from "./lib/types.ts";
 
 const BIG = { repo: "bench/big", tag: "512m" };
@@ -24,11 +24,18 @@ const MIB = 1024 * 1024;
 const BLOB_SIZE = 512 * MIB;
 /** What "constant memory whatever the size" is held to. */
 const BOUND = 150 * MIB;
+/** The issue's goals for peak RSS: a tiny image, and the 512 MiB layer. */
+const GOAL_TINY = 60 * MIB;
+const GOAL_BIG = 80 * MIB;
+/** Timed rounds per contender, after one warm-up round. */
+const ROUNDS = 5;
 /**
  * What the launcher's shebang sets: a young generation of 1 MiB makes V8 collect dead chunk Buffers
  * almost at once. The diagnostic row runs the bin without it.
  */
 const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
+/** The launcher's other flag, kept in the diagnostic run so that it isolates the semi-space's effect. */
+const TIERING_BUDGET = "--wasm-tiering-budget=2000000000";
 
 interface Copied {
   ms: number;
@@ -109,13 +116,13 @@ export const mirrorMemory: Benchmark = {
           await target.stop();
         }
       };
-      // The installed launcher (its shebang sets the V8 flags), or plain `node bin` with V8's defaults.
+      // The installed launcher (its shebang sets the V8 flags), or `node TIERING_BUDGET bin`: the default semi-space.
       const polyarch =
-        (launcher: "shebang" | "v8-defaults" = "shebang") =>
+        (launcher: "shebang" | "default-semi-space" = "shebang") =>
         (source: string, target: string): Promise<ProcessRun> =>
           launcher === "shebang"
             ? runProcess(POLYARCH_BIN, ["mirror", source, target], options)
-            : runProcess(process.execPath, [POLYARCH_BIN, "mirror", source, target], options);
+            : runProcess(process.execPath, [TIERING_BUDGET, POLYARCH_BIN, "mirror", source, target], options);
       const skopeo = async (source: string, target: string): Promise<ProcessRun> => {
         const digestFile = join(sandbox.dir, "skopeo.digest");
         const run = await runProcess(
@@ -137,49 +144,80 @@ export const mirrorMemory: Benchmark = {
         return run;
       };
 
-      const cliTiny = await intoFreshTarget("polyarch mirror, tiny image", TINY, polyarch());
-      const skopeoTiny = await intoFreshTarget("skopeo copy, tiny image", TINY, skopeo);
-      const cliBig = await intoFreshTarget("polyarch mirror, 512 MiB", BIG, polyarch());
-      const skopeoBig = await intoFreshTarget("skopeo copy, 512 MiB", BIG, skopeo);
-      const cliDefaultYoung = await intoFreshTarget(
-        `polyarch mirror, 512 MiB, without ${SMALL_YOUNG_GENERATION}`,
-        BIG,
-        polyarch("v8-defaults"),
-      );
-      let library:
-        | { ms: number; rss: { baseline: number; peak: number }; buffers: { baseline: number; peak: number } }
-        | undefined;
-      await intoFreshTarget("mirror() in-process, 512 MiB", BIG, async (source, target) => {
+      // Every contender once per round, the order alternating; the first round is a warm-up.
+      type Contender = "cliTiny" | "skopeoTiny" | "cliBig" | "skopeoBig" | "cliDefaults" | "library";
+      const runs: Record<Contender, Copied[]> = {
+        cliTiny: [],
+        skopeoTiny: [],
+        cliBig: [],
+        skopeoBig: [],
+        cliDefaults: [],
+        library: [],
+      };
+      const buffers: number[] = [];
+      const rssGrowth: number[] = [];
+      type Copy = (
+        source: string,
+        target: string,
+      ) => Promise<{ ms: number; peakRssBytes: number | undefined }>;
+      const inProcess: Copy = async (source, target) => {
         const rss = await sampledPeakRss(() =>
           sampledPeakArrayBuffers(() => timed(() => mirrorInProcess(source, target))),
         );
-        const buffers = rss.value;
-        library = {
-          ms: buffers.value.ms,
-          rss: { baseline: rss.baselineRssBytes, peak: rss.peakRssBytes },
-          buffers: { baseline: buffers.baselineBytes, peak: buffers.peakBytes },
-        };
-        return { ms: buffers.value.ms, peakRssBytes: undefined };
-      });
-      if (library === undefined) throw new Error("mirror() in-process did not run");
-      const buffers = library.buffers.peak - library.buffers.baseline;
-      const growth = library.rss.peak - library.rss.baseline;
+        buffers.push(rss.value.peakBytes - rss.value.baselineBytes);
+        rssGrowth.push(rss.peakRssBytes - rss.baselineRssBytes);
+        return { ms: rss.value.value.ms, peakRssBytes: undefined };
+      };
+      const contenders: Array<[Contender, string, { repo: string; tag: string }, Copy]> = [
+        ["cliTiny", "polyarch mirror, tiny image", TINY, polyarch()],
+        ["skopeoTiny", "skopeo copy, tiny image", TINY, skopeo],
+        ["cliBig", "polyarch mirror, 512 MiB", BIG, polyarch()],
+        ["skopeoBig", "skopeo copy, 512 MiB", BIG, skopeo],
+        [
+          "cliDefaults",
+          `polyarch mirror, 512 MiB, without ${SMALL_YOUNG_GENERATION}`,
+          BIG,
+          polyarch("default-semi-space"),
+        ],
+        ["library", "mirror() in-process, 512 MiB", BIG, inProcess],
+      ];
+      for (let round = 0; round <= ROUNDS; round++) {
+        const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+        for (const [key, what, image, copy] of order) {
+          const copied = await intoFreshTarget(`${what}${round === 0 ? " (warm-up)" : ""}`, image, copy);
+          if (round > 0) runs[key].push(copied);
+        }
+        if (round === 0) {
+          buffers.length = 0;
+          rssGrowth.length = 0;
+        }
+      }
+      const rssOf = (key: Contender) => {
+        const values = runs[key].flatMap((run) => (run.peakRssBytes === undefined ? [] : [run.peakRssBytes]));
+        return values.length > 0 ? summarize(values) : undefined;
+      };
+      const msOf = (key: Contender) => summarize(runs[key].map((run) => run.ms));
+      const [cliTiny, skopeoTiny, cliBig, skopeoBig, cliDefaults] = (
+        ["cliTiny", "skopeoTiny", "cliBig", "skopeoBig", "cliDefaults"] as const
+      ).map(rssOf);
+      const buffer = summarize(buffers);
 
-      const mib = (bytes: number | undefined) => (bytes === undefined ? "n/a" : formatBytes(bytes));
-      const ratio = (a: number | undefined, b: number | undefined, label: string) =>
-        a === undefined || b === undefined ? "n/a" : `${formatRatio(a, b)} ${label}`;
-      const verdict = (bytes: number | undefined) =>
-        bytes === undefined
+      const mib = (summary: Summary | undefined) =>
+        summary === undefined ? "n/a" : formatBytes(summary.median);
+      const range = (summary: Summary | undefined) =>
+        summary === undefined ? "n/a" : `${formatBytes(summary.min)}–${formatBytes(summary.max)}`;
+      const ratio = (a: Summary | undefined, b: Summary | undefined, label: string) =>
+        a === undefined || b === undefined ? "n/a" : `${formatRatio(a.median, b.median)} ${label}`;
+      const goal = (summary: Summary | undefined, limit: number) =>
+        summary === undefined
           ? "not measured"
-          : bytes < BOUND
-            ? "UNDER the 150 MiB bound"
-            : "OVER the 150 MiB bound";
-      const above = (a: number | undefined, b: number | undefined) =>
+          : `goal < ${formatBytes(limit)}: ${summary.median < limit ? "met" : "NOT MET"}`;
+      const above = (a: Summary | undefined, b: Summary | undefined) =>
         a === undefined || b === undefined
           ? "n/a"
-          : a >= b
-            ? `+${formatBytes(a - b)}`
-            : `−${formatBytes(b - a)}`;
+          : a.median >= b.median
+            ? `+${formatBytes(a.median - b.median)}`
+            : `−${formatBytes(b.median - a.median)}`;
       const digests =
         mismatches.length === 0
           ? "every copy kept the source digest"
@@ -188,42 +226,44 @@ export const mirrorMemory: Benchmark = {
         rows: [
           {
             case: "peak RSS, 512 MiB layer: polyarch mirror vs skopeo copy",
-            polyarch: mib(cliBig.peakRssBytes),
-            reference: `skopeo ${mib(skopeoBig.peakRssBytes)}`,
-            ratio: ratio(skopeoBig.peakRssBytes, cliBig.peakRssBytes, "skopeo/polyarch"),
-            note: `polyarch ${verdict(cliBig.peakRssBytes)}; wall ${formatMs(cliBig.ms)} vs ${formatMs(skopeoBig.ms)}; ${formatBytes(layer.size)} blob (gzip level 0 of random bytes); ${digests}`,
+            polyarch: mib(cliBig),
+            reference: `skopeo ${mib(skopeoBig)}`,
+            ratio: ratio(cliBig, skopeoBig, "polyarch/skopeo"),
+            note: `median of ${ROUNDS} (ranges ${range(cliBig)} vs ${range(skopeoBig)}); ${goal(cliBig, GOAL_BIG)}; wall ${formatMs(msOf("cliBig").median)} vs ${formatMs(msOf("skopeoBig").median)}; ${formatBytes(layer.size)} blob (gzip level 0 of random bytes); ${digests}`,
           },
           {
             case: "peak RSS, tiny image (fixed cost of each process)",
-            polyarch: mib(cliTiny.peakRssBytes),
-            reference: `skopeo ${mib(skopeoTiny.peakRssBytes)}`,
-            ratio: ratio(skopeoTiny.peakRssBytes, cliTiny.peakRssBytes, "skopeo/polyarch"),
-            note: `512 MiB minus tiny: polyarch ${above(cliBig.peakRssBytes, cliTiny.peakRssBytes)}, skopeo ${above(skopeoBig.peakRssBytes, skopeoTiny.peakRssBytes)}`,
+            polyarch: mib(cliTiny),
+            reference: `skopeo ${mib(skopeoTiny)}`,
+            ratio: ratio(cliTiny, skopeoTiny, "polyarch/skopeo"),
+            note: `median of ${ROUNDS} (ranges ${range(cliTiny)} vs ${range(skopeoTiny)}); ${goal(cliTiny, GOAL_TINY)}; 512 MiB minus tiny: polyarch ${above(cliBig, cliTiny)}, skopeo ${above(skopeoBig, skopeoTiny)}`,
           },
           {
             case: `polyarch mirror 512 MiB without the launcher's ${SMALL_YOUNG_GENERATION} (diagnostic)`,
-            polyarch: mib(cliDefaultYoung.peakRssBytes),
-            reference: `launcher ${mib(cliBig.peakRssBytes)}`,
-            ratio: ratio(cliBig.peakRssBytes, cliDefaultYoung.peakRssBytes, "launcher/default"),
-            note: `${verdict(cliDefaultYoung.peakRssBytes)}; the difference is dead chunk Buffers waiting for a GC; wall ${formatMs(cliDefaultYoung.ms)}`,
+            polyarch: mib(cliDefaults),
+            reference: `launcher ${mib(cliBig)}`,
+            ratio: ratio(cliBig, cliDefaults, "launcher/default"),
+            note: `median of ${ROUNDS}; ${goal(cliDefaults, GOAL_BIG)}; the difference is dead chunk Buffers waiting for a GC; wall ${formatMs(msOf("cliDefaults").median)} vs the launcher's ${formatMs(msOf("cliBig").median)}`,
           },
           {
-            case: "mirror() in-process, 512 MiB: peak Buffer memory",
-            polyarch: formatBytes(buffers),
+            case: "mirror() in-process, 512 MiB: peak Buffer memory (diagnostic)",
+            polyarch: formatBytes(buffer.median),
             reference: `bound ${formatBytes(BOUND)}`,
-            ratio: `${formatRatio(buffers, BOUND)} of bound`,
-            note: `Buffers/ArrayBuffers above baseline, dead ones awaiting GC included (sampled every 5 ms); this process's RSS ${formatBytes(library.rss.baseline)} → ${formatBytes(library.rss.peak)} (a warm heap absorbs it); wall ${formatMs(library.ms)}`,
+            ratio: `${formatRatio(buffer.median, BOUND)} of bound`,
+            note: `median of ${ROUNDS}; Buffers/ArrayBuffers above baseline, dead ones awaiting GC included (sampled every 5 ms); this process's RSS grew ${formatBytes(median(rssGrowth))} (a warm heap absorbs it); wall ${formatMs(msOf("library").median)}`,
           },
         ],
         data: {
           source: `${BIG.repo}:${BIG.tag}`,
           layer,
           boundBytes: BOUND,
+          goalsBytes: { tiny: GOAL_TINY, big: GOAL_BIG },
+          rounds: ROUNDS,
           uploadMs,
           sourceDigest: big.manifest.digest,
-          polyarchCli: { tiny: cliTiny, big: cliBig, withoutLauncherFlags: cliDefaultYoung },
-          skopeo: { tiny: skopeoTiny, big: skopeoBig },
-          polyarchLibrary: { ...library, bufferGrowthBytes: buffers, rssGrowthBytes: growth },
+          runs,
+          peakRssBytes: { cliTiny, skopeoTiny, cliBig, skopeoBig, withoutLauncherFlags: cliDefaults },
+          polyarchLibrary: { bufferGrowthBytes: buffers, rssGrowthBytes: rssGrowth, ms: msOf("library") },
           mismatches,
         },
       };

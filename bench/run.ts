@@ -1,15 +1,18 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchmarks } from "./benchmarks.ts";
+import { compareRatios } from "./lib/compare.ts";
 import { describeEnvironment } from "./lib/environment.ts";
 import { renderTable } from "./lib/format.ts";
 import { msSince } from "./lib/timing.ts";
 import type { Benchmark, BenchOutcome } from "./lib/types.ts";
 
-// `pnpm bench [NAME…]` runs every benchmark in bench/benchmarks.ts, or only those named; `--list` names them.
-// Figures go to stdout as one table and to bench/out/results.json; progress goes to stderr.
+// `pnpm bench [NAME…] [--quiet-check] [--compare OLD.json]` runs every benchmark in bench/benchmarks.ts, or
+// only those named; `--list` names them. Figures go to stdout as one table and to bench/out/results.json;
+// progress goes to stderr. `--quiet-check` refuses to run, or to report, while the load average is above
+// one per core; `--compare` prints how each ratio moved against an earlier results.json.
 
 const DEFAULT_TIMEOUT_MS = 180_000;
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +22,8 @@ interface Result {
   name: string;
   title: string;
   durationMs: number;
+  /** 1-minute load average when the benchmark started and when it ended. */
+  load: { before: number; after: number };
   outcome?: BenchOutcome;
   error?: string;
 }
@@ -28,28 +33,60 @@ async function runAll(argv: string[]): Promise<number> {
     for (const bench of benchmarks) process.stdout.write(`${bench.name.padEnd(20)} ${bench.title}\n`);
     return 0;
   }
-  const unknown = argv.filter((name) => !benchmarks.some((bench) => bench.name === name));
+  const quietCheck = argv.includes("--quiet-check");
+  const compareAt = argv.indexOf("--compare");
+  const compareFile = compareAt >= 0 ? argv[compareAt + 1] : undefined;
+  if (compareAt >= 0 && compareFile === undefined) {
+    process.stderr.write("--compare needs the results.json of an earlier run\n");
+    return 2;
+  }
+  const names = argv.filter((arg, i) => !arg.startsWith("--") && (compareAt < 0 || i !== compareAt + 1));
+  const unknown = names.filter((name) => !benchmarks.some((bench) => bench.name === name));
   if (unknown.length > 0) {
     process.stderr.write(
       `unknown benchmark ${unknown.join(", ")}; choose from ${benchmarks.map((b) => b.name).join(", ")}\n`,
     );
     return 2;
   }
-  const selected = argv.length === 0 ? benchmarks : benchmarks.filter((bench) => argv.includes(bench.name));
+  const previous = compareFile === undefined ? undefined : await readFile(compareFile, "utf8");
+  const selected = names.length === 0 ? benchmarks : benchmarks.filter((bench) => names.includes(bench.name));
   const startedAt = new Date().toISOString();
-  const loadAtStart = loadavg()[0] ?? 0;
+  const loadAtStart = oneMinuteLoad();
+  if (quietCheck && tooLoaded(loadAtStart)) {
+    process.stderr.write(
+      `--quiet-check: load average ${loadAtStart.toFixed(2)} is above 1 per core (${cpus().length} CPUs); not running. Wait for a quiet machine.\n`,
+    );
+    return 4;
+  }
   const results: Result[] = [];
   for (const bench of selected) results.push(await runOne(bench));
+  const loadAtEnd = oneMinuteLoad();
+  const busiest = Math.max(loadAtStart, loadAtEnd, ...results.flatMap((result) => [result.load.after]));
+  const refused = quietCheck && tooLoaded(busiest);
 
-  process.stdout.write(`\n${summaryTable(results)}`);
   await mkdir(dirname(resultsFile), { recursive: true });
   const environment = await describeEnvironment(join(benchDir, ".."));
-  const json = { startedAt, loadAtStart, environment, benchmarks: results.map(toJson) };
+  const json = {
+    startedAt,
+    loadAtStart,
+    loadAtEnd,
+    ...(refused && { refused: `load average reached ${busiest.toFixed(2)} on ${cpus().length} CPUs` }),
+    environment,
+    benchmarks: results.map(toJson),
+  };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);
-  process.stdout.write(
-    `\nLoad average (1 min): ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end, on ${cpus().length} CPUs.` +
-      `\nResults: ${resultsFile}\n`,
-  );
+  const load = `Load average (1 min): ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end, on ${cpus().length} CPUs.`;
+  if (refused) {
+    process.stderr.write(
+      `\n--quiet-check: the load average reached ${busiest.toFixed(2)} (above 1 per core) during the run; figures not reported.\n${load}\nSamples kept in ${resultsFile}.\n`,
+    );
+    return 4;
+  }
+  process.stdout.write(`\n${summaryTable(results)}`);
+  if (previous !== undefined) {
+    process.stdout.write(`\nAgainst ${compareFile}:\n${compareRatios(JSON.parse(previous), json)}`);
+  }
+  process.stdout.write(`\n${load}\nResults: ${resultsFile}\n`);
   return results.some((result) => result.error !== undefined) ? 1 : 0;
 }
 
@@ -65,16 +102,25 @@ async function runOne(bench: Benchmark): Promise<Result> {
       reject(error);
     }, timeoutMs);
   });
-  log(bench.title);
+  const before = oneMinuteLoad();
+  log(`${bench.title} (load average ${before.toFixed(2)})`);
   const start = process.hrtime.bigint();
+  const load = () => ({ before, after: oneMinuteLoad() });
   try {
     const outcome = await Promise.race([bench.run({ log, signal: controller.signal }), overrun]);
-    log(`done in ${(msSince(start) / 1000).toFixed(1)} s`);
-    return { name: bench.name, title: bench.title, durationMs: msSince(start), outcome };
+    const result = {
+      name: bench.name,
+      title: bench.title,
+      durationMs: msSince(start),
+      load: load(),
+      outcome,
+    };
+    log(`done in ${(result.durationMs / 1000).toFixed(1)} s (load average ${result.load.after.toFixed(2)})`);
+    return result;
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error);
     log(`FAILED: ${message}`);
-    return { name: bench.name, title: bench.title, durationMs: msSince(start), error: message };
+    return { name: bench.name, title: bench.title, durationMs: msSince(start), load: load(), error: message };
   } finally {
     clearTimeout(timer);
   }
@@ -99,9 +145,19 @@ function toJson(result: Result): Record<string, unknown> {
     name: result.name,
     title: result.title,
     durationMs: Math.round(result.durationMs),
+    load: result.load,
     ...(result.outcome && { rows: result.outcome.rows, data: result.outcome.data }),
     ...(result.error !== undefined && { error: result.error }),
   };
+}
+
+function oneMinuteLoad(): number {
+  return loadavg()[0] ?? 0;
+}
+
+/** Above one runnable process per core, other work skews the figures more than paired rounds correct. */
+function tooLoaded(load: number): boolean {
+  return load > cpus().length;
 }
 
 // Exit explicitly: a benchmark that overran may still hold sockets or timers, and the run must end by itself.

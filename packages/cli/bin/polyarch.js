@@ -1,34 +1,27 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --wasm-tiering-budget=2000000000 --expose-gc
 // The small young generation keeps memory flat while blobs stream through: every chunk is garbage a
 // moment after it is sent, and with V8's default semi-space a 512 MiB copy held about 65 MiB of them
 // between scavenges (bench/mirror-memory.ts measures it). Copies are I/O-bound, so the extra
-// scavenges cost no measurable time. `pnpm polyarch` passes the same flag.
+// scavenges cost no measurable time.
+//
+// The tier-up budget: undici parses HTTP with llhttp compiled to WebAssembly, and after a few dozen
+// responses V8 recompiles its one large function with its optimizing compiler, in the background, which
+// takes ~22 MiB for a moment: a quarter of a short command's peak RSS (`perf record -e page-faults`: over
+// half the page faults of a tiny mirror). Baseline-compiled code parses headers fast enough, so the budget
+// is put out of reach: a tiny mirror peaks at ~62 MiB instead of ~85 MiB. (Set here rather than with
+// `v8.setFlagsFromString`, which costs ~4 ms of start-up to load node:v8.)
+//
+// --expose-gc lets src/bin/polyarch.ts collect dead chunk Buffers every 10 ms while blobs stream (the
+// 512 MiB copy peaks ~15 MiB lower). `pnpm polyarch` passes the same flags.
+//
+// This launcher loads the bundle of the binary named like it (dist/bin/<name>.cjs, built by `pnpm build`
+// from src/bin/<name>.ts; packages/cli/README.md, "Bundle"): a new binary's launcher is a copy of this file.
 import module from "node:module";
+import { basename } from "node:path";
 
-// Compiled code is cached on disk (Node's own cache in the temp directory): a short command spends
-// most of its time loading undici and zod, and the cache cuts that by about a sixth.
+// Compiled code is cached on disk (Node's own cache in the temp directory): the registry client's chunk
+// compiles once, not on every run.
 module.enableCompileCache?.();
-const { main, processIo } = await import("../dist/index.js");
-
-// A closed pipe (`polyarch inspect … | head`) ends output quietly, as for any Unix tool.
-process.stdout.on("error", (error) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw error;
-});
-
-// A cancelled CI job gets SIGTERM (Ctrl-C is SIGINT): the command stops writing at once (no tag after
-// the signal, open uploads cancelled) and exits 128 + the signal's number, as a shell reports it. The
-// timer bounds the tidying up to well under a second; a second signal exits at once.
-const controller = new AbortController();
-const codes = { SIGINT: 130, SIGTERM: 143 };
-for (const [name, code] of Object.entries(codes)) {
-  process.on(name, () => {
-    if (controller.signal.aborted) process.exit(code);
-    controller.abort(name);
-    process.exitCode = code;
-    setTimeout(() => process.exit(code), 800).unref();
-  });
-}
-
-const code = await main(process.argv, { ...processIo, signal: controller.signal });
-process.exitCode = controller.signal.aborted ? codes[controller.signal.reason] : code;
+// Stack traces name the TypeScript sources (the bundle's source maps) when debugging.
+if (process.env.POLYARCH_DEBUG) process.setSourceMapsEnabled(true);
+module.createRequire(import.meta.url)(`../dist/bin/${basename(import.meta.filename, ".js")}.cjs`);

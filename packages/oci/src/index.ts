@@ -42,18 +42,20 @@ export {
 } from "./core/reference.ts";
 export type { RelabelledImage } from "./core/relabel.ts";
 export { relabel } from "./core/relabel.ts";
-export type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ParsedManifest } from "./core/schemas.ts";
+export type {
+  Descriptor,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  ParsedManifest,
+  PlatformObject,
+} from "./core/schemas.ts";
 export {
   declaredMediaType,
-  descriptorSchema,
   encodeJson,
-  imageConfigSchema,
-  imageIndexSchema,
-  imageManifestSchema,
   parseFetchedManifest,
   parseImageConfig,
   parseManifest,
-  platformSchema,
 } from "./core/schemas.ts";
 export type {
   Credential,

@@ -7,7 +7,6 @@ import {
   type MergeRules,
   merge,
   parseAnnotations,
-  parseMergeSpec,
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
@@ -100,6 +99,7 @@ export async function buildRequest(
       platform,
     }));
   } else if (options.spec !== undefined) {
+    const { parseMergeSpec } = await import("./merge-spec.ts");
     const spec = parseMergeSpec(
       await readSpecFile(options.spec, "a manifest-tool style YAML spec"),
       options.spec,

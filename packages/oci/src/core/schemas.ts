@@ -1,71 +1,128 @@
-import { z } from "zod";
 import { PolyarchError } from "../errors.ts";
 import { isDigest } from "./digest.ts";
 import { isImageMediaType, isIndexMediaType, MediaType } from "./media-types.ts";
+import {
+  arrayOf,
+  type Check,
+  literal,
+  looseObject,
+  nonNegativeInteger,
+  optional,
+  problemsOf,
+  recordOf,
+  refine,
+  string,
+} from "./shape.ts";
 
-// Schemas for what registries send. They are lenient (unknown keys are kept and passed through
+// The shapes of what registries send. They are lenient (unknown keys are kept and passed through
 // untouched) because registries and builders add fields; they are strict about what polyarch relies on.
 
-const digest = z.string().refine(isDigest, { message: "not a sha256/sha512 digest" });
-const annotations = z.record(z.string(), z.string());
+const digest = refine(string, isDigest, "not a sha256/sha512 digest");
+const annotations = recordOf(string);
+const strings = arrayOf(string);
 
 /** https://github.com/opencontainers/image-spec/blob/main/image-index.md (platform object) */
-export const platformSchema = z.looseObject({
-  architecture: z.string(),
-  os: z.string(),
-  "os.version": z.string().optional(),
-  "os.features": z.array(z.string()).optional(),
-  variant: z.string().optional(),
-  features: z.array(z.string()).optional(),
+export interface PlatformObject {
+  architecture: string;
+  os: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+  variant?: string;
+  features?: string[];
+  [key: string]: unknown;
+}
+const platformShape = looseObject({
+  architecture: string,
+  os: string,
+  "os.version": optional(string),
+  "os.features": optional(strings),
+  variant: optional(string),
+  features: optional(strings),
 });
 
 /** https://github.com/opencontainers/image-spec/blob/main/descriptor.md */
-export const descriptorSchema = z.looseObject({
-  mediaType: z.string(),
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  platform?: PlatformObject;
+  artifactType?: string;
+  [key: string]: unknown;
+}
+const descriptorShape = looseObject({
+  mediaType: string,
   digest,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: annotations.optional(),
-  platform: platformSchema.optional(),
-  artifactType: z.string().optional(),
+  size: nonNegativeInteger,
+  urls: optional(strings),
+  annotations: optional(annotations),
+  platform: optional(platformShape),
+  artifactType: optional(string),
 });
-export type Descriptor = z.infer<typeof descriptorSchema>;
 
 /** https://github.com/opencontainers/image-spec/blob/main/manifest.md and Docker image manifest v2.2 */
-export const imageManifestSchema = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
-  config: descriptorSchema,
-  layers: z.array(descriptorSchema),
-  subject: descriptorSchema.optional(),
-  annotations: annotations.optional(),
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+const imageManifestShape = looseObject({
+  schemaVersion: literal(2),
+  mediaType: optional(string),
+  artifactType: optional(string),
+  config: descriptorShape,
+  layers: arrayOf(descriptorShape),
+  subject: optional(descriptorShape),
+  annotations: optional(annotations),
 });
-export type ImageManifest = z.infer<typeof imageManifestSchema>;
 
 /** https://github.com/opencontainers/image-spec/blob/main/image-index.md and Docker manifest list v2.2 */
-export const imageIndexSchema = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
-  manifests: z.array(descriptorSchema),
-  subject: descriptorSchema.optional(),
-  annotations: annotations.optional(),
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+const imageIndexShape = looseObject({
+  schemaVersion: literal(2),
+  mediaType: optional(string),
+  artifactType: optional(string),
+  manifests: arrayOf(descriptorShape),
+  subject: optional(descriptorShape),
+  annotations: optional(annotations),
 });
-export type ImageIndex = z.infer<typeof imageIndexSchema>;
 
 /** https://github.com/opencontainers/image-spec/blob/main/config.md (only what polyarch reads) */
-export const imageConfigSchema = z.looseObject({
-  architecture: z.string(),
-  os: z.string(),
-  variant: z.string().optional(),
-  "os.version": z.string().optional(),
-  "os.features": z.array(z.string()).optional(),
-  created: z.string().optional(),
-  config: z.looseObject({}).optional(),
-  rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(z.string()) }).optional(),
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  variant?: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+  created?: string;
+  config?: Record<string, unknown>;
+  rootfs?: { type: string; diff_ids: string[]; [key: string]: unknown };
+  [key: string]: unknown;
+}
+const imageConfigShape = looseObject({
+  architecture: string,
+  os: string,
+  variant: optional(string),
+  "os.version": optional(string),
+  "os.features": optional(strings),
+  created: optional(string),
+  config: optional(looseObject({})),
+  rootfs: optional(looseObject({ type: string, diff_ids: strings })),
 });
-export type ImageConfig = z.infer<typeof imageConfigSchema>;
 
 export type ParsedManifest =
   | { kind: "index"; mediaType: string; digest: string; bytes: Uint8Array; index: ImageIndex }
@@ -114,7 +171,7 @@ export function parseManifest(
       mediaType: resolved,
       digest: digestOfBytes,
       bytes,
-      index: validate(imageIndexSchema, json, `index ${digestOfBytes}`),
+      index: validate<ImageIndex>(imageIndexShape, json, `index ${digestOfBytes}`),
     };
   }
   return {
@@ -122,12 +179,12 @@ export function parseManifest(
     mediaType: resolved,
     digest: digestOfBytes,
     bytes,
-    manifest: validate(imageManifestSchema, json, `manifest ${digestOfBytes}`),
+    manifest: validate<ImageManifest>(imageManifestShape, json, `manifest ${digestOfBytes}`),
   };
 }
 
 export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
-  return validate(imageConfigSchema, parseJson(bytes, what), what);
+  return validate<ImageConfig>(imageConfigShape, parseJson(bytes, what), what);
 }
 
 function parseJson(bytes: Uint8Array, what: string): unknown {
@@ -138,12 +195,20 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`,
-    );
+/** What keeps `value` from being an OCI image index (or Docker manifest list), as `path: problem` lines. */
+export function imageIndexProblems(value: unknown): string[] {
+  return describeProblems(imageIndexShape, value);
+}
+
+function describeProblems(shape: Check, value: unknown): string[] {
+  return problemsOf(shape, value).map(
+    (problem) => `${problem.path.join(".") || "(root)"}: ${problem.message}`,
+  );
+}
+
+function validate<T>(shape: Check, value: unknown, what: string): T {
+  const problems = describeProblems(shape, value);
+  if (problems.length > 0) {
     throw new PolyarchError(
       "POLYARCH_E_BAD_MANIFEST",
       `${what} does not follow the spec: ${problems.join("; ")}`,
@@ -152,7 +217,7 @@ function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
       },
     );
   }
-  return result.data;
+  return value as T;
 }
 
 /** JSON bytes as registries expect them: no extra whitespace, keys in the order given. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { looseObject, nullish, problemsOf, recordOf, string } from "../core/shape.ts";
 import { PolyarchError } from "../errors.ts";
 import type { Credential } from "./types.ts";
 
@@ -6,26 +6,37 @@ import type { Credential } from "./types.ts";
  * One `auths` entry. Docker: https://github.com/docker/cli/blob/master/cli/config/types/authconfig.go;
  * podman/skopeo auth.json uses the same schema (containers-auth.json(5)). Lenient: other tools add keys.
  */
-const AuthEntrySchema = z.looseObject({
-  auth: z.string().nullish(),
-  username: z.string().nullish(),
-  password: z.string().nullish(),
-  identitytoken: z.string().nullish(),
-  registrytoken: z.string().nullish(),
+export interface AuthEntry {
+  auth?: string | null;
+  username?: string | null;
+  password?: string | null;
+  identitytoken?: string | null;
+  registrytoken?: string | null;
+  [key: string]: unknown;
+}
+const authEntryShape = looseObject({
+  auth: nullish(string),
+  username: nullish(string),
+  password: nullish(string),
+  identitytoken: nullish(string),
+  registrytoken: nullish(string),
 });
 
 /**
  * The credential parts of Docker's `config.json`
  * (https://github.com/docker/cli/blob/master/cli/config/configfile/file.go); every other key is ignored.
  */
-const DockerConfigSchema = z.looseObject({
-  auths: z.record(z.string(), AuthEntrySchema).nullish(),
-  credHelpers: z.record(z.string(), z.string()).nullish(),
-  credsStore: z.string().nullish(),
+export interface DockerConfig {
+  auths?: Record<string, AuthEntry> | null;
+  credHelpers?: Record<string, string> | null;
+  credsStore?: string | null;
+  [key: string]: unknown;
+}
+const dockerConfigShape = looseObject({
+  auths: nullish(recordOf(authEntryShape)),
+  credHelpers: nullish(recordOf(string)),
+  credsStore: nullish(string),
 });
-
-export type AuthEntry = z.infer<typeof AuthEntrySchema>;
-export type DockerConfig = z.infer<typeof DockerConfigSchema>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -41,12 +52,12 @@ export function parseDockerConfig(text: string, file: string): DockerConfig {
   } catch (error: unknown) {
     throw configError(file, `is not valid JSON: ${describeJsonError(error)}`);
   }
-  const parsed = DockerConfigSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const found = problemsOf(dockerConfigShape, json);
+  if (found.length > 0) {
+    const problems = found.map((problem) => `${formatPath(problem.path)}: ${problem.message}`);
     throw configError(file, `is not a valid Docker config file:\n  ${problems.join("\n  ")}`);
   }
-  return parsed.data;
+  return json as DockerConfig;
 }
 
 /**

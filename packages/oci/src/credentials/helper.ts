@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { looseObject, nullish, problemsOf, string } from "../core/shape.ts";
 import { PolyarchError } from "../errors.ts";
 import type { Redactor } from "../redact.ts";
 import { helperServerUrl } from "./host.ts";
@@ -8,10 +8,15 @@ import type { Credential, CredentialIO } from "./types.ts";
  * What `docker-credential-<name> get` prints on success.
  * https://github.com/docker/docker-credential-helpers/blob/master/credentials/credentials.go
  */
-const HelperResponseSchema = z.looseObject({
-  ServerURL: z.string().nullish(),
-  Username: z.string().nullish(),
-  Secret: z.string(),
+interface HelperResponse {
+  ServerURL?: string | null;
+  Username?: string | null;
+  Secret: string;
+}
+const helperResponseShape = looseObject({
+  ServerURL: nullish(string),
+  Username: nullish(string),
+  Secret: string,
 });
 
 /** How a helper says it has nothing for this server; Docker matches the same text. */
@@ -84,9 +89,11 @@ export async function credentialFromHelper(
     );
   }
 
-  let response: z.infer<typeof HelperResponseSchema>;
+  let response: HelperResponse;
   try {
-    response = HelperResponseSchema.parse(JSON.parse(output.stdout));
+    const parsed: unknown = JSON.parse(output.stdout);
+    if (problemsOf(helperResponseShape, parsed).length > 0) throw new Error("not a helper response");
+    response = parsed as HelperResponse;
   } catch {
     // Not quoted: output that failed to parse may still hold the secret.
     throw failure(

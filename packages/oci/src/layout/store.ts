@@ -11,7 +11,7 @@ import {
   declaredMediaType,
   encodeJson,
   type ImageIndex,
-  imageIndexSchema,
+  imageIndexProblems,
 } from "../core/schemas.ts";
 import { PolyarchError } from "../errors.ts";
 import { throwIfInterrupted } from "../interrupted.ts";
@@ -84,15 +84,14 @@ export class LayoutStore implements ImageStore {
         },
       );
     }
-    const parsed = imageIndexSchema.safeParse(json);
-    if (!parsed.success) {
+    const problems = imageIndexProblems(json);
+    if (problems.length > 0) {
       throw new PolyarchError(
         "POLYARCH_E_BAD_MANIFEST",
-        `${this.path}/index.json is not an OCI image index`,
-        { cause: parsed.error },
+        `${this.path}/index.json is not an OCI image index: ${problems.join("; ")}`,
       );
     }
-    return parsed.data;
+    return json as ImageIndex;
   }
 
   async #ensureLayout(): Promise<void> {

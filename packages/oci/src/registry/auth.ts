@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { Credential as RegistryCredential } from "../credentials/types.ts";
 import { isPolyarchError, PolyarchError } from "../errors.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
@@ -254,7 +254,11 @@ export class AuthManager {
   }
 
   async #send(url: URL, init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string }) {
-    const response = await request(url, { ...init, dispatcher: this.#options.dispatcher });
+    const response = await this.#options.dispatcher.request({
+      ...init,
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+    });
     const text = await response.body.text();
     let body: unknown = {};
     try {

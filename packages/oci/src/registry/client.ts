@@ -1,5 +1,5 @@
 import type { LookupFunction } from "node:net";
-import { type Dispatcher, interceptors, request } from "undici";
+import { type Dispatcher, interceptors } from "undici";
 import { PolyarchError } from "../errors.ts";
 import { interruptedError } from "../interrupted.ts";
 import { redactText } from "../redact.ts";
@@ -150,11 +150,12 @@ export class RegistryClient {
     if (signal?.aborted && !tidying) throw interruptedError(signal);
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, {
+      response = await (tidying ? this.#cleanup : this.#dispatcher).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: init.method,
         headers,
         body: init.body,
-        dispatcher: tidying ? this.#cleanup : this.#dispatcher,
         ...(tidying ? { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) } : signal && { signal }),
       });
     } catch (error: unknown) {

@@ -1,0 +1,126 @@
+import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  indexOf,
+  pushIndex,
+  type Registry,
+  startRegistry,
+  syntheticImage,
+  type TempDir,
+  tempDir,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The installed binary as a process: bin/polyarch.js loading the bundle `pnpm build` made (dist/bin).
+const BIN = fileURLToPath(new URL("../../packages/cli/bin/polyarch.js", import.meta.url));
+const BUNDLE = fileURLToPath(new URL("../../packages/cli/dist/bin/polyarch.cjs", import.meta.url));
+/** Preloaded into the child: on exit it prints the bundle files it loaded, one per line, on stderr. */
+const LIST_LOADED = `process.on("exit", () => { for (const file of Object.keys(require.cache)) if (file.includes("/dist/bin/")) process.stderr.write("loaded " + file + "\\n"); });`;
+let preload: TempDir;
+const listLoaded = () => ({ NODE_OPTIONS: `--require=${join(preload.path, "list-loaded.cjs")}` });
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH, HOME: "/nonexistent", ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const loadedChunks = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((line) => line.startsWith("loaded "))
+    .map((line) => line.slice(line.lastIndexOf("/") + 1).replace(/-[\w-]{8}\.cjs$/, ""));
+
+let registry: Registry;
+let reference: string;
+let expectedRaw: string;
+
+beforeAll(async () => {
+  preload = await tempDir("polyarch-bin-test-");
+  await writeFile(join(preload.path, "list-loaded.cjs"), LIST_LOADED);
+  registry = await startRegistry();
+  const images = await Promise.all(
+    (["amd64", "arm64"] as const).map((architecture) =>
+      syntheticImage({ platform: { os: "linux", architecture }, seed: "bin" }),
+    ),
+  );
+  const index = indexOf(images);
+  await pushIndex(registry, "bin/app", "1", index);
+  reference = `${registry.host}/bin/app:1`;
+  expectedRaw = index.manifest.bytes.toString();
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  await preload?.remove();
+});
+
+describe("the polyarch binary (bundle)", () => {
+  it("prints help and exits 0", async () => {
+    const { code, stdout } = await run(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: polyarch/);
+    expect(stdout).toContain("inspect");
+  });
+
+  it("--version prints the cli package's version", async () => {
+    const manifest = JSON.parse(
+      await readFile(fileURLToPath(new URL("../../packages/cli/package.json", import.meta.url)), "utf8"),
+    ) as { version: string };
+    const { code, stdout } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(manifest.version);
+  });
+
+  it("--help loads no command's chunk, and no registry client", async () => {
+    const { code, stderr } = await run(["--help"], listLoaded());
+    expect(code).toBe(0);
+    const chunks = loadedChunks(stderr);
+    expect(chunks).toContain("polyarch.cjs");
+    expect(chunks.some((chunk) => chunk.startsWith("registry-client"))).toBe(false);
+    expect(chunks.some((chunk) => chunk.startsWith("inspect"))).toBe(false);
+  });
+
+  it("inspect --raw prints the stored bytes, loading the inspect chunk", async () => {
+    const { code, stdout, stderr } = await run(["inspect", "--raw", reference], listLoaded());
+    expect(code).toBe(0);
+    expect(stdout).toBe(expectedRaw);
+    expect(loadedChunks(stderr).some((chunk) => chunk.startsWith("inspect"))).toBe(true);
+  });
+
+  it("bad input exits 2 with the catalogue's message", async () => {
+    const { code, stderr } = await run(["inspect", "--platform", "linux/", reference]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^polyarch: /m);
+  });
+
+  it("merge --spec loads the spec reader (its own chunk) and reports a bad key", async () => {
+    const spec = join(preload.path, "bad-spec.yaml");
+    await writeFile(spec, "imagee: registry.example/app:1\n");
+    const { code, stderr } = await run(["merge", "--spec", spec], listLoaded());
+    expect(code).toBe(2);
+    expect(stderr).toContain("imagee");
+    expect(loadedChunks(stderr).some((chunk) => chunk.startsWith("merge-spec"))).toBe(true);
+  });
+
+  it("ships source maps that lead back to the TypeScript sources", async () => {
+    const map = JSON.parse(await readFile(`${BUNDLE}.map`, "utf8")) as { sources: string[] };
+    expect(map.sources.some((source) => source.endsWith("/src/main.ts"))).toBe(true);
+  });
+});
