@@ -175,3 +175,16 @@ tool-arm64:
     });
   });
 });
+
+describe("checkCiFiles with top-level variables", () => {
+  it("reads POLYARCH_REPOSITORY from the file's variables, as GitLab gives them to every job", () => {
+    const text = `variables: { POLYARCH_REPOSITORY: registry.example.com/app }
+app-amd64: { extends: .polyarch-build-amd64 }
+app-arm64: { extends: .polyarch-build-arm64 }
+app: { extends: .polyarch-merge, needs: [app-amd64] }
+`;
+    expect(checkCiFiles(project(text), [template()])).toEqual([
+      { job: "app", key: "needs", message: expect.stringContaining("misses build job app-arm64") },
+    ]);
+  });
+});

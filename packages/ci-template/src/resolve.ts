@@ -31,14 +31,17 @@ export function localIncludes(document: CiDocument): string[] {
 /**
  * The jobs of a pipeline as GitLab sees them after `include` and `extends` (pure): included documents
  * first, the file's own keys over them (a job defined in both is merged, the file's keys winning), then
- * each job's `extends` chain merged in: mappings deeply, anything else (arrays too) replaced.
+ * each job's `extends` chain merged in: mappings deeply, anything else (arrays too) replaced. Top-level
+ * `variables` are every job's defaults, as in GitLab.
  */
 export function resolveJobs(
   document: CiDocument,
   included: readonly CiDocument[],
 ): { jobs: Map<string, CiJob>; problems: CiProblem[] } {
   const merged: Record<string, CiJob> = {};
+  let globalVariables: Record<string, unknown> = {};
   for (const source of [...included, document]) {
+    if (isMapping(source.variables)) globalVariables = { ...globalVariables, ...source.variables };
     for (const [name, value] of Object.entries(source)) {
       if (GLOBAL_KEYWORDS.has(name) || !isMapping(value)) continue;
       merged[name] = deepMerge(merged[name] ?? {}, value);
@@ -70,6 +73,8 @@ export function resolveJobs(
     }
     const { extends: _extends, ...own } = job;
     const result = deepMerge(base, own);
+    if (Object.keys(globalVariables).length > 0)
+      result.variables = { ...globalVariables, ...(isMapping(result.variables) ? result.variables : {}) };
     resolved.set(name, result);
     return result;
   };
