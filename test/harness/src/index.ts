@@ -1,5 +1,7 @@
 export type { Buildah } from "./buildah.ts";
 export { startBuildah } from "./buildah.ts";
+export type { BuildahStore } from "./buildah.ts";
+export { buildahStore, pushRootfs } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
 export type { EcrEndpoint, EcrRegistry, EcrRequestRecord } from "./ecr-endpoint.ts";
@@ -39,6 +41,7 @@ export {
 } from "./fixtures.ts";
 export type { SigningIdentity, SignTokenOptions, TokenAccess, TokenClaims } from "./jwt.ts";
 export { createSigningIdentity, decodeJwt, signRegistryToken } from "./jwt.ts";
+export { assembleNodeBase } from "./node-base.ts";
 export type { OtherHost, OtherHostRequest } from "./other-host.ts";
 export { freePort } from "./ports.ts";
 export type { Fault, FaultKind, FaultMatch, FaultProxy, FaultProxyOptions, InjectedFault } from "./proxy.ts";
