@@ -1,6 +1,6 @@
 import { parseReference } from "@polyarch/oci";
 import { buildTemplate, buildTemplateCommand } from "./build-template.ts";
-import { renderCiYaml } from "./ci-yaml.ts";
+import { type CiDocument, renderCiYaml } from "./ci-yaml.ts";
 import type { BuildTemplateOptions } from "./options.ts";
 import { type ScheduleTemplateOptions, scheduleTemplate } from "./schedule-template.ts";
 
@@ -19,10 +19,7 @@ export function renderBuildTemplate(options: BuildTemplateOptions): RenderedTemp
     "  IMAGE: { extends: .polyarch-merge, needs: [IMAGE-<arch>, …], variables: { POLYARCH_REPOSITORY: … } }",
     "polyarch ci check .gitlab-ci.yml checks the result.",
   ];
-  return {
-    content: renderCiYaml(header, buildTemplate(options)),
-    warnings: unpinned(options.toolImage),
-  };
+  return rendered(header, buildTemplate(options), options.toolImage);
 }
 
 /** The scheduled sync/refresh template as the text of an includable CI file. */
@@ -33,14 +30,14 @@ export function renderScheduleTemplate(options: ScheduleTemplateOptions): Render
     "  mirror: { extends: .polyarch-sync, variables: { POLYARCH_SYNC_FILE: sync.yaml } }",
     "  helper: { extends: .polyarch-helper-refresh, variables: { POLYARCH_HELPER_FILE: …, POLYARCH_HELPER_TARGET: … } }",
   ];
-  return {
-    content: renderCiYaml(header, scheduleTemplate(options)),
-    warnings: unpinned(options.toolImage),
-  };
+  return rendered(header, scheduleTemplate(options), options.toolImage);
 }
 
-function unpinned(toolImage: string): string[] {
-  return parseReference(toolImage).digest === undefined
-    ? [`the tool image ${toolImage} is not pinned by digest; give --tool-image REPO:TAG@sha256:… to pin it`]
-    : [];
+/** The file's text, and a warning when the jobs' image is not pinned by digest. */
+function rendered(header: string[], document: CiDocument, toolImage: string): RenderedTemplate {
+  const warnings =
+    parseReference(toolImage).digest === undefined
+      ? [`the tool image ${toolImage} is not pinned by digest; give --tool-image REPO:TAG@sha256:… to pin it`]
+      : [];
+  return { content: renderCiYaml(header, document), warnings };
 }
