@@ -13,11 +13,11 @@ const run = promisify(execFile);
 const fs = { cp, mkdir, readFile, writeFile };
 
 /**
- * A project as gitlab-ci-local needs it: the files of `example` copied into a temp dir made a git
+ * A project as gitlab-ci-local needs it: the files of `example` (or none) copied into a temp dir made a git
  * repository with a commit and a remote (gitlab-ci-local derives CI_PROJECT_* and the commit from them),
  * `polyarch` on PATH (the workspace's build), and Buildah storage of its own.
  */
-export async function pipelineProject(example: string): Promise<{
+export async function pipelineProject(example?: string): Promise<{
   dir: TempDir;
   project: string;
   store: BuildahStore;
@@ -25,7 +25,8 @@ export async function pipelineProject(example: string): Promise<{
 }> {
   const dir = await tempDir("polyarch-ci-e2e-");
   const project = join(dir.path, "project");
-  await fs.cp(join(ROOT, example), project, { recursive: true });
+  if (example === undefined) await fs.mkdir(project, { recursive: true });
+  else await fs.cp(join(ROOT, example), project, { recursive: true });
   const bin = join(dir.path, "bin");
   await fs.mkdir(bin, { recursive: true });
   await fs.writeFile(
