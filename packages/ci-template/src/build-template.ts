@@ -25,7 +25,7 @@ export function buildTemplate(options: BuildTemplateOptions): CiDocument {
     ...(options.stages ? { stage: options.stages.build } : { needs: [] }),
     variables: {
       POLYARCH_CONTEXT: ".",
-      POLYARCH_DOCKERFILE: "Dockerfile",
+      POLYARCH_DOCKERFILE: "$POLYARCH_CONTEXT/Dockerfile",
       POLYARCH_BUILD_FLAGS: "",
     },
     script: [

@@ -26,7 +26,10 @@ export interface BuildTemplateOptions {
   runnerTag: string;
   /** @default "auto" (polyarch build picks the builder that is present) */
   builder: Builder;
-  /** The image the jobs run in (shell, polyarch, Node): `repo:tag`, or `repo:tag@sha256:…` to pin it. */
+  /**
+   * The image the jobs run in (shell, polyarch, Node): `repo:tag`, or `repo:tag@sha256:…` to pin it; it
+   * may name CI variables (`$CI_REGISTRY_IMAGE/polyarch:latest`).
+   */
   toolImage: string;
   /** Stage names for build and merge jobs; undefined renders the stageless form (`needs: []`). */
   stages?: { build: string; merge: string };
@@ -64,7 +67,8 @@ export function buildTemplateOptions(flags: {
       { hint: "give the multi-arch runner's tag (k8s-multiarch), or use --topology runner-tags" },
     );
   const toolImage = flags.toolImage ?? DEFAULT_TOOL_IMAGE;
-  parseReference(toolImage);
+  // A CI variable ($CI_REGISTRY_IMAGE/polyarch:latest) is expanded by GitLab, not here.
+  if (!toolImage.includes("$")) parseReference(toolImage);
   return {
     platforms,
     topology,

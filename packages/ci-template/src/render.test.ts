@@ -117,3 +117,13 @@ describe("renderScheduleTemplate", () => {
     expect(jobs[".polyarch-scheduled"]!.stage).toBe("mirror");
   });
 });
+
+describe("a tool image named by CI variables", () => {
+  it("is rendered as written (GitLab expands it) and warned about as unpinned", () => {
+    const { content, warnings } = renderBuildTemplate(
+      buildTemplateOptions({ toolImage: "$CI_REGISTRY_IMAGE/polyarch:latest" }),
+    );
+    expect(parsed(content)[".polyarch-merge"]!.image).toBe("$CI_REGISTRY_IMAGE/polyarch:latest");
+    expect(warnings).toEqual([expect.stringContaining("not pinned by digest")]);
+  });
+});

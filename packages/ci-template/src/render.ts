@@ -36,7 +36,7 @@ export function renderScheduleTemplate(options: ScheduleTemplateOptions): Render
 /** The file's text, and a warning when the jobs' image is not pinned by digest. */
 function rendered(header: string[], document: CiDocument, toolImage: string): RenderedTemplate {
   const warnings =
-    parseReference(toolImage).digest === undefined
+    toolImage.includes("$") || parseReference(toolImage).digest === undefined
       ? [`the tool image ${toolImage} is not pinned by digest; give --tool-image REPO:TAG@sha256:… to pin it`]
       : [];
   return { content: renderCiYaml(header, document), warnings };
