@@ -1,10 +1,4 @@
-import {
-  formatPlatform,
-  type Platform,
-  PolyarchError,
-  parsePlatformList,
-  parseReference,
-} from "@polyarch/oci";
+import { type Platform, PolyarchError, parsePlatformList, parseReference } from "@polyarch/oci";
 
 /** How build jobs reach a machine of their architecture. */
 export type Topology = "runner-tags" | "node-selector";
