@@ -21,6 +21,12 @@ describe("polyarch ci template", () => {
     },
   );
 
+  it("is what packages/ci-template/README.md shows as the generated file", async () => {
+    const readme = await readFile(join(ROOT, "packages/ci-template/README.md"), "utf8");
+    const shown = /writes exactly this:\n\n```yaml\n([\s\S]*?)```\n/.exec(readme)?.[1];
+    expect(shown).toBe((await polyarch(["ci", "template"])).stdout);
+  });
+
   it("warns on stderr when the tool image is not pinned by digest", async () => {
     const run = await polyarch(["ci", "template"]);
     expect(run.stderr).toContain("not pinned by digest");
