@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { verifyBinaries } from "@polyarch/elf";
-import { type BuildahStore, buildahStore, skopeo, type TempDir, tempDir } from "@polyarch/test-harness";
+import { skopeo, type TempDir, tempDir } from "@polyarch/test-harness";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GITLAB_CI_LOCAL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
@@ -20,7 +20,6 @@ const fs = { cp, mkdir, readFile, writeFile };
 export async function pipelineProject(example?: string): Promise<{
   dir: TempDir;
   project: string;
-  store: BuildahStore;
   env: Record<string, string>;
 }> {
   const dir = await tempDir("polyarch-ci-e2e-");
@@ -34,17 +33,27 @@ export async function pipelineProject(example?: string): Promise<{
     `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, "packages/cli/bin/polyarch.js")}" "$@"\n`,
     { mode: 0o755 },
   );
-  const store = await buildahStore(join(dir.path, "buildah"));
+  // polyarch build runs buildah itself: storage of its own (vfs) and no credentials from this machine.
+  const storage = join(dir.path, "buildah");
+  await fs.mkdir(join(dir.path, "home"), { recursive: true });
+  await fs.writeFile(
+    join(dir.path, "storage.conf"),
+    `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
+  );
+  await fs.writeFile(join(dir.path, "auth.json"), '{"auths":{}}\n');
   const env = {
-    ...store.env,
-    PATH: `${bin}:${store.env.PATH}`,
+    PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: join(dir.path, "home"),
+    TMPDIR: dir.path,
+    CONTAINERS_STORAGE_CONF: join(dir.path, "storage.conf"),
+    REGISTRY_AUTH_FILE: join(dir.path, "auth.json"),
     DOCKER_CONFIG: join(dir.path, "docker"),
     GIT_AUTHOR_NAME: "polyarch test",
     GIT_AUTHOR_EMAIL: "test@example.com",
     GIT_COMMITTER_NAME: "polyarch test",
     GIT_COMMITTER_EMAIL: "test@example.com",
   };
-  return { dir, project, store, env };
+  return { dir, project, env };
 }
 
 /** Commits the project as it is now (gitlab-ci-local reads the commit and the remote). */

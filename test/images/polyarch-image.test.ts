@@ -4,13 +4,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   assembleNodeBase,
-  type BuildahStore,
-  buildahStore,
+  type Buildah,
   busyboxImage,
   pushImage,
   pushRootfs,
   type Registry,
   skopeo,
+  startBuildah,
   startRegistry,
   type TempDir,
   tempDir,
@@ -25,13 +25,13 @@ const ARCHES = ["amd64", "arm64"] as const;
 
 let registry: Registry;
 let work: TempDir;
-let store: BuildahStore;
+let store: Buildah;
 const containers = new Map<string, string>();
 
 beforeAll(async () => {
   registry = await startRegistry();
   work = await tempDir("polyarch-tool-image-");
-  store = await buildahStore(work.path);
+  store = await startBuildah([registry.host]);
   const context = join(work.path, "context");
   await promisify(execFile)("bash", [join(ROOT, "images/polyarch/prepare-context"), context], {
     env: { ...process.env, POLYARCH_PREBUILT: "1" },
@@ -62,6 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
+  await store?.remove();
   await work?.remove();
 });
 

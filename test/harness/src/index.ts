@@ -1,7 +1,5 @@
 export type { Buildah } from "./buildah.ts";
 export { startBuildah } from "./buildah.ts";
-export type { BuildahStore } from "./buildah.ts";
-export { buildahStore, pushRootfs } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
 export type { EcrEndpoint, EcrRegistry, EcrRequestRecord } from "./ecr-endpoint.ts";
@@ -56,6 +54,7 @@ export type { ProxiedRequest, RequestCounter, RequestFilter, Route } from "./req
 export { routeOf } from "./requests.ts";
 export type { SecretLeak } from "./secrets.ts";
 export { captureFiles, captureOutput, registerSecret, takeSecretLeaks } from "./secrets.ts";
+export { pushRootfs } from "./rootfs-image.ts";
 export type { SkopeoOptions } from "./skopeo.ts";
 export { skopeo, skopeoBytes, skopeoInspectRaw, withTransport } from "./skopeo.ts";
 export type { TempDir } from "./temp.ts";
