@@ -73,13 +73,20 @@ export function resolveJobs(
     }
     const { extends: _extends, ...own } = job;
     const result = deepMerge(base, own);
-    if (Object.keys(globalVariables).length > 0)
-      result.variables = { ...globalVariables, ...(isMapping(result.variables) ? result.variables : {}) };
     resolved.set(name, result);
     return result;
   };
   for (const name of Object.keys(merged)) resolve(name, [name]);
-  return { jobs: resolved, problems };
+  // Globals go under each resolved job last, so a parent's own variables are not overwritten by them.
+  const jobs = new Map(
+    [...resolved].map(([name, job]): [string, CiJob] => [
+      name,
+      Object.keys(globalVariables).length === 0
+        ? job
+        : { ...job, variables: { ...globalVariables, ...(isMapping(job.variables) ? job.variables : {}) } },
+    ]),
+  );
+  return { jobs, problems };
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
