@@ -3,13 +3,13 @@ import type { CiDocument, CiJob } from "./ci-yaml.ts";
 import { jobArch, kubernetesArch } from "./names.ts";
 import type { BuildTemplateOptions } from "./options.ts";
 
-export const BUILD_JOB = ".polyarch-build";
-export const MERGE_JOB = ".polyarch-merge";
-export const BUILD_DOTENV = "build.env";
-export const MERGE_DOTENV = "merge.env";
+const BUILD_JOB = ".polyarch-build";
+const MERGE_JOB = ".polyarch-merge";
+const BUILD_DOTENV = "build.env";
+const MERGE_DOTENV = "merge.env";
 
 /** `.polyarch-build-<arch>`: the hidden job a project's per-architecture build job extends. */
-export function buildJobName(platformJobArch: string): string {
+function buildJobName(platformJobArch: string): string {
   return `${BUILD_JOB}-${platformJobArch}`;
 }
 

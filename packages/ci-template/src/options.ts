@@ -2,10 +2,10 @@ import { type Platform, PolyarchError, parsePlatformList, parseReference } from 
 
 /** How build jobs reach a machine of their architecture. */
 export type Topology = "runner-tags" | "node-selector";
-export const TOPOLOGIES: readonly Topology[] = ["runner-tags", "node-selector"];
+const TOPOLOGIES: readonly Topology[] = ["runner-tags", "node-selector"];
 
 export type Builder = "auto" | "buildah" | "kaniko" | "buildkit";
-export const BUILDERS: readonly Builder[] = ["auto", "buildah", "kaniko", "buildkit"];
+const BUILDERS: readonly Builder[] = ["auto", "buildah", "kaniko", "buildkit"];
 
 /** What `polyarch ci template` is asked for, as plain data (the CLI's flags, parsed). */
 export interface BuildTemplateOptions {
@@ -29,8 +29,8 @@ export interface BuildTemplateOptions {
   stages?: { build: string; merge: string };
 }
 
-export const DEFAULT_TOOL_IMAGE = "registry.gitlab.com/polyarch/polyarch:0.1";
-export const DEFAULT_RUNNER_TAGS: Record<Topology, string> = {
+const DEFAULT_TOOL_IMAGE = "registry.gitlab.com/polyarch/polyarch:0.1";
+const DEFAULT_RUNNER_TAGS: Record<Topology, string> = {
   "runner-tags": "runner-{arch}",
   "node-selector": "k8s-multiarch",
 };

@@ -1,8 +1,8 @@
 import type { CiDocument, CiJob } from "./ci-yaml.ts";
 
-export const SCHEDULE_JOB = ".polyarch-scheduled";
-export const SYNC_JOB = ".polyarch-sync";
-export const HELPER_REFRESH_JOB = ".polyarch-helper-refresh";
+const SCHEDULE_JOB = ".polyarch-scheduled";
+const SYNC_JOB = ".polyarch-sync";
+const HELPER_REFRESH_JOB = ".polyarch-helper-refresh";
 
 /** What the scheduled template is asked for. */
 export interface ScheduleTemplateOptions {

@@ -7,7 +7,7 @@ import type { CiProblem } from "./problems.ts";
  * as gitlab-ci-local 4.75.1 ships it. Validated with Ajv, the JSON Schema validator gitlab-ci-local and
  * most editors use, rather than a hand-written subset that would drift from GitLab's keywords.
  */
-export const gitlabCiSchemaUrl = new URL("../gitlab-ci.schema.json", import.meta.url);
+const gitlabCiSchemaUrl = new URL("../gitlab-ci.schema.json", import.meta.url);
 
 let compiled: ValidateFunction | undefined;
 
