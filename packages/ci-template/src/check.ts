@@ -1,7 +1,7 @@
 import { type Platform, parsePlatform } from "@polyarch/oci";
+import { archKey } from "@polyarch/pipeline";
 import { type Fleet, nodeSelectorOverwriteAllowed } from "@polyarch/runner-config";
 import type { CiJob } from "./ci-yaml.ts";
-import { dotenvArch } from "./names.ts";
 import type { CiProblem } from "./problems.ts";
 
 /**
@@ -70,7 +70,7 @@ function checkMerge(name: string, job: CiJob, builds: ReadonlyMap<string, CiJob>
         message: `is missing: merge job ${name} reads this job's POLYARCH_IMAGE_* from its dotenv report`,
       });
     for (const platform of buildPlatforms(build)) {
-      const dotenvName = `POLYARCH_IMAGE_${dotenvArch(platform)}`;
+      const dotenvName = `POLYARCH_IMAGE_${archKey(platform)}`;
       writers.set(dotenvName, [...(writers.get(dotenvName) ?? []), need.job]);
     }
   }
