@@ -87,6 +87,7 @@ export const errorCatalogue = {
     summary: "an emulated build's binfmt (QEMU) handler is not registered",
   },
   POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
+  POLYARCH_E_DEMO_SETUP: { kind: "operation", summary: "the demo's local registry could not be started" },
   POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
   POLYARCH_E_PUSHED_PLATFORM: {
     kind: "operation",
