@@ -52,9 +52,9 @@ export type { AuthOptions, Credentials, RegistryTarget, Session } from "./regist
 export { authHeaders, HttpStatusError, openSession } from "./registry-http.ts";
 export type { ProxiedRequest, RequestCounter, RequestFilter, Route } from "./requests.ts";
 export { routeOf } from "./requests.ts";
+export { pushRootfs } from "./rootfs-image.ts";
 export type { SecretLeak } from "./secrets.ts";
 export { captureFiles, captureOutput, registerSecret, takeSecretLeaks } from "./secrets.ts";
-export { pushRootfs } from "./rootfs-image.ts";
 export type { SkopeoOptions } from "./skopeo.ts";
 export { skopeo, skopeoBytes, skopeoInspectRaw, withTransport } from "./skopeo.ts";
 export type { TempDir } from "./temp.ts";
