@@ -6,12 +6,18 @@ import { describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 
 describe("polyarch demo", () => {
-  it("builds two images into an OCI layout, merges them, and a re-run changes nothing", async () => {
+  // Real parts: CNCF distribution on loopback, Buildah (the arm64 build emulated), polyarch merge --from-env.
+  it("builds each platform with polyarch build, merges by digest into an OCI layout, and a re-run changes nothing", async () => {
     const dir = await tempDir("polyarch-demo-");
     try {
-      const first = await polyarch(["demo", "--dir", dir.path]);
+      const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path };
+      const first = await polyarch(["demo", "--dir", dir.path], { env });
+      expect(first.stderr).not.toContain("polyarch:");
       expect(first.code).toBe(0);
-      expect(first.stdout).toContain("merged them (created)");
+      expect(first.stdout).toContain("polyarch build (buildah): linux/amd64, natively");
+      expect(first.stdout).toContain("polyarch build (buildah): linux/arm64, emulated");
+      expect(first.stdout).toContain("merged by digest (created)");
+      expect(first.stdout).toContain(`copied to oci:${dir.path}:demo (created)`);
       expect(first.stdout).toMatch(/├── linux\/amd64 +sha256:/);
       expect(first.stdout).toMatch(/└── linux\/arm64 +sha256:/);
       expect(first.stdout).toMatch(/platform +linux\/arm64/);
@@ -31,11 +37,11 @@ describe("polyarch demo", () => {
       expect(first.stdout).toContain(`${indexDigest} (OCI image index`);
 
       const indexJson = await readFile(join(dir.path, "index.json"));
-      const second = await polyarch(["demo", "--dir", dir.path]);
+      const second = await polyarch(["demo", "--dir", dir.path], { env });
       // A re-run changes nothing: not the index, not the layout's index.json.
       expect((await readFile(join(dir.path, "index.json"))).equals(indexJson)).toBe(true);
       expect(second.code).toBe(0);
-      expect(second.stdout).toContain("merged them (unchanged)");
+      expect(second.stdout).toContain(`copied to oci:${dir.path}:demo (unchanged)`);
       expect(second.stdout).toContain(`${indexDigest} (OCI image index`);
     } finally {
       await dir.remove();

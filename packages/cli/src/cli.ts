@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { type Outcome, outcomeRecorder } from "./outcome.ts";
 import type { Io } from "./output.ts";
 import { declareBuild } from "./program/build.ts";
+import { declareCi } from "./program/ci.ts";
 import { declareDemo } from "./program/demo.ts";
 import { declareHelper } from "./program/helper.ts";
 import { declareInspect } from "./program/inspect.ts";
@@ -39,6 +40,7 @@ export function buildProgram(io: Io): { program: Command; outcome: () => Outcome
   declareHelper(program, io, act);
   declareRender(program, io);
   declareBuild(program, io);
+  declareCi(program, io);
   declareDemo(program, io);
   return { program, outcome };
 }

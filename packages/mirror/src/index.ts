@@ -7,6 +7,8 @@ export type { ListedTags, SyncItem, SyncPlan, SyncPlanFailure } from "./sync/pla
 export { entriesToList, planSync } from "./sync/plan.ts";
 export type { SyncAction, SyncContext, SyncItemReport, SyncReport } from "./sync/run.ts";
 export { sync } from "./sync/run.ts";
+export type { Shard } from "./sync/shard.ts";
+export { parseShard, shardOf, shardPlan } from "./sync/shard.ts";
 export type { RegistrySettings, SyncImage, SyncSpec } from "./sync/spec.ts";
 export { parseSyncSpec, syncSpecSchema } from "./sync/spec.ts";
 export type { TagFilter } from "./sync/tags.ts";

@@ -32,6 +32,12 @@ export const errorCatalogue = {
   POLYARCH_E_FLEET_INVALID: { kind: "input", summary: "a fleet file is invalid (every problem is listed)" },
   POLYARCH_E_FLEET_NOT_FOUND: { kind: "input", summary: "the fleet file does not exist" },
   POLYARCH_E_FLEET_UNREADABLE: { kind: "input", summary: "the fleet file cannot be read" },
+  POLYARCH_E_CI_FILE_UNREADABLE: {
+    kind: "input",
+    summary: "a CI file (or a file it includes) cannot be read",
+  },
+  POLYARCH_E_CI_INVALID: { kind: "input", summary: "a CI file breaks GitLab's schema or a pipeline check" },
+  POLYARCH_E_BAD_SHARD: { kind: "input", summary: "a --shard is not INDEX/TOTAL with 1 <= INDEX <= TOTAL" },
   POLYARCH_E_NO_SOURCES: { kind: "input", summary: "a merge was given no source images" },
   POLYARCH_E_SOURCE_FORMS: { kind: "input", summary: "sources were given in more than one form" },
   POLYARCH_E_DUPLICATE_SOURCE: { kind: "input", summary: "the same source was named twice" },
@@ -81,6 +87,7 @@ export const errorCatalogue = {
     summary: "an emulated build's binfmt (QEMU) handler is not registered",
   },
   POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
+  POLYARCH_E_DEMO_SETUP: { kind: "operation", summary: "the demo's local registry could not be started" },
   POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
   POLYARCH_E_PUSHED_PLATFORM: {
     kind: "operation",

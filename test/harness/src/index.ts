@@ -39,6 +39,7 @@ export {
 } from "./fixtures.ts";
 export type { SigningIdentity, SignTokenOptions, TokenAccess, TokenClaims } from "./jwt.ts";
 export { createSigningIdentity, decodeJwt, signRegistryToken } from "./jwt.ts";
+export { assembleNodeBase } from "./node-base.ts";
 export type { OtherHost, OtherHostRequest } from "./other-host.ts";
 export { freePort } from "./ports.ts";
 export type { Fault, FaultKind, FaultMatch, FaultProxy, FaultProxyOptions, InjectedFault } from "./proxy.ts";
@@ -51,6 +52,7 @@ export type { AuthOptions, Credentials, RegistryTarget, Session } from "./regist
 export { authHeaders, HttpStatusError, openSession } from "./registry-http.ts";
 export type { ProxiedRequest, RequestCounter, RequestFilter, Route } from "./requests.ts";
 export { routeOf } from "./requests.ts";
+export { pushRootfs } from "./rootfs-image.ts";
 export type { SecretLeak } from "./secrets.ts";
 export { captureFiles, captureOutput, registerSecret, takeSecretLeaks } from "./secrets.ts";
 export type { SkopeoOptions } from "./skopeo.ts";

@@ -1,4 +1,4 @@
-import { parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
+import { parseShard, parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
 import { openStore } from "@polyarch/oci";
 import { table } from "../format.ts";
 import { itemsOutcome, type Outcome } from "../outcome.ts";
@@ -9,6 +9,8 @@ import { readSpecFile } from "../spec-file.ts";
 
 export interface SyncOptions extends RegistryFlags {
   dryRun?: boolean;
+  /** `INDEX/TOTAL`: mirror only this shard's images. */
+  shard?: string;
 }
 
 /** `polyarch sync FILE`: plans the spec's images, then mirrors the ones that are out of date. */
@@ -17,6 +19,7 @@ export async function syncCommand(
   options: SyncOptions,
   io: Io,
 ): Promise<{ report: SyncReport; outcome: Outcome }> {
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   const spec = parseSyncSpec(await readSpecFile(file, "a sync spec (see packages/mirror/README.md)"), file);
   const { client } = await createClient(options, io, undefined);
   try {
@@ -27,7 +30,7 @@ export async function syncCommand(
         rateLimit: (registry) => client.rateLimit(registry),
         log: (message) => writeLine(io.stderr, message),
       },
-      { dryRun: options.dryRun ?? false },
+      { dryRun: options.dryRun ?? false, ...(shard && { shard }) },
     );
     return { report, outcome: itemsOutcome(report.counts.failed, report.items.length) };
   } finally {

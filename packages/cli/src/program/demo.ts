@@ -6,7 +6,7 @@ export function declareDemo(program: Command, io: Io): void {
   program
     .command("demo")
     .description(
-      "offline tour: build two tiny images (amd64, arm64) into an OCI layout, merge them, show the result",
+      "the pipeline in miniature, offline: polyarch build (Buildah) per platform into a local registry, merge by digest, show the result",
     )
     .option("--dir <dir>", "the OCI layout directory to write", ".polyarch-demo")
     .action(async (options: { dir: string }) => {
@@ -14,9 +14,14 @@ export function declareDemo(program: Command, io: Io): void {
         import("../commands/demo.ts"),
         import("../inspection.ts"),
       ]);
-      const result = await demo(options);
+      const result = await demo(options, io);
+      for (const build of result.builds) {
+        io.stdout.write(
+          `polyarch build (${build.builder}): ${build.platform}${build.emulated ? `, emulated: built on this machine with --emulate instead of on a ${build.platform} runner` : ", natively"}\n`,
+        );
+      }
       io.stdout.write(
-        `Built oci:${result.dir}:demo-amd64 and :demo-arm64, merged them (${result.report.action}):\n\n`,
+        `polyarch merge --from-env: merged by digest (${result.report.action}); copied to oci:${result.dir}:demo (${result.copy.action}):\n\n`,
       );
       io.stdout.write(renderTree(result.index));
       io.stdout.write("\nWhat a linux/arm64 runner pulls from it:\n\n");

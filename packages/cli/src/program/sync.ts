@@ -12,6 +12,10 @@ export function declareSync(program: Command, io: Io, act: Act): void {
       .description("mirror the images a sync spec names (tag filters, platforms), copying only what changed")
       .argument("<file>", "sync spec (YAML): images[].source/target/tags/platforms, registries, concurrency")
       .option("--dry-run", "plan and check with HEAD requests only; copy nothing")
+      .option(
+        "--shard <index/total>",
+        'mirror only shard INDEX of TOTAL (a stable share of the images, by target); in a parallel job: --shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"',
+      )
       .option("--json", "print a machine-readable report"),
   )
     .addHelpText(
@@ -23,6 +27,7 @@ export function declareSync(program: Command, io: Io, act: Act): void {
         "Examples:",
         "  $ polyarch sync mirror.yaml --dry-run",
         "  $ polyarch sync mirror.yaml --json > sync-report.json",
+        '  $ polyarch sync mirror.yaml --shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"',
       ].join("\n"),
     )
     .action(

@@ -12,6 +12,7 @@ import {
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";
 import { entriesToList, type ListedTags, planSync, type SyncItem } from "./plan.ts";
+import { type Shard, shardPlan } from "./shard.ts";
 import { DEFAULT_SLOW_DOWN_AT, type SyncSpec } from "./spec.ts";
 import { PullThrottle } from "./throttle.ts";
 
@@ -61,10 +62,10 @@ export interface SyncReport {
 export async function sync(
   spec: SyncSpec,
   context: SyncContext,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; shard?: Shard } = {},
 ): Promise<SyncReport> {
   const dryRun = options.dryRun ?? false;
-  const plan = planSync(spec, await listTags(spec, context));
+  const plan = shardPlan(planSync(spec, await listTags(spec, context)), options.shard);
   for (const note of plan.notes) context.log?.(note);
   const throttle = new PullThrottle({
     ...(context.rateLimit && { rateLimit: context.rateLimit }),

@@ -1,0 +1,44 @@
+import type { Fleet } from "@polyarch/runner-config";
+import { parseYamlText } from "@polyarch/spec";
+import { checkPipeline } from "./check.ts";
+import type { CiDocument } from "./ci-yaml.ts";
+import type { CiProblem } from "./problems.ts";
+import { resolveJobs } from "./resolve.ts";
+import { validateCiSchema } from "./schema.ts";
+
+/** A CI file's path (as the user or an include named it) and its text. */
+export interface CiFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * Every problem of a CI file and the local files it includes (pure): YAML syntax, GitLab's schema for
+ * each file, then the pipeline checks on the jobs after include and extends. Problems in an included
+ * file name that file.
+ */
+export function checkCiFiles(main: CiFile, included: readonly CiFile[], fleet?: Fleet): CiProblem[] {
+  const problems: CiProblem[] = [];
+  const documents: CiDocument[] = [];
+  for (const file of [main, ...included]) {
+    const inFile = (problem: CiProblem): CiProblem =>
+      file === main ? problem : { ...problem, message: `${problem.message} (in ${file.path})` };
+    const parsed = parseYamlText(file.text);
+    if (!parsed.ok) {
+      problems.push(
+        ...parsed.problems.map((p) => inFile({ job: "(file)", key: p.path, message: p.message })),
+      );
+      continue;
+    }
+    if (parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+      problems.push(inFile({ job: "(file)", key: "", message: "is not a mapping of jobs and keywords" }));
+      continue;
+    }
+    problems.push(...validateCiSchema(parsed.value).map(inFile));
+    documents.push(parsed.value as CiDocument);
+  }
+  if (problems.length > 0) return problems;
+  const [document, ...rest] = documents;
+  const { jobs, problems: resolveProblems } = resolveJobs(document!, rest);
+  return [...resolveProblems, ...checkPipeline(jobs, fleet)];
+}

@@ -1,0 +1,16 @@
+export { buildTemplate } from "./build-template.ts";
+export { checkPipeline } from "./check.ts";
+export type { CiFile } from "./check-file.ts";
+export { checkCiFiles } from "./check-file.ts";
+export type { CiDocument, CiJob } from "./ci-yaml.ts";
+export { loadCiFiles } from "./load.ts";
+export type { Builder, BuildTemplateOptions, Topology } from "./options.ts";
+export { buildTemplateOptions } from "./options.ts";
+export type { CiProblem } from "./problems.ts";
+export { formatCiProblems } from "./problems.ts";
+export type { RenderedTemplate } from "./render.ts";
+export { renderBuildTemplate, renderScheduleTemplate } from "./render.ts";
+export { resolveJobs } from "./resolve.ts";
+export type { ScheduleTemplateOptions } from "./schedule-template.ts";
+export { scheduleTemplate } from "./schedule-template.ts";
+export { validateCiSchema } from "./schema.ts";

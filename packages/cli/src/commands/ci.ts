@@ -1,0 +1,117 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  buildTemplateOptions,
+  checkCiFiles,
+  formatCiProblems,
+  loadCiFiles,
+  type RenderedTemplate,
+  renderBuildTemplate,
+  renderScheduleTemplate,
+} from "@polyarch/ci-template";
+import { PolyarchError } from "@polyarch/oci";
+import { formatProblems, validateFleetYaml } from "@polyarch/runner-config";
+import { type Io, writeLine } from "../output.ts";
+
+export interface CiTemplateOptions {
+  topology?: string;
+  platforms?: string;
+  runnerTag?: string;
+  builder?: string;
+  toolImage?: string;
+  stages?: string;
+  /** Render the scheduled sync/refresh template instead of build and merge. @default false */
+  schedule?: boolean;
+  /** Sync shards of the scheduled template. @default "1" */
+  shards?: string;
+  /** Write here instead of stdout. */
+  out?: string;
+}
+
+/** `polyarch ci template`: renders a template; prints it, or writes it to --out. Warnings go to stderr. */
+export async function ciTemplate(options: CiTemplateOptions, io: Io): Promise<string> {
+  const rendered = options.schedule
+    ? scheduleTemplate(options)
+    : renderBuildTemplate(buildTemplateOptions(options));
+  for (const warning of rendered.warnings) writeLine(io.stderr, `polyarch: warning: ${warning}`);
+  if (options.out === undefined) return rendered.content;
+  const target = path.resolve(io.cwd, options.out);
+  await mkdir(path.dirname(target), { recursive: true });
+  const temporary = `${target}.${process.pid}.tmp`;
+  await writeFile(temporary, rendered.content);
+  await rename(temporary, target);
+  return `wrote ${options.out}\n`;
+}
+
+function scheduleTemplate(options: CiTemplateOptions): RenderedTemplate {
+  const shards = Number(options.shards ?? "1");
+  if (!Number.isInteger(shards) || shards < 1 || shards > 200)
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      `--shards ${JSON.stringify(options.shards)} is not valid`,
+      {
+        hint: "give a whole number of parallel sync jobs from 1 to 200 (GitLab's parallel limit)",
+      },
+    );
+  if (options.stages?.includes(","))
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      `--stages ${JSON.stringify(options.stages)} names more than one stage`,
+      {
+        hint: "with --schedule, give the one stage of the scheduled jobs",
+      },
+    );
+  const { toolImage } = buildTemplateOptions({ toolImage: options.toolImage });
+  return renderScheduleTemplate({ toolImage, shards, ...(options.stages && { stage: options.stages }) });
+}
+
+export interface CiCheckOptions {
+  /** Fleet file: check node-selector jobs against the runners it renders. */
+  fleet?: string;
+  /** Where `include: local:` paths start. @default the working directory */
+  projectDir?: string;
+}
+
+/** `polyarch ci check FILE`: every problem, as one POLYARCH_E_CI_INVALID (exit 2); a summary when there is none. */
+export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Promise<string> {
+  const projectDir = path.resolve(io.cwd, options.projectDir ?? ".");
+  const { main, included } = await loadCiFiles(
+    path.relative(projectDir, path.resolve(io.cwd, file)),
+    projectDir,
+  );
+  const fleet =
+    options.fleet === undefined
+      ? undefined
+      : await readFleet(path.resolve(io.cwd, options.fleet), options.fleet);
+  const problems = checkCiFiles({ ...main, path: file }, included, fleet);
+  if (problems.length > 0) {
+    const count = problems.length;
+    throw new PolyarchError(
+      "POLYARCH_E_CI_INVALID",
+      `${file}: ${count} ${count === 1 ? "problem" : "problems"}\n${formatCiProblems(problems)
+        .split("\n")
+        .map((line) => `  ${line}`)
+        .join("\n")}`,
+      { hint: "fix the jobs and keys above; polyarch ci template --help shows a working project" },
+    );
+  }
+  const files = [file, ...included.map((entry) => entry.path)];
+  return `${files.join(", ")}: valid (GitLab CI schema and polyarch's pipeline checks${fleet ? ", against the fleet" : ""})\n`;
+}
+
+async function readFleet(absolute: string, shown: string) {
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch {
+    throw new PolyarchError("POLYARCH_E_FLEET_UNREADABLE", `fleet file ${shown} cannot be read`, {
+      hint: "give the path of the fleet file polyarch render reads",
+    });
+  }
+  const validation = validateFleetYaml(text);
+  if (!validation.ok)
+    throw new PolyarchError("POLYARCH_E_FLEET_INVALID", `${shown}:\n${formatProblems(validation.problems)}`, {
+      hint: "fix the fleet file first: polyarch render --check shows the same problems",
+    });
+  return validation.fleet;
+}

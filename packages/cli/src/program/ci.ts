@@ -1,0 +1,105 @@
+import type { Command } from "commander";
+import type { CiCheckOptions, CiTemplateOptions } from "../commands/ci.ts";
+import type { Io } from "../output.ts";
+
+const EXAMPLE_PROJECT = `
+A project's .gitlab-ci.yml over the generated file (examples/pipeline/ is complete):
+  include:
+    - local: ci/polyarch.yml
+  app-amd64: { extends: .polyarch-build-amd64, variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app } }
+  app-arm64: { extends: .polyarch-build-arm64, variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app } }
+  app:
+    extends: .polyarch-merge
+    needs: [app-amd64, app-arm64]
+    variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app }
+
+The generated file (runner-tags, the defaults) holds these hidden jobs:
+  .polyarch-build         polyarch build --image "$POLYARCH_REPOSITORY" … --dotenv build.env
+                          (artifacts: reports: dotenv: build.env; needs: [] unless --stages)
+  .polyarch-build-amd64   extends .polyarch-build; tags: [runner-amd64]; POLYARCH_PLATFORM: linux/amd64
+  .polyarch-build-arm64   extends .polyarch-build; tags: [runner-arm64]; POLYARCH_PLATFORM: linux/arm64
+  .polyarch-merge         polyarch merge --from-env --platforms linux/amd64,linux/arm64
+                          --target "$POLYARCH_REPOSITORY:$POLYARCH_TAG" --dotenv merge.env
+With --topology node-selector each .polyarch-build-<arch> instead carries the multi-arch runner's tag and
+KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=<arch> (the runner needs node_selector_overwrite_allowed).
+POLYARCH_BUILD_FLAGS and POLYARCH_MERGE_FLAGS add flags to the two commands.`;
+
+/** `polyarch ci template|check`: generated, validated GitLab CI. */
+export function declareCi(program: Command, io: Io): void {
+  const ci = program
+    .command("ci")
+    .description("generate an includable GitLab CI template, and check CI files");
+  ci.command("template")
+    .description("print an includable GitLab CI file of hidden build-per-architecture and merge jobs")
+    .option(
+      "--topology <topology>",
+      "runner-tags (one runner per architecture) or node-selector (one multi-arch runner)",
+      "runner-tags",
+    )
+    .option("--platforms <list>", "platforms to build and merge", "linux/amd64,linux/arm64")
+    .option(
+      "--runner-tag <tag>",
+      "runner-tags: each architecture's runner tag, {arch} replaced (default runner-{arch}); node-selector: the multi-arch runner's tag (default k8s-multiarch)",
+    )
+    .option("--builder <builder>", "auto, buildah, kaniko or buildkit", "auto")
+    .option(
+      "--tool-image <ref>",
+      "image the jobs run in (polyarch, a shell, Node); REPO:TAG@sha256:… pins it",
+      "registry.gitlab.com/polyarch/polyarch:0.1",
+    )
+    .option("--stages <build,merge>", "put jobs in these stages instead of the stageless form (needs: [])")
+    .option(
+      "--schedule",
+      "render the scheduled template instead: .polyarch-sync and .polyarch-helper-refresh",
+      false,
+    )
+    .option(
+      "--shards <n>",
+      "with --schedule: run polyarch sync in N parallel shards (--shard $CI_NODE_INDEX/$CI_NODE_TOTAL)",
+      "1",
+    )
+    .option("--out <file>", "write the file here instead of stdout")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ polyarch ci template --out ci/polyarch.yml",
+        "  $ polyarch ci template --topology node-selector --runner-tag k8s-multiarch --out ci/polyarch.yml",
+        "  $ polyarch ci template --schedule --shards 4 --out ci/polyarch-scheduled.yml",
+        EXAMPLE_PROJECT,
+      ].join("\n"),
+    )
+    .action(async (options: CiTemplateOptions) => {
+      const { ciTemplate } = await import("../commands/ci.ts");
+      io.stdout.write(await ciTemplate(options, io));
+    });
+  ci.command("check")
+    .description(
+      "check a CI file (and its local includes) against GitLab's CI schema and polyarch's pipeline checks",
+    )
+    .argument("<file>", "the CI file, e.g. .gitlab-ci.yml")
+    .option(
+      "--fleet <file>",
+      "fleet file: check node-selector jobs against the runners it renders (matched by tag = runner name)",
+    )
+    .option("--project-dir <dir>", "where include: local: paths start (the repository root)", ".")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Checks: GitLab's CI schema; a merge job (polyarch merge --from-env) whose needs miss a build job of",
+        "its POLYARCH_REPOSITORY or its artifacts; build jobs one merge needs that write the same",
+        "POLYARCH_IMAGE_<ARCH>; with --fleet, a KUBERNETES_NODE_SELECTOR_* its runner's",
+        "node_selector_overwrite_allowed refuses. Exit 2 lists every problem as JOB.KEY: message.",
+        "",
+        "Examples:",
+        "  $ polyarch ci check .gitlab-ci.yml",
+        "  $ polyarch ci check .gitlab-ci.yml --fleet fleet.yaml",
+      ].join("\n"),
+    )
+    .action(async (file: string, options: CiCheckOptions) => {
+      const { ciCheck } = await import("../commands/ci.ts");
+      io.stdout.write(await ciCheck(file, options, io));
+    });
+}

@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { verifyBinaries } from "@polyarch/elf";
+import { skopeo, type TempDir, tempDir } from "@polyarch/test-harness";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const GITLAB_CI_LOCAL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
+const run = promisify(execFile);
+const fs = { cp, mkdir, readFile, writeFile };
+
+/**
+ * A project as gitlab-ci-local needs it: the files of `example` (or none) copied into a temp dir made a git
+ * repository with a commit and a remote (gitlab-ci-local derives CI_PROJECT_* and the commit from them),
+ * `polyarch` on PATH (the workspace's build), and Buildah storage of its own.
+ */
+export async function pipelineProject(example?: string): Promise<{
+  dir: TempDir;
+  project: string;
+  env: Record<string, string>;
+}> {
+  const dir = await tempDir("polyarch-ci-e2e-");
+  const project = join(dir.path, "project");
+  if (example === undefined) await fs.mkdir(project, { recursive: true });
+  else await fs.cp(join(ROOT, example), project, { recursive: true });
+  const bin = join(dir.path, "bin");
+  await fs.mkdir(bin, { recursive: true });
+  await fs.writeFile(
+    join(bin, "polyarch"),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, "packages/cli/bin/polyarch.js")}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  // polyarch build runs buildah itself: storage of its own (vfs) and no credentials from this machine.
+  const storage = join(dir.path, "buildah");
+  await fs.mkdir(join(dir.path, "home"), { recursive: true });
+  await fs.writeFile(
+    join(dir.path, "storage.conf"),
+    `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
+  );
+  await fs.writeFile(join(dir.path, "auth.json"), '{"auths":{}}\n');
+  const env = {
+    PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: join(dir.path, "home"),
+    TMPDIR: dir.path,
+    CONTAINERS_STORAGE_CONF: join(dir.path, "storage.conf"),
+    REGISTRY_AUTH_FILE: join(dir.path, "auth.json"),
+    DOCKER_CONFIG: join(dir.path, "docker"),
+    GIT_AUTHOR_NAME: "polyarch test",
+    GIT_AUTHOR_EMAIL: "test@example.com",
+    GIT_COMMITTER_NAME: "polyarch test",
+    GIT_COMMITTER_EMAIL: "test@example.com",
+  };
+  return { dir, project, env };
+}
+
+/** Commits the project as it is now (gitlab-ci-local reads the commit and the remote). */
+export async function commitProject(project: string, env: Record<string, string>): Promise<void> {
+  const git = (args: string[]) => run("git", args, { cwd: project, env });
+  await git(["init", "--quiet", "--initial-branch", "main"]);
+  await git(["remote", "add", "origin", "https://gitlab.example.com/team/hello.git"]);
+  await git(["add", "-A"]);
+  await git(["commit", "--quiet", "-m", "pipeline under test"]);
+}
+
+/** Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code and output. */
+export async function gitlabCiLocal(
+  project: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        GITLAB_CI_LOCAL,
+        "--force-shell-executor",
+        // Each job in its own copy of the project, as on a real runner: two jobs write build.env.
+        "--shell-isolation",
+        "--home",
+        join(project, "..", "gcl-home"),
+        ...args,
+      ],
+      { cwd: project, env, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
+    );
+    return { code: 0, output: `${stdout}\n${stderr}` };
+  } catch (error: unknown) {
+    const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof code === "number" ? code : 1, output: `${stdout ?? ""}\n${stderr ?? ""}` };
+  }
+}
+
+export async function readText(path: string): Promise<string> {
+  return await fs.readFile(path, "utf8");
+}
+
+export async function writeText(path: string, text: string): Promise<void> {
+  await fs.writeFile(path, text);
+}
+
+/** The platforms of an index's children, read by skopeo. */
+export async function indexPlatforms(reference: string): Promise<string[]> {
+  const index = JSON.parse(await skopeo(["inspect", "--raw", `docker://${reference}`])) as {
+    manifests: Array<{ platform: { os: string; architecture: string } }>;
+  };
+  return index.manifests.map((entry) => `${entry.platform.os}/${entry.platform.architecture}`);
+}
+
+/**
+ * The architectures of the ELF binaries in the child skopeo picks for `arch` (copied with
+ * --override-arch, then every layer read by @polyarch/elf).
+ */
+export async function binaryArchitectures(reference: string, arch: string, into: string): Promise<string[]> {
+  await skopeo([
+    "copy",
+    "--override-os",
+    "linux",
+    "--override-arch",
+    arch,
+    `docker://${reference}`,
+    `dir:${into}`,
+  ]);
+  const manifest = JSON.parse(await readText(join(into, "manifest.json"))) as {
+    layers: Array<{ mediaType: string; digest: string }>;
+  };
+  const result = await verifyBinaries({
+    expected: { architecture: arch },
+    layers: manifest.layers.map((layer) => ({
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      open: async () => createReadStream(join(into, layer.digest.slice("sha256:".length))),
+    })),
+  });
+  return [...new Set(result.machines.map((machine) => machine.architecture))];
+}

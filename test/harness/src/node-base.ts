@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { type BusyboxArch, busyboxPath } from "./busybox.ts";
+
+/**
+ * The files of a small Linux base with a shell and Node.js for `arch`, assembled from this machine's
+ * own files because no registry with Debian or Node images is reachable here: the real busybox-static
+ * (every applet linked), Node.js (the toolchain's own binary, or the linux-arm64 build of the same version
+ * that .ci/tool-image-fixtures unpacks) with the glibc and libstdc++ it links against, the host's CA
+ * bundle, and an /etc/passwd with root alone.
+ */
+export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise<void> {
+  const fixtures = process.env.POLYARCH_FIXTURES_DIR ?? "/var/cache/polyarch-fixtures";
+  const native = hostArch() === arch;
+  const node = native
+    ? process.execPath
+    : join(fixtures, `node-linux-${arch}-${process.versions.node}`, "bin", "node");
+  const libraries = native
+    ? await hostLibraries(process.execPath)
+    : foreignLibraries(join(fixtures, `glibc-${arch}`));
+  for (const required of [node, ...libraries.map(([from]) => from)]) {
+    if (!existsSync(required)) throw new Error(`${required} is missing: run bash .ci/tool-image-fixtures`);
+  }
+  await place(busyboxPath(arch), join(root, "bin/busybox"), 0o755);
+  const { stdout } = await execa(busyboxPath(hostArch()), ["--list"]);
+  for (const applet of stdout.split("\n").filter((name) => name && name !== "busybox")) {
+    await symlink("busybox", join(root, "bin", applet));
+  }
+  for (const dir of ["usr/bin", "sbin", "usr/sbin"]) await mkdir(join(root, dir), { recursive: true });
+  await symlink("/bin/env", join(root, "usr/bin/env"));
+  await place(node, join(root, "usr/local/bin/node"), 0o755);
+  for (const [from, to] of libraries) await place(from, join(root, to), 0o755);
+  await place("/etc/ssl/certs/ca-certificates.crt", join(root, "etc/ssl/certs/ca-certificates.crt"), 0o644);
+  await writeFile(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+  await writeFile(join(root, "etc/group"), "root:x:0:\n");
+  for (const dir of ["tmp", "root"]) await mkdir(join(root, dir), { recursive: true });
+  await chmod(join(root, "tmp"), 0o1777);
+}
+
+function hostArch(): BusyboxArch {
+  return process.arch === "arm64" ? "arm64" : "amd64";
+}
+
+/** Every shared library `ldd` says the binary loads, as [host path, path in the image] (the same path). */
+async function hostLibraries(binary: string): Promise<Array<[string, string]>> {
+  const { stdout } = await execa("ldd", [binary]);
+  return [...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => [match[1]!, match[1]!.slice(1)]);
+}
+
+/** The arm64 loader, glibc and libstdc++ of an unpacked Debian tree, at the paths Debian gives them. */
+function foreignLibraries(tree: string): Array<[string, string]> {
+  const libs = ["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "libgcc_s.so.1"];
+  return [
+    [join(tree, "lib/ld-linux-aarch64.so.1"), "lib/ld-linux-aarch64.so.1"],
+    ...libs.map((lib): [string, string] => [
+      join(tree, "lib/aarch64-linux-gnu", lib),
+      `lib/aarch64-linux-gnu/${lib}`,
+    ]),
+    [join(tree, "usr/lib/aarch64-linux-gnu/libstdc++.so.6"), "usr/lib/aarch64-linux-gnu/libstdc++.so.6"],
+  ];
+}
+
+/** Copies a file (following symlinks, as a library's versioned name is one) and sets its mode. */
+async function place(from: string, to: string, mode: number): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  await copyFile(from, to);
+  await chmod(to, mode);
+}

@@ -1,0 +1,120 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  assembleNodeBase,
+  type Buildah,
+  busyboxImage,
+  pushImage,
+  pushRootfs,
+  type Registry,
+  skopeo,
+  startBuildah,
+  startRegistry,
+  type TempDir,
+  tempDir,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// images/polyarch/Containerfile built for real with Buildah (chroot isolation, vfs storage of its own),
+// for amd64 natively and for arm64 through qemu-user-static's binfmt handler, over a base this test
+// assembles from the machine's own files (busybox-static, Node.js, glibc) and pushes to a harness registry.
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ARCHES = ["amd64", "arm64"] as const;
+
+let registry: Registry;
+let work: TempDir;
+let store: Buildah;
+const containers = new Map<string, string>();
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  work = await tempDir("polyarch-tool-image-");
+  store = await startBuildah([registry.host]);
+  const context = join(work.path, "context");
+  await promisify(execFile)("bash", [join(ROOT, "images/polyarch/prepare-context"), context], {
+    env: { ...process.env, POLYARCH_PREBUILT: "1" },
+  });
+  for (const arch of ARCHES) {
+    const rootfs = join(work.path, `base-${arch}`);
+    await assembleNodeBase(arch, rootfs);
+    await pushRootfs(store, rootfs, arch, `${registry.host}/base/node:${arch}`);
+    await pushImage(registry, "src/busybox", arch, await busyboxImage({ arch }));
+    const tag = `${registry.host}/tools/polyarch:${arch}`;
+    await store.run([
+      "bud",
+      "--isolation",
+      "chroot",
+      "--tls-verify=false",
+      "--platform",
+      `linux/${arch}`,
+      "--build-arg",
+      `BASE_IMAGE=${registry.host}/base/node:${arch}`,
+      "-t",
+      tag,
+      context,
+    ]);
+    await store.run(["push", "--tls-verify=false", tag, `docker://${tag}`]);
+    containers.set(arch, (await store.run(["from", "--pull-never", tag])).trim());
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await store?.remove();
+  await work?.remove();
+});
+
+/** Runs a command in the built image as its own (non-root) user, as a CI job would. */
+const inImage = (arch: string, command: string[]) =>
+  store.run(["run", "--isolation", "chroot", containers.get(arch)!, "--", ...command]);
+
+describe.each(ARCHES)("the polyarch tool image for %s", (arch) => {
+  it("is an image of its architecture whose config runs as a non-root user", async () => {
+    const config = JSON.parse(
+      await skopeo(["inspect", "--config", `docker://${registry.host}/tools/polyarch:${arch}`]),
+    ) as { architecture: string; os: string; config: { User?: string } };
+    expect(config).toMatchObject({ os: "linux", architecture: arch, config: { User: "10001:10001" } });
+    expect((await inImage(arch, ["id", "-u"])).trim()).toBe("10001");
+  });
+
+  it("adds polyarch to the base in layers of a few megabytes", async () => {
+    const manifest = (ref: string) =>
+      skopeo(["inspect", "--raw", `docker://${ref}`]).then(
+        (text) => JSON.parse(text) as { layers: Array<{ size: number }> },
+      );
+    const base = await manifest(`${registry.host}/base/node:${arch}`);
+    const tool = await manifest(`${registry.host}/tools/polyarch:${arch}`);
+    const added = tool.layers.slice(base.layers.length).reduce((sum, layer) => sum + layer.size, 0);
+    expect(tool.layers.length).toBeGreaterThan(base.layers.length);
+    // polyarch and its production dependencies, compressed (about 5 MB when this was written).
+    expect(added).toBeLessThan(12 * 1024 * 1024);
+  });
+
+  it("runs polyarch --version with the image's own Node.js", async () => {
+    const { version } = (await import("../../packages/cli/package.json", { with: { type: "json" } })).default;
+    expect((await inImage(arch, ["polyarch", "--version"])).trim()).toBe(version);
+    expect((await inImage(arch, ["node", "-p", "process.arch"])).trim()).toBe(
+      arch === "amd64" ? "x64" : "arm64",
+    );
+  });
+
+  it("runs a polyarch merge against a registry from inside", async () => {
+    const target = `${registry.host}/merged/${arch}:1`;
+    await inImage(arch, [
+      "polyarch",
+      "merge",
+      "--platforms",
+      "linux/amd64,linux/arm64",
+      "--template",
+      `${registry.host}/src/busybox:{arch}`,
+      "--target",
+      target,
+    ]);
+    const index = JSON.parse(await skopeo(["inspect", "--raw", `docker://${target}`])) as {
+      manifests: Array<{ platform: { architecture: string } }>;
+    };
+    expect(index.manifests.map((entry) => entry.platform.architecture).sort()).toEqual(["amd64", "arm64"]);
+  });
+});
