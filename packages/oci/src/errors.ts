@@ -162,6 +162,25 @@ export const errorCatalogue = {
     summary: "an upstream helper image is not the shape expected",
   },
   POLYARCH_E_HELPER_VERIFY: { kind: "operation", summary: "a helper image failed its verification" },
+  POLYARCH_E_EXECUTOR_ENV: {
+    kind: "operation",
+    summary: "the custom executor was not given the environment gitlab-runner sets",
+  },
+  POLYARCH_E_IMAGE_NOT_ALLOWED: {
+    kind: "input",
+    summary: "a job's image is from a registry the executor settings do not allow",
+  },
+  POLYARCH_E_IMAGE_PLATFORM: {
+    kind: "operation",
+    summary: "a job's image is not for the host's platform and cannot be emulated",
+  },
+  POLYARCH_E_LAYER_UNSAFE: {
+    kind: "operation",
+    summary: "a layer would write outside its root, or holds a device node",
+  },
+  POLYARCH_E_IMAGE_USER: { kind: "operation", summary: "an image's User names no user of the image" },
+  POLYARCH_E_SANDBOX: { kind: "operation", summary: "the job's sandbox could not be set up or started" },
+  POLYARCH_E_JOB_NOT_PREPARED: { kind: "operation", summary: "a job stage ran before prepare finished" },
   POLYARCH_E_INTERNAL: {
     kind: "operation",
     summary: "a bug in polyarch: please report it with POLYARCH_DEBUG=1 output",

@@ -1,0 +1,88 @@
+import {
+  type Descriptor,
+  formatPlatform,
+  isAttestation,
+  normalizePlatform,
+  type Platform,
+  PolyarchError,
+  platformMatches,
+} from "@polyarch/oci";
+
+/** Node's `process.arch` → the OCI architecture this host runs natively. */
+const NODE_ARCHITECTURES: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+};
+
+export function hostPlatform(arch: string = process.arch): Platform {
+  return normalizePlatform({ os: "linux", architecture: NODE_ARCHITECTURES[arch] ?? arch });
+}
+
+/** binfmt_misc handler names that QEMU's packages register → the architecture they run. */
+const QEMU_HANDLERS: Record<string, string> = {
+  "qemu-aarch64": "arm64",
+  "qemu-arm": "arm",
+  "qemu-x86_64": "amd64",
+  "qemu-riscv64": "riscv64",
+  "qemu-ppc64le": "ppc64le",
+  "qemu-s390x": "s390x",
+};
+
+/** The architectures the host can run through enabled binfmt_misc handlers (pure). */
+export function emulatedArchitectures(handlers: ReadonlyArray<{ name: string; enabled: boolean }>): string[] {
+  return handlers.flatMap((handler) => {
+    const architecture = QEMU_HANDLERS[handler.name];
+    return handler.enabled && architecture !== undefined ? [architecture] : [];
+  });
+}
+
+export interface PlatformPolicy {
+  host: Platform;
+  /** Emulation is allowed in the settings. */
+  emulation: boolean;
+  /** Architectures with a binfmt handler on this host. */
+  emulated: readonly string[];
+}
+
+export type PlatformChoice = { platform: Platform; emulated: boolean };
+
+/** The child of an index this host runs: its own platform, else (when allowed) an emulated one. */
+export function chooseChild(
+  image: string,
+  manifests: readonly Descriptor[],
+  policy: PlatformPolicy,
+): { child: Descriptor } & PlatformChoice {
+  const runnable = manifests.filter((child) => child.platform !== undefined && !isAttestation(child));
+  const native = runnable.find((child) => platformMatches(policy.host, child.platform as Platform));
+  if (native) return { child: native, platform: native.platform as Platform, emulated: false };
+  if (policy.emulation) {
+    const emulated = runnable.find((child) => policy.emulated.includes(normalizePlatform(child.platform as Platform).architecture));
+    if (emulated) return { child: emulated, platform: emulated.platform as Platform, emulated: true };
+  }
+  const offered = runnable.map((child) => formatPlatform(child.platform as Platform)).join(", ") || "no platforms";
+  throw platformError(image, `its index offers ${offered}`, policy);
+}
+
+/** Whether a single-platform image runs here: natively, or emulated when allowed and possible. */
+export function judgePlatform(image: string, platform: Platform, policy: PlatformPolicy): PlatformChoice {
+  const normalized = normalizePlatform(platform);
+  if (platformMatches(policy.host, normalized)) return { platform: normalized, emulated: false };
+  if (policy.emulation && policy.emulated.includes(normalized.architecture)) {
+    return { platform: normalized, emulated: true };
+  }
+  throw platformError(image, `it is ${formatPlatform(normalized)}`, policy);
+}
+
+function platformError(image: string, what: string, policy: PlatformPolicy): PolyarchError {
+  const host = formatPlatform(policy.host);
+  const hint = policy.emulation
+    ? `no binfmt_misc handler runs it here (handlers for: ${policy.emulated.join(", ") || "none"}); install qemu-user-static, or publish a ${host} image`
+    : `publish a ${host} image (polyarch merge makes a multi-arch index), or allow emulation in the executor settings`;
+  return new PolyarchError("POLYARCH_E_IMAGE_PLATFORM", `image ${image} cannot run on this ${host} host: ${what}`, {
+    hint,
+  });
+}

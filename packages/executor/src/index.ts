@@ -1,0 +1,14 @@
+export type { DoctorCheck } from "./doctor.ts";
+export { doctor, formatDoctor } from "./doctor.ts";
+export type { JobState } from "./job-dir.ts";
+export type { JobContext } from "./protocol/job.ts";
+export { failureExitCodes, jobContext } from "./protocol/job.ts";
+export type { ExecutorSettings } from "./settings.ts";
+export { DEFAULT_SETTINGS_PATH, parseSettings } from "./settings.ts";
+export { cleanup } from "./stages/cleanup.ts";
+export { configOutput } from "./stages/config.ts";
+export type { StageIo } from "./stages/context.ts";
+export { loadSettings, processStageIo } from "./stages/context.ts";
+export { prepare } from "./stages/prepare.ts";
+export type { RunResult } from "./stages/run.ts";
+export { run } from "./stages/run.ts";

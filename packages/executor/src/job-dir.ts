@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PolyarchError } from "@polyarch/oci";
+import type { RootPlan } from "./sandbox/argv.ts";
+
+/** Where a job's files are on the host; everything below `dir` is removed by cleanup. */
+export interface JobPaths {
+  dir: string;
+  state: string;
+  builds: string;
+  tmp: string;
+  tools: string;
+  upper: string;
+  work: string;
+  merged: string;
+  rootfs: string;
+  /** The project's local cache (`cache:` without a distributed cache); outlives the job. */
+  projectCache: string;
+}
+
+export function jobPaths(stateDir: string, jobKey: string, projectKey: string): JobPaths {
+  const dir = join(stateDir, "jobs", jobKey);
+  return {
+    dir,
+    state: join(dir, "job.json"),
+    builds: join(dir, "builds"),
+    tmp: join(dir, "tmp"),
+    tools: join(dir, "tools"),
+    upper: join(dir, "upper"),
+    work: join(dir, "work"),
+    merged: join(dir, "merged"),
+    rootfs: join(dir, "rootfs"),
+    projectCache: join(stateDir, "project-cache", projectKey),
+  };
+}
+
+/** What prepare decided, for the run stages to start sandboxes without pulling anything. */
+export interface JobState {
+  version: 1;
+  image: { reference: string; digest: string; platform: string; emulated: boolean; rootKey: string };
+  helper: { reference: string; digest: string; root: string; rootKey: string } | undefined;
+  root: RootPlan;
+  user: { uid: number; gid: number };
+  env: string[];
+  workingDir: string;
+  entrypoint: string[];
+  shell: string;
+  network: "host" | "none";
+  hostname: string;
+}
+
+export async function writeJobState(paths: JobPaths, state: JobState): Promise<void> {
+  const temporary = `${paths.state}.${randomBytes(4).toString("hex")}`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, paths.state);
+}
+
+export async function readJobState(paths: JobPaths): Promise<JobState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(paths.state, "utf8");
+  } catch (error: unknown) {
+    if ((error as { code?: unknown }).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const state = JSON.parse(text) as JobState;
+  if (state.version !== 1) {
+    throw new PolyarchError("POLYARCH_E_JOB_NOT_PREPARED", `${paths.state} was written by another executor version`, {
+      hint: "let the runner retry the job",
+    });
+  }
+  return state;
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import lockfile from "proper-lockfile";
+import { assembleRoot } from "./assemble.ts";
+import { type LayerChanges, unpackLayer } from "./unpack.ts";
+
+/** A layer the cache holds unpacked: its tree and the deletions it makes in the layers below. */
+export interface CachedLayer {
+  key: string;
+  tree: string;
+  changes: LayerChanges;
+}
+
+/** The layer blob to unpack when the cache does not hold it yet. */
+export interface LayerSource {
+  digest: string;
+  mediaType: string;
+  open: () => Promise<Readable>;
+}
+
+/** Content-addressed `sha256:ab…` → `sha256-ab…` (a file name). */
+export function cacheKey(digest: string): string {
+  return digest.replace(":", "-");
+}
+
+/** A lock held across processes (parallel jobs on one host): proper-lockfile's mkdir lock, refreshed while held. */
+async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
+  await mkdir(join(path, ".."), { recursive: true });
+  const release = await lockfile.lock(path, {
+    realpath: false,
+    stale: 20_000,
+    retries: { retries: 1000, factor: 1.2, minTimeout: 50, maxTimeout: 1000 },
+  });
+  try {
+    return await task();
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * The executor's content-addressed cache under `stateDir`, shared by every job on the host:
+ * `layers/<digest>/{tree,changes.json}` (one unpacked copy of each layer) and `roots/<manifest>/tree`
+ * (an image's layers merged, its files hard links into the layer trees, so common layers are stored
+ * once). Entries are built in a temporary directory and renamed into place under a lock: a half-built
+ * entry is never seen, and two jobs needing the same layer unpack it once.
+ */
+export class ImageCache {
+  readonly stateDir: string;
+
+  constructor(stateDir: string) {
+    this.stateDir = stateDir;
+  }
+
+  #dir(kind: "layers" | "roots", key: string): string {
+    return join(this.stateDir, kind, key);
+  }
+
+  #lock(kind: "layers" | "roots", key: string): string {
+    return join(this.stateDir, "locks", `${kind}-${key}`);
+  }
+
+  async #scratch(kind: "layers" | "roots"): Promise<string> {
+    const path = join(this.stateDir, kind, `.tmp-${randomBytes(6).toString("hex")}`);
+    await mkdir(path, { recursive: true });
+    return path;
+  }
+
+  async #complete<T>(kind: "layers" | "roots", key: string, read: (dir: string) => Promise<T>): Promise<T | undefined> {
+    const dir = this.#dir(kind, key);
+    try {
+      const found = await read(dir);
+      const now = new Date();
+      await utimes(dir, now, now);
+      return found;
+    } catch (error: unknown) {
+      if ((error as { code?: unknown }).code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+
+  async #readLayer(key: string): Promise<CachedLayer | undefined> {
+    return this.#complete("layers", key, async (dir) => ({
+      key,
+      tree: join(dir, "tree"),
+      changes: JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges,
+    }));
+  }
+
+  /** The layer unpacked, unpacking it first when no job has (once per host, whoever asks first). */
+  async layer(source: LayerSource, what: string): Promise<{ layer: CachedLayer; unpacked: boolean }> {
+    const key = cacheKey(source.digest);
+    const cached = await this.#readLayer(key);
+    if (cached) return { layer: cached, unpacked: false };
+    return withLock(this.#lock("layers", key), async () => {
+      const again = await this.#readLayer(key);
+      if (again) return { layer: again, unpacked: false };
+      const scratch = await this.#scratch("layers");
+      try {
+        await mkdir(join(scratch, "tree"), { mode: 0o755 });
+        const changes = await unpackLayer(await source.open(), source.mediaType, join(scratch, "tree"), what);
+        await writeFile(join(scratch, "changes.json"), `${JSON.stringify(changes)}\n`);
+        await rename(scratch, this.#dir("layers", key));
+      } catch (error: unknown) {
+        await rm(scratch, { recursive: true, force: true });
+        throw error;
+      }
+      const layer = await this.#readLayer(key);
+      if (!layer) throw new Error(`layer ${key} vanished after it was unpacked`);
+      return { layer, unpacked: true };
+    });
+  }
+
+  /** The image's merged tree (keyed by its manifest digest), assembling it from its layers first. */
+  async root(manifestDigest: string, layers: CachedLayer[]): Promise<string> {
+    const key = cacheKey(manifestDigest);
+    const read = (dir: string) => stat(join(dir, "layers.json")).then(() => join(dir, "tree"));
+    const cached = await this.#complete("roots", key, read);
+    if (cached) return cached;
+    return withLock(this.#lock("roots", key), async () => {
+      const again = await this.#complete("roots", key, read);
+      if (again) return again;
+      const scratch = await this.#scratch("roots");
+      try {
+        await assembleRoot(join(scratch, "tree"), layers);
+        await writeFile(join(scratch, "layers.json"), `${JSON.stringify(layers.map((layer) => layer.key))}\n`);
+        await rename(scratch, this.#dir("roots", key));
+      } catch (error: unknown) {
+        await rm(scratch, { recursive: true, force: true });
+        throw error;
+      }
+      return join(this.#dir("roots", key), "tree");
+    });
+  }
+
+  /**
+   * Evicts least-recently-used roots and layers until the layers' bytes fit `maxBytes`. Roots in
+   * `inUse` (keys of roots that prepared jobs run on) and the layers they are made of are kept.
+   */
+  async evict(maxBytes: number, inUse: ReadonlySet<string>): Promise<string[]> {
+    return withLock(join(this.stateDir, "locks", "evict"), async () => {
+      const roots = await this.#entries("roots", async (dir) => JSON.parse(await readFile(join(dir, "layers.json"), "utf8")) as string[]);
+      const layers = await this.#entries("layers", async (dir) => (JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges).bytes);
+      const evicted: string[] = [];
+      let total = layers.reduce((sum, layer) => sum + layer.value, 0);
+      while (total > maxBytes) {
+        const needed = new Set(roots.flatMap((root) => root.value));
+        const candidates = [
+          ...roots.filter((root) => !inUse.has(root.key)).map((root) => ({ ...root, kind: "roots" as const })),
+          ...layers.filter((layer) => !needed.has(layer.key)).map((layer) => ({ ...layer, kind: "layers" as const })),
+        ].sort((a, b) => a.usedAt - b.usedAt);
+        const oldest = candidates[0];
+        if (oldest === undefined) break;
+        await this.#remove(oldest.kind, oldest.key);
+        evicted.push(`${oldest.kind}/${oldest.key}`);
+        if (oldest.kind === "roots") roots.splice(roots.findIndex((root) => root.key === oldest.key), 1);
+        else {
+          layers.splice(layers.findIndex((layer) => layer.key === oldest.key), 1);
+          total -= oldest.value as number;
+        }
+      }
+      return evicted;
+    });
+  }
+
+  async #entries<T>(kind: "layers" | "roots", read: (dir: string) => Promise<T>) {
+    let names: string[];
+    try {
+      names = await readdir(join(this.stateDir, kind));
+    } catch (error: unknown) {
+      if ((error as { code?: unknown }).code === "ENOENT") return [];
+      throw error;
+    }
+    const entries: Array<{ key: string; usedAt: number; value: T }> = [];
+    for (const key of names) {
+      if (key.startsWith(".")) continue;
+      const dir = join(this.stateDir, kind, key);
+      entries.push({ key, usedAt: (await stat(dir)).mtimeMs, value: await read(dir) });
+    }
+    return entries;
+  }
+
+  /** Renamed away first, so no job finds a half-deleted entry. */
+  async #remove(kind: "layers" | "roots", key: string): Promise<void> {
+    const trash = join(this.stateDir, kind, `.evicted-${randomBytes(6).toString("hex")}`);
+    await rename(this.#dir(kind, key), trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,177 @@
+import { constants } from "node:fs";
+import { chmod, link, mkdir, open, rm, symlink, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import { createGunzip, createZstdDecompress } from "node:zlib";
+import { PolyarchError } from "@polyarch/oci";
+import { extract as tarExtract } from "tar-stream";
+import { type EntryAction, judgeEntry } from "./entry-policy.ts";
+import { lstatOrUndefined } from "./tree-fs.ts";
+
+/** What a layer leaves besides its files: the deletions it makes in the layers below. */
+export interface LayerChanges {
+  whiteouts: string[];
+  opaques: string[];
+  /** Bytes of regular files written, for the cache's size limit. */
+  bytes: number;
+}
+
+/** Owner bits the executor needs to walk, copy and later delete its own trees. */
+const DIRECTORY_OWNER_BITS = 0o700;
+const FILE_OWNER_BITS = 0o400;
+const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+export function decompressorFor(mediaType: string, what: string) {
+  if (/(\+|\.)gzip$|tar\.gz$/.test(mediaType)) return createGunzip();
+  if (/(\+|\.)zstd$/.test(mediaType)) return createZstdDecompress();
+  if (/(\.|\/)tar$|\.tar$|rootfs\.diff\.tar$/.test(mediaType)) return undefined;
+  throw new PolyarchError("POLYARCH_E_LAYER_UNSUPPORTED", `${what} has media type ${mediaType}`, {
+    hint: "layers must be tar, tar+gzip or tar+zstd",
+  });
+}
+
+/**
+ * Unpacks a layer blob into the empty directory `root`. Each header is judged first (entry-policy.ts);
+ * then every write refuses to go through a symlink: parents are checked with lstat, files are created
+ * with O_EXCL|O_NOFOLLOW, links never dereference. The tar parsing is tar-stream's; the safety is ours.
+ * On any refusal or damage it throws, and the caller discards `root` whole.
+ */
+export async function unpackLayer(blob: Readable, mediaType: string, root: string, what: string): Promise<LayerChanges> {
+  const decompressor = decompressorFor(mediaType, what);
+  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
+  const changes: LayerChanges = { whiteouts: [], opaques: [], bytes: 0 };
+  const written = new Set<string>();
+  const feeding = (decompressor ? pipeline(blob, decompressor, extract) : pipeline(blob, extract)).catch(
+    (error: unknown) => {
+      extract.destroy(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    },
+  );
+  try {
+    for await (const entry of extract) {
+      const action = judgeEntry(entry.header, written);
+      if (action.kind === "file") {
+        const path = await prepareTarget(root, action.path, what);
+        const handle = await open(path, CREATE_FILE, action.mode | FILE_OWNER_BITS);
+        try {
+          await pipeline(entry, handle.createWriteStream({ autoClose: false }));
+        } finally {
+          await handle.close();
+        }
+        // The umask narrowed the mode at creation; set exactly what the layer asked for.
+        await chmod(path, action.mode | FILE_OWNER_BITS);
+        written.add(action.path);
+        changes.bytes += entry.header.size ?? 0;
+        continue;
+      }
+      entry.resume();
+      await apply(action, root, written, changes, what);
+    }
+    await feeding;
+  } catch (error: unknown) {
+    await feeding.catch(() => undefined);
+    if (error instanceof PolyarchError) throw error;
+    throw new PolyarchError("POLYARCH_E_LAYER_CORRUPT", `${what} could not be unpacked: ${describe(error)}`, {
+      hint: "the layer is damaged or truncated; re-push the image",
+      cause: error,
+    });
+  }
+  return changes;
+}
+
+async function apply(
+  action: Exclude<EntryAction, { kind: "file" }>,
+  root: string,
+  written: Set<string>,
+  changes: LayerChanges,
+  what: string,
+): Promise<void> {
+  switch (action.kind) {
+    case "refuse":
+      throw new PolyarchError("POLYARCH_E_LAYER_UNSAFE", `${what}: entry ${action.path} is refused: ${action.reason}`, {
+        hint: "the image's layer would write outside its root or create a device; rebuild the image without it",
+      });
+    case "skip":
+      return;
+    case "whiteout":
+      changes.whiteouts.push(action.path);
+      return;
+    case "opaque":
+      changes.opaques.push(action.path);
+      return;
+    case "directory": {
+      const path = join(root, action.path);
+      await checkedParents(root, action.path, what);
+      const existing = await lstatOrUndefined(path);
+      if (existing !== undefined && !existing.isDirectory()) await replace(path, action.path, written);
+      if (existing === undefined || !existing.isDirectory()) await mkdir(path);
+      await chmod(path, action.mode | DIRECTORY_OWNER_BITS);
+      return;
+    }
+    case "symlink": {
+      const path = await prepareTarget(root, action.path, what);
+      await symlink(action.target, path);
+      return;
+    }
+    case "hardlink": {
+      // The target was written by this layer as a regular file, but a later entry may have replaced a
+      // directory on its way with a symlink: check every component again, and the file itself.
+      await checkedParents(root, action.target, what);
+      const target = await lstatOrUndefined(join(root, action.target));
+      if (target === undefined || !target.isFile()) {
+        throw new PolyarchError("POLYARCH_E_LAYER_UNSAFE", `${what}: hard link ${action.path} → ${action.target} is refused: the target is not a regular file`, {
+          hint: "rebuild the image without it",
+        });
+      }
+      const path = await prepareTarget(root, action.path, what);
+      await link(join(root, action.target), path);
+      written.add(action.path);
+      return;
+    }
+  }
+}
+
+/** Makes the parents of `relative` real directories and clears whatever non-directory is at its place. */
+async function prepareTarget(root: string, relative: string, what: string): Promise<string> {
+  await checkedParents(root, relative, what);
+  const path = join(root, relative);
+  const existing = await lstatOrUndefined(path);
+  if (existing !== undefined) await rm(path, { recursive: existing.isDirectory(), force: true });
+  return path;
+}
+
+/**
+ * Every parent of `relative` is made to exist as a real directory (created 0755 when missing, as tar
+ * does); a parent that is a symlink or a file is refused, so no write ever follows a link.
+ */
+async function checkedParents(root: string, relative: string, what: string): Promise<void> {
+  const segments = relative.split("/").slice(0, -1);
+  let current = root;
+  for (const [index, segment] of segments.entries()) {
+    current = join(current, segment);
+    const stats = await lstatOrUndefined(current);
+    if (stats === undefined) {
+      await mkdir(current, { mode: 0o755 });
+      continue;
+    }
+    if (!stats.isDirectory()) {
+      const through = segments.slice(0, index + 1).join("/");
+      throw new PolyarchError(
+        "POLYARCH_E_LAYER_UNSAFE",
+        `${what}: entry ${relative} is refused: it goes through ${through}, which is ${stats.isSymbolicLink() ? "a symlink" : "not a directory"}`,
+        { hint: "the image's layer would write through a link; rebuild the image without it" },
+      );
+    }
+  }
+}
+
+async function replace(path: string, relative: string, written: Set<string>): Promise<void> {
+  await unlink(path);
+  written.delete(relative);
+}
+
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,157 @@
+import { readdir, readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { redactText } from "@polyarch/oci";
+import type { Argv } from "./argv.ts";
+
+/**
+ * The one module that starts processes for the executor (execa): the sandboxes of job stages, and
+ * short tools (cp, the overlay probe). It owns their timeouts, signals (a stage's whole tree gets
+ * SIGTERM, then SIGKILL after a grace) and the scrubbing of what it quotes from them.
+ */
+
+export interface ToolResult {
+  exitCode: number;
+  /** The last lines of stderr and stdout, scrubbed. */
+  tail: string;
+}
+
+/** The descriptor a stage's sandbox reports its status on (SandboxPlan.statusFd). */
+export const STATUS_FD = 3;
+const TOOL_TIMEOUT_MS = 30 * 60_000;
+const TAIL_LINES = 5;
+
+/** Runs a short tool to completion; never throws for a non-zero exit (the caller judges it). */
+export async function runTool(argv: Argv, options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+  const { execa } = await import("execa");
+  const result = await execa(argv.file, argv.args, {
+    reject: false,
+    stdin: "ignore",
+    all: true,
+    timeout: options.timeoutMs ?? TOOL_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
+  const text = redactText(String(result.all ?? "")).trim();
+  const tail = text.split("\n").slice(-TAIL_LINES).join("\n");
+  if (result.timedOut) return { exitCode: 124, tail: `${argv.file} timed out\n${tail}` };
+  if (result.exitCode === undefined) return { exitCode: 127, tail: `${argv.file}: ${result.originalMessage ?? "could not be started"}` };
+  return { exitCode: result.exitCode, tail };
+}
+
+export type StageOutcome =
+  /** The sandbox started the script; `exitCode` is the script's own. */
+  | { kind: "exited"; exitCode: number }
+  /** The sandbox itself failed before the script started (bubblewrap printed why on stderr). */
+  | { kind: "sandbox-failed"; exitCode: number }
+  /** SIGTERM reached the executor; the stage's processes were stopped. */
+  | { kind: "terminated" };
+
+export interface StageOptions {
+  /** Seconds between SIGTERM to the job's processes and SIGKILL. */
+  graceSeconds: number;
+  /** Where SIGTERM comes from; the executor's own process by default. */
+  signals?: NodeJS.EventEmitter;
+}
+
+/**
+ * Runs one stage's sandbox with the executor's stdout and stderr (the job log), in a process group of
+ * its own. bubblewrap reports `child-pid` once the script is about to start and `exit-code` when it
+ * ends, which tells the script's failure from the sandbox's.
+ */
+export async function runStage(argv: Argv, options: StageOptions): Promise<StageOutcome> {
+  const { execa } = await import("execa");
+  const child = execa(argv.file, argv.args, {
+    stdio: ["ignore", "inherit", "inherit", "pipe"],
+    detached: true,
+    reject: false,
+    cleanup: false,
+  });
+  const status: { childPid?: number; exitCode?: number } = {};
+  const statusStream = child.stdio[STATUS_FD] as Readable | undefined;
+  const reading = statusStream ? readStatus(statusStream, status) : Promise.resolve();
+  const signals = options.signals ?? process;
+  let terminated = false;
+  const onTerm = () => {
+    terminated = true;
+    void stopTree(child.pid, options.graceSeconds, child);
+  };
+  signals.on("SIGTERM", onTerm);
+  try {
+    const result = await child;
+    await reading;
+    if (terminated) return { kind: "terminated" };
+    if (status.childPid === undefined) return { kind: "sandbox-failed", exitCode: result.exitCode ?? 1 };
+    return { kind: "exited", exitCode: status.exitCode ?? result.exitCode ?? 1 };
+  } finally {
+    signals.off("SIGTERM", onTerm);
+  }
+}
+
+async function readStatus(stream: Readable, status: { childPid?: number; exitCode?: number }): Promise<void> {
+  for await (const line of createInterface({ input: stream })) {
+    try {
+      const message = JSON.parse(line) as { "child-pid"?: unknown; "exit-code"?: unknown };
+      if (typeof message["child-pid"] === "number") status.childPid = message["child-pid"];
+      if (typeof message["exit-code"] === "number") status.exitCode = message["exit-code"];
+    } catch {
+      // bubblewrap writes one JSON document per line; anything else is not status.
+    }
+  }
+}
+
+/**
+ * SIGTERM to every process of the stage's tree except the sandbox's own bubblewrap processes (so the
+ * sandbox outlives the job's graceful exit), then SIGKILL to the group after the grace: bubblewrap's
+ * death ends its pid namespace, and the kernel kills whatever was left inside, however it detached.
+ */
+async function stopTree(rootPid: number | undefined, graceSeconds: number, child: Promise<unknown>): Promise<void> {
+  if (rootPid === undefined) return;
+  for (const pid of await descendants(rootPid)) {
+    if (pid.comm === "bwrap") continue;
+    signal(pid.pid, "SIGTERM");
+  }
+  const exited = await Promise.race([
+    child.then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), graceSeconds * 1000).unref()),
+  ]);
+  if (!exited) signal(-rootPid, "SIGKILL");
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The processes below `rootPid`, found through /proc (each one's parent in /proc/<pid>/stat). */
+async function descendants(rootPid: number): Promise<Array<{ pid: number; comm: string }>> {
+  const parents = new Map<number, Array<{ pid: number; comm: string }>>();
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so split at the last ')'.
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+    const list = parents.get(ppid) ?? [];
+    list.push({ pid: Number(name), comm });
+    parents.set(ppid, list);
+  }
+  const found: Array<{ pid: number; comm: string }> = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const next = queue.shift() as number;
+    for (const child of parents.get(next) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}

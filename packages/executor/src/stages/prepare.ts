@@ -1,0 +1,212 @@
+import { mkdir, readdir, readFile, rename, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
+import { jobCredentials } from "../image/credentials.ts";
+import { emulatedArchitectures, hostPlatform, type PlatformPolicy } from "../image/platform.ts";
+import { type PulledImage, pullImage } from "../image/pull.ts";
+import { effectiveEntrypoint } from "../image/runtime-config.ts";
+import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
+import { resolveUser } from "../image/user.ts";
+import { type JobPaths, type JobState, jobPaths, readJobState, writeJobState } from "../job-dir.ts";
+import { ImageCache } from "../layers/cache.ts";
+import { isExecutableInRoot, readInRoot, removeTree } from "../layers/tree-fs.ts";
+import { type JobContext, jobContext } from "../protocol/job.ts";
+import type { RootPlan } from "../sandbox/argv.ts";
+import { overlayProbeArgv } from "../sandbox/argv.ts";
+import { runTool } from "../sandbox/process.ts";
+import type { ExecutorSettings } from "../settings.ts";
+import { readJobResponse, type StageIo } from "./context.ts";
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** Where the helper image's tree and the runner tools are seen inside the job. */
+export const HELPER_MOUNT = "/polyarch/helper";
+export const TOOLS_MOUNT = "/polyarch/bin";
+const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
+/** Where the helper images keep the tools a job's scripts call, first match wins. */
+const HELPER_TOOLS: Record<string, string[]> = {
+  "gitlab-runner": ["/usr/bin/gitlab-runner-helper", "/usr/bin/gitlab-runner", "/bin/gitlab-runner-helper"],
+  git: ["/usr/bin/git", "/usr/local/bin/git"],
+};
+
+/**
+ * The `prepare` stage: pulls the job's image (and the helper image) for this host into the cache,
+ * makes the job's root (overlay or copy), and records what the run stages need in `job.json`. The
+ * runner may retry it: a job already prepared is left as it is, a half-prepared one is started over.
+ */
+export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
+  const job = jobContext(io.env, await readJobResponse(io.env));
+  const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
+  const existing = await readJobState(paths).catch(() => undefined);
+  if (existing) {
+    io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
+    return existing;
+  }
+  await removeTree(paths.dir);
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  const cache = new ImageCache(settings.stateDir);
+  const redactor = new Redactor();
+  const client = new RegistryClient({ credentials: jobCredentials(job.variables, io.env, redactor), scrubber: redactor });
+  try {
+    const policy: PlatformPolicy = {
+      host: hostPlatform(),
+      emulation: settings.emulation,
+      emulated: emulatedArchitectures(await binfmtHandlers()),
+    };
+    const reference = job.image.name ?? settings.defaultImage;
+    io.stdout.write(`polyarch-executor: pulling ${reference} for ${formatPlatform(policy.host)}\n`);
+    const image = await pullImage(reference, { client, cache, policy, allowedRegistries: settings.allowedRegistries });
+    if (image.emulated) {
+      io.stdout.write(
+        `WARNING: ${reference} is ${formatPlatform(image.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
+      );
+    }
+    const helper = settings.helperImage
+      ? await pullImage(settings.helperImage, {
+          client,
+          cache,
+          policy: { ...policy, emulation: false },
+          allowedRegistries: [],
+        })
+      : undefined;
+    const state = await createJob(paths, job, settings, image, helper);
+    await writeJobState(paths, state);
+    io.stdout.write(
+      `polyarch-executor: ${reference} (${image.digest}, ${formatPlatform(image.platform)}); ${image.layers.length - image.unpacked} of ${image.layers.length} layers were cached; root: ${state.root.mode}\n`,
+    );
+    await evictQuietly(cache, settings, io);
+    return state;
+  } finally {
+    await client.close();
+  }
+}
+
+async function createJob(
+  paths: JobPaths,
+  job: JobContext,
+  settings: ExecutorSettings,
+  image: PulledImage,
+  helper: PulledImage | undefined,
+): Promise<JobState> {
+  for (const dir of [paths.builds, paths.tmp, paths.tools]) await mkdir(dir, { mode: 0o700 });
+  await mkdir(paths.projectCache, { recursive: true, mode: 0o700 });
+  const root = await makeRoot(paths, image.root, settings.root);
+  const user = resolveUser(
+    image.config.user,
+    await readInRoot(image.root, "/etc/passwd"),
+    await readInRoot(image.root, "/etc/group"),
+  );
+  const executable = new Set<string>();
+  for (const candidate of SHELL_CANDIDATES) {
+    if (await isExecutableInRoot(image.root, candidate)) executable.add(candidate);
+  }
+  const shell = chooseShell(executable);
+  if (shell === undefined) {
+    throw new PolyarchError("POLYARCH_E_SANDBOX", `image ${image.reference} has neither bash nor /bin/sh`, {
+      hint: "job images need a shell to run scripts; use an image with /bin/sh",
+    });
+  }
+  if (helper) await linkTools(paths.tools, helper.root);
+  return {
+    version: 1,
+    image: {
+      reference: image.reference,
+      digest: image.digest,
+      platform: formatPlatform(image.platform),
+      emulated: image.emulated,
+      rootKey: image.rootKey,
+    },
+    helper: helper && { reference: helper.reference, digest: helper.digest, root: helper.root, rootKey: helper.rootKey },
+    root,
+    user,
+    env: jobEnv(image.config.env, user.uid, helper !== undefined),
+    workingDir: image.config.workingDir,
+    entrypoint: effectiveEntrypoint(image.config.entrypoint, job.image.entrypoint),
+    shell,
+    network: settings.network,
+    hostname: `polyarch-job-${job.variables.CI_JOB_ID}`,
+  };
+}
+
+/** The image's Env, with PATH and HOME defaulted as Docker does, and the runner tools last on PATH. */
+export function jobEnv(imageEnv: readonly string[], uid: number, tools: boolean): string[] {
+  const env = [...imageEnv];
+  const pathIndex = env.findIndex((entry) => entry.startsWith("PATH="));
+  const path = pathIndex === -1 ? DEFAULT_PATH : (env[pathIndex] as string).slice(5);
+  const withTools = tools ? `${path}:${TOOLS_MOUNT}` : path;
+  if (pathIndex === -1) env.push(`PATH=${withTools}`);
+  else env[pathIndex] = `PATH=${withTools}`;
+  if (!env.some((entry) => entry.startsWith("HOME="))) env.push(`HOME=${uid === 0 ? "/root" : "/"}`);
+  return env;
+}
+
+/** The job's root: an overlay over the cached tree when the kernel allows it, else a copy of it. */
+async function makeRoot(paths: JobPaths, tree: string, mode: ExecutorSettings["root"]): Promise<RootPlan> {
+  if (mode !== "copy") {
+    const overlay: RootPlan = { mode: "overlay", lower: tree, upper: paths.upper, work: paths.work, merged: paths.merged };
+    for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
+    const probe = await runTool(overlayProbeArgv(overlay), { timeoutMs: 30_000 });
+    if (probe.exitCode === 0) return overlay;
+    if (mode === "overlay") {
+      throw new PolyarchError("POLYARCH_E_SANDBOX", `this kernel does not let ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`, {
+        hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
+      });
+    }
+    for (const dir of [paths.upper, paths.work, paths.merged]) await removeTree(dir);
+  }
+  const scratch = `${paths.rootfs}.tmp`;
+  await removeTree(scratch);
+  // --reflink=auto shares blocks on btrfs/XFS; elsewhere it copies. Hard links would let a job
+  // change the cache's files, so the copy never uses them.
+  const copy = await runTool({ file: "cp", args: ["-a", "--reflink=auto", "--", tree, scratch] });
+  if (copy.exitCode !== 0) {
+    throw new PolyarchError("POLYARCH_E_SANDBOX", `copying the image's tree for the job failed: ${copy.tail}`, {
+      hint: "check the free space of the executor's state_dir",
+    });
+  }
+  await rename(scratch, paths.rootfs);
+  return { mode: "copy", rootfs: paths.rootfs };
+}
+
+/** `gitlab-runner` and `git` of the helper image, as symlinks into where its tree is mounted. */
+async function linkTools(tools: string, helperRoot: string): Promise<void> {
+  for (const [name, candidates] of Object.entries(HELPER_TOOLS)) {
+    for (const candidate of candidates) {
+      if (!(await isExecutableInRoot(helperRoot, candidate))) continue;
+      await symlink(`${HELPER_MOUNT}${candidate}`, join(tools, name));
+      break;
+    }
+  }
+}
+
+async function binfmtHandlers(): Promise<Array<{ name: string; enabled: boolean }>> {
+  let names: string[];
+  try {
+    names = await readdir(BINFMT_DIR);
+  } catch {
+    return [];
+  }
+  const handlers = [];
+  for (const name of names) {
+    if (name === "register" || name === "status") continue;
+    const text = await readFile(join(BINFMT_DIR, name), "utf8").catch(() => "");
+    handlers.push({ name, enabled: text.startsWith("enabled") });
+  }
+  return handlers;
+}
+
+/** Roots that prepared jobs run on are kept; eviction problems never fail a job. */
+async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: StageIo): Promise<void> {
+  try {
+    const inUse = new Set<string>();
+    const jobsDir = join(settings.stateDir, "jobs");
+    for (const name of await readdir(jobsDir)) {
+      const state = await readJobState(jobPaths(settings.stateDir, name, "")).catch(() => undefined);
+      if (state?.image.rootKey) inUse.add(state.image.rootKey);
+      if (state?.helper?.rootKey) inUse.add(state.helper.rootKey);
+    }
+    const evicted = await cache.evict(settings.cacheMaxBytes, inUse);
+    if (evicted.length > 0) io.stdout.write(`polyarch-executor: evicted ${evicted.length} cache entries\n`);
+  } catch (error: unknown) {
+    io.stderr.write(`polyarch-executor: cache eviction skipped: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
