@@ -115,7 +115,7 @@ describe("security", () => {
 });
 
 describe("runners", () => {
-  test("point every custom-executor stage at the one polyarch executor binary, stage as argument", () => {
+  test("point every custom-executor stage at the one polyarch executor binary, stage and settings file as arguments", () => {
     const [, gcsHost, azureHost] = render(maximalFleetData()).runners;
     expect(gcsHost).toMatchObject({
       executor: "custom",
@@ -126,15 +126,15 @@ describe("runners", () => {
     });
     expect(gcsHost.custom).toEqual({
       config_exec: "/opt/polyarch/bin/polyarch-executor",
-      config_args: ["config"],
+      config_args: ["config", "--settings", "/opt/polyarch/executor.yaml"],
       config_exec_timeout: 60,
       prepare_exec: "/opt/polyarch/bin/polyarch-executor",
-      prepare_args: ["prepare"],
+      prepare_args: ["prepare", "--settings", "/opt/polyarch/executor.yaml"],
       prepare_exec_timeout: 1200,
       run_exec: "/opt/polyarch/bin/polyarch-executor",
-      run_args: ["run"],
+      run_args: ["run", "--settings", "/opt/polyarch/executor.yaml"],
       cleanup_exec: "/opt/polyarch/bin/polyarch-executor",
-      cleanup_args: ["cleanup"],
+      cleanup_args: ["cleanup", "--settings", "/opt/polyarch/executor.yaml"],
       cleanup_exec_timeout: 300,
       graceful_kill_timeout: 30,
       force_kill_timeout: 10,

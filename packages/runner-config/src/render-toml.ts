@@ -192,7 +192,7 @@ function customTable(runner: CustomRunner): TomlTable {
   const custom = runner.custom;
   const stage = (name: string, timeout?: number): TomlTable => ({
     [`${name}_exec`]: custom.executor_path,
-    [`${name}_args`]: [name],
+    [`${name}_args`]: [name, "--settings", custom.settings_path],
     ...(timeout === undefined ? {} : { [`${name}_exec_timeout`]: timeout }),
   });
   return {

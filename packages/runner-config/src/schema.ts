@@ -284,6 +284,7 @@ const kubernetes = strictObject(
 const custom = strictObject(
   {
     executor_path: absolutePath.default("/usr/local/bin/polyarch-executor"),
+    settings_path: absolutePath.default("/etc/polyarch/executor.yaml"),
     builds_dir: absolutePath.default("/var/lib/polyarch/builds"),
     cache_dir: absolutePath.default("/var/lib/polyarch/cache"),
     config_exec_timeout: seconds.default(3600),

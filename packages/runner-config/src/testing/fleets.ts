@@ -121,6 +121,7 @@ export function maximalFleetData(): FleetInput {
         },
         custom: {
           executor_path: "/opt/polyarch/bin/polyarch-executor",
+          settings_path: "/opt/polyarch/executor.yaml",
           builds_dir: "/srv/builds",
           cache_dir: "/srv/cache",
           config_exec_timeout: 60,
