@@ -68,12 +68,12 @@ export function blobOf(mediaType: string, bytes: Buffer): Blob {
 export interface TarEntry {
   /** Path inside the layer, without a leading slash ("bin/busybox"). */
   path: string;
-  /** @default "file" */
-  type?: "file" | "directory" | "symlink";
+  /** @default "file"; `link` is a hard link, `character-device` a device node (hostile-layer tests). */
+  type?: "file" | "directory" | "symlink" | "link" | "character-device";
   content?: Buffer | string;
   /** @default 0o755 for directories, 0o644 for files */
   mode?: number;
-  /** Target of a symlink. */
+  /** Target of a symlink or hard link. */
   linkname?: string;
 }
 
@@ -123,6 +123,8 @@ export interface ImageFromOptions {
   format?: ManifestFormat;
   labels?: Record<string, string>;
   cmd?: string[];
+  /** More keys of the config's `config` (Env, User, WorkingDir, Entrypoint); they replace the defaults. */
+  runtime?: Record<string, unknown>;
   /** Annotations on the manifest itself. */
   annotations?: Record<string, string>;
 }
@@ -145,6 +147,7 @@ export function imageFrom(options: ImageFromOptions): Image {
           Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
           ...(options.cmd === undefined ? {} : { Cmd: options.cmd }),
           ...(options.labels === undefined ? {} : { Labels: options.labels }),
+          ...options.runtime,
         },
         rootfs: { type: "layers", diff_ids: options.layers.map((layer) => layer.diffId) },
         history: options.layers.map(() => ({ created: epoch, created_by: "polyarch test harness" })),

@@ -1,11 +1,11 @@
 import { constants } from "node:fs";
 import { chmod, link, mkdir, open, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import type { Readable } from "node:stream";
+import { once } from "node:events";
+import { pipeline, type Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { PolyarchError } from "@polyarch/oci";
-import { extract as tarExtract } from "tar-stream";
+import { type Extract, extract as tarExtract } from "tar-stream";
 import { type EntryAction, judgeEntry } from "./entry-policy.ts";
 import { lstatOrUndefined } from "./tree-fs.ts";
 
@@ -42,12 +42,8 @@ export async function unpackLayer(blob: Readable, mediaType: string, root: strin
   const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   const changes: LayerChanges = { whiteouts: [], opaques: [], bytes: 0 };
   const written = new Set<string>();
-  const feeding = (decompressor ? pipeline(blob, decompressor, extract) : pipeline(blob, extract)).catch(
-    (error: unknown) => {
-      extract.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    },
-  );
+  const abort = new AbortController();
+  const feeding = feed(decompressor ? pipeline(blob, decompressor, () => {}) : blob, extract, abort.signal);
   try {
     for await (const entry of extract) {
       const action = judgeEntry(entry.header, written);
@@ -55,7 +51,8 @@ export async function unpackLayer(blob: Readable, mediaType: string, root: strin
         const path = await prepareTarget(root, action.path, what);
         const handle = await open(path, CREATE_FILE, action.mode | FILE_OWNER_BITS);
         try {
-          await pipeline(entry, handle.createWriteStream({ autoClose: false }));
+          // tar-stream's entries are streamx streams: read them as async iterables, not with pipeline.
+          for await (const chunk of entry as AsyncIterable<Buffer>) await handle.write(chunk);
         } finally {
           await handle.close();
         }
@@ -70,6 +67,9 @@ export async function unpackLayer(blob: Readable, mediaType: string, root: strin
     }
     await feeding;
   } catch (error: unknown) {
+    abort.abort();
+    extract.destroy();
+    blob.destroy();
     await feeding.catch(() => undefined);
     if (error instanceof PolyarchError) throw error;
     throw new PolyarchError("POLYARCH_E_LAYER_CORRUPT", `${what} could not be unpacked: ${describe(error)}`, {
@@ -129,6 +129,21 @@ async function apply(
       written.add(action.path);
       return;
     }
+  }
+}
+
+/** Writes the (decompressed) bytes into the tar parser, honouring its backpressure; errors end it. */
+async function feed(bytes: Readable, extract: Extract, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const chunk of bytes) {
+      if (signal.aborted) return;
+      if (!extract.write(chunk)) await once(extract, "drain", { signal });
+    }
+    // streamx declares end(data) with a required argument; undefined ends without writing.
+    extract.end(undefined);
+  } catch (error: unknown) {
+    extract.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
   }
 }
 
