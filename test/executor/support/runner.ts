@@ -84,7 +84,7 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
   const launcher = join(temp.path, "polyarch-executor");
   await writeFile(
     launcher,
-    `#!/bin/sh\nexec ${nodeForUser()} --conditions=polyarch-source --experimental-transform-types --disable-warning=ExperimentalWarning ${entry} "$@"\n`,
+    `#!/bin/sh\nexport NODE_COMPILE_CACHE=${join(temp.path, "compile-cache")}\nexec ${nodeForUser()} --conditions=polyarch-source --disable-warning=ExperimentalWarning ${entry} "$@"\n`,
     { mode: 0o755 },
   );
   const fleet = validateFleetYaml(
