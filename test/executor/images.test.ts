@@ -1,0 +1,127 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type Registry, startRegistry, type TarEntry } from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
+import { type RunnerHost, SYSTEM_FAILURE_EXIT_CODE, startRunnerHost } from "./support/runner.ts";
+
+let registry: Registry;
+let host: RunnerHost;
+let emulating: RunnerHost;
+let restricted: RunnerHost;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  host = await startRunnerHost();
+  emulating = await startRunnerHost({ emulation: true, network: "none", root: "copy" });
+  restricted = await startRunnerHost({ allowed_registries: ["registry.example.com"] });
+});
+
+afterAll(async () => {
+  for (const runner of [host, emulating, restricted]) await runner?.remove();
+  await registry?.stop();
+});
+
+describe("the job's image, for this host", () => {
+  test("an index runs the child for the host's platform", async () => {
+    const amd64 = await jobImage({ arch: "amd64" });
+    const arm64 = await jobImage({ arch: "arm64" });
+    const reference = await pushJobIndex(registry, "multi", "1", [arm64, amd64]);
+    const run = await host.runJob({ id: 301, image: reference, script: ["uname -m"] });
+    expect(run.result).toBe("success");
+    expect(run.log).toContain(amd64.manifest.digest);
+    expect(run.log).not.toContain(arm64.manifest.digest);
+    expect(run.log).toMatch(/\nx86_64\n/);
+  });
+
+  test("a single-arch arm64 image on this amd64 host is a system failure naming both architectures", async () => {
+    const reference = await pushJobImage(registry, "arm-only", "1", await jobImage({ arch: "arm64" }));
+    const run = await host.runJob({ id: 302, image: reference, script: ["uname -m"] });
+    expect(run.result).toBe("system_failure");
+    expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
+    expect(run.log).toContain("linux/arm64");
+    expect(run.log).toContain("linux/amd64 host");
+  });
+
+  test("with emulation allowed, the arm64 image runs under QEMU with a warning in the job log", async () => {
+    const reference = await pushJobImage(registry, "arm-only", "2", await jobImage({ arch: "arm64" }));
+    const run = await emulating.runJob({ id: 303, image: reference, script: ["uname -m"] });
+    expect(run.result).toBe("success");
+    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64: it runs under emulation/);
+    expect(run.log).toMatch(/\naarch64\n/);
+  });
+
+  test("network: none leaves the job only loopback; the default shares the host's network", async () => {
+    const reference = await pushJobImage(registry, "busybox", "net", await jobImage());
+    const script = ['echo "interfaces=$(grep -c : /proc/net/dev) $(grep -o "^ *lo:" /proc/net/dev)"'];
+    const isolated = await emulating.runJob({ id: 304, image: reference, script });
+    expect(isolated.result).toBe("success");
+    expect(isolated.log).toMatch(/interfaces=1 +lo:/);
+    const shared = await host.runJob({ id: 305, image: reference, script });
+    expect(shared.log).toMatch(/interfaces=([2-9]|\d\d+) /);
+  });
+
+  test("a copied root (root: copy) keeps the job's writes out of the cache", async () => {
+    const reference = await pushJobImage(registry, "busybox", "copy", await jobImage());
+    const run = await emulating.runJob({ id: 306, image: reference, script: ["echo changed > /etc/passwd", "rm /bin/cat"] });
+    expect(run.result).toBe("success");
+    expect(run.log).toContain("root: copy");
+    const again = await emulating.runJob({ id: 307, image: reference, script: ["cat /etc/passwd"] });
+    expect(again.log).toContain("root:x:0:0:root");
+  });
+
+  test("an overlay root keeps the job's writes out of the cache", async () => {
+    const reference = await pushJobImage(registry, "busybox", "overlay", await jobImage());
+    const run = await host.runJob({ id: 308, image: reference, script: ["echo changed > /etc/passwd", "rm /bin/cat"] });
+    expect(run.result).toBe("success");
+    expect(run.log).toContain("root: overlay");
+    const again = await host.runJob({ id: 309, image: reference, script: ["cat /etc/passwd"] });
+    expect(again.log).toContain("root:x:0:0:root");
+  });
+
+  test("an image from a registry the settings do not allow is a system failure", async () => {
+    const reference = await pushJobImage(registry, "busybox", "denied", await jobImage());
+    const run = await restricted.runJob({ id: 310, image: reference, script: ["true"] });
+    expect(run.result).toBe("system_failure");
+    expect(run.log).toContain(`is from ${registry.host}, which this runner does not pull from`);
+  });
+});
+
+describe("hostile layers", () => {
+  const cases: Array<[string, TarEntry[]]> = [
+    ["a ../ path", [{ path: "../../../escaped-dotdot", content: "x" }]],
+    ["an absolute path", [{ path: "/tmp/escaped-absolute", content: "x" }]],
+    [
+      "a symlink climbing out, then a write through it",
+      [
+        { path: "evil", type: "symlink", linkname: "../../../../../../tmp" },
+        { path: "evil/escaped-symlink", content: "x" },
+      ],
+    ],
+    [
+      "an absolute symlink, then a write through it",
+      [
+        { path: "evil", type: "symlink", linkname: "/tmp" },
+        { path: "evil/escaped-absolute-symlink", content: "x" },
+      ],
+    ],
+    ["a hard link to a host file", [{ path: "passwd", type: "link", linkname: "../../../../../../etc/passwd" }]],
+    ["a device node", [{ path: "dev-sda", type: "character-device" }]],
+  ];
+
+  test.each(cases)("with %s is refused, and nothing is written outside the cache", async (_, entries) => {
+    const image = await jobImage({ extra: [entries] });
+    const tag = `hostile-${image.layers[1]?.digest.slice(7, 19)}`;
+    const reference = await pushJobImage(registry, "hostile", tag, image);
+    const run = await host.runJob({ id: 311, image: reference, script: ["echo should not run"] });
+    expect(run.result).toBe("system_failure");
+    expect(run.log).toContain("is refused");
+    expect(run.log).not.toContain("should not run");
+    const layers = join(host.stateDir, "layers");
+    expect((await readdir(layers)).filter((name) => name.includes(image.layers[1]?.digest.slice(7) as string))).toEqual([]);
+    expect((await readdir(layers)).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
+    for (const dir of ["/tmp", host.dir, host.stateDir, "/"]) {
+      expect((await readdir(dir)).filter((name) => name.startsWith("escaped-"))).toEqual([]);
+    }
+  });
+});
