@@ -1,0 +1,59 @@
+import type { Descriptor } from "@polyarch/oci";
+import { describe, expect, test } from "vitest";
+import { chooseChild, emulatedArchitectures, hostPlatform, judgePlatform, type PlatformPolicy } from "./platform.ts";
+
+const child = (architecture: string, digest: string, extra: Partial<Descriptor> = {}): Descriptor => ({
+  mediaType: "application/vnd.oci.image.manifest.v1+json",
+  digest: `sha256:${digest.repeat(64).slice(0, 64)}`,
+  size: 1,
+  platform: { os: "linux", architecture },
+  ...extra,
+});
+
+const native: PlatformPolicy = { host: { os: "linux", architecture: "amd64" }, emulation: false, emulated: ["arm64"] };
+const emulating: PlatformPolicy = { ...native, emulation: true };
+
+describe("platform choice", () => {
+  test("the host's platform from Node's arch", () => {
+    expect(hostPlatform("x64")).toEqual({ os: "linux", architecture: "amd64" });
+    expect(hostPlatform("arm64")).toEqual({ os: "linux", architecture: "arm64" });
+  });
+
+  test("an index gives the child for the host, skipping attestations", () => {
+    const attestation = child("unknown", "c", { platform: { os: "unknown", architecture: "unknown" } });
+    const picked = chooseChild("app", [child("arm64", "a"), attestation, child("amd64", "b")], native);
+    expect(picked.child.digest).toMatch(/^sha256:b/);
+    expect(picked.emulated).toBe(false);
+  });
+
+  test("an index without the host's platform is refused, or emulated when allowed", () => {
+    expect(() => chooseChild("app", [child("arm64", "a")], native)).toThrow(
+      /image app cannot run on this linux\/amd64 host: its index offers linux\/arm64/,
+    );
+    expect(chooseChild("app", [child("arm64", "a")], emulating)).toMatchObject({ emulated: true });
+    expect(() => chooseChild("app", [child("s390x", "a")], emulating)).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining("no binfmt_misc handler runs it here") }),
+    );
+  });
+
+  test("a single-platform image of another architecture is refused naming both, unless emulated", () => {
+    expect(() => judgePlatform("app", { os: "linux", architecture: "arm64" }, native)).toThrow(
+      expect.objectContaining({ code: "POLYARCH_E_IMAGE_PLATFORM", message: expect.stringContaining("it is linux/arm64") }),
+    );
+    expect(judgePlatform("app", { os: "linux", architecture: "aarch64" }, emulating)).toEqual({
+      platform: { os: "linux", architecture: "arm64" },
+      emulated: true,
+    });
+    expect(judgePlatform("app", { os: "linux", architecture: "x86_64" }, native).emulated).toBe(false);
+  });
+
+  test("QEMU's binfmt_misc handlers name the architectures they run; disabled ones do not count", () => {
+    expect(
+      emulatedArchitectures([
+        { name: "qemu-aarch64", enabled: true },
+        { name: "qemu-arm", enabled: false },
+        { name: "python3.11", enabled: true },
+      ]),
+    ).toEqual(["arm64"]);
+  });
+});
