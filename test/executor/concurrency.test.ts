@@ -39,7 +39,13 @@ async function processesWith(marker: string): Promise<number[]> {
 /** Resolves once `path` (a file the job writes on the host) exists. */
 async function waitForFile(path: string): Promise<void> {
   for (;;) {
-    if (await stat(path).then(() => true, () => false)) return;
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -50,7 +56,12 @@ describe("concurrent jobs", () => {
     const running = await host.startStep({
       id: 201,
       image: busybox,
-      script: ["echo job-201-secret > /builds/secret", "echo job-201-tmp > /tmp/secret", "touch /builds/ready", "sleep 120"],
+      script: [
+        "echo job-201-secret > /builds/secret",
+        "echo job-201-tmp > /tmp/secret",
+        "touch /builds/ready",
+        "sleep 120",
+      ],
     });
     const jobs = join(host.stateDir, "jobs");
     const name = (await readdir(jobs)).find((entry) => entry.includes("-job-201-")) as string;
@@ -77,24 +88,41 @@ describe("concurrent jobs", () => {
   test("two jobs started together share one unpacked copy of their common layers", async () => {
     const host = await newHost();
     const base = await jobImage();
-    const first = await pushJobImage(registry, "shared", "a", await jobImage({ extra: [[{ path: "a.txt", content: "a\n" }]] }));
-    const second = await pushJobImage(registry, "shared", "b", await jobImage({ extra: [[{ path: "b.txt", content: "b\n" }]] }));
+    const first = await pushJobImage(
+      registry,
+      "shared",
+      "a",
+      await jobImage({ extra: [[{ path: "a.txt", content: "a\n" }]] }),
+    );
+    const second = await pushJobImage(
+      registry,
+      "shared",
+      "b",
+      await jobImage({ extra: [[{ path: "b.txt", content: "b\n" }]] }),
+    );
     const [runA, runB] = await Promise.all([
       host.runJob({ id: 203, image: first, script: ["cat /a.txt"] }),
       host.runJob({ id: 204, image: second, script: ["cat /b.txt"] }),
     ]);
     expect(runA.result).toBe("success");
     expect(runB.result).toBe("success");
-    const layers = (await readdir(join(host.stateDir, "layers"))).filter((name) => name.startsWith("sha256-"));
+    const layers = (await readdir(join(host.stateDir, "layers"))).filter((name) =>
+      name.startsWith("sha256-"),
+    );
     // busybox once, plus each image's own layer: three unpacked layers for four pulled.
+    const baseKey = (base.layers[0]?.digest ?? "").replace(":", "-");
     expect(layers).toHaveLength(3);
-    expect(layers).toContain((base.layers[0]?.digest as string).replace(":", "-"));
+    expect(layers).toContain(baseKey);
     const roots = (await readdir(join(host.stateDir, "roots"))).filter((name) => name.startsWith("sha256-"));
     expect(roots).toHaveLength(2);
-    const inodes = await Promise.all(roots.map(async (root) => (await stat(join(host.stateDir, "roots", root, "tree/bin/busybox"))).ino));
-    const layerInode = (await stat(join(host.stateDir, "layers", (base.layers[0]?.digest as string).replace(":", "-"), "tree/bin/busybox"))).ino;
+    const inodes = await Promise.all(
+      roots.map(async (root) => (await stat(join(host.stateDir, "roots", root, "tree/bin/busybox"))).ino),
+    );
+    const layerInode = (await stat(join(host.stateDir, "layers", baseKey, "tree/bin/busybox"))).ino;
     expect(inodes).toEqual([layerInode, layerInode]);
-    expect((await readdir(join(host.stateDir, "layers"))).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
+    expect((await readdir(join(host.stateDir, "layers"))).filter((name) => name.startsWith(".tmp-"))).toEqual(
+      [],
+    );
   });
 });
 
@@ -113,7 +141,8 @@ describe("SIGTERM", () => {
         `sleep ${sleeps[2]}`,
       ],
     });
-    const jobProcesses = async () => (await Promise.all(sleeps.map((seconds) => processesWith(`sleep\0${seconds}\0`)))).flat();
+    const jobProcesses = async () =>
+      (await Promise.all(sleeps.map((seconds) => processesWith(`sleep\0${seconds}\0`)))).flat();
     const jobs = join(host.stateDir, "jobs");
     const name = (await readdir(jobs)).find((entry) => entry.includes("-job-205-")) as string;
     await waitForFile(join(jobs, name, "builds", "started"));

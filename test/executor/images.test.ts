@@ -63,7 +63,11 @@ describe("the job's image, for this host", () => {
 
   test("a copied root (root: copy) keeps the job's writes out of the cache", async () => {
     const reference = await pushJobImage(registry, "busybox", "copy", await jobImage());
-    const run = await emulating.runJob({ id: 306, image: reference, script: ["echo changed > /etc/passwd", "rm /bin/cat"] });
+    const run = await emulating.runJob({
+      id: 306,
+      image: reference,
+      script: ["echo changed > /etc/passwd", "rm /bin/cat"],
+    });
     expect(run.result).toBe("success");
     expect(run.log).toContain("root: copy");
     const again = await emulating.runJob({ id: 307, image: reference, script: ["cat /etc/passwd"] });
@@ -72,7 +76,11 @@ describe("the job's image, for this host", () => {
 
   test("an overlay root keeps the job's writes out of the cache", async () => {
     const reference = await pushJobImage(registry, "busybox", "overlay", await jobImage());
-    const run = await host.runJob({ id: 308, image: reference, script: ["echo changed > /etc/passwd", "rm /bin/cat"] });
+    const run = await host.runJob({
+      id: 308,
+      image: reference,
+      script: ["echo changed > /etc/passwd", "rm /bin/cat"],
+    });
     expect(run.result).toBe("success");
     expect(run.log).toContain("root: overlay");
     const again = await host.runJob({ id: 309, image: reference, script: ["cat /etc/passwd"] });
@@ -105,7 +113,10 @@ describe("hostile layers", () => {
         { path: "evil/escaped-absolute-symlink", content: "x" },
       ],
     ],
-    ["a hard link to a host file", [{ path: "passwd", type: "link", linkname: "../../../../../../etc/passwd" }]],
+    [
+      "a hard link to a host file",
+      [{ path: "passwd", type: "link", linkname: "../../../../../../etc/passwd" }],
+    ],
     ["a device node", [{ path: "dev-sda", type: "character-device" }]],
   ];
 
@@ -118,7 +129,9 @@ describe("hostile layers", () => {
     expect(run.log).toContain("is refused");
     expect(run.log).not.toContain("should not run");
     const layers = join(host.stateDir, "layers");
-    expect((await readdir(layers)).filter((name) => name.includes(image.layers[1]?.digest.slice(7) as string))).toEqual([]);
+    expect(
+      (await readdir(layers)).filter((name) => name.includes(image.layers[1]?.digest.slice(7) as string)),
+    ).toEqual([]);
     expect((await readdir(layers)).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
     for (const dir of ["/tmp", host.dir, host.stateDir, "/"]) {
       expect((await readdir(dir)).filter((name) => name.startsWith("escaped-"))).toEqual([]);

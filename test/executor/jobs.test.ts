@@ -17,7 +17,10 @@ let busybox: string;
 beforeAll(async () => {
   registry = await startRegistry();
   busybox = await pushJobImage(registry, "busybox", "1", await jobImage());
-  const helper = await pushJobIndex(registry, "helper", "v1", [await helperStandIn("amd64"), await helperStandIn("arm64")]);
+  const helper = await pushJobIndex(registry, "helper", "v1", [
+    await helperStandIn("amd64"),
+    await helperStandIn("arm64"),
+  ]);
   host = await startRunnerHost({ helper_image: helper });
 });
 
@@ -31,7 +34,11 @@ describe("a job", () => {
     const run = await host.runJob({
       id: 101,
       image: busybox,
-      script: ["echo hello from $(uname -m)", "cat /SOURCES 2>/dev/null || cat SOURCES", "gitlab-runner artifacts-uploader --help"],
+      script: [
+        "echo hello from $(uname -m)",
+        "cat /SOURCES 2>/dev/null || cat SOURCES",
+        "gitlab-runner artifacts-uploader --help",
+      ],
     });
     expect(run.result).toBe("success");
     expect(run.stages.map((stage) => stage.stage)).toEqual([
@@ -112,10 +119,19 @@ describe("a job", () => {
             { path: "entry.sh", content: '#!/bin/sh\nexport FROM_ENTRYPOINT=yes\nexec "$@"\n', mode: 0o755 },
           ],
         ],
-        runtime: { Env: ["PATH=/bin", "GREETING=hi there"], WorkingDir: "/srv", User: "builder", Entrypoint: ["/entry.sh"] },
+        runtime: {
+          Env: ["PATH=/bin", "GREETING=hi there"],
+          WorkingDir: "/srv",
+          User: "builder",
+          Entrypoint: ["/entry.sh"],
+        },
       }),
     );
-    const script = ['echo "greeting=$GREETING uid=$(id -u) gid=$(id -g) entry=${FROM_ENTRYPOINT:-no}"', "cd /srv && pwd"];
+    const script = [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion in a job script
+      'echo "greeting=$GREETING uid=$(id -u) gid=$(id -g) entry=${FROM_ENTRYPOINT:-no}"',
+      "cd /srv && pwd",
+    ];
     const withEntrypoint = await host.runJob({ id: 105, image, script: [...script] });
     expect(withEntrypoint.result).toBe("success");
     expect(withEntrypoint.log).toContain("greeting=hi there uid=1000 gid=1000 entry=yes");
@@ -129,23 +145,41 @@ describe("a job", () => {
       "with-bash",
       "1",
       await jobImage({
-        extra: [[{ path: "bin/bash", content: '#!/bin/sh\nexport SHELL_USED=bash\nexec /bin/sh "$@"\n', mode: 0o755 }]],
+        extra: [
+          [
+            {
+              path: "bin/bash",
+              content: '#!/bin/sh\nexport SHELL_USED=bash\nexec /bin/sh "$@"\n',
+              mode: 0o755,
+            },
+          ],
+        ],
       }),
     );
-    const bash = await host.runJob({ id: 107, image: withBash, script: ['echo "shell=${SHELL_USED:-sh}"'] });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion in a job script
+    const script = ['echo "shell=${SHELL_USED:-sh}"'];
+    const bash = await host.runJob({ id: 107, image: withBash, script });
     expect(bash.log).toContain("shell=bash");
-    const sh = await host.runJob({ id: 108, image: busybox, script: ['echo "shell=${SHELL_USED:-sh}"'] });
+    const sh = await host.runJob({ id: 108, image: busybox, script });
     expect(sh.log).toContain("shell=sh");
   });
 
   test("cleanup removes the job's files and keeps the image cache", async () => {
-    const run = await host.runJob({ id: 109, image: busybox, script: ["echo x > /builds/file", "echo y > /tmp/file"] });
+    const run = await host.runJob({
+      id: 109,
+      image: busybox,
+      script: ["echo x > /builds/file", "echo y > /tmp/file"],
+    });
     expect(run.result).toBe("success");
     expect(run.stages.at(-1)).toEqual({ stage: "cleanup", exitCode: 0 });
     const jobs = await readdir(join(host.stateDir, "jobs"));
     expect(jobs.filter((name) => name.includes("job-109"))).toEqual([]);
-    expect((await readdir(join(host.stateDir, "layers"))).filter((name) => name.startsWith("sha256-")).length).toBeGreaterThan(0);
-    expect((await readdir(join(host.stateDir, "roots"))).filter((name) => name.startsWith("sha256-")).length).toBeGreaterThan(0);
+    expect(
+      (await readdir(join(host.stateDir, "layers"))).filter((name) => name.startsWith("sha256-")).length,
+    ).toBeGreaterThan(0);
+    expect(
+      (await readdir(join(host.stateDir, "roots"))).filter((name) => name.startsWith("sha256-")).length,
+    ).toBeGreaterThan(0);
   });
 
   test("prepare may be retried: a prepared job is kept as it is", async () => {

@@ -28,11 +28,16 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
   const settingsOf = async (options: { settings?: string }) =>
     executor.loadSettings(options.settings ?? executor.DEFAULT_SETTINGS_PATH);
   const program = new Command("polyarch-executor")
-    .description("Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.")
+    .description(
+      "Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.",
+    )
     .addHelpText("after", EXAMPLE)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
   program
     .command("config")
     .description("print the job's builds_dir, cache_dir, hostname and driver as JSON")

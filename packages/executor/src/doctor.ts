@@ -32,7 +32,10 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     detail: version.exitCode === 0 ? version.tail : "bwrap not found",
     fix: "apt-get install bubblewrap (or dnf install bubblewrap)",
   });
-  const userns = await runTool({ file: "bwrap", args: ["--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "true"] });
+  const userns = await runTool({
+    file: "bwrap",
+    args: ["--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "true"],
+  });
   checks.push({
     name: "user namespaces",
     ok: userns.exitCode === 0,
@@ -62,7 +65,10 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     checks.push({
       name: "overlay",
       ok: overlay.exitCode === 0 || settings.root === "copy",
-      detail: overlay.exitCode === 0 ? "unprivileged overlayfs works: jobs start without copying" : `no unprivileged overlayfs (${overlay.tail}); jobs get a copy of their image`,
+      detail:
+        overlay.exitCode === 0
+          ? "unprivileged overlayfs works: jobs start without copying"
+          : `no unprivileged overlayfs (${overlay.tail}); jobs get a copy of their image`,
       fix: "Linux 5.11 or later mounts overlayfs in user namespaces; or set root: copy",
     });
   }
@@ -79,7 +85,10 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
 
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
   return checks
-    .map((check) => `${check.ok ? "ok     " : "MISSING"} ${check.name}: ${check.detail}${check.ok || !check.fix ? "" : `\n        fix: ${check.fix}`}`)
+    .map(
+      (check) =>
+        `${check.ok ? "ok     " : "MISSING"} ${check.name}: ${check.detail}${check.ok || !check.fix ? "" : `\n        fix: ${check.fix}`}`,
+    )
     .join("\n")
     .concat("\n");
 }

@@ -66,9 +66,13 @@ export async function readJobState(paths: JobPaths): Promise<JobState | undefine
   }
   const state = JSON.parse(text) as JobState;
   if (state.version !== 1) {
-    throw new PolyarchError("POLYARCH_E_JOB_NOT_PREPARED", `${paths.state} was written by another executor version`, {
-      hint: "let the runner retry the job",
-    });
+    throw new PolyarchError(
+      "POLYARCH_E_JOB_NOT_PREPARED",
+      `${paths.state} was written by another executor version`,
+      {
+        hint: "let the runner retry the job",
+      },
+    );
   }
   return state;
 }

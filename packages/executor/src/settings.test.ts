@@ -32,7 +32,13 @@ describe("parseSettings", () => {
       ].join("\n"),
       "executor.yaml",
     );
-    expect(settings).toMatchObject({ network: "none", emulation: true, root: "copy", cacheMaxBytes: 512 * 1024 ** 2, stopGraceSeconds: 3 });
+    expect(settings).toMatchObject({
+      network: "none",
+      emulation: true,
+      root: "copy",
+      cacheMaxBytes: 512 * 1024 ** 2,
+      stopGraceSeconds: 3,
+    });
   });
 
   test("names every problem at once, suggesting the closest key for a typo", () => {

@@ -1,4 +1,4 @@
-import { parseReference, PolyarchError } from "@polyarch/oci";
+import { PolyarchError, parseReference } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
 
@@ -63,7 +63,10 @@ const imageReference = z.string().refine(
       return false;
     }
   },
-  { error: (issue) => `${JSON.stringify(issue.input)} is not an image reference ([registry/]repo[:tag][@digest])` },
+  {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not an image reference ([registry/]repo[:tag][@digest])`,
+  },
 );
 
 const size = z.union([z.string(), z.number()]).refine((value) => parseSize(value) !== undefined, {
@@ -109,7 +112,9 @@ export function parseSettings(text: string, file: string): ExecutorSettings {
 function checkSettings(raw: z.infer<typeof settingsSchema>): SpecProblem[] {
   // Overlay options separate directories with ',' and ':'; a state dir holding them cannot be mounted.
   if (raw.state_dir !== undefined && /[,:\\\s]/.test(raw.state_dir)) {
-    return [{ path: "state_dir", message: `${JSON.stringify(raw.state_dir)} must not contain , : \\ or spaces` }];
+    return [
+      { path: "state_dir", message: `${JSON.stringify(raw.state_dir)} must not contain , : \\ or spaces` },
+    ];
   }
   return [];
 }

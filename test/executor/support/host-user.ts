@@ -1,5 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 
 /** The ordinary host user the executor runs as in tests (gitlab-runner's own user in production). */
@@ -21,7 +31,8 @@ export function executorUser(): HostUser {
   } catch {
     throw new Error(`no user ${EXECUTOR_USER}: run bash .ci/system-packages (it creates it)`);
   }
-  if (process.getuid?.() !== 0) throw new Error("the executor tests run as root, to run the executor as another user");
+  if (process.getuid?.() !== 0)
+    throw new Error("the executor tests run as root, to run the executor as another user");
   return { name: EXECUTOR_USER, uid, gid };
 }
 
@@ -50,7 +61,14 @@ export function nodeForUser(): string {
 export function grantTraverse(user: HostUser, path: string): void {
   const canRead = () => {
     try {
-      execFileSync("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "test", "-r", path]);
+      execFileSync("setpriv", [
+        `--reuid=${user.uid}`,
+        `--regid=${user.gid}`,
+        "--clear-groups",
+        "test",
+        "-r",
+        path,
+      ]);
       return true;
     } catch {
       return false;

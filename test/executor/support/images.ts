@@ -14,8 +14,31 @@ import {
 
 /** The busybox applets job scripts here use, as symlinks beside /bin/busybox. */
 const APPLETS = [
-  "sh", "cat", "echo", "id", "ls", "sleep", "touch", "stat", "mkdir", "rm", "env", "hostname", "ps",
-  "true", "false", "uname", "wc", "head", "grep", "test", "printf", "find", "readlink", "trap", "kill",
+  "sh",
+  "cat",
+  "echo",
+  "id",
+  "ls",
+  "sleep",
+  "touch",
+  "stat",
+  "mkdir",
+  "rm",
+  "env",
+  "hostname",
+  "ps",
+  "true",
+  "false",
+  "uname",
+  "wc",
+  "head",
+  "grep",
+  "test",
+  "printf",
+  "find",
+  "readlink",
+  "trap",
+  "kill",
 ];
 
 const baseLayers = new Map<string, Promise<Layer>>();
@@ -28,9 +51,14 @@ export function busyboxLayer(arch: "amd64" | "arm64"): Promise<Layer> {
       tarGzLayer([
         { path: "bin/", type: "directory" },
         { path: "bin/busybox", content: await readFile(busyboxPath(arch)), mode: 0o755 },
-        ...APPLETS.map((applet): TarEntry => ({ path: `bin/${applet}`, type: "symlink", linkname: "busybox" })),
+        ...APPLETS.map(
+          (applet): TarEntry => ({ path: `bin/${applet}`, type: "symlink", linkname: "busybox" }),
+        ),
         { path: "etc/", type: "directory" },
-        { path: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\nbuilder:x:1000:1000::/home/builder:/bin/sh\n" },
+        {
+          path: "etc/passwd",
+          content: "root:x:0:0:root:/root:/bin/sh\nbuilder:x:1000:1000::/home/builder:/bin/sh\n",
+        },
         { path: "etc/group", content: "root:x:0:\nbuilder:x:1000:\n" },
         { path: "tmp/", type: "directory", mode: 0o1777 },
       ]))();
@@ -59,13 +87,23 @@ export async function jobImage(options: JobImageOptions = {}): Promise<Image> {
 }
 
 /** Pushes `image` as `repo:tag` to the harness registry and returns its reference. */
-export async function pushJobImage(registry: Registry, repo: string, tag: string, image: Image): Promise<string> {
+export async function pushJobImage(
+  registry: Registry,
+  repo: string,
+  tag: string,
+  image: Image,
+): Promise<string> {
   await pushImage(registry, repo, tag, image);
   return `${registry.host}/${repo}:${tag}`;
 }
 
 /** Pushes an index of `images` as `repo:tag`. */
-export async function pushJobIndex(registry: Registry, repo: string, tag: string, images: Image[]): Promise<string> {
+export async function pushJobIndex(
+  registry: Registry,
+  repo: string,
+  tag: string,
+  images: Image[],
+): Promise<string> {
   await pushIndex(registry, repo, tag, indexOf(images));
   return `${registry.host}/${repo}:${tag}`;
 }

@@ -102,7 +102,9 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
     }),
   );
   if (!fleet.ok) throw new Error(`test fleet is invalid: ${JSON.stringify(fleet.problems)}`);
-  const toml = parseToml(renderConfigToml(fleet.fleet)) as unknown as { runners: Array<{ custom: CustomTable }> };
+  const toml = parseToml(renderConfigToml(fleet.fleet)) as unknown as {
+    runners: Array<{ custom: CustomTable }>;
+  };
   const custom = toml.runners[0]?.custom as CustomTable;
 
   const environment = async (job: JobSpec, jobDir: string) => {
@@ -121,7 +123,9 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
       responseFile,
       JSON.stringify({
         id: job.id,
-        image: job.image ? { name: job.image, ...(job.entrypoint ? { entrypoint: job.entrypoint } : {}) } : null,
+        image: job.image
+          ? { name: job.image, ...(job.entrypoint ? { entrypoint: job.entrypoint } : {}) }
+          : null,
         services: [],
         variables: Object.entries(variables).map(([key, value]) => ({ key, value, public: true })),
       }),
@@ -164,14 +168,25 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
     return { exitCode: result.exitCode ?? -1, output: String(result.all ?? "") };
   };
 
-  const writeScript = async (jobDir: string, stageName: string, commands: string[], variables: Record<string, string>) => {
+  const writeScript = async (
+    jobDir: string,
+    stageName: string,
+    commands: string[],
+    variables: Record<string, string>,
+  ) => {
     const path = join(jobDir, `script-${stageName}`);
     await writeFile(path, runnerScript(commands, variables), { mode: 0o700 });
     await chown(path, user.uid, user.gid);
     return path;
   };
 
-  const runStage = async (jobDir: string, env: Record<string, string>, stageName: string, commands: string[], variables: Record<string, string>) => {
+  const runStage = async (
+    jobDir: string,
+    env: Record<string, string>,
+    stageName: string,
+    commands: string[],
+    variables: Record<string, string>,
+  ) => {
     const script = await writeScript(jobDir, stageName, commands, variables);
     return spawn(custom.run_exec, [...custom.run_args, script, stageName], env, jobDir);
   };
@@ -217,14 +232,26 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
           }
         }
         if (result !== "system_failure" && job.afterScript) {
-          const ran = await runStage(jobDir, env, "after_script", ['cd "$CI_PROJECT_DIR"', ...job.afterScript], variables);
+          const ran = await runStage(
+            jobDir,
+            env,
+            "after_script",
+            ['cd "$CI_PROJECT_DIR"', ...job.afterScript],
+            variables,
+          );
           record("after_script", ran.exitCode, ran.all);
         }
         const upload = result === "success" ? "upload_artifacts_on_success" : "upload_artifacts_on_failure";
         if (result !== "system_failure") {
           const ran = await runStage(jobDir, env, upload, ['echo "Uploading artifacts..."'], variables);
           record(upload, ran.exitCode, ran.all);
-          const cleaned = await runStage(jobDir, env, "cleanup_file_variables", ['rm -rf "$CI_PROJECT_DIR.tmp"'], variables);
+          const cleaned = await runStage(
+            jobDir,
+            env,
+            "cleanup_file_variables",
+            ['rm -rf "$CI_PROJECT_DIR.tmp"'],
+            variables,
+          );
           record("cleanup_file_variables", cleaned.exitCode, cleaned.all);
         }
       }
@@ -265,7 +292,10 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
  * exported, each command echoed then run inside one `eval`. (The runner quotes the eval with bash's
  * `$'…'`; Debian's busybox sh lacks it, so plain single quotes here: same effect.)
  */
-export function runnerScript(commands: readonly string[], variables: Readonly<Record<string, string>>): string {
+export function runnerScript(
+  commands: readonly string[],
+  variables: Readonly<Record<string, string>>,
+): string {
   const exports = Object.entries(variables).map(([name, value]) => `export ${name}=${quote(value)}\n`);
   const body = commands.map((command) => `echo ${quote(`$ ${command}`)}\n${command}\n`);
   return `#!/usr/bin/env bash\n\nset -eo pipefail\nset +o noclobber\n: | eval ${quote([...exports, ...body].join(""))}\nexit 0\n`;

@@ -1,6 +1,12 @@
 import type { Descriptor } from "@polyarch/oci";
 import { describe, expect, test } from "vitest";
-import { chooseChild, emulatedArchitectures, hostPlatform, judgePlatform, type PlatformPolicy } from "./platform.ts";
+import {
+  chooseChild,
+  emulatedArchitectures,
+  hostPlatform,
+  judgePlatform,
+  type PlatformPolicy,
+} from "./platform.ts";
 
 const child = (architecture: string, digest: string, extra: Partial<Descriptor> = {}): Descriptor => ({
   mediaType: "application/vnd.oci.image.manifest.v1+json",
@@ -10,7 +16,11 @@ const child = (architecture: string, digest: string, extra: Partial<Descriptor> 
   ...extra,
 });
 
-const native: PlatformPolicy = { host: { os: "linux", architecture: "amd64" }, emulation: false, emulated: ["arm64"] };
+const native: PlatformPolicy = {
+  host: { os: "linux", architecture: "amd64" },
+  emulation: false,
+  emulated: ["arm64"],
+};
 const emulating: PlatformPolicy = { ...native, emulation: true };
 
 describe("platform choice", () => {
@@ -38,7 +48,10 @@ describe("platform choice", () => {
 
   test("a single-platform image of another architecture is refused naming both, unless emulated", () => {
     expect(() => judgePlatform("app", { os: "linux", architecture: "arm64" }, native)).toThrow(
-      expect.objectContaining({ code: "POLYARCH_E_IMAGE_PLATFORM", message: expect.stringContaining("it is linux/arm64") }),
+      expect.objectContaining({
+        code: "POLYARCH_E_IMAGE_PLATFORM",
+        message: expect.stringContaining("it is linux/arm64"),
+      }),
     );
     expect(judgePlatform("app", { os: "linux", architecture: "aarch64" }, emulating)).toEqual({
       platform: { os: "linux", architecture: "arm64" },

@@ -60,10 +60,13 @@ export function chooseChild(
   const native = runnable.find((child) => platformMatches(policy.host, child.platform as Platform));
   if (native) return { child: native, platform: native.platform as Platform, emulated: false };
   if (policy.emulation) {
-    const emulated = runnable.find((child) => policy.emulated.includes(normalizePlatform(child.platform as Platform).architecture));
+    const emulated = runnable.find((child) =>
+      policy.emulated.includes(normalizePlatform(child.platform as Platform).architecture),
+    );
     if (emulated) return { child: emulated, platform: emulated.platform as Platform, emulated: true };
   }
-  const offered = runnable.map((child) => formatPlatform(child.platform as Platform)).join(", ") || "no platforms";
+  const offered =
+    runnable.map((child) => formatPlatform(child.platform as Platform)).join(", ") || "no platforms";
   throw platformError(image, `its index offers ${offered}`, policy);
 }
 
@@ -82,7 +85,11 @@ function platformError(image: string, what: string, policy: PlatformPolicy): Pol
   const hint = policy.emulation
     ? `no binfmt_misc handler runs it here (handlers for: ${policy.emulated.join(", ") || "none"}); install qemu-user-static, or publish a ${host} image`
     : `publish a ${host} image (polyarch merge makes a multi-arch index), or allow emulation in the executor settings`;
-  return new PolyarchError("POLYARCH_E_IMAGE_PLATFORM", `image ${image} cannot run on this ${host} host: ${what}`, {
-    hint,
-  });
+  return new PolyarchError(
+    "POLYARCH_E_IMAGE_PLATFORM",
+    `image ${image} cannot run on this ${host} host: ${what}`,
+    {
+      hint,
+    },
+  );
 }

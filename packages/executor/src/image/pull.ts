@@ -2,15 +2,15 @@ import {
   formatPlatform,
   type ImageStore,
   manifestReference,
-  parseImageConfig,
-  parseManifest,
   type Platform,
   PolyarchError,
+  parseImageConfig,
+  parseManifest,
   parseRegistryReference,
-  readBlob,
   type RegistryClient,
+  readBlob,
 } from "@polyarch/oci";
-import { type CachedLayer, type ImageCache, cacheKey } from "../layers/cache.ts";
+import { type CachedLayer, cacheKey, type ImageCache } from "../layers/cache.ts";
 import { chooseChild, judgePlatform, type PlatformPolicy } from "./platform.ts";
 import { type RuntimeConfig, runtimeConfig } from "./runtime-config.ts";
 
@@ -54,14 +54,22 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
     const child = await store.getManifest(picked.child.digest);
     parsed = parseManifest(child.bytes, child.digest, child.mediaType);
     if (parsed.kind !== "image") {
-      throw new PolyarchError("POLYARCH_E_NESTED_INDEX", `image ${text}: the ${formatPlatform(picked.platform)} child is another index`, {
-        hint: "point the job at a single-platform image or a flat index",
-      });
+      throw new PolyarchError(
+        "POLYARCH_E_NESTED_INDEX",
+        `image ${text}: the ${formatPlatform(picked.platform)} child is another index`,
+        {
+          hint: "point the job at a single-platform image or a flat index",
+        },
+      );
     }
   }
   const manifest = parsed.manifest;
   const config = parseImageConfig(await readBlob(store, manifest.config), `config of ${text}`);
-  const configPlatform = { os: config.os, architecture: config.architecture, ...(config.variant && { variant: config.variant }) };
+  const configPlatform = {
+    os: config.os,
+    architecture: config.architecture,
+    ...(config.variant && { variant: config.variant }),
+  };
   choice = judgePlatform(text, configPlatform, context.policy);
   let unpacked = 0;
   const layers: CachedLayer[] = [];
@@ -93,6 +101,8 @@ function checkAllowed(text: string, registry: string, allowed: readonly string[]
   throw new PolyarchError(
     "POLYARCH_E_IMAGE_NOT_ALLOWED",
     `image ${text} is from ${registry}, which this runner does not pull from (allowed: ${allowed.join(", ")})`,
-    { hint: "use an image from an allowed registry, or add the registry to allowed_registries in the executor settings" },
+    {
+      hint: "use an image from an allowed registry, or add the registry to allowed_registries in the executor settings",
+    },
   );
 }

@@ -4,7 +4,11 @@ import { chooseShell } from "./shell.ts";
 
 describe("the image's runtime config", () => {
   test("reads Env, WorkingDir, User and Entrypoint, tolerating nulls", () => {
-    const config = { os: "linux", architecture: "amd64", config: { Env: ["A=1"], WorkingDir: "", User: null, Entrypoint: null } };
+    const config = {
+      os: "linux",
+      architecture: "amd64",
+      config: { Env: ["A=1"], WorkingDir: "", User: null, Entrypoint: null },
+    };
     expect(runtimeConfig(config)).toEqual({ env: ["A=1"], workingDir: "/", user: undefined, entrypoint: [] });
   });
 

@@ -17,6 +17,8 @@ test.each([
 });
 
 test("a User the image does not know is refused", () => {
-  expect(() => resolveUser("nobody-here", passwd, group)).toThrow(expect.objectContaining({ code: "POLYARCH_E_IMAGE_USER" }));
+  expect(() => resolveUser("nobody-here", passwd, group)).toThrow(
+    expect.objectContaining({ code: "POLYARCH_E_IMAGE_USER" }),
+  );
   expect(() => resolveUser("builder:nogroup", passwd, group)).toThrow(/names group "nogroup"/);
 });

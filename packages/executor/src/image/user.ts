@@ -9,7 +9,11 @@ export interface SandboxUser {
  * The image's `User` (`name`, `uid`, `name:group`, `uid:gid`) as numbers, looked up in the image's own
  * /etc/passwd and /etc/group text. No `User` means root, as in Docker.
  */
-export function resolveUser(user: string | undefined, passwd: string | undefined, group: string | undefined): SandboxUser {
+export function resolveUser(
+  user: string | undefined,
+  passwd: string | undefined,
+  group: string | undefined,
+): SandboxUser {
   if (user === undefined || user === "") return { uid: 0, gid: 0 };
   const [userPart = "", groupPart] = user.split(":", 2);
   const users = parseDatabase(passwd);
@@ -26,9 +30,13 @@ export function resolveUser(user: string | undefined, passwd: string | undefined
   if (/^\d+$/.test(groupPart)) return { uid, gid: Number(groupPart) };
   const groupEntry = parseDatabase(group).find((entry) => entry[0] === groupPart);
   if (groupEntry === undefined) {
-    throw new PolyarchError("POLYARCH_E_IMAGE_USER", `the image's User "${user}" names group "${groupPart}", which is not in its /etc/group`, {
-      hint: "set USER to uid:gid, or to a group the image creates",
-    });
+    throw new PolyarchError(
+      "POLYARCH_E_IMAGE_USER",
+      `the image's User "${user}" names group "${groupPart}", which is not in its /etc/group`,
+      {
+        hint: "set USER to uid:gid, or to a group the image creates",
+      },
+    );
   }
   return { uid, gid: Number(groupEntry[2]) };
 }

@@ -26,7 +26,11 @@ async function layerTree(name: string, files: Record<string, string>, links: Rec
 test("merges layers bottom first: whiteouts and opaque directories delete below, files are hard links", async () => {
   const lower: CachedLayer = {
     key: "lower",
-    tree: await layerTree("lower", { "bin/busybox": "bb", "etc/motd": "hi", "var/cache/a": "a", "keep/x": "x" }, { lib: "usr/lib" }),
+    tree: await layerTree(
+      "lower",
+      { "bin/busybox": "bb", "etc/motd": "hi", "var/cache/a": "a", "keep/x": "x" },
+      { lib: "usr/lib" },
+    ),
     changes: { whiteouts: [], opaques: [], bytes: 0 },
   };
   const upper: CachedLayer = {
@@ -53,7 +57,11 @@ test("a whiteout below a symlinked directory deletes nothing outside the tree", 
     tree: await layerTree("lower", {}, { up: work.path }),
     changes: { whiteouts: [], opaques: [], bytes: 0 },
   };
-  const upper: CachedLayer = { key: "upper", tree: await layerTree("upper", {}), changes: { whiteouts: ["up/outside"], opaques: ["up"], bytes: 0 } };
+  const upper: CachedLayer = {
+    key: "upper",
+    tree: await layerTree("upper", {}),
+    changes: { whiteouts: ["up/outside"], opaques: ["up"], bytes: 0 },
+  };
   const tree = join(work.path, "merged");
   await assembleRoot(tree, [lower, upper]);
   expect(await readFile(outside, "utf8")).toBe("host");

@@ -68,7 +68,11 @@ export class ImageCache {
     return path;
   }
 
-  async #complete<T>(kind: "layers" | "roots", key: string, read: (dir: string) => Promise<T>): Promise<T | undefined> {
+  async #complete<T>(
+    kind: "layers" | "roots",
+    key: string,
+    read: (dir: string) => Promise<T>,
+  ): Promise<T | undefined> {
     const dir = this.#dir(kind, key);
     try {
       const found = await read(dir);
@@ -125,7 +129,10 @@ export class ImageCache {
       const scratch = await this.#scratch("roots");
       try {
         await assembleRoot(join(scratch, "tree"), layers);
-        await writeFile(join(scratch, "layers.json"), `${JSON.stringify(layers.map((layer) => layer.key))}\n`);
+        await writeFile(
+          join(scratch, "layers.json"),
+          `${JSON.stringify(layers.map((layer) => layer.key))}\n`,
+        );
         await rename(scratch, this.#dir("roots", key));
       } catch (error: unknown) {
         await rm(scratch, { recursive: true, force: true });
@@ -141,23 +148,40 @@ export class ImageCache {
    */
   async evict(maxBytes: number, inUse: ReadonlySet<string>): Promise<string[]> {
     return withLock(join(this.stateDir, "locks", "evict"), async () => {
-      const roots = await this.#entries("roots", async (dir) => JSON.parse(await readFile(join(dir, "layers.json"), "utf8")) as string[]);
-      const layers = await this.#entries("layers", async (dir) => (JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges).bytes);
+      const roots = await this.#entries(
+        "roots",
+        async (dir) => JSON.parse(await readFile(join(dir, "layers.json"), "utf8")) as string[],
+      );
+      const layers = await this.#entries(
+        "layers",
+        async (dir) => (JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges).bytes,
+      );
       const evicted: string[] = [];
       let total = layers.reduce((sum, layer) => sum + layer.value, 0);
       while (total > maxBytes) {
         const needed = new Set(roots.flatMap((root) => root.value));
         const candidates = [
-          ...roots.filter((root) => !inUse.has(root.key)).map((root) => ({ ...root, kind: "roots" as const })),
-          ...layers.filter((layer) => !needed.has(layer.key)).map((layer) => ({ ...layer, kind: "layers" as const })),
+          ...roots
+            .filter((root) => !inUse.has(root.key))
+            .map((root) => ({ ...root, kind: "roots" as const })),
+          ...layers
+            .filter((layer) => !needed.has(layer.key))
+            .map((layer) => ({ ...layer, kind: "layers" as const })),
         ].sort((a, b) => a.usedAt - b.usedAt);
         const oldest = candidates[0];
         if (oldest === undefined) break;
         await this.#remove(oldest.kind, oldest.key);
         evicted.push(`${oldest.kind}/${oldest.key}`);
-        if (oldest.kind === "roots") roots.splice(roots.findIndex((root) => root.key === oldest.key), 1);
+        if (oldest.kind === "roots")
+          roots.splice(
+            roots.findIndex((root) => root.key === oldest.key),
+            1,
+          );
         else {
-          layers.splice(layers.findIndex((layer) => layer.key === oldest.key), 1);
+          layers.splice(
+            layers.findIndex((layer) => layer.key === oldest.key),
+            1,
+          );
           total -= oldest.value as number;
         }
       }

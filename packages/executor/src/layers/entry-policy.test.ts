@@ -17,21 +17,43 @@ describe("layerPath", () => {
 
 describe("judgeEntry", () => {
   test("keeps regular files and directories, without setuid or setgid bits", () => {
-    expect(judgeEntry({ name: "bin/su", type: "file", mode: 0o4755 }, none)).toEqual({ kind: "file", path: "bin/su", mode: 0o755 });
-    expect(judgeEntry({ name: "tmp/", type: "directory", mode: 0o1777 }, none)).toEqual({ kind: "directory", path: "tmp", mode: 0o1777 });
-    expect(judgeEntry({ name: "usr/bin/", type: "directory", mode: 0o2755 }, none)).toEqual({ kind: "directory", path: "usr/bin", mode: 0o755 });
+    expect(judgeEntry({ name: "bin/su", type: "file", mode: 0o4755 }, none)).toEqual({
+      kind: "file",
+      path: "bin/su",
+      mode: 0o755,
+    });
+    expect(judgeEntry({ name: "tmp/", type: "directory", mode: 0o1777 }, none)).toEqual({
+      kind: "directory",
+      path: "tmp",
+      mode: 0o1777,
+    });
+    expect(judgeEntry({ name: "usr/bin/", type: "directory", mode: 0o2755 }, none)).toEqual({
+      kind: "directory",
+      path: "usr/bin",
+      mode: 0o755,
+    });
   });
 
   test("reads whiteouts and opaque markers as deletions from the layers below", () => {
-    expect(judgeEntry({ name: "etc/.wh.motd", type: "file" }, none)).toEqual({ kind: "whiteout", path: "etc/motd" });
-    expect(judgeEntry({ name: "var/cache/.wh..wh..opq", type: "file" }, none)).toEqual({ kind: "opaque", path: "var/cache" });
+    expect(judgeEntry({ name: "etc/.wh.motd", type: "file" }, none)).toEqual({
+      kind: "whiteout",
+      path: "etc/motd",
+    });
+    expect(judgeEntry({ name: "var/cache/.wh..wh..opq", type: "file" }, none)).toEqual({
+      kind: "opaque",
+      path: "var/cache",
+    });
     expect(judgeEntry({ name: ".wh..wh.plnk", type: "file" }, none).kind).toBe("skip");
   });
 
   test("keeps symlinks that stay inside the root, absolute ones included (they resolve inside the job)", () => {
     expect(judgeEntry({ name: "bin/sh", type: "symlink", linkname: "busybox" }, none).kind).toBe("symlink");
-    expect(judgeEntry({ name: "usr/lib/x", type: "symlink", linkname: "../../lib/x" }, none).kind).toBe("symlink");
-    expect(judgeEntry({ name: "bin/python", type: "symlink", linkname: "/usr/bin/python3" }, none).kind).toBe("symlink");
+    expect(judgeEntry({ name: "usr/lib/x", type: "symlink", linkname: "../../lib/x" }, none).kind).toBe(
+      "symlink",
+    );
+    expect(judgeEntry({ name: "bin/python", type: "symlink", linkname: "/usr/bin/python3" }, none).kind).toBe(
+      "symlink",
+    );
   });
 
   test.each([

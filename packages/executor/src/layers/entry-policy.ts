@@ -96,7 +96,11 @@ export function judgeEntry(header: TarHeaderFields, written: ReadonlySet<string>
     case "link": {
       const target = layerPath(header.linkname ?? "");
       if (target === undefined || target === "") {
-        return { kind: "refuse", path, reason: `its hard link target ${header.linkname} is outside the root` };
+        return {
+          kind: "refuse",
+          path,
+          reason: `its hard link target ${header.linkname} is outside the root`,
+        };
       }
       if (!written.has(target)) {
         return { kind: "refuse", path, reason: `its hard link target ${target} is not a file of this layer` };

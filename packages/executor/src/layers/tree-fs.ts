@@ -46,7 +46,11 @@ export async function resolveInRoot(root: string, path: string): Promise<string 
 }
 
 /** A regular file of the image (read inside its root), or undefined when there is none. */
-export async function readInRoot(root: string, path: string, limit = 1024 * 1024): Promise<string | undefined> {
+export async function readInRoot(
+  root: string,
+  path: string,
+  limit = 1024 * 1024,
+): Promise<string | undefined> {
   const host = await resolveInRoot(root, path);
   if (host === undefined) return undefined;
   const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
@@ -65,7 +69,7 @@ export async function readInRoot(root: string, path: string, limit = 1024 * 1024
 export async function isExecutableInRoot(root: string, path: string): Promise<boolean> {
   const host = await resolveInRoot(root, path);
   const stats = host === undefined ? undefined : await lstatOrUndefined(host);
-  return stats !== undefined && stats.isFile() && (stats.mode & 0o111) !== 0;
+  return stats?.isFile() === true && (stats.mode & 0o111) !== 0;
 }
 
 /**

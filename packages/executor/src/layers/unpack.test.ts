@@ -8,7 +8,7 @@ import tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { unpackLayer } from "./unpack.ts";
 
-type Entry = { header: tar.Headers; content?: string };
+type Entry = { header: Partial<tar.Header> & { name: string }; content?: string };
 
 /** A layer tar made by code, hostile or not: every header field as given. */
 async function layer(entries: Entry[]): Promise<Readable> {
@@ -71,10 +71,7 @@ describe("unpackLayer", () => {
   const hostile: Array<[string, Entry[]]> = [
     ["a ../ name", [{ header: { name: "../escaped", type: "file" }, content: "x" }]],
     ["an absolute name", [{ header: { name: `${"/"}tmp/escaped`, type: "file" }, content: "x" }]],
-    [
-      "a symlink climbing out",
-      [{ header: { name: "link", type: "symlink", linkname: "../" } }],
-    ],
+    ["a symlink climbing out", [{ header: { name: "link", type: "symlink", linkname: "../" } }]],
     [
       "a write through an absolute symlink",
       [
@@ -90,7 +87,10 @@ describe("unpackLayer", () => {
         { header: { name: "dir/link/escaped", type: "file" }, content: "x" },
       ],
     ],
-    ["a hard link out of the root", [{ header: { name: "escaped", type: "link", linkname: "../outside-file" } }]],
+    [
+      "a hard link out of the root",
+      [{ header: { name: "escaped", type: "link", linkname: "../outside-file" } }],
+    ],
     [
       "a hard link through a symlink that replaced its directory",
       [
@@ -100,21 +100,31 @@ describe("unpackLayer", () => {
         { header: { name: "escaped", type: "link", linkname: "d/f" } },
       ],
     ],
-    ["a character device", [{ header: { name: "null", type: "character-device", devmajor: 1, devminor: 3 } }]],
+    [
+      "a character device",
+      [{ header: { name: "null", type: "character-device", devmajor: 1, devminor: 3 } }],
+    ],
     ["a block device", [{ header: { name: "sda", type: "block-device", devmajor: 8, devminor: 0 } }]],
   ];
 
-  test.each(hostile)("refuses %s with POLYARCH_E_LAYER_UNSAFE and writes nothing outside its root", async (_, entries) => {
-    await writeFile(join(work.path, "outside-file"), "host file");
-    const unpacking = unpackLayer(await layer(entries), GZIP, root, "hostile layer");
-    await expect(unpacking).rejects.toSatisfy((error: unknown) => isPolyarchError(error, "POLYARCH_E_LAYER_UNSAFE"));
-    expect(await outside()).toEqual(["outside-file"]);
-    expect(await readFile(join(work.path, "outside-file"), "utf8")).toBe("host file");
-    expect((await lstat(join(work.path, "outside-file"))).nlink).toBe(1);
-  });
+  test.each(hostile)(
+    "refuses %s with POLYARCH_E_LAYER_UNSAFE and writes nothing outside its root",
+    async (_, entries) => {
+      await writeFile(join(work.path, "outside-file"), "host file");
+      const unpacking = unpackLayer(await layer(entries), GZIP, root, "hostile layer");
+      await expect(unpacking).rejects.toSatisfy((error: unknown) =>
+        isPolyarchError(error, "POLYARCH_E_LAYER_UNSAFE"),
+      );
+      expect(await outside()).toEqual(["outside-file"]);
+      expect(await readFile(join(work.path, "outside-file"), "utf8")).toBe("host file");
+      expect((await lstat(join(work.path, "outside-file"))).nlink).toBe(1);
+    },
+  );
 
   test("a truncated layer fails with POLYARCH_E_LAYER_CORRUPT", async () => {
-    const whole = Buffer.concat(await (await layer([{ header: { name: "f", type: "file" }, content: "x".repeat(5000) }])).toArray());
+    const whole = Buffer.concat(
+      await (await layer([{ header: { name: "f", type: "file" }, content: "x".repeat(5000) }])).toArray(),
+    );
     const truncated = Readable.from([whole.subarray(0, whole.length / 2)]);
     await expect(unpackLayer(truncated, GZIP, root, "truncated layer")).rejects.toSatisfy((error: unknown) =>
       isPolyarchError(error, "POLYARCH_E_LAYER_CORRUPT"),

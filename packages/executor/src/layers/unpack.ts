@@ -1,7 +1,7 @@
+import { once } from "node:events";
 import { constants } from "node:fs";
 import { chmod, link, mkdir, open, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { once } from "node:events";
 import { pipeline, type Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { PolyarchError } from "@polyarch/oci";
@@ -37,7 +37,12 @@ export function decompressorFor(mediaType: string, what: string) {
  * with O_EXCL|O_NOFOLLOW, links never dereference. The tar parsing is tar-stream's; the safety is ours.
  * On any refusal or damage it throws, and the caller discards `root` whole.
  */
-export async function unpackLayer(blob: Readable, mediaType: string, root: string, what: string): Promise<LayerChanges> {
+export async function unpackLayer(
+  blob: Readable,
+  mediaType: string,
+  root: string,
+  what: string,
+): Promise<LayerChanges> {
   const decompressor = decompressorFor(mediaType, what);
   const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   const changes: LayerChanges = { whiteouts: [], opaques: [], bytes: 0 };
@@ -89,9 +94,13 @@ async function apply(
 ): Promise<void> {
   switch (action.kind) {
     case "refuse":
-      throw new PolyarchError("POLYARCH_E_LAYER_UNSAFE", `${what}: entry ${action.path} is refused: ${action.reason}`, {
-        hint: "the image's layer would write outside its root or create a device; rebuild the image without it",
-      });
+      throw new PolyarchError(
+        "POLYARCH_E_LAYER_UNSAFE",
+        `${what}: entry ${action.path} is refused: ${action.reason}`,
+        {
+          hint: "the image's layer would write outside its root or create a device; rebuild the image without it",
+        },
+      );
     case "skip":
       return;
     case "whiteout":
@@ -120,9 +129,13 @@ async function apply(
       await checkedParents(root, action.target, what);
       const target = await lstatOrUndefined(join(root, action.target));
       if (target === undefined || !target.isFile()) {
-        throw new PolyarchError("POLYARCH_E_LAYER_UNSAFE", `${what}: hard link ${action.path} → ${action.target} is refused: the target is not a regular file`, {
-          hint: "rebuild the image without it",
-        });
+        throw new PolyarchError(
+          "POLYARCH_E_LAYER_UNSAFE",
+          `${what}: hard link ${action.path} → ${action.target} is refused: the target is not a regular file`,
+          {
+            hint: "rebuild the image without it",
+          },
+        );
       }
       const path = await prepareTarget(root, action.path, what);
       await link(join(root, action.target), path);
@@ -185,7 +198,6 @@ async function replace(path: string, relative: string, written: Set<string>): Pr
   await unlink(path);
   written.delete(relative);
 }
-
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -35,12 +35,19 @@ describe("jobContext", () => {
   });
 
   test("takes image name and entrypoint from the job response, which alone carries the entrypoint", () => {
-    const response = JSON.stringify({ id: 123, image: { name: "node:24", entrypoint: [""] }, services: [], extra: 1 });
+    const response = JSON.stringify({
+      id: 123,
+      image: { name: "node:24", entrypoint: [""] },
+      services: [],
+      extra: 1,
+    });
     expect(jobContext(env, response).image).toEqual({ name: "node:24", entrypoint: [""] });
   });
 
   test("a job without CI_JOB_ID is refused with the code that names the missing environment", () => {
-    expect(() => jobContext({}, undefined)).toThrow(expect.objectContaining({ code: "POLYARCH_E_EXECUTOR_ENV" }));
+    expect(() => jobContext({}, undefined)).toThrow(
+      expect.objectContaining({ code: "POLYARCH_E_EXECUTOR_ENV" }),
+    );
   });
 
   test("a job response that is not JSON is refused", () => {
@@ -54,6 +61,9 @@ describe("jobContext", () => {
   });
 
   test("unusable exit codes fall back to the runner's documented ones", () => {
-    expect(failureExitCodes({ BUILD_FAILURE_EXIT_CODE: "x", SYSTEM_FAILURE_EXIT_CODE: "0" })).toEqual({ build: 1, system: 2 });
+    expect(failureExitCodes({ BUILD_FAILURE_EXIT_CODE: "x", SYSTEM_FAILURE_EXIT_CODE: "0" })).toEqual({
+      build: 1,
+      system: 2,
+    });
   });
 });

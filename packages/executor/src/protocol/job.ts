@@ -39,7 +39,10 @@ const FALLBACK_BUILD_FAILURE = 1;
 const FALLBACK_SYSTEM_FAILURE = 2;
 
 /** The job context from the runner's environment and the job response file's text (pure). */
-export function jobContext(env: Readonly<Record<string, string | undefined>>, jobResponse: string | undefined): JobContext {
+export function jobContext(
+  env: Readonly<Record<string, string | undefined>>,
+  jobResponse: string | undefined,
+): JobContext {
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith(PREFIX) && value !== undefined) variables[name.slice(PREFIX.length)] = value;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { type SandboxPlan, overlayOptions, sandboxArgv } from "./argv.ts";
+import { overlayOptions, type SandboxPlan, sandboxArgv } from "./argv.ts";
 
 const plan: SandboxPlan = {
   root: { mode: "copy", rootfs: "/state/jobs/j/rootfs" },
@@ -21,16 +21,54 @@ describe("sandboxArgv", () => {
     expect(sandboxArgv(plan)).toEqual({
       file: "bwrap",
       args: [
-        "--unshare-all", "--share-net", "--unshare-user", "--die-with-parent", "--new-session",
-        "--bind", "/state/jobs/j/rootfs", "/",
-        "--proc", "/proc", "--dev", "/dev",
-        "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf", "--ro-bind-try", "/etc/hosts", "/etc/hosts",
-        "--bind", "/state/jobs/j/builds", "/builds",
-        "--ro-bind", "/runner/script", "/polyarch/script",
-        "--uid", "1000", "--gid", "100", "--hostname", "polyarch-job-1",
-        "--clearenv", "--setenv", "PATH", "/bin", "--setenv", "EMPTY", "", "--setenv", "A", "b=c",
-        "--chdir", "/srv", "--json-status-fd", "3",
-        "--", "/entry.sh", "/bin/sh", "/polyarch/script",
+        "--unshare-all",
+        "--share-net",
+        "--unshare-user",
+        "--die-with-parent",
+        "--new-session",
+        "--bind",
+        "/state/jobs/j/rootfs",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--ro-bind-try",
+        "/etc/resolv.conf",
+        "/etc/resolv.conf",
+        "--ro-bind-try",
+        "/etc/hosts",
+        "/etc/hosts",
+        "--bind",
+        "/state/jobs/j/builds",
+        "/builds",
+        "--ro-bind",
+        "/runner/script",
+        "/polyarch/script",
+        "--uid",
+        "1000",
+        "--gid",
+        "100",
+        "--hostname",
+        "polyarch-job-1",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/bin",
+        "--setenv",
+        "EMPTY",
+        "",
+        "--setenv",
+        "A",
+        "b=c",
+        "--chdir",
+        "/srv",
+        "--json-status-fd",
+        "3",
+        "--",
+        "/entry.sh",
+        "/bin/sh",
+        "/polyarch/script",
       ],
     });
   });
@@ -43,19 +81,35 @@ describe("sandboxArgv", () => {
   });
 
   test("an overlay root mounts the overlay in a user namespace first, from positional arguments", () => {
-    const root = { mode: "overlay" as const, lower: "/c/roots/r/tree", upper: "/j/upper", work: "/j/work", merged: "/j/merged" };
+    const root = {
+      mode: "overlay" as const,
+      lower: "/c/roots/r/tree",
+      upper: "/j/upper",
+      work: "/j/work",
+      merged: "/j/merged",
+    };
     const argv = sandboxArgv({ ...plan, root });
     expect(argv.file).toBe("unshare");
     expect(argv.args.slice(0, 11)).toEqual([
-      "--user", "--map-root-user", "--mount", "--",
-      "/bin/sh", "-c", 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"', "polyarch-overlay",
-      "lowerdir=/c/roots/r/tree,upperdir=/j/upper,workdir=/j/work,userxattr", "/j/merged", "bwrap",
+      "--user",
+      "--map-root-user",
+      "--mount",
+      "--",
+      "/bin/sh",
+      "-c",
+      'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"',
+      "polyarch-overlay",
+      "lowerdir=/c/roots/r/tree,upperdir=/j/upper,workdir=/j/work,userxattr",
+      "/j/merged",
+      "bwrap",
     ]);
     expect(argv.args).toContain("/j/merged");
     expect(argv.args[argv.args.indexOf("--bind") + 1]).toBe("/j/merged");
   });
 
   test("overlay paths that overlay's option syntax cannot carry are refused", () => {
-    expect(() => overlayOptions({ mode: "overlay", lower: "/a,b", upper: "/u", work: "/w", merged: "/m" })).toThrow(/contains/);
+    expect(() =>
+      overlayOptions({ mode: "overlay", lower: "/a,b", upper: "/u", work: "/w", merged: "/m" }),
+    ).toThrow(/contains/);
   });
 });

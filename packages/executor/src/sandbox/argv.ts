@@ -89,7 +89,14 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     "/dev",
   ];
   if (plan.network === "host") {
-    args.push("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf", "--ro-bind-try", "/etc/hosts", "/etc/hosts");
+    args.push(
+      "--ro-bind-try",
+      "/etc/resolv.conf",
+      "/etc/resolv.conf",
+      "--ro-bind-try",
+      "/etc/hosts",
+      "/etc/hosts",
+    );
   }
   for (const bind of plan.binds) args.push(bind.readOnly ? "--ro-bind" : "--bind", bind.source, bind.target);
   args.push("--uid", String(plan.user.uid), "--gid", String(plan.user.gid), "--hostname", plan.hostname);

@@ -34,7 +34,8 @@ export async function runTool(argv: Argv, options: { timeoutMs?: number } = {}):
   const text = redactText(String(result.all ?? "")).trim();
   const tail = text.split("\n").slice(-TAIL_LINES).join("\n");
   if (result.timedOut) return { exitCode: 124, tail: `${argv.file} timed out\n${tail}` };
-  if (result.exitCode === undefined) return { exitCode: 127, tail: `${argv.file}: ${result.originalMessage ?? "could not be started"}` };
+  if (result.exitCode === undefined)
+    return { exitCode: 127, tail: `${argv.file}: ${result.originalMessage ?? "could not be started"}` };
   return { exitCode: result.exitCode, tail };
 }
 
@@ -104,7 +105,11 @@ async function readStatus(stream: Readable, status: { childPid?: number; exitCod
  * sandbox outlives the job's graceful exit), then SIGKILL to the group after the grace: bubblewrap's
  * death ends its pid namespace, and the kernel kills whatever was left inside, however it detached.
  */
-async function stopTree(rootPid: number | undefined, graceSeconds: number, child: Promise<unknown>): Promise<void> {
+async function stopTree(
+  rootPid: number | undefined,
+  graceSeconds: number,
+  child: Promise<unknown>,
+): Promise<void> {
   if (rootPid === undefined) return;
   for (const pid of await descendants(rootPid)) {
     if (pid.comm === "bwrap") continue;

@@ -13,6 +13,8 @@ export async function cleanup(settings: ExecutorSettings, io: StageIo): Promise<
     const job = jobContext(io.env, undefined);
     await removeTree(jobPaths(settings.stateDir, job.jobKey, job.projectKey).dir);
   } catch (error: unknown) {
-    io.stderr.write(`polyarch-executor: cleanup incomplete: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(
+      `polyarch-executor: cleanup incomplete: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
 }

@@ -45,7 +45,10 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const cache = new ImageCache(settings.stateDir);
   const redactor = new Redactor();
-  const client = new RegistryClient({ credentials: jobCredentials(job.variables, io.env, redactor), scrubber: redactor });
+  const client = new RegistryClient({
+    credentials: jobCredentials(job.variables, io.env, redactor),
+    scrubber: redactor,
+  });
   try {
     const policy: PlatformPolicy = {
       host: hostPlatform(),
@@ -54,7 +57,12 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     };
     const reference = job.image.name ?? settings.defaultImage;
     io.stdout.write(`polyarch-executor: pulling ${reference} for ${formatPlatform(policy.host)}\n`);
-    const image = await pullImage(reference, { client, cache, policy, allowedRegistries: settings.allowedRegistries });
+    const image = await pullImage(reference, {
+      client,
+      cache,
+      policy,
+      allowedRegistries: settings.allowedRegistries,
+    });
     if (image.emulated) {
       io.stdout.write(
         `WARNING: ${reference} is ${formatPlatform(image.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
@@ -115,7 +123,12 @@ async function createJob(
       emulated: image.emulated,
       rootKey: image.rootKey,
     },
-    helper: helper && { reference: helper.reference, digest: helper.digest, root: helper.root, rootKey: helper.rootKey },
+    helper: helper && {
+      reference: helper.reference,
+      digest: helper.digest,
+      root: helper.root,
+      rootKey: helper.rootKey,
+    },
     root,
     user,
     env: jobEnv(image.config.env, user.uid, helper !== undefined),
@@ -142,14 +155,24 @@ export function jobEnv(imageEnv: readonly string[], uid: number, tools: boolean)
 /** The job's root: an overlay over the cached tree when the kernel allows it, else a copy of it. */
 async function makeRoot(paths: JobPaths, tree: string, mode: ExecutorSettings["root"]): Promise<RootPlan> {
   if (mode !== "copy") {
-    const overlay: RootPlan = { mode: "overlay", lower: tree, upper: paths.upper, work: paths.work, merged: paths.merged };
+    const overlay: RootPlan = {
+      mode: "overlay",
+      lower: tree,
+      upper: paths.upper,
+      work: paths.work,
+      merged: paths.merged,
+    };
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
     const probe = await runTool(overlayProbeArgv(overlay), { timeoutMs: 30_000 });
     if (probe.exitCode === 0) return overlay;
     if (mode === "overlay") {
-      throw new PolyarchError("POLYARCH_E_SANDBOX", `this kernel does not let ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`, {
-        hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
-      });
+      throw new PolyarchError(
+        "POLYARCH_E_SANDBOX",
+        `this kernel does not let ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`,
+        {
+          hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
+        },
+      );
     }
     for (const dir of [paths.upper, paths.work, paths.merged]) await removeTree(dir);
   }
@@ -159,9 +182,13 @@ async function makeRoot(paths: JobPaths, tree: string, mode: ExecutorSettings["r
   // change the cache's files, so the copy never uses them.
   const copy = await runTool({ file: "cp", args: ["-a", "--reflink=auto", "--", tree, scratch] });
   if (copy.exitCode !== 0) {
-    throw new PolyarchError("POLYARCH_E_SANDBOX", `copying the image's tree for the job failed: ${copy.tail}`, {
-      hint: "check the free space of the executor's state_dir",
-    });
+    throw new PolyarchError(
+      "POLYARCH_E_SANDBOX",
+      `copying the image's tree for the job failed: ${copy.tail}`,
+      {
+        hint: "check the free space of the executor's state_dir",
+      },
+    );
   }
   await rename(scratch, paths.rootfs);
   return { mode: "copy", rootfs: paths.rootfs };
@@ -207,6 +234,8 @@ async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: S
     const evicted = await cache.evict(settings.cacheMaxBytes, inUse);
     if (evicted.length > 0) io.stdout.write(`polyarch-executor: evicted ${evicted.length} cache entries\n`);
   } catch (error: unknown) {
-    io.stderr.write(`polyarch-executor: cache eviction skipped: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(
+      `polyarch-executor: cache eviction skipped: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
 }

@@ -48,14 +48,23 @@ export function stagePlan(state: JobState, paths: JobPaths, script: string): San
  * failure (its exit code goes to BUILD_EXIT_CODE_FILE); a sandbox that does not start is a system
  * failure (thrown).
  */
-export async function run(settings: ExecutorSettings, io: StageIo, script: string, stage: string): Promise<RunResult> {
+export async function run(
+  settings: ExecutorSettings,
+  io: StageIo,
+  script: string,
+  stage: string,
+): Promise<RunResult> {
   const job = jobContext(io.env, undefined);
   const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
   const state = await readJobState(paths);
   if (state === undefined) {
-    throw new PolyarchError("POLYARCH_E_JOB_NOT_PREPARED", `stage ${stage} ran before prepare finished for ${job.jobKey}`, {
-      hint: "the runner runs prepare first; check its prepare_exec in [runners.custom]",
-    });
+    throw new PolyarchError(
+      "POLYARCH_E_JOB_NOT_PREPARED",
+      `stage ${stage} ran before prepare finished for ${job.jobKey}`,
+      {
+        hint: "the runner runs prepare first; check its prepare_exec in [runners.custom]",
+      },
+    );
   }
   const outcome: StageOutcome = await runStage(sandboxArgv(stagePlan(state, paths, script)), {
     graceSeconds: settings.stopGraceSeconds,
@@ -64,9 +73,13 @@ export async function run(settings: ExecutorSettings, io: StageIo, script: strin
     case "terminated":
       return { kind: "terminated" };
     case "sandbox-failed":
-      throw new PolyarchError("POLYARCH_E_SANDBOX", `the sandbox for stage ${stage} did not start (exit ${outcome.exitCode}; bubblewrap says why above)`, {
-        hint: "run polyarch-executor doctor on this host",
-      });
+      throw new PolyarchError(
+        "POLYARCH_E_SANDBOX",
+        `the sandbox for stage ${stage} did not start (exit ${outcome.exitCode}; bubblewrap says why above)`,
+        {
+          hint: "run polyarch-executor doctor on this host",
+        },
+      );
     case "exited":
       if (outcome.exitCode === 0) return { kind: "success" };
       if (job.buildExitCodeFile) await writeFile(job.buildExitCodeFile, String(outcome.exitCode));
