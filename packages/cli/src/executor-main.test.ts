@@ -37,14 +37,21 @@ describe("polyarch-executor", () => {
     expect(result.stdout).toContain('run_args    = ["run", "--settings", "/etc/polyarch/executor.yaml"]');
   });
 
-  test("config prints the job's directories and the driver as JSON", async () => {
-    const result = await run(["config", "--settings", "/nonexistent.yaml"], { CUSTOM_ENV_CI_JOB_ID: "9" });
+  test("config prints the job's directories, the driver, and the job's directory in job_env, as JSON", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "polyarch-config-"));
+    await writeFile(join(dir, "executor.yaml"), "state_dir: /srv/polyarch\n");
+    const result = await run(["config", "--settings", join(dir, "executor.yaml")], {
+      CUSTOM_ENV_CI_JOB_ID: "9",
+      CUSTOM_ENV_CI_RUNNER_ID: "4",
+    });
+    await rm(dir, { recursive: true });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       builds_dir: "/builds",
       cache_dir: "/cache",
       builds_dir_is_shared: false,
       driver: { name: "polyarch-executor" },
+      job_env: { POLYARCH_EXECUTOR_JOB_DIR: "/srv/polyarch/jobs/runner-4-job-9-0" },
     });
   });
 

@@ -21,12 +21,14 @@ const SETTINGS_FLAG = ["--settings <file>", "the executor settings file (YAML)"]
  * code in BUILD_EXIT_CODE_FILE); cleanup always exits 0. Resolves to the exit code.
  */
 export async function executorMain(argv: string[], io: Io): Promise<number> {
-  const executor = await import("@polyarch/executor");
-  const codes = executor.failureExitCodes(io.env);
-  const stageIo = { ...executor.processStageIo, env: io.env, stdout: io.stdout, stderr: io.stderr };
+  // run and cleanup load only what they need; the rest (registry client, YAML, zod) when used.
+  const stages = await import("@polyarch/executor/run-stages");
+  const executor = () => import("@polyarch/executor");
+  const codes = stages.failureExitCodes(io.env);
+  const stageIo = { ...stages.processStageIo, env: io.env, stdout: io.stdout, stderr: io.stderr };
   let exitCode = 0;
-  const settingsOf = async (options: { settings?: string }) =>
-    executor.loadSettings(options.settings ?? executor.DEFAULT_SETTINGS_PATH);
+  const settingsOf = (options: { settings?: string }) => async () =>
+    (await executor()).loadSettings(options.settings ?? stages.DEFAULT_SETTINGS_PATH);
   const program = new Command("polyarch-executor")
     .description(
       "Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.",
@@ -42,15 +44,17 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
     .command("config")
     .description("print the job's builds_dir, cache_dir, hostname and driver as JSON")
     .option(...SETTINGS_FLAG)
-    .action(async () => {
-      io.stdout.write(`${JSON.stringify(executor.configOutput(io.env, stageIo.hostname()))}\n`);
+    .action(async (options: { settings?: string }) => {
+      const settings = await settingsOf(options)();
+      const output = (await executor()).configOutput(io.env, stageIo.hostname(), settings.stateDir);
+      io.stdout.write(`${JSON.stringify(output)}\n`);
     });
   program
     .command("prepare")
     .description("pull the job's image for this host and make the job's root (idempotent)")
     .option(...SETTINGS_FLAG)
     .action(async (options: { settings?: string }) => {
-      await executor.prepare(await settingsOf(options), stageIo);
+      await (await executor()).prepare(await settingsOf(options)(), stageIo);
     });
   program
     .command("run")
@@ -59,7 +63,7 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
     .argument("<stage>", "the stage's name (step_script, after_script, …)")
     .option(...SETTINGS_FLAG)
     .action(async (script: string, stage: string, options: { settings?: string }) => {
-      const result = await executor.run(await settingsOf(options), stageIo, script, stage);
+      const result = await stages.run(stageIo, script, stage, settingsOf(options));
       if (result.kind !== "success") exitCode = codes.build;
     });
   program
@@ -67,19 +71,16 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
     .description("remove the job's files from the host (the image cache stays); never fails")
     .option(...SETTINGS_FLAG)
     .action(async (options: { settings?: string }) => {
-      const settings = await settingsOf(options).catch((error: unknown) => {
-        io.stderr.write(`polyarch-executor: ${redactText(describe(error))}\n`);
-        return undefined;
-      });
-      if (settings) await executor.cleanup(settings, stageIo);
+      await stages.cleanup(stageIo, settingsOf(options));
     });
   program
     .command("doctor")
     .description("check bubblewrap, user namespaces, overlayfs, binfmt and the state dir; print fixes")
     .option(...SETTINGS_FLAG)
     .action(async (options: { settings?: string }) => {
-      const checks = await executor.doctor(await settingsOf(options));
-      io.stdout.write(executor.formatDoctor(checks));
+      const { doctor, formatDoctor } = await executor();
+      const checks = await doctor(await settingsOf(options)());
+      io.stdout.write(formatDoctor(checks));
       if (checks.some((check) => !check.ok)) exitCode = 1;
     });
   const stage = argv[2];

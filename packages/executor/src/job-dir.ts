@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/oci/errors";
 import type { RootPlan } from "./sandbox/argv.ts";
 
 /** Where a job's files are on the host; everything below `dir` is removed by cleanup. */
@@ -35,9 +35,14 @@ export function jobPaths(stateDir: string, jobKey: string, projectKey: string): 
   };
 }
 
-/** What prepare decided, for the run stages to start sandboxes without pulling anything. */
+/** Set by the config stage's `job_env` for every later stage: the job's directory on the host. */
+export const JOB_DIR_VARIABLE = "POLYARCH_EXECUTOR_JOB_DIR";
+
+/** What prepare decided, for the run stages to start sandboxes without pulling or reading settings. */
 export interface JobState {
   version: 1;
+  paths: JobPaths;
+  stopGraceSeconds: number;
   image: { reference: string; digest: string; platform: string; emulated: boolean; rootKey: string };
   helper: { reference: string; digest: string; root: string; rootKey: string } | undefined;
   root: RootPlan;
@@ -56,10 +61,12 @@ export async function writeJobState(paths: JobPaths, state: JobState): Promise<v
   await rename(temporary, paths.state);
 }
 
-export async function readJobState(paths: JobPaths): Promise<JobState | undefined> {
+/** The job's state in `dir` (a JobPaths.dir), or undefined before prepare wrote it. */
+export async function readJobState(dir: string): Promise<JobState | undefined> {
+  const file = join(dir, "job.json");
   let text: string;
   try {
-    text = await readFile(paths.state, "utf8");
+    text = await readFile(file, "utf8");
   } catch (error: unknown) {
     if ((error as { code?: unknown }).code === "ENOENT") return undefined;
     throw error;
@@ -68,7 +75,7 @@ export async function readJobState(paths: JobPaths): Promise<JobState | undefine
   if (state.version !== 1) {
     throw new PolyarchError(
       "POLYARCH_E_JOB_NOT_PREPARED",
-      `${paths.state} was written by another executor version`,
+      `${file} was written by another executor version`,
       {
         hint: "let the runner retry the job",
       },

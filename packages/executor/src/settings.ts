@@ -2,6 +2,8 @@ import { PolyarchError, parseReference } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
 
+export { DEFAULT_SETTINGS_PATH } from "./settings-path.ts";
+
 /**
  * The executor's one settings file (YAML, strict: an unknown key is an error naming the closest valid
  * key). `polyarch render` writes its path into the `[runners.custom]` args as `--settings <path>`.
@@ -27,7 +29,6 @@ export interface ExecutorSettings {
   stopGraceSeconds: number;
 }
 
-export const DEFAULT_SETTINGS_PATH = "/etc/polyarch/executor.yaml";
 export const DEFAULT_STATE_DIR = "/var/lib/polyarch-executor";
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?$/;

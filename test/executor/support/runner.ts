@@ -9,6 +9,7 @@ import { executorUser, grantTraverse, type HostUser, nodeForUser } from "./host-
 
 const repository = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const entry = join(repository, "test/executor/support/executor-entry.ts");
+const builtBinary = join(repository, "packages/cli/bin/polyarch-executor.js");
 
 /** gitlab-runner's values (executors/custom: the exit codes it hands every stage). */
 export const BUILD_FAILURE_EXIT_CODE = 1;
@@ -73,7 +74,10 @@ export interface RunnerHost {
  * stage with the runner's bash scripts, then cleanup, as an ordinary user, in a temp working directory,
  * with CUSTOM_ENV_* variables, a JOB_RESPONSE_FILE and the failure exit codes in the environment.
  */
-export async function startRunnerHost(settings: Record<string, unknown> = {}): Promise<RunnerHost> {
+export async function startRunnerHost(
+  settings: Record<string, unknown> = {},
+  options: { built?: boolean } = {},
+): Promise<RunnerHost> {
   const user = executorUser();
   grantTraverse(user, entry);
   const temp: TempDir = await tempDir("polyarch-executor-host-");
@@ -81,10 +85,14 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
   const stateDir = join(temp.path, "state");
   const settingsPath = join(temp.path, "executor.yaml");
   await writeFile(settingsPath, JSON.stringify({ state_dir: stateDir, ...settings }));
+  // The sources (tests), or the built binary as a user installs it (benchmarks).
   const launcher = join(temp.path, "polyarch-executor");
+  const command = options.built
+    ? `${nodeForUser()} ${builtBinary}`
+    : `${nodeForUser()} --conditions=polyarch-source --disable-warning=ExperimentalWarning ${entry}`;
   await writeFile(
     launcher,
-    `#!/bin/sh\nexport NODE_COMPILE_CACHE=${join(temp.path, "compile-cache")}\nexec ${nodeForUser()} --conditions=polyarch-source --disable-warning=ExperimentalWarning ${entry} "$@"\n`,
+    `#!/bin/sh\nexport NODE_COMPILE_CACHE=${join(temp.path, "compile-cache")}\nexec ${command} "$@"\n`,
     { mode: 0o755 },
   );
   const fleet = validateFleetYaml(
@@ -218,7 +226,11 @@ export async function startRunnerHost(settings: Record<string, unknown> = {}): P
       const config = await spawn(custom.config_exec, custom.config_args, env, jobDir);
       if (record("config", config.exitCode, config.stderr) !== 0) result = "system_failure";
       else {
-        JSON.parse(String(config.stdout));
+        // gitlab-runner passes the config stage's job_env to every later stage.
+        Object.assign(
+          env,
+          (JSON.parse(String(config.stdout)) as { job_env: Record<string, string> }).job_env,
+        );
         const prepared = await spawn(custom.prepare_exec, custom.prepare_args, env, jobDir);
         if (record("prepare", prepared.exitCode, prepared.all) !== 0) result = "system_failure";
       }

@@ -1,6 +1,7 @@
 import { isPolyarchError } from "@polyarch/oci";
 import { describe, expect, test } from "vitest";
 import { failureExitCodes, jobContext } from "./job.ts";
+import { jobImage } from "./job-response.ts";
 
 const env = {
   CUSTOM_ENV_CI_JOB_ID: "123",
@@ -16,7 +17,7 @@ const env = {
 
 describe("jobContext", () => {
   test("reads CUSTOM_ENV_* variables, the exit codes and the image from the environment", () => {
-    const job = jobContext(env, undefined);
+    const job = jobContext(env);
     expect(job.variables).toEqual({
       CI_JOB_ID: "123",
       CI_RUNNER_ID: "7",
@@ -27,7 +28,6 @@ describe("jobContext", () => {
     expect(job).toMatchObject({
       jobKey: "runner-7-job-123-3",
       projectKey: "project-42",
-      image: { name: "alpine:3.21", entrypoint: undefined },
       buildFailureExitCode: 10,
       systemFailureExitCode: 20,
       buildExitCodeFile: "/tmp/code",
@@ -41,19 +41,21 @@ describe("jobContext", () => {
       services: [],
       extra: 1,
     });
-    expect(jobContext(env, response).image).toEqual({ name: "node:24", entrypoint: [""] });
+    expect(jobImage(response, jobContext(env).variables)).toEqual({ name: "node:24", entrypoint: [""] });
+    expect(jobImage(undefined, jobContext(env).variables)).toEqual({
+      name: "alpine:3.21",
+      entrypoint: undefined,
+    });
   });
 
   test("a job without CI_JOB_ID is refused with the code that names the missing environment", () => {
-    expect(() => jobContext({}, undefined)).toThrow(
-      expect.objectContaining({ code: "POLYARCH_E_EXECUTOR_ENV" }),
-    );
+    expect(() => jobContext({})).toThrow(expect.objectContaining({ code: "POLYARCH_E_EXECUTOR_ENV" }));
   });
 
   test("a job response that is not JSON is refused", () => {
     let error: unknown;
     try {
-      jobContext(env, "{not json");
+      jobImage("{not json", {});
     } catch (caught: unknown) {
       error = caught;
     }

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { redactText } from "@polyarch/oci";
+import { redactText } from "@polyarch/oci/redact";
 import type { Argv } from "./argv.ts";
 
 /**

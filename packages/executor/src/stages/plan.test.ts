@@ -19,6 +19,8 @@ test("a stage's sandbox binds the job's builds, project cache, tmp, helper tools
   const paths = jobPaths("/state", "runner-1-job-2-0", "project-3");
   const state: JobState = {
     version: 1,
+    paths,
+    stopGraceSeconds: 10,
     image: {
       reference: "busybox",
       digest: "sha256:1",
@@ -41,7 +43,7 @@ test("a stage's sandbox binds the job's builds, project cache, tmp, helper tools
     network: "host",
     hostname: "polyarch-job-2",
   };
-  const plan = stagePlan(state, paths, "/runner/tmp/script");
+  const plan = stagePlan(state, "/runner/tmp/script");
   expect(plan.binds).toEqual([
     { source: "/state/jobs/runner-1-job-2-0/builds", target: "/builds", readOnly: false },
     { source: "/state/project-cache/project-3", target: "/cache", readOnly: false },

@@ -11,16 +11,16 @@ import { type JobPaths, type JobState, jobPaths, readJobState, writeJobState } f
 import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot, readInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
+import { type JobImage, jobImage } from "../protocol/job-response.ts";
 import type { RootPlan } from "../sandbox/argv.ts";
 import { overlayProbeArgv } from "../sandbox/argv.ts";
 import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings.ts";
-import { readJobResponse, type StageIo } from "./context.ts";
+import type { StageIo } from "./io.ts";
+import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
+import { readJobResponse } from "./settings-file.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/** Where the helper image's tree and the runner tools are seen inside the job. */
-export const HELPER_MOUNT = "/polyarch/helper";
-export const TOOLS_MOUNT = "/polyarch/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
 /** Where the helper images keep the tools a job's scripts call, first match wins. */
 const HELPER_TOOLS: Record<string, string[]> = {
@@ -34,9 +34,10 @@ const HELPER_TOOLS: Record<string, string[]> = {
  * runner may retry it: a job already prepared is left as it is, a half-prepared one is started over.
  */
 export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
-  const job = jobContext(io.env, await readJobResponse(io.env));
+  const job = jobContext(io.env);
+  const image = jobImage(await readJobResponse(io.env), job.variables);
   const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
-  const existing = await readJobState(paths).catch(() => undefined);
+  const existing = await readJobState(paths.dir).catch(() => undefined);
   if (existing) {
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
@@ -55,17 +56,17 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
       emulation: settings.emulation,
       emulated: emulatedArchitectures(await binfmtHandlers()),
     };
-    const reference = job.image.name ?? settings.defaultImage;
+    const reference = image.name ?? settings.defaultImage;
     io.stdout.write(`polyarch-executor: pulling ${reference} for ${formatPlatform(policy.host)}\n`);
-    const image = await pullImage(reference, {
+    const pulled = await pullImage(reference, {
       client,
       cache,
       policy,
       allowedRegistries: settings.allowedRegistries,
     });
-    if (image.emulated) {
+    if (pulled.emulated) {
       io.stdout.write(
-        `WARNING: ${reference} is ${formatPlatform(image.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
+        `WARNING: ${reference} is ${formatPlatform(pulled.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
       );
     }
     const helper = settings.helperImage
@@ -76,10 +77,10 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           allowedRegistries: [],
         })
       : undefined;
-    const state = await createJob(paths, job, settings, image, helper);
+    const state = await createJob(paths, { job, image }, settings, pulled, helper);
     await writeJobState(paths, state);
     io.stdout.write(
-      `polyarch-executor: ${reference} (${image.digest}, ${formatPlatform(image.platform)}); ${image.layers.length - image.unpacked} of ${image.layers.length} layers were cached; root: ${state.root.mode}\n`,
+      `polyarch-executor: ${reference} (${pulled.digest}, ${formatPlatform(pulled.platform)}); ${pulled.layers.length - pulled.unpacked} of ${pulled.layers.length} layers were cached; root: ${state.root.mode}\n`,
     );
     await evictQuietly(cache, settings, io);
     return state;
@@ -90,7 +91,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
 
 async function createJob(
   paths: JobPaths,
-  job: JobContext,
+  { job, image: requested }: { job: JobContext; image: JobImage },
   settings: ExecutorSettings,
   image: PulledImage,
   helper: PulledImage | undefined,
@@ -116,6 +117,8 @@ async function createJob(
   if (helper) await linkTools(paths.tools, helper.root);
   return {
     version: 1,
+    paths,
+    stopGraceSeconds: settings.stopGraceSeconds,
     image: {
       reference: image.reference,
       digest: image.digest,
@@ -133,7 +136,7 @@ async function createJob(
     user,
     env: jobEnv(image.config.env, user.uid, helper !== undefined),
     workingDir: image.config.workingDir,
-    entrypoint: effectiveEntrypoint(image.config.entrypoint, job.image.entrypoint),
+    entrypoint: effectiveEntrypoint(image.config.entrypoint, requested.entrypoint),
     shell,
     network: settings.network,
     hostname: `polyarch-job-${job.variables.CI_JOB_ID}`,
@@ -227,7 +230,7 @@ async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: S
     const inUse = new Set<string>();
     const jobsDir = join(settings.stateDir, "jobs");
     for (const name of await readdir(jobsDir)) {
-      const state = await readJobState(jobPaths(settings.stateDir, name, "")).catch(() => undefined);
+      const state = await readJobState(join(jobsDir, name)).catch(() => undefined);
       if (state?.image.rootKey) inUse.add(state.image.rootKey);
       if (state?.helper?.rootKey) inUse.add(state.helper.rootKey);
     }

@@ -1,13 +1,14 @@
 import { writeFile } from "node:fs/promises";
-import { PolyarchError } from "@polyarch/oci";
-import { type JobPaths, type JobState, jobPaths, readJobState } from "../job-dir.ts";
+import { PolyarchError } from "@polyarch/oci/errors";
+import { type JobState, readJobState } from "../job-dir.ts";
 import { jobContext } from "../protocol/job.ts";
 import { type Bind, type SandboxPlan, sandboxArgv } from "../sandbox/argv.ts";
 import { runStage, STATUS_FD, type StageOutcome } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import { BUILDS_DIR, CACHE_DIR } from "./config.ts";
-import type { StageIo } from "./context.ts";
-import { HELPER_MOUNT, TOOLS_MOUNT } from "./prepare.ts";
+import type { StageIo } from "./io.ts";
+import { locateJob } from "./locate.ts";
+import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
 
 /** Where the stage's script (a file gitlab-runner wrote on the host) is seen inside the job. */
 export const SCRIPT_MOUNT = "/polyarch/script";
@@ -19,7 +20,8 @@ export type RunResult =
   | { kind: "terminated" };
 
 /** The sandbox of one stage (pure): the job's root, its directories, the image's user and env. */
-export function stagePlan(state: JobState, paths: JobPaths, script: string): SandboxPlan {
+export function stagePlan(state: JobState, script: string): SandboxPlan {
+  const paths = state.paths;
   const binds: Bind[] = [
     { source: paths.builds, target: BUILDS_DIR, readOnly: false },
     { source: paths.projectCache, target: CACHE_DIR, readOnly: false },
@@ -49,14 +51,13 @@ export function stagePlan(state: JobState, paths: JobPaths, script: string): San
  * failure (thrown).
  */
 export async function run(
-  settings: ExecutorSettings,
   io: StageIo,
   script: string,
   stage: string,
+  settings: () => Promise<ExecutorSettings>,
 ): Promise<RunResult> {
-  const job = jobContext(io.env, undefined);
-  const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
-  const state = await readJobState(paths);
+  const job = jobContext(io.env);
+  const state = await readJobState(await locateJob(io.env, settings));
   if (state === undefined) {
     throw new PolyarchError(
       "POLYARCH_E_JOB_NOT_PREPARED",
@@ -66,8 +67,8 @@ export async function run(
       },
     );
   }
-  const outcome: StageOutcome = await runStage(sandboxArgv(stagePlan(state, paths, script)), {
-    graceSeconds: settings.stopGraceSeconds,
+  const outcome: StageOutcome = await runStage(sandboxArgv(stagePlan(state, script)), {
+    graceSeconds: state.stopGraceSeconds,
   });
   switch (outcome.kind) {
     case "terminated":
