@@ -69,6 +69,7 @@ describe("polyarch-executor", () => {
 
   test("cleanup never fails the job, even without settings", async () => {
     const result = await run(["cleanup", "--settings", "/nonexistent/executor.yaml"], {
+      CUSTOM_ENV_CI_JOB_ID: "9",
       SYSTEM_FAILURE_EXIT_CODE: "42",
     });
     expect(result.code).toBe(0);
