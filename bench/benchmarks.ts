@@ -1,4 +1,6 @@
 import { buildVsBuildah } from "./build-vs-buildah.ts";
+import { executorBuildah } from "./executor-buildah.ts";
+import { executorStart } from "./executor-start.ts";
 import { inspectVsSkopeo } from "./inspect-vs-skopeo.ts";
 import type { Benchmark } from "./lib/types.ts";
 import { mergeLatency } from "./merge-latency.ts";
@@ -21,4 +23,6 @@ export const benchmarks: Benchmark[] = [
   mirrorMemory,
   noopRequests,
   buildVsBuildah,
+  executorStart,
+  executorBuildah,
 ];
