@@ -4,6 +4,7 @@ import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 let registry: Registry;
 let busybox: string;
@@ -12,12 +13,12 @@ const hosts: RunnerHost[] = [];
 beforeAll(async () => {
   registry = await startRegistry();
   busybox = await pushJobImage(registry, "busybox", "1", await jobImage());
-});
+}, JOB_TIMEOUT_MS);
 
 afterAll(async () => {
   for (const host of hosts) await host.remove();
   await registry?.stop();
-});
+}, JOB_TIMEOUT_MS);
 
 async function newHost(settings: Record<string, unknown> = {}): Promise<RunnerHost> {
   const host = await startRunnerHost(settings);
@@ -50,7 +51,7 @@ async function waitForFile(path: string): Promise<void> {
   }
 }
 
-describe("concurrent jobs", () => {
+describe("concurrent jobs", { timeout: JOB_TIMEOUT_MS }, () => {
   test("a job cannot read another running job's files", async () => {
     const host = await newHost();
     const running = await host.startStep({
@@ -126,7 +127,7 @@ describe("concurrent jobs", () => {
   });
 });
 
-describe("SIGTERM", () => {
+describe("SIGTERM", { timeout: JOB_TIMEOUT_MS }, () => {
   test("stops the job's whole tree, and a process ignoring SIGTERM is killed after the grace", async () => {
     const host = await newHost({ stop_grace_seconds: 1 });
     // Unusual durations mark the job's processes: a process is found by its command line on the host.

@@ -2,6 +2,7 @@ import { pushImage, type Registry, startRegistry } from "@polyarch/test-harness"
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jobImage } from "./support/images.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 let registry: Registry;
 let host: RunnerHost;
@@ -12,14 +13,14 @@ beforeAll(async () => {
   await pushImage(registry, "private/app", "1", await jobImage());
   reference = `${registry.host}/private/app:1`;
   host = await startRunnerHost();
-});
+}, JOB_TIMEOUT_MS);
 
 afterAll(async () => {
   await host?.remove();
   await registry?.stop();
-});
+}, JOB_TIMEOUT_MS);
 
-describe("the job's own registry credentials", () => {
+describe("the job's own registry credentials", { timeout: JOB_TIMEOUT_MS }, () => {
   test("without credentials a private image is a system failure", async () => {
     const run = await host.runJob({ id: 401, image: reference, script: ["true"] });
     expect(run.result).toBe("system_failure");

@@ -4,6 +4,7 @@ import { type Registry, startRegistry, type TarEntry } from "@polyarch/test-harn
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
 import { type RunnerHost, SYSTEM_FAILURE_EXIT_CODE, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 let registry: Registry;
 let host: RunnerHost;
@@ -15,14 +16,14 @@ beforeAll(async () => {
   host = await startRunnerHost();
   emulating = await startRunnerHost({ emulation: true, network: "none", root: "copy" });
   restricted = await startRunnerHost({ allowed_registries: ["registry.example.com"] });
-});
+}, JOB_TIMEOUT_MS);
 
 afterAll(async () => {
   for (const runner of [host, emulating, restricted]) await runner?.remove();
   await registry?.stop();
-});
+}, JOB_TIMEOUT_MS);
 
-describe("the job's image, for this host", () => {
+describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
   test("an index runs the child for the host's platform", async () => {
     const amd64 = await jobImage({ arch: "amd64" });
     const arm64 = await jobImage({ arch: "arm64" });
@@ -95,7 +96,7 @@ describe("the job's image, for this host", () => {
   });
 });
 
-describe("hostile layers", () => {
+describe("hostile layers", { timeout: JOB_TIMEOUT_MS }, () => {
   const cases: Array<[string, TarEntry[]]> = [
     ["a ../ path", [{ path: "../../../escaped-dotdot", content: "x" }]],
     ["an absolute path", [{ path: "/tmp/escaped-absolute", content: "x" }]],

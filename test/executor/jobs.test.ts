@@ -9,6 +9,7 @@ import {
   SYSTEM_FAILURE_EXIT_CODE,
   startRunnerHost,
 } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 let registry: Registry;
 let host: RunnerHost;
@@ -22,14 +23,14 @@ beforeAll(async () => {
     await helperStandIn("arm64"),
   ]);
   host = await startRunnerHost({ helper_image: helper });
-});
+}, JOB_TIMEOUT_MS);
 
 afterAll(async () => {
   await host?.remove();
   await registry?.stop();
-});
+}, JOB_TIMEOUT_MS);
 
-describe("a job", () => {
+describe("a job", { timeout: JOB_TIMEOUT_MS }, () => {
   test("runs its script in its own image, with the helper image's gitlab-runner on PATH", async () => {
     const run = await host.runJob({
       id: 101,

@@ -1,0 +1,53 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
+
+let host: RunnerHost;
+
+beforeAll(async () => {
+  host = await startRunnerHost({ emulation: true });
+}, JOB_TIMEOUT_MS);
+
+afterAll(async () => {
+  await host?.remove();
+}, JOB_TIMEOUT_MS);
+
+describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("as the runner's user on this host finds everything it needs", async () => {
+    const result = await execa(
+      "setpriv",
+      [
+        `--reuid=${host.user.uid}`,
+        `--regid=${host.user.gid}`,
+        "--clear-groups",
+        host.custom.config_exec,
+        "doctor",
+        "--settings",
+        host.settingsPath,
+      ],
+      {
+        reject: false,
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+        extendEnv: false,
+      },
+    );
+    expect(result.exitCode).toBe(0);
+    for (const check of ["user", "bubblewrap", "user namespaces", "state dir", "overlay", "binfmt"]) {
+      expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
+    }
+    expect(result.stdout).toContain("can emulate arm64");
+  });
+
+  test("as root says what is wrong and how to fix it, and exits 1", async () => {
+    const result = await execa(host.custom.config_exec, ["doctor", "--settings", host.settingsPath], {
+      reject: false,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(
+      /^MISSING user: running as root\n +fix: run gitlab-runner .* as an ordinary user/m,
+    );
+  });
+});
