@@ -34,7 +34,10 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
         extendEnv: false,
       },
     );
-    expect(result.exitCode).toBe(0);
+    expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({
+      exitCode: 0,
+      stdout: expect.any(String),
+    });
     for (const check of ["user", "bubblewrap", "user namespaces", "state dir", "overlay", "binfmt"]) {
       expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
     }
@@ -42,7 +45,10 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("as root says what is wrong and how to fix it, and exits 1", async () => {
-    const result = await execa(host.custom.config_exec, ["doctor", "--settings", host.settingsPath], {
+    // A state dir of its own: one root creates must not be the runner user's.
+    const settings = join(host.dir, "root-executor.yaml");
+    await writeFile(settings, `state_dir: ${join(host.dir, "root-state")}\n`);
+    const result = await execa(host.custom.config_exec, ["doctor", "--settings", settings], {
       reject: false,
     });
     expect(result.exitCode).toBe(1);

@@ -42,17 +42,18 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     detail: userns.exitCode === 0 ? "bwrap can create unprivileged user namespaces" : userns.tail,
     fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000; on Ubuntu 24.04 allow bwrap in AppArmor (kernel.apparmor_restrict_unprivileged_userns=0)",
   });
-  let stateOk = true;
+  let stateProblem: string | undefined;
   try {
     await mkdir(settings.stateDir, { recursive: true });
     await access(settings.stateDir, constants.W_OK);
-  } catch {
-    stateOk = false;
+  } catch (error: unknown) {
+    stateProblem = String((error as { code?: unknown }).code ?? error);
   }
+  const stateOk = stateProblem === undefined;
   checks.push({
     name: "state dir",
     ok: stateOk,
-    detail: `${settings.stateDir}${stateOk ? " is writable" : " is not writable"}`,
+    detail: `${settings.stateDir}${stateOk ? " is writable" : ` is not writable (${stateProblem})`}`,
     fix: `mkdir -p ${settings.stateDir} && chown <runner user> ${settings.stateDir}`,
   });
   if (stateOk) {
