@@ -77,6 +77,10 @@ export const errorCatalogue = {
     kind: "input",
     summary: "--platforms asks for a platform no build job passed",
   },
+  POLYARCH_E_IMAGE_NOT_ALLOWED: {
+    kind: "input",
+    summary: "a job's image is from a registry the executor does not allow",
+  },
   // Operation: exit 1.
   POLYARCH_E_MISROUTED: {
     kind: "operation",
@@ -165,10 +169,6 @@ export const errorCatalogue = {
   POLYARCH_E_EXECUTOR_ENV: {
     kind: "operation",
     summary: "the custom executor was not given the environment gitlab-runner sets",
-  },
-  POLYARCH_E_IMAGE_NOT_ALLOWED: {
-    kind: "input",
-    summary: "a job's image is from a registry the executor settings do not allow",
   },
   POLYARCH_E_IMAGE_PLATFORM: {
     kind: "operation",
