@@ -47,10 +47,8 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
   const store: ImageStore = context.client.repository(reference.registry, reference.repository);
   const top = await store.getManifest(manifestReference(reference));
   let parsed = parseManifest(top.bytes, top.digest, top.mediaType);
-  let choice: { platform: Platform; emulated: boolean } | undefined;
   if (parsed.kind === "index") {
     const picked = chooseChild(text, parsed.index.manifests, context.policy);
-    choice = picked;
     const child = await store.getManifest(picked.child.digest);
     parsed = parseManifest(child.bytes, child.digest, child.mediaType);
     if (parsed.kind !== "image") {
@@ -70,7 +68,8 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
     architecture: config.architecture,
     ...(config.variant && { variant: config.variant }),
   };
-  choice = judgePlatform(text, configPlatform, context.policy);
+  // The config has the last word: an index entry may claim another platform than its image's.
+  const choice = judgePlatform(text, configPlatform, context.policy);
   let unpacked = 0;
   const layers: CachedLayer[] = [];
   for (const [index, layer] of manifest.layers.entries()) {

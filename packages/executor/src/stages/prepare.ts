@@ -18,7 +18,6 @@ import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import type { StageIo } from "./io.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
-import { readJobResponse } from "./settings-file.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -241,4 +240,12 @@ async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: S
       `polyarch-executor: cache eviction skipped: ${error instanceof Error ? error.message : String(error)}\n`,
     );
   }
+}
+
+/** The job response gitlab-runner wrote (JOB_RESPONSE_FILE), when it says where. */
+async function readJobResponse(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const file = env.JOB_RESPONSE_FILE;
+  return file ? readFile(file, "utf8") : undefined;
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type ExecutorSettings, parseSettings, unreadableSettings } from "../settings.ts";
 
+/** Reads and validates the settings file (POLYARCH_E_BAD_SPEC when it cannot be read or is invalid). */
 export async function loadSettings(file: string): Promise<ExecutorSettings> {
   let text: string;
   try {
@@ -9,12 +10,4 @@ export async function loadSettings(file: string): Promise<ExecutorSettings> {
     throw unreadableSettings(file, error);
   }
   return parseSettings(text, file);
-}
-
-export async function readJobResponse(
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<string | undefined> {
-  const file = env.JOB_RESPONSE_FILE;
-  if (!file) return undefined;
-  return readFile(file, "utf8");
 }
