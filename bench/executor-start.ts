@@ -84,7 +84,7 @@ export const executorStart: Benchmark = {
           "--unshare-all",
           "--share-net",
           "--die-with-parent",
-          "--ro-bind",
+          "--bind",
           root,
           "/",
           "--proc",

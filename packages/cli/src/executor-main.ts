@@ -28,7 +28,9 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
   const stageIo = { ...stages.processStageIo, env: io.env, stdout: io.stdout, stderr: io.stderr };
   let exitCode = 0;
   const settingsOf = (options: { settings?: string }) => async () =>
-    (await executor()).loadSettings(options.settings ?? stages.DEFAULT_SETTINGS_PATH);
+    (await import("@polyarch/executor/settings")).loadSettings(
+      options.settings ?? stages.DEFAULT_SETTINGS_PATH,
+    );
   const program = new Command("polyarch-executor")
     .description(
       "Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.",
@@ -46,7 +48,7 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
     .option(...SETTINGS_FLAG)
     .action(async (options: { settings?: string }) => {
       const settings = await settingsOf(options)();
-      const output = (await executor()).configOutput(io.env, stageIo.hostname(), settings.stateDir);
+      const output = stages.configOutput(io.env, stageIo.hostname(), settings.stateDir);
       io.stdout.write(`${JSON.stringify(output)}\n`);
     });
   program

@@ -1,4 +1,5 @@
-import { PolyarchError, parseReference } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/oci/errors";
+import { parseReference } from "@polyarch/oci/reference";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
 

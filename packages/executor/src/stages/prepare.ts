@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, symlink } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { release } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
 import { jobCredentials } from "../image/credentials.ts";
@@ -97,7 +98,7 @@ async function createJob(
 ): Promise<JobState> {
   for (const dir of [paths.builds, paths.tmp, paths.tools]) await mkdir(dir, { mode: 0o700 });
   await mkdir(paths.projectCache, { recursive: true, mode: 0o700 });
-  const root = await makeRoot(paths, image.root, settings.root);
+  const root = await makeRoot(paths, image.root, settings);
   const user = resolveUser(
     image.config.user,
     await readInRoot(image.root, "/etc/passwd"),
@@ -154,9 +155,12 @@ export function jobEnv(imageEnv: readonly string[], uid: number, tools: boolean)
   return env;
 }
 
-/** The job's root: an overlay over the cached tree when the kernel allows it, else a copy of it. */
-async function makeRoot(paths: JobPaths, tree: string, mode: ExecutorSettings["root"]): Promise<RootPlan> {
-  if (mode !== "copy") {
+/**
+ * The job's root: an overlay over the cached tree when the kernel allows it, else a copy of it. Whether
+ * it allows it is probed once per kernel and remembered in the state dir (the probe is a process start).
+ */
+async function makeRoot(paths: JobPaths, tree: string, settings: ExecutorSettings): Promise<RootPlan> {
+  if (settings.root !== "copy") {
     const overlay: RootPlan = {
       mode: "overlay",
       lower: tree,
@@ -165,12 +169,23 @@ async function makeRoot(paths: JobPaths, tree: string, mode: ExecutorSettings["r
       merged: paths.merged,
     };
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
+    const known = join(settings.stateDir, `overlay-works-${release()}`);
+    if (
+      await access(known).then(
+        () => true,
+        () => false,
+      )
+    )
+      return overlay;
     const probe = await runTool(overlayProbeArgv(overlay), { timeoutMs: 30_000 });
-    if (probe.exitCode === 0) return overlay;
-    if (mode === "overlay") {
+    if (probe.exitCode === 0) {
+      await writeFile(known, "");
+      return overlay;
+    }
+    if (settings.root === "overlay") {
       throw new PolyarchError(
         "POLYARCH_E_SANDBOX",
-        `this kernel does not let ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`,
+        `this kernel does not let uid ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`,
         {
           hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
         },
