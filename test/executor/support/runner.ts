@@ -62,8 +62,11 @@ export interface RunnerHost {
   settingsPath: string;
   custom: CustomTable;
   runJob(job: JobSpec): Promise<JobRun>;
-  /** Runs stages up to step_script and returns the running step (for signal tests). */
-  startStep(job: JobSpec): Promise<{ step: ResultPromise; finish: () => Promise<void> }>;
+  /** Runs prepare (unless done already) and returns the running step_script (signal tests, benchmarks). */
+  startStep(
+    job: JobSpec,
+    options?: { prepared?: boolean },
+  ): Promise<{ step: ResultPromise; finish: () => Promise<void> }>;
   stage(name: "config" | "prepare" | "cleanup", job: JobSpec): Promise<{ exitCode: number; output: string }>;
   remove(): Promise<void>;
 }
@@ -277,11 +280,13 @@ export async function startRunnerHost(
         stages,
       };
     },
-    async startStep(job) {
+    async startStep(job, options = {}) {
       const jobDir = await jobDirOf(job);
       const { env, variables } = await environment(job, jobDir);
-      const prepared = await spawn(custom.prepare_exec, custom.prepare_args, env, jobDir);
-      if (prepared.exitCode !== 0) throw new Error(`prepare failed:\n${prepared.all}`);
+      if (!options.prepared) {
+        const prepared = await spawn(custom.prepare_exec, custom.prepare_args, env, jobDir);
+        if (prepared.exitCode !== 0) throw new Error(`prepare failed:\n${prepared.all}`);
+      }
       const script = await writeScript(jobDir, "step_script", job.script, variables);
       const step = spawn(custom.run_exec, [...custom.run_args, script, "step_script"], env, jobDir);
       return {
