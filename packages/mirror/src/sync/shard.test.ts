@@ -1,7 +1,7 @@
 import { formatReference, parseReference } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
 import type { SyncPlan } from "./plan.ts";
-import { parseShard, shardOf, shardPlan } from "./shard.ts";
+import { parseShard, shardKey, shardOf, shardPlan } from "./shard.ts";
 
 function planOf(count: number): SyncPlan {
   return {
@@ -62,5 +62,13 @@ describe("parseShard", () => {
         message: expect.stringContaining(JSON.stringify(text)),
       }),
     );
+  });
+});
+
+describe("shardKey", () => {
+  it("leaves the registry host out, so a mirror on another registry keeps its shards", () => {
+    expect(shardKey(parseReference("registry.example.com/mirror/app1:1"))).toBe("mirror/app1:1");
+    expect(shardKey(parseReference("127.0.0.1:5000/mirror/app1:1"))).toBe("mirror/app1:1");
+    expect(shardKey(parseReference("oci:/srv/airgap:app1"))).toBe("oci:/srv/airgap:app1");
   });
 });

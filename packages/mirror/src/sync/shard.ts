@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatReference, PolyarchError } from "@polyarch/oci";
+import { formatReference, type ImageReference, PolyarchError } from "@polyarch/oci";
 import type { SyncPlan } from "./plan.ts";
 
 /** Shard `index` of `total` (1-based, like GitLab's CI_NODE_INDEX of CI_NODE_TOTAL in a `parallel: N` job). */
@@ -37,8 +37,17 @@ export function shardPlan(plan: SyncPlan, shard: Shard | undefined): SyncPlan {
   if (shard === undefined || shard.total === 1) return plan;
   const owns = (key: string) => shardOf(key, shard.total) === shard.index;
   return {
-    items: plan.items.filter((item) => owns(formatReference(item.target))),
+    items: plan.items.filter((item) => owns(shardKey(item.target))),
     failures: plan.failures.filter((failure) => owns(failure.source)),
     notes: plan.notes,
   };
+}
+
+/**
+ * What an item's shard is decided by: its target without the registry host (`mirror/app:1`), so moving
+ * the mirror to another registry, or a test registry's port, does not reshuffle the shards.
+ */
+export function shardKey(target: ImageReference): string {
+  if (target.kind === "layout") return formatReference(target);
+  return `${target.repository}${target.tag ? `:${target.tag}` : ""}${target.digest ? `@${target.digest}` : ""}`;
 }
