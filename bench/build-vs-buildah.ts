@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { busyboxImage, pushImage, startFaultProxy, startRegistry } from "@polyarch/test-harness";
+import { busyboxImage, pushImage, startFaultProxy, startRegistry, vfsStorage } from "@polyarch/test-harness";
 import { formatCounts, formatMs, formatRatio } from "./lib/format.ts";
 import { POLYARCH_BIN } from "./lib/polyarch.ts";
 import { type ProcessOptions, runProcess } from "./lib/process.ts";
@@ -29,11 +29,7 @@ export const buildVsBuildah: Benchmark = {
     const sandbox = await createSandbox();
     try {
       await pushImage(registry, "bench/base", "1", await busyboxImage({ arch: "amd64", applets: ["sh"] }));
-      const storage = join(sandbox.dir, "storage");
-      await writeFile(
-        join(sandbox.dir, "storage.conf"),
-        `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
-      );
+      const storage = await vfsStorage(sandbox.dir);
       const buildContext = join(sandbox.dir, "context");
       await mkdir(buildContext);
       await writeFile(
@@ -43,7 +39,7 @@ export const buildVsBuildah: Benchmark = {
       const options: ProcessOptions = {
         env: {
           ...sandbox.env,
-          CONTAINERS_STORAGE_CONF: join(sandbox.dir, "storage.conf"),
+          ...storage,
           CI_COMMIT_SHORT_SHA: "bench",
           CI_PIPELINE_ID: "1",
         },

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { verifyBinaries } from "@polyarch/elf";
-import { skopeo, type TempDir, tempDir } from "@polyarch/test-harness";
+import { skopeo, type TempDir, tempDir, vfsStorage } from "@polyarch/test-harness";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GITLAB_CI_LOCAL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
@@ -34,18 +34,14 @@ export async function pipelineProject(example?: string): Promise<{
     { mode: 0o755 },
   );
   // polyarch build runs buildah itself: storage of its own (vfs) and no credentials from this machine.
-  const storage = join(dir.path, "buildah");
   await fs.mkdir(join(dir.path, "home"), { recursive: true });
-  await fs.writeFile(
-    join(dir.path, "storage.conf"),
-    `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
-  );
+  const storage = await vfsStorage(dir.path);
   await fs.writeFile(join(dir.path, "auth.json"), '{"auths":{}}\n');
   const env = {
     PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: join(dir.path, "home"),
     TMPDIR: dir.path,
-    CONTAINERS_STORAGE_CONF: join(dir.path, "storage.conf"),
+    ...storage,
     REGISTRY_AUTH_FILE: join(dir.path, "auth.json"),
     DOCKER_CONFIG: join(dir.path, "docker"),
     GIT_AUTHOR_NAME: "polyarch test",

@@ -8,6 +8,7 @@ import {
   type Registry,
   type TempDir,
   tempDir,
+  vfsStorage,
 } from "@polyarch/test-harness";
 
 export type { CliRun } from "../support/cli.ts";
@@ -43,12 +44,8 @@ export async function workspace(registry: Registry): Promise<{
   env: Record<string, string>;
 }> {
   const dir = await tempDir("polyarch-build-test-");
-  const storage = join(dir.path, "storage");
   await mkdir(join(dir.path, "home"), { recursive: true });
-  await writeFile(
-    join(dir.path, "storage.conf"),
-    `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
-  );
+  const storage = await vfsStorage(dir.path);
   const context = join(dir.path, "context");
   await mkdir(context);
   await writeFile(
@@ -62,7 +59,7 @@ export async function workspace(registry: Registry): Promise<{
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: join(dir.path, "home"),
       TMPDIR: dir.path,
-      CONTAINERS_STORAGE_CONF: join(dir.path, "storage.conf"),
+      ...storage,
       ...ciEnv,
     },
   };

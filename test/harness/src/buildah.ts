@@ -3,6 +3,21 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { tempDir } from "./temp.ts";
 
+/**
+ * Containers storage of its own under `dir` (vfs: no overlay mounts, nothing shared with the host), for
+ * a buildah that polyarch runs itself: writes `dir/storage.conf` and returns the environment pointing
+ * buildah at it.
+ */
+export async function vfsStorage(dir: string): Promise<{ CONTAINERS_STORAGE_CONF: string }> {
+  const storage = join(dir, "storage");
+  const conf = join(dir, "storage.conf");
+  await writeFile(
+    conf,
+    `[storage]\ndriver = "vfs"\nrunroot = "${storage}/run"\ngraphroot = "${storage}/root"\n`,
+  );
+  return { CONTAINERS_STORAGE_CONF: conf };
+}
+
 /** A buildah with storage of its own, for reading back what polyarch wrote. */
 export interface Buildah {
   /** The temp directory holding its storage root, run root, config and TMPDIR. */
