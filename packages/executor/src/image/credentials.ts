@@ -6,9 +6,9 @@ import {
   type Redactor,
 } from "@polyarch/oci";
 
-/** Stands for the job's DOCKER_AUTH_CONFIG wherever the resolver reads a credential file. */
-const JOB_AUTH_FILE = "(DOCKER_AUTH_CONFIG)";
+/** The job's variables the resolver reads; oci's resolver has a source for each. */
 const JOB_VARIABLES = [
+  "DOCKER_AUTH_CONFIG",
   "CI_REGISTRY",
   "CI_REGISTRY_USER",
   "CI_REGISTRY_PASSWORD",
@@ -31,11 +31,10 @@ export function jobCredentials(
 ): (host: string) => Promise<Credential | undefined> {
   const jobEnv: Record<string, string> = {};
   for (const name of JOB_VARIABLES) if (variables[name]) jobEnv[name] = variables[name];
-  const authConfig = variables.DOCKER_AUTH_CONFIG;
-  if (authConfig) jobEnv.REGISTRY_AUTH_FILE = JOB_AUTH_FILE;
   const jobIo: CredentialIO = {
     env: jobEnv,
-    readFile: async (path) => (path === JOB_AUTH_FILE ? authConfig : undefined),
+    // No config file of the runner's user stands in for the job's: only its variables count.
+    readFile: async () => undefined,
     homeDir: () => "/nonexistent",
     runHelper: async (program) => ({
       exitCode: 1,
