@@ -69,6 +69,13 @@ export type {
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
 export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
 export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
+export type { MachineFacts } from "./host-platform.ts";
+export {
+  architectureOfQemuHandler,
+  detectHostPlatform,
+  platformOfMachine,
+  qemuHandlerName,
+} from "./host-platform.ts";
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";

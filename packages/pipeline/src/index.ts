@@ -13,8 +13,6 @@ export { baseImageRegistries } from "./dockerfile.ts";
 export { archKey, buildDotenvEntries, platformOfArchKey, renderDotenv } from "./dotenv.ts";
 export type { EnvSource } from "./from-env.ts";
 export { indexDotenvEntries, sourcesFromEnv } from "./from-env.ts";
-export type { MachineFacts } from "./host-platform.ts";
-export { detectHostPlatform, platformOfMachine } from "./host-platform.ts";
 export { buildLabels, parseKeyValues } from "./labels.ts";
 export type { BuildFacts, BuildOptions, BuildPlan } from "./plan.ts";
 export { dockerfilePath, planBuild } from "./plan.ts";

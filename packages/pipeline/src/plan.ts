@@ -7,6 +7,7 @@ import {
   PolyarchError,
   parsePlatform,
   platformsEqual,
+  qemuHandlerName,
   type RegistryReference,
 } from "@polyarch/oci";
 import type { BuilderFacts } from "./builders/detect.ts";
@@ -136,20 +137,9 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
   };
 }
 
-/** QEMU's names for Go's architectures, as qemu-user-static registers them with binfmt_misc. */
-const QEMU_NAMES: Record<string, string> = {
-  amd64: "x86_64",
-  arm64: "aarch64",
-  arm: "arm",
-  "386": "i386",
-  ppc64le: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
-
 /** An emulated build needs the platform's binfmt handler; when the machine can say, check it is there. */
 function checkEmulator(platform: Platform, emulators: string[] | undefined): void {
-  const wanted = `qemu-${QEMU_NAMES[platform.architecture] ?? platform.architecture}`;
+  const wanted = qemuHandlerName(platform.architecture);
   if (emulators === undefined || emulators.includes(wanted)) return;
   throw new PolyarchError(
     "POLYARCH_E_NO_EMULATOR",

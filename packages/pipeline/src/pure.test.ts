@@ -3,28 +3,10 @@ import { renderAuthConfig } from "./auth-file.ts";
 import { baseImageRegistries } from "./dockerfile.ts";
 import { archKey, buildDotenvEntries, platformOfArchKey, renderDotenv } from "./dotenv.ts";
 import { sourcesFromEnv } from "./from-env.ts";
-import { platformOfMachine } from "./host-platform.ts";
 import { requestedPlatform } from "./routing.ts";
 import { thrown } from "./testing/thrown.ts";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
-
-describe("platformOfMachine", () => {
-  it("names the machine in Go's words, with the ARM variant from cpuinfo", () => {
-    expect(platformOfMachine({ arch: "x64", os: "linux" })).toEqual({ os: "linux", architecture: "amd64" });
-    expect(platformOfMachine({ arch: "arm64", os: "linux" })).toEqual({ os: "linux", architecture: "arm64" });
-    const cpuinfo = "processor\t: 0\nmodel name\t: ARMv7 Processor rev 4 (v7l)\nCPU architecture: 7\n";
-    expect(platformOfMachine({ arch: "arm", os: "linux", cpuinfo })).toEqual({
-      os: "linux",
-      architecture: "arm",
-      variant: "v7",
-    });
-    expect(platformOfMachine({ arch: "arm", os: "linux", cpuinfo: "CPU architecture: 6\n" }).variant).toBe(
-      "v6",
-    );
-    expect(platformOfMachine({ arch: "ppc64", os: "linux", endianness: "LE" }).architecture).toBe("ppc64le");
-  });
-});
 
 describe("requestedPlatform", () => {
   it("reads POLYARCH_PLATFORM first, then the arch of GitLab's node selector variable", () => {

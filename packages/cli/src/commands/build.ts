@@ -1,11 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { openStore } from "@polyarch/oci";
+import { detectHostPlatform, openStore } from "@polyarch/oci";
 import {
   type BuildOptions,
   type BuildReport,
   build,
   detectBuilders,
-  detectHostPlatform,
   renderDotenv,
   runProcess,
 } from "@polyarch/pipeline";

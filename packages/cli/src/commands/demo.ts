@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { MergeReport } from "@polyarch/merge";
 import type { MirrorReport } from "@polyarch/mirror";
-import { LayoutStore, parsePlatform } from "@polyarch/oci";
+import { detectHostPlatform, formatPlatform, LayoutStore, parsePlatform } from "@polyarch/oci";
 import type { BuildReport } from "@polyarch/pipeline";
 import { type Inspection, readInspection } from "../inspection.ts";
 import type { Io } from "../output.ts";
@@ -56,8 +56,9 @@ export async function demo(options: DemoOptions, io: Io): Promise<DemoResult> {
       env: { ...io.env, CONTAINERS_STORAGE_CONF: join(work, "storage.conf"), TMPDIR: work },
     };
     const builds: BuildReport[] = [];
+    const hostPlatform = formatPlatform(await detectHostPlatform());
     for (const platform of PLATFORMS) {
-      const native = platform === hostPlatform();
+      const native = platform === hostPlatform;
       builds.push(
         await buildCommand(
           ["--timestamp", "0"],
@@ -105,8 +106,4 @@ async function writeContext(context: string): Promise<void> {
     join(context, "Dockerfile"),
     'FROM scratch\nCOPY hello.txt /etc/polyarch-hello\nCMD ["cat", "/etc/polyarch-hello"]\n',
   );
-}
-
-function hostPlatform(): string {
-  return process.arch === "arm64" ? "linux/arm64" : "linux/amd64";
 }

@@ -1,4 +1,5 @@
 import {
+  architectureOfQemuHandler,
   type Descriptor,
   formatPlatform,
   isAttestation,
@@ -8,34 +9,10 @@ import {
   platformMatches,
 } from "@polyarch/oci";
 
-/** Node's `process.arch` → the OCI architecture this host runs natively. */
-const NODE_ARCHITECTURES: Record<string, string> = {
-  x64: "amd64",
-  arm64: "arm64",
-  arm: "arm",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
-
-export function hostPlatform(arch: string = process.arch): Platform {
-  return normalizePlatform({ os: "linux", architecture: NODE_ARCHITECTURES[arch] ?? arch });
-}
-
-/** binfmt_misc handler names that QEMU's packages register → the architecture they run. */
-const QEMU_HANDLERS: Record<string, string> = {
-  "qemu-aarch64": "arm64",
-  "qemu-arm": "arm",
-  "qemu-x86_64": "amd64",
-  "qemu-riscv64": "riscv64",
-  "qemu-ppc64le": "ppc64le",
-  "qemu-s390x": "s390x",
-};
-
 /** The architectures the host can run through enabled binfmt_misc handlers (pure). */
 export function emulatedArchitectures(handlers: ReadonlyArray<{ name: string; enabled: boolean }>): string[] {
   return handlers.flatMap((handler) => {
-    const architecture = QEMU_HANDLERS[handler.name];
+    const architecture = architectureOfQemuHandler(handler.name);
     return handler.enabled && architecture !== undefined ? [architecture] : [];
   });
 }

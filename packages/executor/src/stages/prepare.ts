@@ -1,9 +1,9 @@
 import { access, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { release } from "node:os";
 import { join } from "node:path";
-import { formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
+import { detectHostPlatform, formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
 import { jobCredentials } from "../image/credentials.ts";
-import { emulatedArchitectures, hostPlatform, type PlatformPolicy } from "../image/platform.ts";
+import { emulatedArchitectures, type PlatformPolicy } from "../image/platform.ts";
 import { type PulledImage, pullImage } from "../image/pull.ts";
 import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
@@ -52,7 +52,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
   });
   try {
     const policy: PlatformPolicy = {
-      host: hostPlatform(),
+      host: await detectHostPlatform(),
       emulation: settings.emulation,
       emulated: emulatedArchitectures(await binfmtHandlers()),
     };

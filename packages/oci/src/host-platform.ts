@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { endianness } from "node:os";
-import { normalizePlatform, type Platform } from "@polyarch/oci";
+import { normalizePlatform, type Platform } from "./core/platform.ts";
 
 /** What the machine says about itself: Node's `process.arch`, and /proc/cpuinfo for the ARM variant. */
 export interface MachineFacts {
@@ -35,4 +35,25 @@ export function platformOfMachine(facts: MachineFacts): Platform {
 export async function detectHostPlatform(): Promise<Platform> {
   const cpuinfo = process.arch === "arm" ? await readFile("/proc/cpuinfo", "utf8").catch(() => "") : "";
   return platformOfMachine({ arch: process.arch, os: process.platform, cpuinfo, endianness: endianness() });
+}
+
+/** QEMU's names for Go's architectures, as qemu-user-static registers its binfmt_misc handlers. */
+const QEMU_NAMES: Record<string, string> = {
+  amd64: "x86_64",
+  arm64: "aarch64",
+  arm: "arm",
+  "386": "i386",
+  ppc64le: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+};
+
+/** The binfmt_misc handler that runs `architecture`'s binaries through QEMU (`arm64` → `qemu-aarch64`). */
+export function qemuHandlerName(architecture: string): string {
+  return `qemu-${QEMU_NAMES[architecture] ?? architecture}`;
+}
+
+/** The architecture a QEMU binfmt_misc handler runs (`qemu-aarch64` → `arm64`), or undefined for others. */
+export function architectureOfQemuHandler(name: string): string | undefined {
+  return Object.keys(QEMU_NAMES).find((architecture) => qemuHandlerName(architecture) === name);
 }
