@@ -18,8 +18,9 @@ const PAYLOAD_MIB = 8;
  * Wall time of `polyarch build` (Buildah underneath) against the same `buildah bud` + `buildah push` run by
  * hand, in one vfs storage shared by both: a two-line Dockerfile over a busybox base in the same registry,
  * whose RUN step runs every round (bud keeps no layer cache without --layers). Rounds alternate the order
- * and push fresh tags. Then one more run of each through the fault proxy counts the requests the
- * read-back by digest adds.
+ * and push fresh tags. polyarch's run includes Buildah writing the image into a local layout and
+ * polyarch checking and pushing it. Then one more run of each through the fault proxy counts the requests
+ * of polyarch's push against Buildah's own.
  */
 export const buildVsBuildah: Benchmark = {
   name: "build-vs-buildah",
@@ -122,9 +123,6 @@ export const buildVsBuildah: Benchmark = {
       const ours = summarize(samples.polyarch);
       const theirs = summarize(samples.byHand);
       const extra = requests.polyarch.counted - requests.byHand.counted;
-      const readBack = Object.entries(requests.polyarch.byKind)
-        .filter(([kind]) => kind.startsWith("GET "))
-        .reduce((sum, [, n]) => sum + n, 0);
       return {
         rows: [
           {
@@ -132,14 +130,14 @@ export const buildVsBuildah: Benchmark = {
             polyarch: formatMs(ours.median),
             reference: `by hand ${formatMs(theirs.median)}`,
             ratio: `${formatRatio(ours.median, theirs.median)} polyarch/by hand`,
-            note: `median of ${ROUNDS}, ${PAYLOAD_MIB} MiB layer; ranges ${formatMs(ours.min)}–${formatMs(ours.max)} vs ${formatMs(theirs.min)}–${formatMs(theirs.max)}; fixed cost ${formatMs(ours.median - theirs.median)} (process start, read-back); goal under 1.1×`,
+            note: `median of ${ROUNDS}, ${PAYLOAD_MIB} MiB layer; ranges ${formatMs(ours.min)}–${formatMs(ours.max)} vs ${formatMs(theirs.min)}–${formatMs(theirs.max)}; fixed cost ${formatMs(ours.median - theirs.median)} (process start, the local layout, the check); goal under 1.1×`,
           },
           {
             case: "push requests, one more run each through the proxy",
             polyarch: `${requests.polyarch.counted} requests`,
             reference: `by hand ${requests.byHand.counted}`,
-            ratio: `+${extra} requests`,
-            note: `goal +2; the read-back is ${readBack} GETs (buildah push makes none); polyarch: ${formatCounts(requests.polyarch.byKind)}; by hand: ${formatCounts(requests.byHand.byKind)} (GET /v2/ not counted)`,
+            ratio: `${extra >= 0 ? "+" : ""}${extra} requests`,
+            note: `goal: no more than Buildah's own push (the check reads the local layout); polyarch: ${formatCounts(requests.polyarch.byKind)}; by hand: ${formatCounts(requests.byHand.byKind)} (GET /v2/ not counted)`,
           },
         ],
         data: { rounds: ROUNDS, ms: { polyarch: ours, byHand: theirs }, samples, requests },

@@ -6,20 +6,21 @@ import {
   busyboxImage,
   type EcrRegistry,
   ecrClient,
-  pushImage,
+  fetchManifest,
   setProcessEnv,
   startEcrRegistry,
   type TempDir,
   tempDir,
+  writeLayout,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ciEnv } from "./support.ts";
 
 // polyarch build for an ECR registry, through the library with its I/O injected: the real AWS SDK gets the
 // token from the local GetAuthorizationToken endpoint, the real registry sits behind TLS under the ECR
-// name, and the read-back is polyarch's real client. Kaniko cannot run here, and Buildah cannot resolve an
-// ECR name, so the builder is a stand-in that checks the auth file it is handed, pushes the image the way
-// a builder would (harness client), writes Kaniko's digest file, and then the token expires.
+// name, and the push is polyarch's real client. Kaniko cannot run here, so the builder is a stand-in that
+// checks the auth file it is handed, leaves the layout Kaniko's `--oci-layout-path` writes, and then the
+// token expires.
 let ecr: EcrRegistry;
 let dir: TempDir;
 let restoreEnv: () => void;
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 describe("polyarch build for ECR", () => {
-  it("hands the builder an ECR token in a 0600 file, and re-fetches once when it expires before the read-back", async () => {
+  it("hands the builder an ECR token in a 0600 file, and re-fetches once when it expires before the push", async () => {
     const { client, resolver, redactor } = ecrClient(ecr);
     const image = await busyboxImage({ arch: "amd64" });
     const seen: Array<{ invocation: Invocation; auths: unknown; mode: number }> = [];
@@ -50,11 +51,7 @@ describe("polyarch build for ECR", () => {
         auths: JSON.parse(await readFile(file, "utf8")).auths,
         mode: (await stat(file)).mode & 0o777,
       });
-      const destination = invocation.args[invocation.args.indexOf("--destination") + 1] as string;
-      const tag = destination.slice(destination.lastIndexOf(":") + 1);
-      await pushImage(ecr.registry, "team/app", tag, image);
-      const digestFile = invocation.args[invocation.args.indexOf("--digest-file") + 1] as string;
-      await writeFile(digestFile, image.manifest.digest);
+      await writeLayout(invocation.args[invocation.args.indexOf("--oci-layout-path") + 1] as string, image);
       ecr.rotate("second-ecr-password");
       return { exitCode: 0, tail: [] };
     };
@@ -95,7 +92,14 @@ describe("polyarch build for ECR", () => {
         image: `${ecr.host}/team/app@${image.manifest.digest}`,
         binaries: { checked: 1 },
       });
-      // One token for the builder, one more when the read-back met the expired one.
+      expect(
+        (
+          await fetchManifest(ecr.registry, "team/app", report.tag, {
+            auth: { username: "AWS", password: "second-ecr-password" },
+          })
+        ).digest,
+      ).toBe(image.manifest.digest);
+      // One token for the builder, one more when the push met the expired one.
       expect(ecr.endpoint.requests.map((r) => r.status)).toEqual([200, 200]);
       const authDir = seen[0]?.invocation.env.DOCKER_CONFIG as string;
       await expect(stat(authDir)).rejects.toThrow(/ENOENT/);

@@ -124,7 +124,7 @@ describe("polyarch build with Buildah", () => {
     expect((await readdir(out)).length).toBeGreaterThan(2);
   });
 
-  it("fails the verification when the builder pushes another platform than the one built for", async () => {
+  it("pushes nothing when the builder built another platform than the one asked for", async () => {
     // Real Buildah behind a wrapper that swaps the platform it is given, as Kaniko's shared cache does.
     const bin = join(work.dir.path, "lying-bin");
     await mkdir(bin, { recursive: true });
@@ -139,6 +139,7 @@ describe("polyarch build with Buildah", () => {
       /team\/app:amd64-lying@sha256:[0-9a-f]{64} was built for linux\/amd64 but its config \(sha256:[0-9a-f]{64}\) says linux\/arm64/,
     );
     expect(run.stdout).toBe("");
+    expect((await fetchManifest(registry, "team/app", "amd64-lying")).status).toBe(404);
   });
 
   it("with --verify-binaries, names the layer whose binaries are for another machine", async () => {
@@ -157,9 +158,11 @@ describe("polyarch build with Buildah", () => {
     );
     const run = await build(["--context", context, "--tag-template", "{arch}-leaky", "--verify-binaries"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(
-      `is linux/amd64 but layer 1 of 2 (${base.layers[0]?.digest}) holds /bin/busybox, a AArch64 binary`,
+    // Buildah writes the base layer into its layout compressed anew, so under another digest than the base's.
+    expect(run.stderr).toMatch(
+      /is linux\/amd64 but layer 1 of 2 \(sha256:[0-9a-f]{64}\) holds \/bin\/busybox, a AArch64 binary/,
     );
+    expect((await fetchManifest(registry, "team/app", "amd64-leaky")).status).toBe(404);
   });
 
   it("refuses a job that landed on a machine of another architecture before building", async () => {

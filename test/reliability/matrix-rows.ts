@@ -87,6 +87,8 @@ export interface Row {
   name: string;
   /** The command, writing into `repository` (a fresh one per cell). */
   args(matrix: Matrix, repository: string): Promise<string[]>;
+  /** What the command's environment needs besides the shortened retries (a builder's PATH and storage). */
+  env?: Record<string, string>;
 }
 
 async function specFile(matrix: Matrix, repository: string, text: string): Promise<string> {
@@ -112,7 +114,7 @@ const syncSpec = (host: string, repository: string) =>
 const helperSpec =
   'versions: { list: ["18.9.0"] }\nflavors: [alpine]\narchitectures: [x86_64, arm64]\ntarget: { repository: unused.example/helper, tag: "v{version}" }\n';
 
-/** Every command that writes (`build` joins once it exists). */
+/** Every command that writes but `build`, whose row (`buildRow`) needs a builder's workspace. */
 export const rows: Record<string, Row> = {
   merge: {
     name: "merge",
@@ -167,6 +169,24 @@ export const rows: Record<string, Row> = {
   },
 };
 
+/**
+ * `polyarch build` with real Buildah: a `FROM scratch` context of two files, built reproducibly
+ * (`--timestamp 0` after `--`), so every cell's image has the calibration's digest. The context pulls
+ * nothing, so every request the proxy sees is polyarch's push of what Buildah left in its layout.
+ */
+export function buildRow(context: string, env: Record<string, string>): Row {
+  return {
+    name: "build",
+    env,
+    args: async ({ host }, repo) => [
+      "build",
+      ...["--builder", "buildah", "--context", context],
+      ...["--image", `${host}/${repo}`, "--tag-template", "{arch}-matrix"],
+      ...["--", "--timestamp", "0"],
+    ],
+  };
+}
+
 /** A failure's message: one `polyarch:` line (or one `failed` line per item), no stack trace. */
 function clearFailure(stderr: string): boolean {
   const lines = stderr.trim().split("\n");
@@ -187,7 +207,8 @@ export async function runRow(matrix: Matrix, row: Row): Promise<string[]> {
   const slug = row.name.replaceAll(" ", "-");
   const calibration = `dst/${slug}/calibration`;
   proxy.reset();
-  const clean = await polyarch(await row.args(matrix, calibration), { env });
+  const rowEnv = { ...env, ...row.env };
+  const clean = await polyarch(await row.args(matrix, calibration), { env: rowEnv });
   expect(clean.code, clean.stderr).toBe(0);
   const logged: LoggedRequest[] = proxy.counter.requests.map((r) => ({ method: r.method, path: r.path }));
   const expected = await repositoryState(target, calibration);
@@ -209,7 +230,7 @@ export async function runRow(matrix: Matrix, row: Row): Promise<string[]> {
         method: request.method,
         path: requestPattern(request, calibration, repository),
       });
-      const run = await polyarch(await row.args(matrix, repository), { env });
+      const run = await polyarch(await row.args(matrix, repository), { env: rowEnv });
       proxy.reset();
       const state = await repositoryState(target, repository);
       const wrong = Object.entries(state).filter(([tag, digest]) => expected[tag] !== digest);
@@ -226,7 +247,7 @@ export async function runRow(matrix: Matrix, row: Row): Promise<string[]> {
         );
       }
       if (outcome === "clean failure") {
-        const again = await polyarch(await row.args(matrix, repository), { env });
+        const again = await polyarch(await row.args(matrix, repository), { env: rowEnv });
         const after = await repositoryState(target, repository);
         if (again.code !== 0 || JSON.stringify(after) !== JSON.stringify(expected)) {
           outcome = "partial";

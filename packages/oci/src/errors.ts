@@ -92,10 +92,13 @@ export const errorCatalogue = {
   },
   POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
   POLYARCH_E_DEMO_SETUP: { kind: "operation", summary: "the demo's local registry could not be started" },
-  POLYARCH_E_BUILDER_OUTPUT: { kind: "operation", summary: "the builder reported no usable digest" },
-  POLYARCH_E_PUSHED_PLATFORM: {
+  POLYARCH_E_BUILDER_OUTPUT: {
     kind: "operation",
-    summary: "the pushed image's config says another platform than built for",
+    summary: "the builder left no image (or several) in its layout directory",
+  },
+  POLYARCH_E_BUILT_PLATFORM: {
+    kind: "operation",
+    summary: "the built image's config says another platform than built for (nothing pushed)",
   },
   POLYARCH_E_TAG_IMMUTABLE: {
     kind: "operation",

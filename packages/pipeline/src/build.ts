@@ -1,9 +1,13 @@
 import { join } from "node:path";
 import {
   type Credential,
+  copyImage,
+  type FetchedManifest,
   formatPlatform,
   formatRepository,
   type ImageStore,
+  isPolyarchError,
+  LayoutStore,
   type Platform,
   PolyarchError,
   type RegistryReference,
@@ -15,7 +19,7 @@ import { buildDotenvEntries } from "./dotenv.ts";
 import { type BuildOptions, type BuildPlan, dockerfilePath, planBuild } from "./plan.ts";
 import type { Env } from "./routing.ts";
 import type { RunProcess } from "./run-process.ts";
-import { type PushedImage, readBack } from "./verify.ts";
+import { type BuiltImage, checkBuilt } from "./verify.ts";
 
 /** The I/O a build does; the CLI passes the real machine, registry client and process runner. */
 export interface BuildContext {
@@ -31,7 +35,7 @@ export interface BuildContext {
   run: RunProcess;
   scrub(text: string): string;
   log(line: string): void;
-  /** Where the private auth directory is made. @default the OS temp dir */
+  /** Where the private directory (auth file, built image) is made. @default the OS temp dir */
   tempDir?: string;
 }
 
@@ -47,8 +51,10 @@ export interface BuildReport {
   /** `registry/repository@sha256:…`: what the merge job reads. */
   image: string;
   mediaType: string;
-  size: PushedImage["size"];
-  binaries?: PushedImage["binaries"];
+  /** What the push did to the tag: `unchanged` when it already named this image. */
+  action: "created" | "updated" | "unchanged";
+  size: BuiltImage["size"];
+  binaries?: BuiltImage["binaries"];
   /** The `--dotenv` lines: `POLYARCH_IMAGE_<ARCH>`, `POLYARCH_DIGEST_<ARCH>`. */
   dotenv: Array<[string, string]>;
   warnings: string[];
@@ -56,8 +62,10 @@ export interface BuildReport {
 
 /**
  * `polyarch build`: plans (every input checked, and a misrouted job refused, before anything runs),
- * writes the registries' credentials to a private auth file, runs the builder, then reads the pushed
- * image back by digest and checks its platform (and with `verifyBinaries` its ELF binaries).
+ * writes the registries' credentials to a private auth file, runs the builder, which leaves the image
+ * in a layout directory next to that file, checks the image's platform (and with `verifyBinaries` its
+ * ELF binaries), and only then pushes it with polyarch's own client: blobs first, the tag last, retried
+ * the way every other command's writes are. A wrong image is never pushed.
  */
 export async function build(options: BuildOptions, context: BuildContext): Promise<BuildReport> {
   const [host, builders, dockerfileText] = await Promise.all([
@@ -74,38 +82,76 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
   const withCredentials = found.filter(
     (entry): entry is { host: string; credential: Credential } => entry.credential !== undefined,
   );
-  const auth = await writeAuthDir(renderAuthConfig(withCredentials), context.tempDir);
-  let digest: string;
-  try {
-    digest = await runBuilder(plan, auth, context);
-  } finally {
-    await auth.remove();
-  }
-
   const repository = formatRepository(plan.destination);
   const reference = `${repository}:${plan.destination.tag}`;
-  const pushed = await readBack(context.openRepository(plan.destination), reference, digest, plan.platform, {
-    binaries: options.verifyBinaries,
-  });
-  return {
-    builder: plan.builder.name,
-    platform: formatPlatform(plan.platform),
-    emulated: plan.emulated,
-    reference,
-    repository,
-    tag: plan.destination.tag,
-    digest,
-    image: `${repository}@${digest}`,
-    mediaType: pushed.mediaType,
-    size: pushed.size,
-    ...(pushed.binaries && { binaries: pushed.binaries }),
-    dotenv: buildDotenvEntries(plan.platform, repository, digest),
-    warnings: plan.warnings,
-  };
+  const work = await writeAuthDir(renderAuthConfig(withCredentials), context.tempDir);
+  try {
+    const layout = new LayoutStore(join(work.path, "image"));
+    await runBuilder(plan, work, layout.path, context);
+    const top = await layout.getManifest(await builtDigest(layout, plan));
+    const built = await checkBuilt(layout, reference, top.digest, plan.platform, {
+      binaries: options.verifyBinaries,
+    });
+    const action = await push(layout, context.openRepository(plan.destination), top, plan.destination.tag);
+    return {
+      builder: plan.builder.name,
+      platform: formatPlatform(plan.platform),
+      emulated: plan.emulated,
+      reference,
+      repository,
+      tag: plan.destination.tag,
+      digest: top.digest,
+      image: `${repository}@${top.digest}`,
+      action,
+      mediaType: built.mediaType,
+      size: built.size,
+      ...(built.binaries && { binaries: built.binaries }),
+      dotenv: buildDotenvEntries(plan.platform, repository, top.digest),
+      warnings: plan.warnings,
+    };
+  } finally {
+    await work.remove();
+  }
 }
 
-async function runBuilder(plan: BuildPlan, auth: AuthDir, context: BuildContext): Promise<string> {
-  const outputFile = join(auth.path, plan.builder.name === "buildkit" ? "metadata.json" : "digest");
+/** The one image the builder left in its layout (Buildah and BuildKit name it, Kaniko does not). */
+async function builtDigest(layout: LayoutStore, plan: BuildPlan): Promise<string> {
+  const entries = await layout.entries().catch((error: unknown) => {
+    if (isPolyarchError(error) && error.code === "POLYARCH_E_NOT_A_LAYOUT") return [];
+    throw error;
+  });
+  const [only] = entries;
+  if (only === undefined || entries.length > 1) {
+    throw new PolyarchError(
+      "POLYARCH_E_BUILDER_OUTPUT",
+      `${plan.builder.name} exited successfully but left ${entries.length === 0 ? "no image" : `${entries.length} images`} in ${layout.path}, where it was told to write one`,
+      {
+        hint: "arguments passed after -- may have replaced the output flags; see the builder's output above",
+      },
+    );
+  }
+  return only.digest;
+}
+
+/** Copies the built image to its tag, unless the tag already names it (a re-run of a reproducible build). */
+async function push(
+  layout: LayoutStore,
+  target: ImageStore,
+  top: FetchedManifest,
+  tag: string,
+): Promise<BuildReport["action"]> {
+  const current = await target.headManifest(tag);
+  if (current?.digest === top.digest) return "unchanged";
+  await copyImage(layout, target, top, { tag });
+  return current ? "updated" : "created";
+}
+
+async function runBuilder(
+  plan: BuildPlan,
+  auth: AuthDir,
+  layoutDir: string,
+  context: BuildContext,
+): Promise<void> {
   const invocations = plan.builder.commands({
     context: plan.context,
     dockerfile: plan.dockerfile,
@@ -117,23 +163,11 @@ async function runBuilder(plan: BuildPlan, auth: AuthDir, context: BuildContext)
     plainHttp: plan.plainHttp,
     passThrough: plan.passThrough,
     authDir: auth.path,
-    outputFile,
+    layoutDir,
     ...(plan.storageDriver && { storageDriver: plan.storageDriver }),
   });
   for (const invocation of invocations) await runOne(invocation, context);
-  const text = await context.readFile(outputFile);
-  if (text === undefined) {
-    throw new PolyarchError(
-      "POLYARCH_E_BUILDER_OUTPUT",
-      `${plan.builder.name} exited successfully but wrote no digest to ${outputFile}`,
-      {
-        hint: "arguments passed after -- may have replaced the output flags; see the builder's output above",
-      },
-    );
-  }
-  return plan.builder.readDigest(text);
 }
-
 async function runOne(invocation: Invocation, context: BuildContext): Promise<void> {
   context.log(`running ${invocation.name}`);
   const result = await context.run(invocation, { env: context.env, log: context.log, scrub: context.scrub });

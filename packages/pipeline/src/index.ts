@@ -21,5 +21,5 @@ export { checkRouting, requestedPlatform } from "./routing.ts";
 export type { ProcessResult, RunOptions, RunProcess } from "./run-process.ts";
 export { runProcess } from "./run-process.ts";
 export { DEFAULT_TAG_TEMPLATE, destinationOf } from "./tag-template.ts";
-export type { PushedImage } from "./verify.ts";
-export { readBack } from "./verify.ts";
+export type { BuiltImage } from "./verify.ts";
+export { checkBuilt } from "./verify.ts";

@@ -15,8 +15,8 @@ import {
   readBlob,
 } from "@polyarch/oci";
 
-/** What the registry holds under the pushed digest, read back from it. */
-export interface PushedImage {
+/** What the builder wrote, read from its layout. */
+export interface BuiltImage {
   digest: string;
   mediaType: string;
   /** The platform its config states. */
@@ -28,18 +28,18 @@ export interface PushedImage {
 }
 
 /**
- * Reads the pushed image back by digest (never by tag: another job may move it) and checks it is what
- * was built: its config's platform must be `expected`, and with `binaries` its ELF executables must be
- * for that machine. Two requests (manifest, config), plus the layers when binaries are checked. A pushed
- * index (BuildKit adds attestations) is read through its child for `expected`.
+ * Checks the image a builder wrote (`digest` in `store`, the builder's layout) is what was asked for,
+ * before anything is pushed: its config's platform must be `expected`, and with `binaries` its ELF
+ * executables must be for that machine. An index (BuildKit adds attestations) is read through its child
+ * for `expected`. `reference` names the image in messages.
  */
-export async function readBack(
+export async function checkBuilt(
   store: ImageStore,
   reference: string,
   digest: string,
   expected: Platform,
   options: { binaries: boolean },
-): Promise<PushedImage> {
+): Promise<BuiltImage> {
   const top = await store.getManifest(digest);
   let manifest: FetchedManifest = top;
   let parsed = parseManifest(top.bytes, top.digest, top.mediaType);
@@ -66,14 +66,14 @@ export async function readBack(
   });
   if (!platformsEqual(platform, expected)) {
     throw new PolyarchError(
-      "POLYARCH_E_PUSHED_PLATFORM",
+      "POLYARCH_E_BUILT_PLATFORM",
       `${reference}@${digest} was built for ${formatPlatform(expected)} but its config (${image.config.digest}) says ${formatPlatform(platform)}`,
       {
         hint: "the builder labelled the image for another platform (a --platform passed through, or Kaniko's cache shared across architectures); rebuild natively without the cache",
       },
     );
   }
-  const pushed: PushedImage = {
+  const built: BuiltImage = {
     digest,
     mediaType: top.mediaType,
     platform,
@@ -84,8 +84,8 @@ export async function readBack(
     },
   };
   if (options.binaries)
-    pushed.binaries = await checkBinaries(store, image, expected, `${reference}@${digest}`);
-  return pushed;
+    built.binaries = await checkBinaries(store, image, expected, `${reference}@${digest}`);
+  return built;
 }
 
 function pickChild(manifests: Descriptor[], expected: Platform, reference: string): Descriptor {
@@ -94,8 +94,8 @@ function pickChild(manifests: Descriptor[], expected: Platform, reference: strin
   );
   if (child === undefined) {
     throw new PolyarchError(
-      "POLYARCH_E_PUSHED_PLATFORM",
-      `${reference} was pushed as an index without a ${formatPlatform(expected)} image`,
+      "POLYARCH_E_BUILT_PLATFORM",
+      `${reference} was built as an index without a ${formatPlatform(expected)} image`,
       { hint: "the builder built for another platform; check --platform and what was passed after --" },
     );
   }

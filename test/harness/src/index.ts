@@ -39,6 +39,7 @@ export {
 } from "./fixtures.ts";
 export type { SigningIdentity, SignTokenOptions, TokenAccess, TokenClaims } from "./jwt.ts";
 export { createSigningIdentity, decodeJwt, signRegistryToken } from "./jwt.ts";
+export { writeLayout } from "./layout.ts";
 export { assembleNodeBase } from "./node-base.ts";
 export type { OtherHost, OtherHostRequest } from "./other-host.ts";
 export { freePort } from "./ports.ts";

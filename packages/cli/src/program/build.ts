@@ -9,7 +9,7 @@ export function declareBuild(program: Command, io: Io): void {
     program
       .command("build")
       .description(
-        "build this machine's architecture with the builder present (Kaniko, Buildah, BuildKit), push a unique tag, verify it by digest",
+        "build this machine's architecture with the builder present (Kaniko, Buildah, BuildKit), check the image, push it to a unique tag",
       )
       .argument("[builder-args...]", "after --: extra arguments for the builder's build command")
       .option("--context <dir>", "the build context", ".")
@@ -36,7 +36,7 @@ export function declareBuild(program: Command, io: Io): void {
       )
       .option("--platform <os/arch>", "build for another platform than this machine's (needs --emulate)")
       .option("--emulate", "build --platform through QEMU/binfmt on purpose (Buildah and BuildKit; slow)")
-      .option("--verify-binaries", "after the push, check the ELF machine of the image's binaries too")
+      .option("--verify-binaries", "before the push, check the ELF machine of the image's binaries too")
       .option(
         "--dotenv <file>",
         "write POLYARCH_IMAGE_<ARCH> and POLYARCH_DIGEST_<ARCH> for artifacts: reports: dotenv",
@@ -51,6 +51,8 @@ export function declareBuild(program: Command, io: Io): void {
         "(POLYARCH_PLATFORM, or KUBERNETES_NODE_SELECTOR_ARCH): check node_selector_overwrite_allowed.",
         "Credentials reach the builder in a private 0600 auth file: --username/--password, DOCKER_AUTH_CONFIG,",
         "CI_REGISTRY_*, Docker's config.json and helpers, and ECR tokens from the AWS SDK's credential chain.",
+        "The builder writes the image to a local OCI layout; polyarch checks its platform there and pushes it",
+        "itself (retried, the tag last), so an image built for the wrong platform never reaches the registry.",
         "",
         "Examples:",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE --dotenv build.env",
@@ -67,7 +69,7 @@ export function declareBuild(program: Command, io: Io): void {
         io.stdout.write(`${report.image}\n`);
         writeLine(
           io.stderr,
-          `pushed ${report.reference} (${report.platform}${report.emulated ? ", emulated" : ""}, ${report.builder})`,
+          `${report.action === "unchanged" ? "unchanged" : "pushed"} ${report.reference} (${report.platform}${report.emulated ? ", emulated" : ""}, ${report.builder})`,
         );
       }
     });

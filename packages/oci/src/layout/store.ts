@@ -257,6 +257,11 @@ export class LayoutStore implements ImageStore {
     return "deleted";
   }
 
+  /** The manifests `index.json` lists, named or not (Kaniko's `--oci-layout-path` names none). */
+  async entries(): Promise<Descriptor[]> {
+    return (await this.#readIndex()).manifests;
+  }
+
   async listTags(): Promise<string[]> {
     const index = await this.#readIndex();
     return index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] ? [m.annotations[REF_NAME]] : []));

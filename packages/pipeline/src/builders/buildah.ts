@@ -1,11 +1,10 @@
-import { readDigestFile } from "./output-file.ts";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * Buildah (https://github.com/containers/buildah/blob/main/docs/buildah-build.1.md): `buildah bud` with
- * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push --digestfile`.
- * Buildah has no per-registry TLS switch on the command line, so a plain-HTTP destination turns TLS
- * verification off for the build's pulls too.
+ * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push` into the
+ * layout directory (local: no registry, no credentials). Buildah has no per-registry TLS switch on the
+ * command line, so a plain-HTTP base registry turns TLS verification off for all of the build's pulls.
  */
 export const buildah: Builder = {
   name: "buildah",
@@ -15,7 +14,8 @@ export const buildah: Builder = {
   emulates: true,
   commands(input: BuilderInput) {
     const global = input.storageDriver ? ["--storage-driver", input.storageDriver] : [];
-    const authfile = `${input.authDir}/config.json`;
+    // Given to the local push too: Buildah checks an auth file (REGISTRY_AUTH_FILE, if set) for every push.
+    const authfile = ["--authfile", `${input.authDir}/config.json`];
     const tls = input.plainHttp.length > 0 ? ["--tls-verify=false"] : [];
     const bud = [
       ...global,
@@ -28,8 +28,7 @@ export const buildah: Builder = {
       input.dockerfile,
       "--tag",
       input.destination,
-      "--authfile",
-      authfile,
+      ...authfile,
       ...tls,
       ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
@@ -37,21 +36,10 @@ export const buildah: Builder = {
       ...input.passThrough,
       input.context,
     ];
-    const push = [
-      ...global,
-      "push",
-      "--authfile",
-      authfile,
-      "--digestfile",
-      input.outputFile,
-      ...tls,
-      input.destination,
-      `docker://${input.destination}`,
-    ];
+    const push = [...global, "push", "--quiet", ...authfile, input.destination, `oci:${input.layoutDir}`];
     return [
       { name: "buildah bud", program: "buildah", args: bud, env: {} },
       { name: "buildah push", program: "buildah", args: push, env: {} },
     ];
   },
-  readDigest: (text) => readDigestFile(text, "buildah"),
 };

@@ -9,7 +9,7 @@ import type { BuilderInput } from "./types.ts";
 
 // Kaniko and BuildKit cannot run on this machine (Kaniko needs to own the root filesystem of its
 // container; rootless BuildKit needs its daemon image): their command lines are tested as data here, and
-// their digest and metadata files are parsed from files shaped like theirs.
+// the layouts they leave are stood in for in test/pipeline/build-layout.test.ts.
 const input: BuilderInput = {
   context: "/builds/team/app",
   dockerfile: "/builds/team/app/docker/Dockerfile.prod",
@@ -21,11 +21,11 @@ const input: BuilderInput = {
   plainHttp: [],
   passThrough: ["--cache-ttl=6h"],
   authDir: "/tmp/polyarch-auth-x",
-  outputFile: "/tmp/polyarch-auth-x/digest",
+  layoutDir: "/tmp/polyarch-auth-x/image",
 };
 
 describe("builder command lines", () => {
-  it("runs buildah bud with chroot isolation and the auth file, then buildah push --digestfile", () => {
+  it("runs buildah bud with chroot isolation and the auth file, then buildah push into the layout", () => {
     expect(buildah.commands({ ...input, storageDriver: "vfs" })).toEqual([
       {
         name: "buildah bud",
@@ -62,12 +62,11 @@ describe("builder command lines", () => {
           "--storage-driver",
           "vfs",
           "push",
+          "--quiet",
           "--authfile",
           "/tmp/polyarch-auth-x/config.json",
-          "--digestfile",
-          "/tmp/polyarch-auth-x/digest",
           "registry.example.com/team/app:arm64-1a2b3c-42",
-          "docker://registry.example.com/team/app:arm64-1a2b3c-42",
+          "oci:/tmp/polyarch-auth-x/image",
         ],
         env: {},
       },
@@ -75,9 +74,8 @@ describe("builder command lines", () => {
   });
 
   it("turns Buildah's TLS verification off only for a plain-HTTP registry", () => {
-    const [bud, push] = buildah.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
+    const [bud] = buildah.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
     expect(bud?.args).toContain("--tls-verify=false");
-    expect(push?.args).toContain("--tls-verify=false");
     expect(buildah.commands(input)[0]?.args).not.toContain("--tls-verify=false");
   });
 
@@ -93,8 +91,9 @@ describe("builder command lines", () => {
           "/builds/team/app/docker/Dockerfile.prod",
           "--destination",
           "registry.example.com/team/app:arm64-1a2b3c-42",
-          "--digest-file",
-          "/tmp/polyarch-auth-x/digest",
+          "--no-push",
+          "--oci-layout-path",
+          "/tmp/polyarch-auth-x/image",
           "--insecure-registry",
           "127.0.0.1:5000",
           "--skip-tls-verify-registry",
@@ -112,8 +111,8 @@ describe("builder command lines", () => {
     ]);
   });
 
-  it("runs buildctl-daemonless.sh with the dockerfile frontend, a pushing image output and --metadata-file", () => {
-    expect(buildkit.commands({ ...input, outputFile: "/tmp/polyarch-auth-x/metadata.json" })).toEqual([
+  it("runs buildctl-daemonless.sh with the dockerfile frontend and an OCI layout output", () => {
+    expect(buildkit.commands(input)).toEqual([
       {
         name: "buildctl build",
         program: "buildctl-daemonless.sh",
@@ -136,52 +135,12 @@ describe("builder command lines", () => {
           "--opt",
           "target=runtime",
           "--output",
-          "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true",
-          "--metadata-file",
-          "/tmp/polyarch-auth-x/metadata.json",
+          "type=oci,name=registry.example.com/team/app:arm64-1a2b3c-42,dest=/tmp/polyarch-auth-x/image,tar=false",
           "--cache-ttl=6h",
         ],
         env: { DOCKER_CONFIG: "/tmp/polyarch-auth-x" },
       },
     ]);
-    const [insecure] = buildkit.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
-    expect(insecure?.args).toContain(
-      "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true,registry.insecure=true",
-    );
-  });
-});
-
-const DIGEST = `sha256:${"ab".repeat(32)}`;
-
-describe("reading what the builder pushed", () => {
-  it("reads Buildah's and Kaniko's digest files, with or without a newline", () => {
-    expect(buildah.readDigest(DIGEST)).toBe(DIGEST);
-    expect(kaniko.readDigest(`${DIGEST}\n`)).toBe(DIGEST);
-  });
-
-  it("reads containerimage.digest from buildctl's metadata file", () => {
-    const metadata = {
-      "buildx.build.ref": "builder/builder0/xyz",
-      "containerimage.config.digest": `sha256:${"cd".repeat(32)}`,
-      "containerimage.descriptor": {
-        mediaType: "application/vnd.oci.image.index.v1+json",
-        digest: DIGEST,
-        size: 856,
-      },
-      "containerimage.digest": DIGEST,
-      "image.name": "registry.example.com/team/app:arm64-1a2b3c-42",
-    };
-    expect(buildkit.readDigest(JSON.stringify(metadata, null, 2))).toBe(DIGEST);
-  });
-
-  it.each([
-    [buildah, ""],
-    [kaniko, "sha256:short"],
-    [buildkit, "{}"],
-    [buildkit, "not json"],
-  ])("refuses a %s output file without a digest (%j)", (builder, text) => {
-    const error = thrown(() => builder.readDigest(text));
-    expect(isPolyarchError(error, "POLYARCH_E_BUILDER_OUTPUT")).toBe(true);
   });
 });
 

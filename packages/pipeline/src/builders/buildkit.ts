@@ -1,11 +1,10 @@
 import { basename, dirname } from "node:path";
-import { isDigest, PolyarchError } from "@polyarch/oci";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * BuildKit rootless without a daemon (https://github.com/moby/buildkit/blob/master/docs/rootless.md):
- * `buildctl-daemonless.sh build` with the dockerfile frontend, pushing from the image exporter and
- * writing `--metadata-file`. Credentials come from `$DOCKER_CONFIG/config.json`.
+ * `buildctl-daemonless.sh build` with the dockerfile frontend and the OCI exporter writing a layout
+ * directory (`tar=false`). Credentials for its pulls come from `$DOCKER_CONFIG/config.json`.
  */
 export const buildkit: Builder = {
   name: "buildkit",
@@ -13,7 +12,6 @@ export const buildkit: Builder = {
   install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
   emulates: true,
   commands(input: BuilderInput) {
-    const insecure = input.plainHttp.length > 0 ? ",registry.insecure=true" : "";
     const args = [
       "build",
       "--frontend",
@@ -30,9 +28,7 @@ export const buildkit: Builder = {
       ...input.labels.flatMap(([key, value]) => ["--opt", `label:${key}=${value}`]),
       ...(input.target ? ["--opt", `target=${input.target}`] : []),
       "--output",
-      `type=image,name=${input.destination},push=true${insecure}`,
-      "--metadata-file",
-      input.outputFile,
+      `type=oci,name=${input.destination},dest=${input.layoutDir},tar=false`,
       ...input.passThrough,
     ];
     return [
@@ -44,23 +40,4 @@ export const buildkit: Builder = {
       },
     ];
   },
-  readDigest: readMetadataDigest,
 };
-
-/** `containerimage.digest` from buildctl's metadata file (a JSON object of exporter responses). */
-function readMetadataDigest(text: string): string {
-  let digest: unknown;
-  try {
-    digest = (JSON.parse(text) as Record<string, unknown>)["containerimage.digest"];
-  } catch {
-    digest = undefined;
-  }
-  if (typeof digest !== "string" || !isDigest(digest)) {
-    throw new PolyarchError(
-      "POLYARCH_E_BUILDER_OUTPUT",
-      "buildctl's metadata file has no containerimage.digest",
-      { hint: "the image exporter did not push; see the builder's output above" },
-    );
-  }
-  return digest;
-}

@@ -1,11 +1,11 @@
-import { readDigestFile } from "./output-file.ts";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * Kaniko (https://github.com/GoogleContainerTools/kaniko#additional-flags; the maintained fork's image
- * keeps `/kaniko/executor`): builds and pushes in one process, reading credentials from
- * `$DOCKER_CONFIG/config.json`. Its `--digest-file` is written before the push has finished, so polyarch
- * reads the image back by digest before trusting it.
+ * keeps `/kaniko/executor`): builds in one process, reading credentials from `$DOCKER_CONFIG/config.json`
+ * for its pulls (and a `--cache-repo`, which it still pushes itself). `--no-push` with
+ * `--oci-layout-path` leaves the image in the layout directory; `--destination` stays for the cache
+ * repository Kaniko infers from it.
  */
 export const kaniko: Builder = {
   name: "kaniko",
@@ -21,8 +21,9 @@ export const kaniko: Builder = {
       input.dockerfile,
       "--destination",
       input.destination,
-      "--digest-file",
-      input.outputFile,
+      "--no-push",
+      "--oci-layout-path",
+      input.layoutDir,
       ...input.plainHttp.flatMap((host) => ["--insecure-registry", host, "--skip-tls-verify-registry", host]),
       ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
@@ -33,5 +34,4 @@ export const kaniko: Builder = {
       { name: "kaniko executor", program: "/kaniko/executor", args, env: { DOCKER_CONFIG: input.authDir } },
     ];
   },
-  readDigest: (text) => readDigestFile(text, "kaniko"),
 };

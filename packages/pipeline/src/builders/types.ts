@@ -26,13 +26,16 @@ export interface BuilderInput {
   passThrough: string[];
   /** A private directory holding `config.json` (mode 0600) with the registries' credentials. */
   authDir: string;
-  /** Where the builder writes the pushed digest (Buildah, Kaniko) or its metadata (BuildKit). */
-  outputFile: string;
+  /**
+   * A directory, absent until the builder writes the image there as an OCI image layout; polyarch checks
+   * it and pushes it, so every builder's image reaches the registry through one client.
+   */
+  layoutDir: string;
   /** Buildah's storage driver when overlay cannot be used here. */
   storageDriver?: "vfs";
 }
 
-/** A builder: its command lines (pure) and how it reports the digest it pushed. */
+/** A builder: how it is found, and its command lines (pure). */
 export interface Builder {
   name: BuilderName;
   /** What is looked for to decide the builder is present: an absolute path or a program on PATH. */
@@ -42,6 +45,4 @@ export interface Builder {
   /** Emulated builds (binfmt/QEMU) are possible: Kaniko builds for the machine it runs on only. */
   emulates: boolean;
   commands(input: BuilderInput): Invocation[];
-  /** The digest from the output file's text; throws when the file does not hold one. */
-  readDigest(text: string): string;
 }
