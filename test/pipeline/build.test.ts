@@ -165,6 +165,22 @@ describe("polyarch build with Buildah", () => {
     expect((await fetchManifest(registry, "team/app", "amd64-leaky")).status).toBe(404);
   });
 
+  it("with --source-date-epoch builds the same digest again, and the re-run's push writes nothing", async () => {
+    const args = ["--tag-template", "{arch}-pinned", "--source-date-epoch", "1700000000", "--json"];
+    const first = await build(args);
+    expect(first.stderr).not.toContain("polyarch:");
+    const again = await build(args);
+    expect(JSON.parse(first.stdout)).toMatchObject({ action: "created" });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      action: "unchanged",
+      digest: JSON.parse(first.stdout).digest,
+    });
+    const config = JSON.parse(
+      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:amd64-pinned`]),
+    );
+    expect(config.created).toBe("2023-11-14T22:13:20Z");
+  });
+
   it("refuses a job that landed on a machine of another architecture before building", async () => {
     const run = await build(["--tag-template", "{arch}-misrouted"], {
       KUBERNETES_NODE_SELECTOR_ARCH: "kubernetes.io/arch=arm64",

@@ -171,7 +171,7 @@ export const rows: Record<string, Row> = {
 
 /**
  * `polyarch build` with real Buildah: a `FROM scratch` context of two files, built reproducibly
- * (`--timestamp 0` after `--`), so every cell's image has the calibration's digest. The context pulls
+ * (`--source-date-epoch 0`), so every cell's image has the calibration's digest. The context pulls
  * nothing, so every request the proxy sees is polyarch's push of what Buildah left in its layout.
  */
 export function buildRow(context: string, env: Record<string, string>): Row {
@@ -181,8 +181,7 @@ export function buildRow(context: string, env: Record<string, string>): Row {
     args: async ({ host }, repo) => [
       "build",
       ...["--builder", "buildah", "--context", context],
-      ...["--image", `${host}/${repo}`, "--tag-template", "{arch}-matrix"],
-      ...["--", "--timestamp", "0"],
+      ...["--image", `${host}/${repo}`, "--tag-template", "{arch}-matrix", "--source-date-epoch", "0"],
     ],
   };
 }

@@ -160,6 +160,7 @@ async function runBuilder(
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     ...(plan.target !== undefined && { target: plan.target }),
+    ...(plan.sourceDateEpoch !== undefined && { sourceDateEpoch: plan.sourceDateEpoch }),
     plainHttp: plan.plainHttp,
     passThrough: plan.passThrough,
     authDir: auth.path,

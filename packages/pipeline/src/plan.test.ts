@@ -150,3 +150,37 @@ describe("planBuild", () => {
     expect(error.kind).toBe("input");
   });
 });
+
+describe("the source date epoch", () => {
+  it("comes from --source-date-epoch, else SOURCE_DATE_EPOCH, else there is none", () => {
+    const env = { ...ci, SOURCE_DATE_EPOCH: "1700000000" };
+    expect(planBuild(options({ sourceDateEpoch: "0" }), facts({ env })).sourceDateEpoch).toBe(0);
+    expect(planBuild(options(), facts({ env })).sourceDateEpoch).toBe(1_700_000_000);
+    expect(planBuild(options(), facts({ env: { ...ci, SOURCE_DATE_EPOCH: "" } }))).not.toHaveProperty(
+      "sourceDateEpoch",
+    );
+    expect(planBuild(options(), facts())).not.toHaveProperty("sourceDateEpoch");
+  });
+
+  it.each([
+    [{ sourceDateEpoch: "yesterday" }, {}, '--source-date-epoch "yesterday"'],
+    [{ sourceDateEpoch: "-1" }, {}, '--source-date-epoch "-1"'],
+    [{ sourceDateEpoch: "" }, {}, '--source-date-epoch ""'],
+    [{}, { SOURCE_DATE_EPOCH: "1.5" }, 'SOURCE_DATE_EPOCH "1.5"'],
+    [{}, { SOURCE_DATE_EPOCH: "1700000000000" }, 'SOURCE_DATE_EPOCH "1700000000000"'],
+  ])("refuses %j %j as input, naming where it came from", (given, env, named) => {
+    const error = thrown(() => planBuild(options(given), facts({ env: { ...ci, ...env } })));
+    expect(error).toMatchObject({ code: "POLYARCH_E_BAD_FLAG", kind: "input" });
+    expect((error as Error).message).toBe(
+      `${named} is not a number of seconds since 1970-01-01 (0 to 253402300799)`,
+    );
+  });
+
+  it("warns that Kaniko can only pin timestamps to 0", () => {
+    const kaniko = facts({ builders: { present: ["kaniko"], overlayUsable: true } });
+    expect(planBuild(options({ sourceDateEpoch: "0" }), kaniko).warnings).toEqual([]);
+    expect(planBuild(options({ sourceDateEpoch: "1700000000" }), kaniko).warnings).toEqual([
+      "Kaniko's --reproducible pins every timestamp to 1970-01-01, not to the source date epoch 1700000000",
+    ]);
+  });
+});

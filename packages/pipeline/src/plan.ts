@@ -16,6 +16,7 @@ import type { Builder } from "./builders/types.ts";
 import { baseImageRegistries } from "./dockerfile.ts";
 import { buildLabels, parseKeyValues } from "./labels.ts";
 import { checkRouting, type Env, requestedPlatform } from "./routing.ts";
+import { sourceDateEpoch } from "./source-date-epoch.ts";
 import { DEFAULT_TAG_TEMPLATE, destinationOf } from "./tag-template.ts";
 
 /** `polyarch build`'s flags as given. */
@@ -40,6 +41,8 @@ export interface BuildOptions {
   /** Arguments after `--`, for the builder's build command. */
   passThrough: string[];
   insecureRegistries: string[];
+  /** Seconds since 1970 to pin every timestamp to (a reproducible build); else `SOURCE_DATE_EPOCH`. */
+  sourceDateEpoch?: string;
 }
 
 /** What is known before planning: read from the machine and the files by the caller. */
@@ -63,6 +66,8 @@ export interface BuildPlan {
   buildArgs: Array<[string, string]>;
   labels: Array<[string, string]>;
   target?: string;
+  /** The timestamp the image's dates and files are pinned to, when the build is reproducible. */
+  sourceDateEpoch?: number;
   passThrough: string[];
   /** Registries reached over plain HTTP. */
   plainHttp: string[];
@@ -94,6 +99,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     });
   }
   const buildArgs = parseKeyValues(options.buildArgs, "--build-arg");
+  const epoch = sourceDateEpoch(options.sourceDateEpoch, facts.env);
   const labels = buildLabels(parseKeyValues(options.labels, "--label"), facts.env);
   if (!options.image) {
     throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--image was not given", {
@@ -119,6 +125,11 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
         `building ${formatPlatform(platform)} on a ${formatPlatform(facts.host)} machine through QEMU (binfmt): expect it to be several times slower; a native ${platform.architecture} runner builds it faster`,
       ]
     : [];
+  if (epoch !== undefined && epoch !== 0 && builder.name === "kaniko") {
+    warnings.push(
+      `Kaniko's --reproducible pins every timestamp to 1970-01-01, not to the source date epoch ${epoch}`,
+    );
+  }
   return {
     builder,
     platform,
@@ -129,6 +140,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     buildArgs,
     labels,
     ...(options.target !== undefined && { target: options.target }),
+    ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     passThrough: options.passThrough,
     plainHttp: registries.filter((r) => isLoopbackRegistry(r) || insecure.has(r)),
     authHosts,

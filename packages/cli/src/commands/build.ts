@@ -25,6 +25,7 @@ export interface BuildFlags extends RegistryFlags {
   emulate?: boolean;
   builder?: string;
   verifyBinaries?: boolean;
+  sourceDateEpoch?: string;
   dotenv?: string;
   json?: boolean;
 }
@@ -46,6 +47,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
     verifyBinaries: flags.verifyBinaries ?? false,
     passThrough,
     insecureRegistries: flags.insecureRegistry ?? [],
+    ...(flags.sourceDateEpoch !== undefined && { sourceDateEpoch: flags.sourceDateEpoch }),
   };
   // --username/--password are for the destination registry: the first part of --image, when it is a host.
   const first = flags.image?.split("/", 1)[0];

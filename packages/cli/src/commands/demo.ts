@@ -61,8 +61,9 @@ export async function demo(options: DemoOptions, io: Io): Promise<DemoResult> {
       const native = platform === hostPlatform;
       builds.push(
         await buildCommand(
-          ["--timestamp", "0"],
+          [],
           {
+            sourceDateEpoch: String(Date.parse(CREATED) / 1000),
             context,
             image: `${host}/demo/hello`,
             tagTemplate: "{arch}",

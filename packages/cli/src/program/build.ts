@@ -38,6 +38,10 @@ export function declareBuild(program: Command, io: Io): void {
       .option("--emulate", "build --platform through QEMU/binfmt on purpose (Buildah and BuildKit; slow)")
       .option("--verify-binaries", "before the push, check the ELF machine of the image's binaries too")
       .option(
+        "--source-date-epoch <seconds>",
+        "pin the image's timestamps for a reproducible build (default: $SOURCE_DATE_EPOCH)",
+      )
+      .option(
         "--dotenv <file>",
         "write POLYARCH_IMAGE_<ARCH> and POLYARCH_DIGEST_<ARCH> for artifacts: reports: dotenv",
       )
@@ -59,6 +63,8 @@ export function declareBuild(program: Command, io: Io): void {
         "      pushes $CI_REGISTRY_IMAGE:amd64-$CI_COMMIT_SHORT_SHA-$CI_PIPELINE_ID on an amd64 runner",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE-{arch} --tag-template {sha} --build-arg VERSION=1.4",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE --platform linux/arm64 --emulate -- --layers",
+        "  $ polyarch build --image $CI_REGISTRY_IMAGE --source-date-epoch $(git log -1 --format=%ct)",
+        "      a retried job rebuilds the same digest, and its push writes nothing",
       ].join("\n"),
     )
     .action(async (passThrough: string[], flags: BuildFlags) => {

@@ -3,7 +3,8 @@ import type { Builder, BuilderInput } from "./types.ts";
 /**
  * Buildah (https://github.com/containers/buildah/blob/main/docs/buildah-build.1.md): `buildah bud` with
  * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push` into the
- * layout directory (local: no registry, no credentials). Buildah has no per-registry TLS switch on the
+ * layout directory (local: no registry). A source date epoch is `--timestamp`, which pins the image's
+ * dates and its files' times. Buildah has no per-registry TLS switch on the
  * command line, so a plain-HTTP base registry turns TLS verification off for all of the build's pulls.
  */
 export const buildah: Builder = {
@@ -33,6 +34,7 @@ export const buildah: Builder = {
       ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
       ...(input.target ? ["--target", input.target] : []),
+      ...(input.sourceDateEpoch !== undefined ? ["--timestamp", String(input.sourceDateEpoch)] : []),
       ...input.passThrough,
       input.context,
     ];

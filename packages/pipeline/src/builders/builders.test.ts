@@ -144,6 +144,32 @@ describe("builder command lines", () => {
   });
 });
 
+describe("a reproducible build (a source date epoch)", () => {
+  const pinned = { ...input, sourceDateEpoch: 1_700_000_000 };
+
+  it("is --timestamp for Buildah's bud, before the arguments after --", () => {
+    const args = buildah.commands(pinned)[0]?.args ?? [];
+    expect(args.slice(args.indexOf("--timestamp"), args.indexOf("--timestamp") + 2)).toEqual([
+      "--timestamp",
+      "1700000000",
+    ]);
+    expect(args.indexOf("--timestamp")).toBeLessThan(args.indexOf("--cache-ttl=6h"));
+  });
+
+  it("is --reproducible for Kaniko", () => {
+    expect(kaniko.commands(pinned)[0]?.args).toContain("--reproducible");
+    expect(kaniko.commands(input)[0]?.args).not.toContain("--reproducible");
+  });
+
+  it("is the SOURCE_DATE_EPOCH build argument and rewrite-timestamp for BuildKit", () => {
+    const args = buildkit.commands(pinned)[0]?.args ?? [];
+    expect(args).toContain("build-arg:SOURCE_DATE_EPOCH=1700000000");
+    expect(args).toContain(
+      "type=oci,name=registry.example.com/team/app:arm64-1a2b3c-42,dest=/tmp/polyarch-auth-x/image,tar=false,rewrite-timestamp=true",
+    );
+  });
+});
+
 describe("chooseBuilder", () => {
   it("picks Kaniko, then Buildah, then BuildKit, among those present", () => {
     expect(chooseBuilder(undefined, ["buildkit", "buildah", "kaniko"]).name).toBe("kaniko");

@@ -4,7 +4,9 @@ import type { Builder, BuilderInput } from "./types.ts";
 /**
  * BuildKit rootless without a daemon (https://github.com/moby/buildkit/blob/master/docs/rootless.md):
  * `buildctl-daemonless.sh build` with the dockerfile frontend and the OCI exporter writing a layout
- * directory (`tar=false`). Credentials for its pulls come from `$DOCKER_CONFIG/config.json`.
+ * directory (`tar=false`). Credentials for its pulls come from `$DOCKER_CONFIG/config.json`. A source
+ * date epoch is the `SOURCE_DATE_EPOCH` build argument, with `rewrite-timestamp` for the files' times
+ * (BuildKit 0.13 and later).
  */
 export const buildkit: Builder = {
   name: "buildkit",
@@ -12,6 +14,7 @@ export const buildkit: Builder = {
   install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
   emulates: true,
   commands(input: BuilderInput) {
+    const epoch = input.sourceDateEpoch;
     const args = [
       "build",
       "--frontend",
@@ -27,8 +30,9 @@ export const buildkit: Builder = {
       ...input.buildArgs.flatMap(([key, value]) => ["--opt", `build-arg:${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--opt", `label:${key}=${value}`]),
       ...(input.target ? ["--opt", `target=${input.target}`] : []),
+      ...(epoch !== undefined ? ["--opt", `build-arg:SOURCE_DATE_EPOCH=${epoch}`] : []),
       "--output",
-      `type=oci,name=${input.destination},dest=${input.layoutDir},tar=false`,
+      `type=oci,name=${input.destination},dest=${input.layoutDir},tar=false${epoch !== undefined ? ",rewrite-timestamp=true" : ""}`,
       ...input.passThrough,
     ];
     return [

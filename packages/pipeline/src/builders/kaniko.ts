@@ -5,7 +5,8 @@ import type { Builder, BuilderInput } from "./types.ts";
  * keeps `/kaniko/executor`): builds in one process, reading credentials from `$DOCKER_CONFIG/config.json`
  * for its pulls (and a `--cache-repo`, which it still pushes itself). `--no-push` with
  * `--oci-layout-path` leaves the image in the layout directory; `--destination` stays for the cache
- * repository Kaniko infers from it.
+ * repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every timestamp
+ * to 0 (Kaniko has no way to pin another).
  */
 export const kaniko: Builder = {
   name: "kaniko",
@@ -28,6 +29,7 @@ export const kaniko: Builder = {
       ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
       ...(input.target ? ["--target", input.target] : []),
+      ...(input.sourceDateEpoch !== undefined ? ["--reproducible"] : []),
       ...input.passThrough,
     ];
     return [

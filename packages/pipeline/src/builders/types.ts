@@ -20,6 +20,8 @@ export interface BuilderInput {
   buildArgs: Array<[string, string]>;
   labels: Array<[string, string]>;
   target?: string;
+  /** Seconds since 1970 every timestamp in the image is pinned to (a reproducible build). */
+  sourceDateEpoch?: number;
   /** Registries reached over plain HTTP (loopback, `--insecure-registry`). */
   plainHttp: string[];
   /** Extra arguments given after `--`, appended to the build command. */
