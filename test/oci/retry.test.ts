@@ -124,6 +124,36 @@ describe("retries through the fault proxy", () => {
     }
   });
 
+  it("starts over a streamed upload refused with 401 mid-way (a token that expired), cancelling the first", async () => {
+    const layout: TempDir = await tempDir("polyarch-retry-layout-");
+    try {
+      const big = await syntheticImage({ seed: "retry-401", layers: [5 * 1024 * 1024] });
+      const layer = big.layers[0]!;
+      const source = new LayoutStore(layout.path);
+      await source.putBlob(layer, async () => (await import("node:stream")).Readable.from([layer.bytes]));
+      proxy.inject({
+        type: "status",
+        status: 401,
+        method: "PUT",
+        path: /\/blobs\/uploads\//,
+        headers: { "www-authenticate": 'Bearer realm="https://auth.example/token",error="invalid_token"' },
+      });
+      const target = client.repository(proxy.host, "team/upload-401");
+      expect(await transferBlob(source, target, layer)).toBe("copied");
+      expect(await target.hasBlob(layer)).toBe(true);
+      const uploads = proxy.counter.requests.filter((r) => r.path.includes("/blobs/uploads/"));
+      expect(uploads.map((r) => [r.method, r.status])).toEqual([
+        ["POST", 202],
+        ["PUT", 401],
+        ["DELETE", 204],
+        ["POST", 202],
+        ["PUT", 201],
+      ]);
+    } finally {
+      await layout.remove();
+    }
+  });
+
   it("gives up after the configured retries with POLYARCH_E_REGISTRY_UNAVAILABLE naming the status", async () => {
     proxy.inject({ type: "status", status: 503, method: "GET", path: /manifests/, times: Infinity });
     const error = await rejection(client.repository(proxy.host, "team/app").getManifest("v1"));

@@ -83,8 +83,8 @@ export interface CopyImageOptions {
 /** A transfer that broke off mid-stream, or whose upload the registry turned away for now, starts over this many times. */
 const BLOB_ATTEMPTS = 3;
 /**
- * The retry interceptor cannot send a streamed upload twice, so a 429 or 5xx answer to one reaches
- * the copy, which reopens the source and starts the upload over after a pause.
+ * The retry and auth interceptors cannot send a streamed upload twice, so a 429, a 5xx or a 401 answer
+ * to one reaches the copy, which reopens the source and starts the upload over after a pause.
  */
 const RESTARTABLE = new Set<string>([
   "POLYARCH_E_NETWORK",
@@ -92,6 +92,8 @@ const RESTARTABLE = new Set<string>([
   "POLYARCH_E_SIZE_MISMATCH",
   "POLYARCH_E_RATE_LIMITED",
   "POLYARCH_E_REGISTRY_UNAVAILABLE",
+  // Its restart opens a new session, whose 401 the auth layer answers with a fresh token.
+  "POLYARCH_E_UPLOAD_UNAUTHORIZED",
 ]);
 /** The pause before a restarted transfer, doubled each time. */
 const RESTART_DELAY_MS = 250;

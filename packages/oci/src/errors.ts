@@ -108,6 +108,10 @@ export const errorCatalogue = {
     kind: "operation",
     summary: "the registry refused the credentials, or needs some",
   },
+  POLYARCH_E_UPLOAD_UNAUTHORIZED: {
+    kind: "operation",
+    summary: "the registry refused the credentials in the middle of an upload (an expired token)",
+  },
   POLYARCH_E_DENIED: {
     kind: "operation",
     summary: "the credentials lack permission for this repository and action",

@@ -257,6 +257,18 @@ export class RegistryRepository implements ImageStore {
       await this.#uploadInto(session, minChunk, blob, content);
     } catch (error: unknown) {
       await this.#cancelUpload(session.url);
+      // The session was granted, so the credentials were good when it started: most often a token that
+      // expired while the bytes went up. A streamed body cannot be answered in place; the copy starts over.
+      if (error instanceof PolyarchError && error.code === "POLYARCH_E_UNAUTHORIZED") {
+        throw new PolyarchError(
+          "POLYARCH_E_UPLOAD_UNAUTHORIZED",
+          `${this.name} refused the credentials in the middle of the upload of blob ${blob.digest}: ${error.message}`,
+          {
+            cause: error,
+            hint: "a token that expires during a long upload is fetched again when the upload starts over; if this persists, check the credentials' lifetime",
+          },
+        );
+      }
       throw error;
     }
   }
