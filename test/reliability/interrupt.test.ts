@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LayoutStore, verifyDigest } from "@polyarch/oci";
 import {
@@ -10,6 +10,7 @@ import {
   startRegistry,
   syntheticImage,
   tempDir,
+  vfsStorage,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProcessRun, runPolyarch, startPolyarch, until } from "../support/process.ts";
@@ -169,6 +170,45 @@ describe("interrupting a command (real processes, a slowed-down registry)", () =
       expect(again.code, again.stderr).toBe(0);
       for (const tag of ["1.0", "1.1", "1.2"])
         expect((await fetchManifest(registry, "dst/many", tag)).status).toBe(200);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe("interrupting polyarch build (real Buildah, then polyarch's push through the slowed-down registry)", () => {
+  it("SIGTERM mid-push exits 143, cancels the upload, writes no tag, removes its private directory; a re-run completes", async () => {
+    const dir = await tempDir("polyarch-interrupt-build-");
+    try {
+      const context = join(dir.path, "context");
+      await mkdir(context);
+      await mkdir(join(dir.path, "home"));
+      await writeFile(join(context, "Dockerfile"), "FROM scratch\nCOPY a /a\nCOPY b /b\n");
+      await writeFile(join(context, "a"), Buffer.alloc(40_000, "interrupt a\n"));
+      await writeFile(join(context, "b"), Buffer.alloc(40_000, "interrupt b\n"));
+      const env = { HOME: join(dir.path, "home"), TMPDIR: dir.path, ...(await vfsStorage(dir.path)) };
+      const args = ["build", "--builder", "buildah", "--context", context];
+      args.push("--image", `${proxy.host}/dst/built`, "--tag-template", "{arch}-interrupted");
+      proxy.reset();
+      proxy.inject({ type: "delay", ms: 400, method: "PUT", path: /\/blobs\/uploads\//, times: Infinity });
+      const started = startPolyarch(args, { env });
+      await until(inFlightUploadPut, "the build's push to be mid-upload");
+      const cut = proxy.counter.requests.length;
+      const sentAt = performance.now();
+      started.child.kill("SIGTERM");
+      const run = await started.done;
+      interruptions.push({ command: "build", signal: "SIGTERM", exitMs: performance.now() - sentAt });
+      expect(run.code, run.stderr).toBe(143);
+      expect(tagPutsFrom(cut)).toEqual([]);
+      expect(proxy.counter.count({ method: "DELETE", route: "upload" })).toBeGreaterThan(0);
+      await missing("dst/built", "amd64-interrupted");
+      // The auth file and the built layout went with the run.
+      expect((await readdir(dir.path)).filter((name) => name.startsWith("polyarch-auth-"))).toEqual([]);
+
+      proxy.reset();
+      const again = await runPolyarch(args, { env });
+      expect(again.code, again.stderr).toBe(0);
+      expect((await fetchManifest(registry, "dst/built", "amd64-interrupted")).status).toBe(200);
     } finally {
       await dir.remove();
     }
