@@ -53,6 +53,8 @@ export interface JobState {
   shell: string;
   network: "host" | "none";
   hostname: string;
+  /** The job's `/etc/hosts` when it has services (their names on loopback). */
+  hostsFile?: string;
 }
 
 export async function writeJobState(paths: JobPaths, state: JobState): Promise<void> {

@@ -14,6 +14,7 @@ describe("parseSettings", () => {
       cacheMaxBytes: 20 * 1024 ** 3,
       allowedRegistries: [],
       stopGraceSeconds: 10,
+      servicesTimeoutSeconds: 30,
     });
   });
 

@@ -28,6 +28,8 @@ export interface ExecutorSettings {
   allowedRegistries: string[];
   /** Seconds between SIGTERM to a cancelled job's processes and SIGKILL. */
   stopGraceSeconds: number;
+  /** Seconds prepare waits for a service's exposed ports to accept connections. */
+  servicesTimeoutSeconds: number;
 }
 
 export const DEFAULT_STATE_DIR = "/var/lib/polyarch-executor";
@@ -90,6 +92,7 @@ export const settingsSchema = strictObject({
   cache: strictObject({ max_size: size.optional() }).optional(),
   allowed_registries: z.array(z.string().min(1)).optional(),
   stop_grace_seconds: z.int().min(0).max(3600).optional(),
+  services_timeout: z.int().min(0).max(3600).optional(),
 });
 
 /** Reads the settings file's text; every problem at once (POLYARCH_E_BAD_SPEC). */
@@ -108,6 +111,7 @@ export function parseSettings(text: string, file: string): ExecutorSettings {
     cacheMaxBytes: parseSize(raw.cache?.max_size ?? "20GiB") ?? 0,
     allowedRegistries: raw.allowed_registries ?? [],
     stopGraceSeconds: raw.stop_grace_seconds ?? 10,
+    servicesTimeoutSeconds: raw.services_timeout ?? 30,
   };
 }
 

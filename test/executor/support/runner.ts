@@ -35,6 +35,14 @@ export interface JobSpec {
   script: string[];
   afterScript?: string[];
   variables?: Record<string, string>;
+  /** `services:`, as the job response carries them. */
+  services?: Array<{
+    name: string;
+    alias?: string;
+    entrypoint?: string[];
+    command?: string[];
+    variables?: Array<{ key: string; value: string }>;
+  }>;
   projectId?: number;
   concurrentId?: number;
 }
@@ -137,7 +145,7 @@ export async function startRunnerHost(
         image: job.image
           ? { name: job.image, ...(job.entrypoint ? { entrypoint: job.entrypoint } : {}) }
           : null,
-        services: [],
+        services: job.services ?? [],
         variables: Object.entries(variables).map(([key, value]) => ({ key, value, public: true })),
       }),
     );

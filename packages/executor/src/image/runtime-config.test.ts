@@ -9,7 +9,26 @@ describe("the image's runtime config", () => {
       architecture: "amd64",
       config: { Env: ["A=1"], WorkingDir: "", User: null, Entrypoint: null },
     };
-    expect(runtimeConfig(config)).toEqual({ env: ["A=1"], workingDir: "/", user: undefined, entrypoint: [] });
+    expect(runtimeConfig(config)).toEqual({
+      env: ["A=1"],
+      workingDir: "/",
+      user: undefined,
+      entrypoint: [],
+      cmd: [],
+      tcpPorts: [],
+    });
+  });
+
+  test("reads Cmd and the TCP ports of ExposedPorts, which a service is waited for on", () => {
+    const config = {
+      os: "linux",
+      architecture: "amd64",
+      config: {
+        Cmd: ["postgres"],
+        ExposedPorts: { "5432/tcp": {}, "53/udp": {}, "8080": {}, "99999/tcp": {}, "x/tcp": {} },
+      },
+    };
+    expect(runtimeConfig(config)).toMatchObject({ cmd: ["postgres"], tcpPorts: [5432, 8080] });
   });
 
   test("the job's entrypoint replaces the image's, and [\"\"] clears it, as in the Docker executor", () => {

@@ -11,6 +11,9 @@ export interface RuntimeConfig {
   workingDir: string;
   user: string | undefined;
   entrypoint: string[];
+  cmd: string[];
+  /** TCP ports of `ExposedPorts` (`"5432/tcp"`), which a service is waited for on. */
+  tcpPorts: number[];
 }
 
 const runtimeSchema = z.looseObject({
@@ -18,6 +21,8 @@ const runtimeSchema = z.looseObject({
   WorkingDir: z.string().nullish(),
   User: z.string().nullish(),
   Entrypoint: z.array(z.string()).nullish(),
+  Cmd: z.array(z.string()).nullish(),
+  ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
 });
 
 export function runtimeConfig(config: ImageConfig): RuntimeConfig {
@@ -28,6 +33,14 @@ export function runtimeConfig(config: ImageConfig): RuntimeConfig {
     workingDir: runtime.WorkingDir || "/",
     user: runtime.User || undefined,
     entrypoint: runtime.Entrypoint ?? [],
+    cmd: runtime.Cmd ?? [],
+    tcpPorts: Object.keys(runtime.ExposedPorts ?? {})
+      .flatMap((key) => {
+        const match = /^(\d{1,5})(?:\/tcp)?$/.exec(key);
+        const port = Number(match?.[1]);
+        return match && port > 0 && port < 65536 ? [port] : [];
+      })
+      .sort((a, b) => a - b),
   };
 }
 

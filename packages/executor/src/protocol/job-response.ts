@@ -5,6 +5,19 @@ import { z } from "zod";
  * The parts of the job response (the API's `POST /jobs/request` answer) the executor reads; lenient:
  * everything else in it is ignored. `image.entrypoint` is only there (gitlab-org/gitlab-runner#27301).
  */
+const serviceSchema = z.looseObject({
+  name: z.string().min(1),
+  alias: z.string().nullish(),
+  entrypoint: z.array(z.string()).nullish(),
+  command: z.array(z.string()).nullish(),
+  variables: z
+    .union([
+      z.array(z.looseObject({ key: z.string(), value: z.string().nullish() })),
+      z.record(z.string(), z.string()),
+    ])
+    .nullish(),
+});
+
 const jobResponseSchema = z.looseObject({
   image: z
     .looseObject({
@@ -12,6 +25,7 @@ const jobResponseSchema = z.looseObject({
       entrypoint: z.array(z.string()).nullish(),
     })
     .nullish(),
+  services: z.array(serviceSchema).nullish(),
 });
 
 /** `image:` of the job: name and entrypoint from the job response, else the name in CI_JOB_IMAGE. */
@@ -29,6 +43,55 @@ export function jobImage(text: string | undefined, variables: Readonly<Record<st
   };
 }
 
+/** One of the job's `services:`, as the job response (or `CI_JOB_SERVICES`) gives it. */
+export interface JobService {
+  name: string;
+  alias: string | undefined;
+  entrypoint: string[] | undefined;
+  command: string[] | undefined;
+  variables: Record<string, string>;
+}
+
+/**
+ * The job's `services:` (pure): from the job response, else from `CI_JOB_SERVICES`, the JSON the runner
+ * exports to custom executors (https://docs.gitlab.com/runner/executors/custom/#job-services).
+ */
+export function jobServices(
+  text: string | undefined,
+  variables: Readonly<Record<string, string>>,
+): JobService[] {
+  const fromResponse = parseJobResponse(text).services;
+  const listed = fromResponse ?? servicesVariable(variables.CI_JOB_SERVICES);
+  return listed.map((service) => ({
+    name: service.name,
+    alias: service.alias || undefined,
+    entrypoint: service.entrypoint ?? undefined,
+    command: service.command ?? undefined,
+    variables: Array.isArray(service.variables)
+      ? Object.fromEntries(service.variables.map((v) => [v.key, v.value ?? ""]))
+      : { ...service.variables },
+  }));
+}
+
+function servicesVariable(text: string | undefined): z.infer<typeof serviceSchema>[] {
+  if (!text) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = z.array(serviceSchema).safeParse(json);
+  if (!parsed.success) {
+    throw new PolyarchError(
+      "POLYARCH_E_EXECUTOR_ENV",
+      "CI_JOB_SERVICES is not a JSON list of { name, alias, entrypoint, command }",
+      { hint: "the runner sets this variable; check the runner version" },
+    );
+  }
+  return parsed.data;
+}
+
 function parseJobResponse(text: string | undefined): z.infer<typeof jobResponseSchema> {
   if (text === undefined) return {};
   let json: unknown;
@@ -43,7 +106,7 @@ function parseJobResponse(text: string | undefined): z.infer<typeof jobResponseS
   if (!parsed.success) {
     throw new PolyarchError(
       "POLYARCH_E_EXECUTOR_ENV",
-      `JOB_RESPONSE_FILE: image is not { name, entrypoint }: ${parsed.error.issues[0]?.message ?? ""}`,
+      `JOB_RESPONSE_FILE: ${parsed.error.issues[0]?.path.join(".") ?? ""} is not what the runner writes: ${parsed.error.issues[0]?.message ?? ""}`,
       { hint: "the runner writes this file; check the runner version" },
     );
   }

@@ -27,8 +27,10 @@ export interface SandboxPlan {
   hostname: string;
   network: "host" | "none";
   command: readonly string[];
-  /** The descriptor bubblewrap reports `child-pid` and `exit-code` on (JSON). */
-  statusFd: number;
+  /** The descriptor bubblewrap reports `child-pid` and `exit-code` on (JSON); a service has none. */
+  statusFd?: number;
+  /** The `/etc/hosts` to bind instead of the host's (the job's services' aliases added to it). */
+  hostsFile?: string;
 }
 
 export interface Argv {
@@ -94,7 +96,7 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
       "/etc/resolv.conf",
       "/etc/resolv.conf",
       "--ro-bind-try",
-      "/etc/hosts",
+      plan.hostsFile ?? "/etc/hosts",
       "/etc/hosts",
     );
   }
@@ -106,7 +108,9 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     if (equals <= 0) continue;
     args.push("--setenv", entry.slice(0, equals), entry.slice(equals + 1));
   }
-  args.push("--chdir", plan.workingDir, "--json-status-fd", String(plan.statusFd), "--", ...plan.command);
+  args.push("--chdir", plan.workingDir);
+  if (plan.statusFd !== undefined) args.push("--json-status-fd", String(plan.statusFd));
+  args.push("--", ...plan.command);
   return args;
 }
 

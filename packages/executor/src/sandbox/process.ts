@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { redactText } from "@polyarch/oci/redact";
@@ -103,6 +103,56 @@ async function readStatus(stream: Readable, status: { childPid?: number; exitCod
       // bubblewrap writes one JSON document per line; anything else is not status.
     }
   }
+}
+
+/** The name a service's keeper shell runs under, so cleanup can tell its process from a reused pid. */
+export const SERVICE_KEEPER = "polyarch-service";
+
+/**
+ * Starts a service's sandbox to outlive this process: a shell (its own session and process group)
+ * that starts the sandbox and waits for it, so that bubblewrap's `--die-with-parent` ties the sandbox
+ * to the shell, and stopping the shell's group stops all of it. Output goes to `logFile`. Returns the
+ * shell's pid, which is its process group.
+ */
+export async function startDetached(argv: Argv, logFile: string): Promise<number> {
+  const log = await open(logFile, "a", 0o600);
+  try {
+    const child = spawn("/bin/sh", ["-c", '"$@" & wait $!', SERVICE_KEEPER, argv.file, ...argv.args], {
+      stdio: ["ignore", log.fd, log.fd],
+      detached: true,
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("spawn", () => resolve(child.pid as number));
+    });
+    child.unref();
+    return pid;
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * Stops what `startDetached` started, if `pid` is still a keeper whose command line holds `marker` (a
+ * pid may have been reused since): SIGTERM to the service's processes, SIGKILL to the group after the
+ * grace. Resolves once the keeper is gone.
+ */
+export async function stopDetached(pid: number, marker: string, graceSeconds: number): Promise<void> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  if (!cmdline.includes(SERVICE_KEEPER) || !cmdline.includes(marker)) return;
+  const gone = async () => !(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""));
+  const waitGone = async (ms: number) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+      if (await gone()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return gone();
+  };
+  for (const process of await descendants(pid)) {
+    if (process.comm !== "bwrap") signal(process.pid, "SIGTERM");
+  }
+  if (!(await waitGone(graceSeconds * 1000))) signal(-pid, "SIGKILL");
+  await waitGone(5000);
 }
 
 /**

@@ -1,15 +1,21 @@
+import { readJobState } from "../job-dir.ts";
 import { removeTree } from "../layers/tree-fs.ts";
+import { stopServices } from "../services/start.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import type { StageIo } from "./io.ts";
 import { locateJob } from "./locate.ts";
 
 /**
- * `cleanup`: removes everything the job wrote on the host (its directory: root, builds, tmp) and keeps
- * the shared cache. It never fails the job: problems are reported in the log and it exits 0.
+ * `cleanup`: stops the job's services, removes everything the job wrote on the host (its directory:
+ * root, builds, tmp) and keeps the shared cache. It never fails the job: problems are reported in the
+ * log and it exits 0.
  */
 export async function cleanup(io: StageIo, settings: () => Promise<ExecutorSettings>): Promise<void> {
   try {
-    await removeTree(await locateJob(io.env, settings));
+    const dir = await locateJob(io.env, settings);
+    const state = await readJobState(dir).catch(() => undefined);
+    await stopServices(dir, state?.stopGraceSeconds ?? 10);
+    await removeTree(dir);
   } catch (error: unknown) {
     io.stderr.write(
       `polyarch-executor: cleanup incomplete: ${error instanceof Error ? error.message : String(error)}\n`,

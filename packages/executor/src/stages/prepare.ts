@@ -1,5 +1,4 @@
-import { access, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
-import { release } from "node:os";
+import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { detectHostPlatform, formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
 import { jobCredentials } from "../image/credentials.ts";
@@ -12,13 +11,12 @@ import { type JobPaths, type JobState, jobPaths, readJobState, writeJobState } f
 import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot, readInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
-import { type JobImage, jobImage } from "../protocol/job-response.ts";
-import type { RootPlan } from "../sandbox/argv.ts";
-import { overlayProbeArgv } from "../sandbox/argv.ts";
-import { runTool } from "../sandbox/process.ts";
+import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
+import { startServices, stopServices } from "../services/start.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import type { StageIo } from "./io.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
+import { makeRoot } from "./root.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -35,7 +33,9 @@ const HELPER_TOOLS: Record<string, string[]> = {
  */
 export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
   const job = jobContext(io.env);
-  const image = jobImage(await readJobResponse(io.env), job.variables);
+  const response = await readJobResponse(io.env);
+  const image = jobImage(response, job.variables);
+  const services = jobServices(response, job.variables);
   const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
   const existing = await readJobState(paths.dir).catch(() => undefined);
   if (existing) {
@@ -77,7 +77,23 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           allowedRegistries: [],
         })
       : undefined;
-    const state = await createJob(paths, { job, image }, settings, pulled, helper);
+    const created = await createJob(paths, { job, image }, settings, pulled, helper);
+    let hostsFile: string | undefined;
+    try {
+      hostsFile = await startServices(services, {
+        paths,
+        settings,
+        variables: job.variables,
+        pull: (reference) =>
+          pullImage(reference, { client, cache, policy, allowedRegistries: settings.allowedRegistries }),
+        imageEnv: (env, uid) => jobEnv(env, uid, false),
+        io,
+      });
+    } catch (error: unknown) {
+      await stopServices(paths.dir, 0);
+      throw error;
+    }
+    const state: JobState = { ...created, ...(hostsFile !== undefined && { hostsFile }) };
     await writeJobState(paths, state);
     io.stdout.write(
       `polyarch-executor: ${reference} (${pulled.digest}, ${formatPlatform(pulled.platform)}); ${pulled.layers.length - pulled.unpacked} of ${pulled.layers.length} layers were cached; root: ${state.root.mode}\n`,
@@ -153,62 +169,6 @@ export function jobEnv(imageEnv: readonly string[], uid: number, tools: boolean)
   else env[pathIndex] = `PATH=${withTools}`;
   if (!env.some((entry) => entry.startsWith("HOME="))) env.push(`HOME=${uid === 0 ? "/root" : "/"}`);
   return env;
-}
-
-/**
- * The job's root: an overlay over the cached tree when the kernel allows it, else a copy of it. Whether
- * it allows it is probed once per kernel and remembered in the state dir (the probe is a process start).
- */
-async function makeRoot(paths: JobPaths, tree: string, settings: ExecutorSettings): Promise<RootPlan> {
-  if (settings.root !== "copy") {
-    const overlay: RootPlan = {
-      mode: "overlay",
-      lower: tree,
-      upper: paths.upper,
-      work: paths.work,
-      merged: paths.merged,
-    };
-    for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
-    const known = join(settings.stateDir, `overlay-works-${release()}`);
-    if (
-      await access(known).then(
-        () => true,
-        () => false,
-      )
-    )
-      return overlay;
-    const probe = await runTool(overlayProbeArgv(overlay), { timeoutMs: 30_000 });
-    if (probe.exitCode === 0) {
-      await writeFile(known, "");
-      return overlay;
-    }
-    if (settings.root === "overlay") {
-      throw new PolyarchError(
-        "POLYARCH_E_SANDBOX",
-        `this kernel does not let uid ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`,
-        {
-          hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
-        },
-      );
-    }
-    for (const dir of [paths.upper, paths.work, paths.merged]) await removeTree(dir);
-  }
-  const scratch = `${paths.rootfs}.tmp`;
-  await removeTree(scratch);
-  // --reflink=auto shares blocks on btrfs/XFS; elsewhere it copies. Hard links would let a job
-  // change the cache's files, so the copy never uses them.
-  const copy = await runTool({ file: "cp", args: ["-a", "--reflink=auto", "--", tree, scratch] });
-  if (copy.exitCode !== 0) {
-    throw new PolyarchError(
-      "POLYARCH_E_SANDBOX",
-      `copying the image's tree for the job failed: ${copy.tail}`,
-      {
-        hint: "check the free space of the executor's state_dir",
-      },
-    );
-  }
-  await rename(scratch, paths.rootfs);
-  return { mode: "copy", rootfs: paths.rootfs };
 }
 
 /** `gitlab-runner` and `git` of the helper image, as symlinks into where its tree is mounted. */

@@ -42,6 +42,7 @@ export function stagePlan(state: JobState, script: string): SandboxPlan {
     network: state.network,
     command: [...state.entrypoint, state.shell, SCRIPT_MOUNT],
     statusFd: STATUS_FD,
+    ...(state.hostsFile !== undefined && { hostsFile: state.hostsFile }),
   };
 }
 

@@ -1,0 +1,173 @@
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { PolyarchError } from "@polyarch/oci";
+import type { PulledImage } from "../image/pull.ts";
+import { resolveUser } from "../image/user.ts";
+import type { JobPaths } from "../job-dir.ts";
+import { readInRoot } from "../layers/tree-fs.ts";
+import type { JobService } from "../protocol/job-response.ts";
+import { sandboxArgv } from "../sandbox/argv.ts";
+import { startDetached, stopDetached } from "../sandbox/process.ts";
+import type { ExecutorSettings } from "../settings.ts";
+import type { StageIo } from "../stages/io.ts";
+import { makeRoot } from "../stages/root.ts";
+import { hostsWithServices, serviceAliases, serviceCommand, serviceSandboxPlan } from "./plan.ts";
+
+/** What cleanup needs to stop a job's services, written as each one starts (prepare may be killed). */
+const STARTED_FILE = "services.json";
+const LOG_TAIL_LINES = 20;
+
+export interface ServicesContext {
+  paths: JobPaths;
+  settings: ExecutorSettings;
+  /** The job's variables: a service gets them, as with the Docker executor. */
+  variables: Readonly<Record<string, string>>;
+  pull(reference: string): Promise<PulledImage>;
+  /** The image's Env with PATH and HOME defaulted for `uid` (what a job's stages get). */
+  imageEnv(env: readonly string[], uid: number): string[];
+  io: StageIo;
+}
+
+/**
+ * Starts the job's `services:`, each in a sandbox of its own on the host's network, and writes the
+ * job's `/etc/hosts` with their names on loopback. Returns that file, or undefined without services.
+ * Each service's exposed TCP ports must be free before it starts (on a shared network another job's
+ * service would answer instead); prepare then waits up to `services_timeout` for them, and a service
+ * that does not answer in time is a warning with its last log lines, as with the Docker executor.
+ */
+export async function startServices(
+  services: readonly JobService[],
+  context: ServicesContext,
+): Promise<string | undefined> {
+  if (services.length === 0) return undefined;
+  const { paths, settings, io } = context;
+  if (settings.network !== "host") {
+    throw new PolyarchError(
+      "POLYARCH_E_SANDBOX",
+      `the job has services (${services.map((s) => s.name).join(", ")}) but the executor's network is none`,
+      { hint: "services share the host's network: set network: host in the executor settings" },
+    );
+  }
+  const pulled: PulledImage[] = [];
+  for (const service of services) {
+    io.stdout.write(`polyarch-executor: pulling service ${service.name}\n`);
+    pulled.push(await context.pull(service.name));
+  }
+  const aliases = services.map(serviceAliases);
+  const hostsFile = join(paths.dir, "hosts");
+  const hostHosts = await readFile("/etc/hosts", "utf8").catch(() => "127.0.0.1\tlocalhost\n");
+  await writeFile(hostsFile, hostsWithServices(hostHosts, aliases.flat()), { mode: 0o644 });
+
+  const waits: Array<{ name: string; ports: number[]; log: string; pid: number }> = [];
+  for (const [index, service] of services.entries()) {
+    const image = pulled[index] as PulledImage;
+    const names = aliases[index] as string[];
+    for (const port of image.config.tcpPorts) {
+      if (await answers(port, 200)) {
+        throw new PolyarchError(
+          "POLYARCH_E_SANDBOX",
+          `service ${service.name} exposes port ${port}, which something on this host already listens on`,
+          {
+            hint: "services share the host's network, so two jobs cannot run services on the same port at once; lower the runner's concurrency for such jobs, or stop what holds the port",
+          },
+        );
+      }
+    }
+    const dir = join(paths.dir, "services", String(index));
+    const dirs = {
+      upper: join(dir, "upper"),
+      work: join(dir, "work"),
+      merged: join(dir, "merged"),
+      rootfs: join(dir, "rootfs"),
+    };
+    const tmp = join(dir, "tmp");
+    await mkdir(tmp, { recursive: true, mode: 0o700 });
+    const root = await makeRoot(dirs, image.root, settings);
+    const user = resolveUser(
+      image.config.user,
+      await readInRoot(image.root, "/etc/passwd"),
+      await readInRoot(image.root, "/etc/group"),
+    );
+    const command = serviceCommand(service, image.config);
+    if (command.length === 0) {
+      throw new PolyarchError(
+        "POLYARCH_E_SANDBOX",
+        `service ${service.name} has nothing to run: its image has no Entrypoint or Cmd, and the job gives none`,
+        { hint: "give the service an entrypoint: or command: in .gitlab-ci.yml" },
+      );
+    }
+    const env = [
+      ...context.imageEnv(image.config.env, user.uid),
+      ...Object.entries({ ...context.variables, ...service.variables }).map(([k, v]) => `${k}=${v}`),
+    ];
+    const plan = serviceSandboxPlan({
+      root,
+      builds: paths.builds,
+      tmp,
+      user,
+      env,
+      workingDir: image.config.workingDir,
+      hostname: names[0] ?? `service-${index}`,
+      hostsFile,
+      command,
+    });
+    const log = join(dir, "service.log");
+    io.stdout.write(`polyarch-executor: starting service ${service.name} as ${names.join(", ")}\n`);
+    const pid = await startDetached(sandboxArgv(plan), log);
+    await appendFile(join(paths.dir, STARTED_FILE), `${JSON.stringify({ pid, marker: paths.dir })}\n`);
+    waits.push({ name: service.name, ports: image.config.tcpPorts, log, pid });
+  }
+  const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
+  for (const wait of waits) {
+    const missing: number[] = [];
+    for (const port of wait.ports) if (!(await answersBy(port, deadline))) missing.push(port);
+    if (missing.length === 0) continue;
+    const tail = (await readFile(wait.log, "utf8").catch(() => ""))
+      .trimEnd()
+      .split("\n")
+      .slice(-LOG_TAIL_LINES);
+    io.stdout.write(
+      `WARNING: service ${wait.name} does not answer on port ${missing.join(", ")} after ${settings.servicesTimeoutSeconds} s; it probably did not start. Its last lines:\n${tail.map((line) => `  ${line}`).join("\n")}\n`,
+    );
+  }
+  return hostsFile;
+}
+
+/** Stops the services prepare started for the job in `jobDir` (cleanup; never throws). */
+export async function stopServices(jobDir: string, graceSeconds: number): Promise<void> {
+  const text = await readFile(join(jobDir, STARTED_FILE), "utf8").catch(() => "");
+  for (const line of text.split("\n").filter(Boolean)) {
+    let started: { pid?: unknown; marker?: unknown };
+    try {
+      started = JSON.parse(line) as typeof started;
+    } catch {
+      continue; // a line cut short when prepare was killed mid-write: that service never started
+    }
+    if (typeof started.pid === "number" && typeof started.marker === "string") {
+      await stopDetached(started.pid, started.marker, graceSeconds);
+    }
+  }
+}
+
+/** Whether something accepts a TCP connection on loopback `port` within `timeoutMs`. */
+function answers(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+async function answersBy(port: number, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    if (await answers(port, 500)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return answers(port, 500);
+}

@@ -1,0 +1,150 @@
+import { connect } from "node:net";
+import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { jobImage, pushJobImage } from "./support/images.ts";
+import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
+
+// `services:` for real: busybox's httpd as the service, in a sandbox of its own on the host's network,
+// reached from the job by its aliases through the job's /etc/hosts; cleanup stops it.
+let registry: Registry;
+let host: RunnerHost;
+let client: string;
+
+/** An image whose Cmd serves `text` over HTTP on loopback `port`, which its config exposes. */
+async function webService(port: number, text: string): Promise<string> {
+  const image = await jobImage({
+    extra: [
+      [
+        { path: "bin/httpd", type: "symlink", linkname: "busybox" },
+        { path: "www/", type: "directory" },
+        { path: "www/index.html", content: text },
+      ],
+    ],
+    runtime: {
+      Cmd: ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"],
+      ExposedPorts: { [`${port}/tcp`]: {} },
+      Env: ["PATH=/bin"],
+    },
+  });
+  return pushJobImage(registry, "team/web", `p${port}`, image);
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  client = await pushJobImage(
+    registry,
+    "team/client",
+    "1",
+    await jobImage({ extra: [[{ path: "bin/wget", type: "symlink", linkname: "busybox" }]] }),
+  );
+  host = await startRunnerHost();
+}, JOB_TIMEOUT_MS);
+
+afterAll(async () => {
+  await host?.remove();
+  await registry?.stop();
+}, JOB_TIMEOUT_MS);
+
+describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("reaches each service by its alias and its image name, and cleanup stops it", async () => {
+    const port = await freePort();
+    const service = await webService(port, "served by the service\n");
+    const run = await host.runJob({
+      id: 501,
+      image: client,
+      services: [{ name: service, alias: "web" }],
+      script: [
+        `wget -qO- http://web:${port}/`,
+        // The image's own names, without the registry's port: 127.0.0.1-team-web, 127.0.0.1__team__web.
+        `wget -qO- http://127.0.0.1-team-web:${port}/`,
+        "grep -c '127.0.0.1__team__web' /etc/hosts",
+      ],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain(`starting service ${service} as web, 127.0.0.1__team__web, 127.0.0.1-team-web`);
+    expect(run.log.match(/served by the service/g)?.length).toBe(2);
+    expect(await listening(port)).toBe(false);
+  });
+
+  test("gives the service its variables and command", async () => {
+    const port = await freePort();
+    const service = await webService(port, "unused\n");
+    const run = await host.runJob({
+      id: 502,
+      image: client,
+      services: [
+        {
+          name: service,
+          alias: "echo",
+          entrypoint: ["/bin/sh", "-c"],
+          command: [
+            `mkdir -p /tmp/www && echo "greeting=$GREETING job=$CI_JOB_ID" > /tmp/www/index.html && exec /bin/httpd -f -p 127.0.0.1:${port} -h /tmp/www`,
+          ],
+          variables: [{ key: "GREETING", value: "hello from the service's variables" }],
+        },
+      ],
+      script: [`wget -qO- http://echo:${port}/`],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain("greeting=hello from the service's variables job=502");
+  });
+
+  test("is a system failure when a service's port is taken on the host, and runs no script", async () => {
+    const port = await freePort();
+    const service = await webService(port, "unused\n");
+    const { createServer } = await import("node:net");
+    const squatter = createServer().listen(port, "127.0.0.1");
+    await new Promise((resolve) => squatter.once("listening", resolve));
+    try {
+      const run = await host.runJob({
+        id: 503,
+        image: client,
+        services: [{ name: service, alias: "web" }],
+        script: ["echo never"],
+      });
+      expect(run.result).toBe("system_failure");
+      expect(run.log).toContain(`exposes port ${port}, which something on this host already listens on`);
+      expect(run.log).not.toContain("never");
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  test("warns with the service's last lines when it does not answer in time, and the job still runs", async () => {
+    const slow = await startRunnerHost({ services_timeout: 1 });
+    try {
+      const port = await freePort();
+      const service = await webService(port, "unused\n");
+      const run = await slow.runJob({
+        id: 504,
+        image: client,
+        services: [
+          {
+            name: service,
+            alias: "mute",
+            entrypoint: ["/bin/sh", "-c"],
+            command: ["echo 'mute service: listening nowhere'; exec sleep 60"],
+          },
+        ],
+        script: ["echo the script ran"],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain(`WARNING: service ${service} does not answer on port ${port} after 1 s`);
+      expect(run.log).toContain("  mute service: listening nowhere");
+      expect(run.log).toContain("the script ran");
+    } finally {
+      await slow.remove();
+    }
+  });
+});
