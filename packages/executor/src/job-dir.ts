@@ -55,6 +55,8 @@ export interface JobState {
   hostname: string;
   /** The job's `/etc/hosts` when it has services (their names on loopback). */
   hostsFile?: string;
+  /** The cache roots the job's services run on. */
+  serviceRootKeys?: string[];
 }
 
 export async function writeJobState(paths: JobPaths, state: JobState): Promise<void> {

@@ -29,9 +29,17 @@ export interface ServicesContext {
   io: StageIo;
 }
 
+/** What prepare records of the services it started. */
+export interface StartedServices {
+  /** The job's `/etc/hosts`, with the services' names. */
+  hostsFile: string;
+  /** The cache roots the services run on, kept from eviction while the job lives. */
+  rootKeys: string[];
+}
+
 /**
  * Starts the job's `services:`, each in a sandbox of its own on the host's network, and writes the
- * job's `/etc/hosts` with their names on loopback. Returns that file, or undefined without services.
+ * job's `/etc/hosts` with their names on loopback. Returns undefined without services.
  * Each service's exposed TCP ports must be free before it starts (on a shared network another job's
  * service would answer instead); prepare then waits up to `services_timeout` for them, and a service
  * that does not answer in time is a warning with its last log lines, as with the Docker executor.
@@ -39,7 +47,7 @@ export interface ServicesContext {
 export async function startServices(
   services: readonly JobService[],
   context: ServicesContext,
-): Promise<string | undefined> {
+): Promise<StartedServices | undefined> {
   if (services.length === 0) return undefined;
   const { paths, settings, io } = context;
   if (settings.network !== "host") {
@@ -131,7 +139,7 @@ export async function startServices(
       `WARNING: service ${wait.name} does not answer on port ${missing.join(", ")} after ${settings.servicesTimeoutSeconds} s; it probably did not start. Its last lines:\n${tail.map((line) => `  ${line}`).join("\n")}\n`,
     );
   }
-  return hostsFile;
+  return { hostsFile, rootKeys: pulled.map((image) => image.rootKey) };
 }
 
 /** Stops the services prepare started for the job in `jobDir` (cleanup; never throws). */

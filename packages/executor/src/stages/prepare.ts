@@ -12,7 +12,7 @@ import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot, readInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
-import { startServices, stopServices } from "../services/start.ts";
+import { type StartedServices, startServices, stopServices } from "../services/start.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import type { StageIo } from "./io.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
@@ -42,6 +42,8 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
+  // A half-prepared job is started over: first the services an earlier attempt may have started.
+  await stopServices(paths.dir, 0);
   await removeTree(paths.dir);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const cache = new ImageCache(settings.stateDir);
@@ -78,9 +80,9 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
         })
       : undefined;
     const created = await createJob(paths, { job, image }, settings, pulled, helper);
-    let hostsFile: string | undefined;
+    let started: StartedServices | undefined;
     try {
-      hostsFile = await startServices(services, {
+      started = await startServices(services, {
         paths,
         settings,
         variables: job.variables,
@@ -93,7 +95,10 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
       await stopServices(paths.dir, 0);
       throw error;
     }
-    const state: JobState = { ...created, ...(hostsFile !== undefined && { hostsFile }) };
+    const state: JobState = {
+      ...created,
+      ...(started && { hostsFile: started.hostsFile, serviceRootKeys: started.rootKeys }),
+    };
     await writeJobState(paths, state);
     io.stdout.write(
       `polyarch-executor: ${reference} (${pulled.digest}, ${formatPlatform(pulled.platform)}); ${pulled.layers.length - pulled.unpacked} of ${pulled.layers.length} layers were cached; root: ${state.root.mode}\n`,
@@ -207,6 +212,7 @@ async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: S
       const state = await readJobState(join(jobsDir, name)).catch(() => undefined);
       if (state?.image.rootKey) inUse.add(state.image.rootKey);
       if (state?.helper?.rootKey) inUse.add(state.helper.rootKey);
+      for (const key of state?.serviceRootKeys ?? []) inUse.add(key);
     }
     const evicted = await cache.evict(settings.cacheMaxBytes, inUse);
     if (evicted.length > 0) io.stdout.write(`polyarch-executor: evicted ${evicted.length} cache entries\n`);
