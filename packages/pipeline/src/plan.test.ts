@@ -155,6 +155,9 @@ describe("the source date epoch", () => {
   it("comes from --source-date-epoch, else SOURCE_DATE_EPOCH, else there is none", () => {
     const env = { ...ci, SOURCE_DATE_EPOCH: "1700000000" };
     expect(planBuild(options({ sourceDateEpoch: "0" }), facts({ env })).sourceDateEpoch).toBe(0);
+    // GitLab's CI_COMMIT_TIMESTAMP, with its zone.
+    const commit = options({ sourceDateEpoch: "2023-11-14T23:13:20+01:00" });
+    expect(planBuild(commit, facts({ env })).sourceDateEpoch).toBe(1_700_000_000);
     expect(planBuild(options(), facts({ env })).sourceDateEpoch).toBe(1_700_000_000);
     expect(planBuild(options(), facts({ env: { ...ci, SOURCE_DATE_EPOCH: "" } }))).not.toHaveProperty(
       "sourceDateEpoch",
@@ -168,11 +171,14 @@ describe("the source date epoch", () => {
     [{ sourceDateEpoch: "" }, {}, '--source-date-epoch ""'],
     [{}, { SOURCE_DATE_EPOCH: "1.5" }, 'SOURCE_DATE_EPOCH "1.5"'],
     [{}, { SOURCE_DATE_EPOCH: "1700000000000" }, 'SOURCE_DATE_EPOCH "1700000000000"'],
+    [{ sourceDateEpoch: "2023-11-15T00:13:20" }, {}, '--source-date-epoch "2023-11-15T00:13:20"'],
+    [{}, { SOURCE_DATE_EPOCH: "2023-11-15T00:13:20Z" }, 'SOURCE_DATE_EPOCH "2023-11-15T00:13:20Z"'],
   ])("refuses %j %j as input, naming where it came from", (given, env, named) => {
     const error = thrown(() => planBuild(options(given), facts({ env: { ...ci, ...env } })));
     expect(error).toMatchObject({ code: "POLYARCH_E_BAD_FLAG", kind: "input" });
+    const forms = named.startsWith("--") ? ", or a time with its zone such as $CI_COMMIT_TIMESTAMP" : "";
     expect((error as Error).message).toBe(
-      `${named} is not a number of seconds since 1970-01-01 (0 to 253402300799)`,
+      `${named} is not a number of seconds since 1970-01-01 (0 to 253402300799)${forms}`,
     );
   });
 

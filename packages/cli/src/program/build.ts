@@ -39,7 +39,7 @@ export function declareBuild(program: Command, io: Io): void {
       .option("--verify-binaries", "before the push, check the ELF machine of the image's binaries too")
       .option(
         "--source-date-epoch <seconds>",
-        "pin the image's timestamps for a reproducible build (default: $SOURCE_DATE_EPOCH)",
+        "pin the image's timestamps for a reproducible build: seconds, or a time with its zone such as $CI_COMMIT_TIMESTAMP (default: $SOURCE_DATE_EPOCH)",
       )
       .option(
         "--dotenv <file>",
@@ -63,7 +63,7 @@ export function declareBuild(program: Command, io: Io): void {
         "      pushes $CI_REGISTRY_IMAGE:amd64-$CI_COMMIT_SHORT_SHA-$CI_PIPELINE_ID on an amd64 runner",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE-{arch} --tag-template {sha} --build-arg VERSION=1.4",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE --platform linux/arm64 --emulate -- --layers",
-        "  $ polyarch build --image $CI_REGISTRY_IMAGE --source-date-epoch $(git log -1 --format=%ct)",
+        '  $ polyarch build --image $CI_REGISTRY_IMAGE --source-date-epoch "$CI_COMMIT_TIMESTAMP"',
         "      a retried job rebuilds the same digest, and its push writes nothing",
       ].join("\n"),
     )
