@@ -84,7 +84,10 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
   );
   const repository = formatRepository(plan.destination);
   const reference = `${repository}:${plan.destination.tag}`;
-  const work = await writeAuthDir(renderAuthConfig(withCredentials), context.tempDir);
+  const work = await writeAuthDir(
+    renderAuthConfig(withCredentials),
+    privateDirParent(plan.builder.name, context.tempDir),
+  );
   try {
     const layout = new LayoutStore(join(work.path, "image"));
     await runBuilder(plan, work, layout.path, context);
@@ -112,6 +115,18 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
   } finally {
     await work.remove();
   }
+}
+
+/** Kaniko's own directory, which it never deletes. */
+const KANIKO_DIR = "/kaniko";
+
+/**
+ * Where the build's private directory (auth file, layout) is made (pure): `TMPDIR` when the job sets
+ * one; else, for Kaniko, under `/kaniko`, because Kaniko deletes its container's filesystem between
+ * stages except `/kaniko` and mounted volumes; else the OS temp dir (undefined).
+ */
+export function privateDirParent(builder: BuilderName, tempDir: string | undefined): string | undefined {
+  return tempDir ?? (builder === "kaniko" ? KANIKO_DIR : undefined);
 }
 
 /** The one image the builder left in its layout (Buildah and BuildKit name it, Kaniko does not). */
