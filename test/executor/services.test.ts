@@ -12,7 +12,7 @@ let host: RunnerHost;
 let client: string;
 
 /** An image whose Cmd serves `text` over HTTP on loopback `port`, which its config exposes. */
-async function webService(port: number, text: string): Promise<string> {
+async function webService(port: number, text: string, repository = "team/web"): Promise<string> {
   const image = await jobImage({
     extra: [
       [
@@ -27,7 +27,7 @@ async function webService(port: number, text: string): Promise<string> {
       Env: ["PATH=/bin"],
     },
   });
-  return pushJobImage(registry, "team/web", `p${port}`, image);
+  return pushJobImage(registry, repository, `p${port}`, image);
 }
 
 const listening = (port: number) =>
@@ -98,6 +98,23 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
     });
     expect(run.result, run.log).toBe("success");
     expect(run.log).toContain("greeting=hello from the service's variables job=502");
+  });
+
+  test("starts a service whose image name is longer than a host name may be", async () => {
+    const port = await freePort();
+    const service = await webService(
+      port,
+      "long name served\n",
+      `team/${"a-very-long-service-name".repeat(4)}`,
+    );
+    const run = await host.runJob({
+      id: 505,
+      image: client,
+      services: [{ name: service }],
+      script: [`wget -qO- http://127.0.0.1:${port}/`],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain("long name served");
   });
 
   test("is a system failure when a service's port is taken on the host, and runs no script", async () => {

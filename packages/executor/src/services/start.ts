@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { PolyarchError } from "@polyarch/oci";
+import { redactText } from "@polyarch/oci/redact";
 import type { PulledImage } from "../image/pull.ts";
 import { resolveUser } from "../image/user.ts";
 import type { JobPaths } from "../job-dir.ts";
@@ -116,7 +117,8 @@ export async function startServices(
       user,
       env,
       workingDir: image.config.workingDir,
-      hostname: names[0] ?? `service-${index}`,
+      // sethostname takes at most 64 bytes; a long image name would stop the sandbox from starting.
+      hostname: (names[0] ?? `service-${index}`).slice(0, 63),
       hostsFile,
       command,
     });
@@ -131,7 +133,7 @@ export async function startServices(
     const missing: number[] = [];
     for (const port of wait.ports) if (!(await answersBy(port, deadline))) missing.push(port);
     if (missing.length === 0) continue;
-    const tail = (await readFile(wait.log, "utf8").catch(() => ""))
+    const tail = redactText(await readFile(wait.log, "utf8").catch(() => ""))
       .trimEnd()
       .split("\n")
       .slice(-LOG_TAIL_LINES);
