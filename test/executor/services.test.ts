@@ -1,4 +1,6 @@
+import { access, readFile } from "node:fs/promises";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jobImage, pushJobImage } from "./support/images.ts";
@@ -138,6 +140,34 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
     }
   });
 
+  test("keeps a running service's root when another job's prepare evicts the cache", async () => {
+    const tight = await startRunnerHost({ cache: { max_size: 1 } });
+    try {
+      const port = await freePort();
+      const service = await webService(port, "still served\n");
+      const withService = { id: 506, image: client, services: [{ name: service, alias: "web" }], script: [] };
+      expect((await tight.stage("prepare", withService)).exitCode).toBe(0);
+      const state = JSON.parse(
+        await readFile(join(tight.stateDir, "jobs", await onlyJobDir(tight.stateDir), "job.json"), "utf8"),
+      ) as { serviceRootKeys: string[] };
+      const other = await pushJobImage(
+        registry,
+        "team/other",
+        "1",
+        await jobImage({ arch: "amd64", extra: [[{ path: "other", content: "x" }]] }),
+      );
+      const evicting = await tight.stage("prepare", { id: 507, image: other, script: [] });
+      expect(evicting.exitCode, evicting.output).toBe(0);
+      for (const key of state.serviceRootKeys) await access(join(tight.stateDir, "roots", key, "tree"));
+      expect(await listening(port)).toBe(true);
+      for (const job of [withService, { id: 507, image: other, script: [] }])
+        await tight.stage("cleanup", job);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await tight.remove();
+    }
+  });
+
   test("warns with the service's last lines when it does not answer in time, and the job still runs", async () => {
     const slow = await startRunnerHost({ services_timeout: 1 });
     try {
@@ -165,3 +195,11 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
     }
   });
 });
+
+/** The one job directory prepare made in `stateDir`. */
+async function onlyJobDir(stateDir: string): Promise<string> {
+  const { readdir } = await import("node:fs/promises");
+  const names = await readdir(join(stateDir, "jobs"));
+  if (names.length !== 1) throw new Error(`expected one job directory, found ${names.join(", ")}`);
+  return names[0] as string;
+}
