@@ -168,6 +168,26 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
     }
   });
 
+  test("warns at once, with its last lines, when a service exits instead of answering", async () => {
+    const port = await freePort();
+    const service = await webService(port, "unused\n");
+    const run = await host.runJob({
+      id: 508,
+      image: client,
+      services: [
+        {
+          name: service,
+          alias: "broken",
+          entrypoint: ["/bin/sh", "-c"],
+          command: ["echo 'broken: no config'; exit 3"],
+        },
+      ],
+      script: ["echo the script ran"],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain(`WARNING: service ${service} has exited. Its last lines:\n  broken: no config`);
+  });
+
   test("warns with the service's last lines when it does not answer in time, and the job still runs", async () => {
     const slow = await startRunnerHost({ services_timeout: 1 });
     try {

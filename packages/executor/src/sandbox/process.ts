@@ -132,6 +132,12 @@ export async function startDetached(argv: Argv, logFile: string): Promise<number
   }
 }
 
+/** Whether the keeper `startDetached` returned is still running (an exited one has no command line). */
+export async function isDetachedRunning(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return cmdline.includes(SERVICE_KEEPER);
+}
+
 /**
  * Stops what `startDetached` started, if `pid` is still a keeper whose command line holds `marker` (a
  * pid may have been reused since): SIGTERM to the service's processes, SIGKILL to the group after the

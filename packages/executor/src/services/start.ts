@@ -9,7 +9,7 @@ import type { JobPaths } from "../job-dir.ts";
 import { readInRoot } from "../layers/tree-fs.ts";
 import type { JobService } from "../protocol/job-response.ts";
 import { sandboxArgv } from "../sandbox/argv.ts";
-import { startDetached, stopDetached } from "../sandbox/process.ts";
+import { isDetachedRunning, startDetached, stopDetached } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings.ts";
 import type { StageIo } from "../stages/io.ts";
 import { makeRoot } from "../stages/root.ts";
@@ -130,15 +130,20 @@ export async function startServices(
   }
   const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
   for (const wait of waits) {
+    const alive = () => isDetachedRunning(wait.pid);
     const missing: number[] = [];
-    for (const port of wait.ports) if (!(await answersBy(port, deadline))) missing.push(port);
-    if (missing.length === 0) continue;
+    for (const port of wait.ports) if (!(await answersBy(port, deadline, alive))) missing.push(port);
+    const running = await alive();
+    if (missing.length === 0 && running) continue;
+    const what = running
+      ? `does not answer on port ${missing.join(", ")} after ${settings.servicesTimeoutSeconds} s; it probably did not start`
+      : "has exited";
     const tail = redactText(await readFile(wait.log, "utf8").catch(() => ""))
       .trimEnd()
       .split("\n")
       .slice(-LOG_TAIL_LINES);
     io.stdout.write(
-      `WARNING: service ${wait.name} does not answer on port ${missing.join(", ")} after ${settings.servicesTimeoutSeconds} s; it probably did not start. Its last lines:\n${tail.map((line) => `  ${line}`).join("\n")}\n`,
+      `WARNING: service ${wait.name} ${what}. Its last lines:\n${tail.map((line) => `  ${line}`).join("\n")}\n`,
     );
   }
   return { hostsFile, rootKeys: pulled.map((image) => image.rootKey) };
@@ -174,9 +179,11 @@ function answers(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
-async function answersBy(port: number, deadline: number): Promise<boolean> {
+/** Whether `port` answers before `deadline`; gives up early once the service is gone. */
+async function answersBy(port: number, deadline: number, alive: () => Promise<boolean>): Promise<boolean> {
   while (Date.now() < deadline) {
     if (await answers(port, 500)) return true;
+    if (!(await alive())) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return answers(port, 500);
