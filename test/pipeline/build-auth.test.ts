@@ -42,7 +42,7 @@ afterAll(async () => {
   await work?.dir.remove();
 });
 
-async function buildFor(registry: Registry, env: Record<string, string>, name: string) {
+async function buildFor(registry: Registry, env: Record<string, string>, name: string, extra: string[] = []) {
   const context = join(work.dir.path, `context-${name}`);
   await mkdir(context, { recursive: true });
   await writeFile(
@@ -54,7 +54,7 @@ async function buildFor(registry: Registry, env: Record<string, string>, name: s
     [
       "build",
       ...["--context", context, "--image", `${registry.host}/team/app`, "--tag-template", `{arch}-${name}`],
-      ...["--dotenv", dotenv, "--json"],
+      ...["--dotenv", dotenv, "--json", ...extra],
     ],
     { env: { ...work.env, PATH: `${bin}:${work.env.PATH}`, ...env }, cwd: work.dir.path },
   );
@@ -103,12 +103,20 @@ describe("credentials for the builder", () => {
     expect(run.stdout + run.stderr).not.toContain(auth);
   });
 
-  it("fails, naming the registry, when no source has its credentials, and pushes nothing", async () => {
-    // The base is in this file's Buildah storage already, so the build runs and polyarch's push is refused.
+  it("fails with the builder's last lines when no source has the registry's credentials", async () => {
+    // The base is in this file's Buildah storage already, so the build runs and Buildah's push is refused.
     const { run } = await buildFor(basic, {}, "anonymous");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/polyarch: buildah (bud|push) exited with \d+; its last lines:/);
+    expect(run.stderr).toMatch(/unauthorized|authentication required/i);
+    expect((await fetchManifest(basic, "team/app", "amd64-anonymous")).status).toBe(404);
+  });
+
+  it("with --push-with polyarch, fails naming the registry when no source has its credentials", async () => {
+    const { run } = await buildFor(basic, {}, "anonymous-polyarch", ["--push-with", "polyarch"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`polyarch: ${basic.host} requires a username and password`);
     expect(run.stdout).toBe("");
-    expect((await fetchManifest(basic, "team/app", "amd64-anonymous")).status).toBe(404);
+    expect((await fetchManifest(basic, "team/app", "amd64-anonymous-polyarch")).status).toBe(404);
   });
 });

@@ -18,9 +18,9 @@ import { ciEnv } from "./support.ts";
 
 // polyarch build for an ECR registry, through the library with its I/O injected: the real AWS SDK gets the
 // token from the local GetAuthorizationToken endpoint, the real registry sits behind TLS under the ECR
-// name, and the push is polyarch's real client. Kaniko cannot run here, so the builder is a stand-in that
-// checks the auth file it is handed, leaves the layout Kaniko's `--oci-layout-path` writes, and then the
-// token expires.
+// name, and the push (--push-with polyarch) is polyarch's real client. Kaniko cannot run here, so the
+// builder is a stand-in that checks the auth file it is handed, leaves the layout Kaniko's
+// `--oci-layout-path` writes, and then the token expires.
 let ecr: EcrRegistry;
 let dir: TempDir;
 let restoreEnv: () => void;
@@ -65,6 +65,7 @@ describe("polyarch build for ECR", () => {
           passThrough: [],
           insecureRegistries: [],
           image: `${ecr.host}/team/app`,
+          pushWith: "polyarch",
         },
         {
           env: ciEnv,

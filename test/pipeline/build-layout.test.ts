@@ -78,6 +78,7 @@ async function buildWith(
       image: `${proxy.host}/team/app`,
       tagTemplate: tag,
       builder,
+      pushWith: "polyarch",
     },
     {
       env: ciEnv,
@@ -101,7 +102,7 @@ async function buildError(...args: Parameters<typeof buildWith>) {
   return error;
 }
 
-describe("polyarch build: the builder's layout is checked, then pushed by polyarch", () => {
+describe("polyarch build --push-with polyarch: the builder's layout is checked, then pushed by polyarch", () => {
   it("pushes Kaniko's unnamed layout entry to the tag, and checks its binaries first", async () => {
     const image = await busyboxImage({ arch: "amd64" });
     const report = await buildWith("kaniko", "{arch}-kaniko", image, { verifyBinaries: true });

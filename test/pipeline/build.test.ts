@@ -124,7 +124,10 @@ describe("polyarch build with Buildah", () => {
     expect((await readdir(out)).length).toBeGreaterThan(2);
   });
 
-  it("pushes nothing when the builder built another platform than the one asked for", async () => {
+  it.each([
+    ["builder", "reads it back by digest and fails"],
+    ["polyarch", "fails before pushing anything"],
+  ])("with --push-with %s, a builder that built another platform than asked %s", async (pushWith) => {
     // Real Buildah behind a wrapper that swaps the platform it is given, as Kaniko's shared cache does.
     const bin = join(work.dir.path, "lying-bin");
     await mkdir(bin, { recursive: true });
@@ -133,40 +136,60 @@ describe("polyarch build with Buildah", () => {
       `#!/bin/sh\nfor a in "$@"; do [ "$a" = linux/amd64 ] && a=linux/arm64; set -- "$@" "$a"; shift; done\nexec ${realBuildah()} "$@"\n`,
       { mode: 0o755 },
     );
-    const run = await build(["--tag-template", "{arch}-lying"], { PATH: `${bin}:${work.env.PATH}` });
+    const tag = `amd64-lying-${pushWith}`;
+    const run = await build(["--tag-template", `{arch}-lying-${pushWith}`, "--push-with", pushWith], {
+      PATH: `${bin}:${work.env.PATH}`,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /team\/app:amd64-lying@sha256:[0-9a-f]{64} was built for linux\/amd64 but its config \(sha256:[0-9a-f]{64}\) says linux\/arm64/,
+      new RegExp(
+        `team/app:${tag}@sha256:[0-9a-f]{64} was built for linux/amd64 but its config \\(sha256:[0-9a-f]{64}\\) says linux/arm64`,
+      ),
     );
     expect(run.stdout).toBe("");
-    expect((await fetchManifest(registry, "team/app", "amd64-lying")).status).toBe(404);
+    // The builder's own push tagged it before the read-back; polyarch's push never started.
+    expect((await fetchManifest(registry, "team/app", tag)).status).toBe(pushWith === "builder" ? 200 : 404);
   });
 
-  it("with --verify-binaries, names the layer whose binaries are for another machine", async () => {
-    // A base labelled amd64 whose busybox is arm64: the build runs (QEMU hides it), the config says amd64.
-    const base = await busyboxImage({
-      arch: "arm64",
-      labelAs: { os: "linux", architecture: "amd64" },
-      applets: ["sh"],
-    });
-    await pushImage(registry, "base/leaky", "1", base);
-    const context = join(work.dir.path, "leaky");
-    await mkdir(context, { recursive: true });
-    await writeFile(
-      join(context, "Dockerfile"),
-      `FROM ${registry.host}/base/leaky:1\nRUN echo built > /built\n`,
-    );
-    const run = await build(["--context", context, "--tag-template", "{arch}-leaky", "--verify-binaries"]);
-    expect(run.code).toBe(1);
-    // Buildah writes the base layer into its layout compressed anew, so under another digest than the base's.
-    expect(run.stderr).toMatch(
-      /is linux\/amd64 but layer 1 of 2 \(sha256:[0-9a-f]{64}\) holds \/bin\/busybox, a AArch64 binary/,
-    );
-    expect((await fetchManifest(registry, "team/app", "amd64-leaky")).status).toBe(404);
-  });
+  it.each([
+    ["builder", "(Buildah's push reuses the base's blob, so the layer keeps the base's digest)"],
+    ["polyarch", "(Buildah compresses the base layer anew into the layout, so its digest changes)"],
+  ])(
+    "with --verify-binaries and --push-with %s, names the layer whose binaries are for another machine %s",
+    async (pushWith) => {
+      // A base labelled amd64 whose busybox is arm64: the build runs (QEMU hides it), the config says amd64.
+      const base = await busyboxImage({
+        arch: "arm64",
+        labelAs: { os: "linux", architecture: "amd64" },
+        applets: ["sh"],
+      });
+      await pushImage(registry, "base/leaky", "1", base);
+      const context = join(work.dir.path, "leaky");
+      await mkdir(context, { recursive: true });
+      await writeFile(
+        join(context, "Dockerfile"),
+        `FROM ${registry.host}/base/leaky:1\nRUN echo built > /built\n`,
+      );
+      const tag = `amd64-leaky-${pushWith}`;
+      const run = await build([
+        ...["--context", context, "--tag-template", `{arch}-leaky-${pushWith}`, "--verify-binaries"],
+        ...["--push-with", pushWith],
+      ]);
+      expect(run.code).toBe(1);
+      const layer = pushWith === "builder" ? (base.layers[0]?.digest as string) : "sha256:[0-9a-f]{64}";
+      expect(run.stderr).toMatch(
+        new RegExp(`is linux/amd64 but layer 1 of 2 \\(${layer}\\) holds /bin/busybox, a AArch64 binary`),
+      );
+      if (pushWith === "polyarch") expect(run.stderr).not.toContain(base.layers[0]?.digest as string);
+      expect((await fetchManifest(registry, "team/app", tag)).status).toBe(
+        pushWith === "builder" ? 200 : 404,
+      );
+    },
+  );
 
-  it("with --source-date-epoch builds the same digest again, and the re-run's push writes nothing", async () => {
+  it("with --source-date-epoch builds the same digest again, and polyarch's push writes nothing the second time", async () => {
     const args = ["--tag-template", "{arch}-pinned", "--source-date-epoch", "1700000000", "--json"];
+    args.push("--push-with", "polyarch");
     const first = await build(args);
     expect(first.stderr).not.toContain("polyarch:");
     const again = await build(args);

@@ -187,7 +187,7 @@ describe("interrupting polyarch build (real Buildah, then polyarch's push throug
       await writeFile(join(context, "a"), Buffer.alloc(40_000, "interrupt a\n"));
       await writeFile(join(context, "b"), Buffer.alloc(40_000, "interrupt b\n"));
       const env = { HOME: join(dir.path, "home"), TMPDIR: dir.path, ...(await vfsStorage(dir.path)) };
-      const args = ["build", "--builder", "buildah", "--context", context];
+      const args = ["build", "--builder", "buildah", "--push-with", "polyarch", "--context", context];
       args.push("--image", `${proxy.host}/dst/built`, "--tag-template", "{arch}-interrupted");
       proxy.reset();
       proxy.inject({ type: "delay", ms: 400, method: "PUT", path: /\/blobs\/uploads\//, times: Infinity });

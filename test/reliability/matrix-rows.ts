@@ -170,7 +170,7 @@ export const rows: Record<string, Row> = {
 };
 
 /**
- * `polyarch build` with real Buildah: a `FROM scratch` context of two files, built reproducibly
+ * `polyarch build --push-with polyarch` with real Buildah: a `FROM scratch` context of two files, built reproducibly
  * (`--source-date-epoch 0`), so every cell's image has the calibration's digest. The context pulls
  * nothing, so every request the proxy sees is polyarch's push of what Buildah left in its layout.
  */
@@ -180,7 +180,7 @@ export function buildRow(context: string, env: Record<string, string>): Row {
     env,
     args: async ({ host }, repo) => [
       "build",
-      ...["--builder", "buildah", "--context", context],
+      ...["--builder", "buildah", "--push-with", "polyarch", "--context", context],
       ...["--image", `${host}/${repo}`, "--tag-template", "{arch}-matrix", "--source-date-epoch", "0"],
     ],
   };

@@ -14,7 +14,7 @@ import {
 } from "@polyarch/oci";
 import { type AuthDir, renderAuthConfig, writeAuthDir } from "./auth-file.ts";
 import type { BuilderFacts } from "./builders/detect.ts";
-import type { BuilderName, Invocation } from "./builders/types.ts";
+import type { BuilderInput, BuilderName, Invocation } from "./builders/types.ts";
 import { buildDotenvEntries } from "./dotenv.ts";
 import { type BuildOptions, type BuildPlan, dockerfilePath, planBuild } from "./plan.ts";
 import type { Env } from "./routing.ts";
@@ -51,8 +51,13 @@ export interface BuildReport {
   /** `registry/repository@sha256:…`: what the merge job reads. */
   image: string;
   mediaType: string;
-  /** What the push did to the tag: `unchanged` when it already named this image. */
-  action: "created" | "updated" | "unchanged";
+  /** Who pushed: the builder (then read back), or polyarch (from the builder's layout). */
+  pushedBy: "builder" | "polyarch";
+  /**
+   * What the push did to the tag; `unchanged` when it already named this image (polyarch's push only);
+   * `pushed` when the builder pushed.
+   */
+  action: "created" | "updated" | "unchanged" | "pushed";
   size: BuiltImage["size"];
   binaries?: BuiltImage["binaries"];
   /** The `--dotenv` lines: `POLYARCH_IMAGE_<ARCH>`, `POLYARCH_DIGEST_<ARCH>`. */
@@ -62,10 +67,11 @@ export interface BuildReport {
 
 /**
  * `polyarch build`: plans (every input checked, and a misrouted job refused, before anything runs),
- * writes the registries' credentials to a private auth file, runs the builder, which leaves the image
- * in a layout directory next to that file, checks the image's platform (and with `verifyBinaries` its
- * ELF binaries), and only then pushes it with polyarch's own client: blobs first, the tag last, retried
- * the way every other command's writes are. A wrong image is never pushed.
+ * writes the registries' credentials to a private auth file, and runs the builder. With `pushWith:
+ * "builder"` the builder pushes (skipping the layers the registry has) and polyarch reads the image back
+ * by digest and checks it; with `"polyarch"` the builder leaves the image in a layout next to the auth
+ * file, polyarch checks it there and only then pushes it with its own client (the tag last, retried as
+ * every other command's writes), so a wrong image never gets a tag.
  */
 export async function build(options: BuildOptions, context: BuildContext): Promise<BuildReport> {
   const [host, builders, dockerfileText] = await Promise.all([
@@ -88,33 +94,76 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
     renderAuthConfig(withCredentials),
     privateDirParent(plan.builder.name, context.tempDir),
   );
+  let pushed: { digest: string; built: BuiltImage; action: BuildReport["action"] };
   try {
-    const layout = new LayoutStore(join(work.path, "image"));
-    await runBuilder(plan, work, layout.path, context);
-    const top = await layout.getManifest(await builtDigest(layout, plan));
-    const built = await checkBuilt(layout, reference, top.digest, plan.platform, {
-      binaries: options.verifyBinaries,
-    });
-    const action = await push(layout, context.openRepository(plan.destination), top, plan.destination.tag);
-    return {
-      builder: plan.builder.name,
-      platform: formatPlatform(plan.platform),
-      emulated: plan.emulated,
-      reference,
-      repository,
-      tag: plan.destination.tag,
-      digest: top.digest,
-      image: `${repository}@${top.digest}`,
-      action,
-      mediaType: built.mediaType,
-      size: built.size,
-      ...(built.binaries && { binaries: built.binaries }),
-      dotenv: buildDotenvEntries(plan.platform, repository, top.digest),
-      warnings: plan.warnings,
-    };
+    pushed =
+      plan.pushWith === "polyarch"
+        ? await buildAndPush(plan, work, reference, options.verifyBinaries, context)
+        : await buildPushedByBuilder(plan, work, reference, options.verifyBinaries, context);
   } finally {
     await work.remove();
   }
+  const { digest, built, action } = pushed;
+  return {
+    builder: plan.builder.name,
+    platform: formatPlatform(plan.platform),
+    emulated: plan.emulated,
+    pushedBy: plan.pushWith,
+    reference,
+    repository,
+    tag: plan.destination.tag,
+    digest,
+    image: `${repository}@${digest}`,
+    action,
+    mediaType: built.mediaType,
+    size: built.size,
+    ...(built.binaries && { binaries: built.binaries }),
+    dotenv: buildDotenvEntries(plan.platform, repository, digest),
+    warnings: plan.warnings,
+  };
+}
+
+/** The builder pushes; polyarch reads the image back by digest (never by tag: another job may move it). */
+async function buildPushedByBuilder(
+  plan: BuildPlan,
+  work: AuthDir,
+  reference: string,
+  verifyBinaries: boolean,
+  context: BuildContext,
+) {
+  const digestFile = join(work.path, plan.builder.name === "buildkit" ? "metadata.json" : "digest");
+  await runBuilder(plan, work, { kind: "push", digestFile }, context);
+  const text = await context.readFile(digestFile);
+  if (text === undefined) {
+    throw new PolyarchError(
+      "POLYARCH_E_BUILDER_OUTPUT",
+      `${plan.builder.name} exited successfully but wrote no digest to ${digestFile}`,
+      {
+        hint: "arguments passed after -- may have replaced the output flags; see the builder's output above",
+      },
+    );
+  }
+  const digest = plan.builder.readDigest(text);
+  const built = await checkBuilt(context.openRepository(plan.destination), reference, digest, plan.platform, {
+    binaries: verifyBinaries,
+  });
+  return { digest, built, action: "pushed" as const };
+}
+
+/** The builder leaves a layout; polyarch checks it, then pushes it. */
+async function buildAndPush(
+  plan: BuildPlan,
+  work: AuthDir,
+  reference: string,
+  verifyBinaries: boolean,
+  context: BuildContext,
+) {
+  const layout = new LayoutStore(join(work.path, "image"));
+  await runBuilder(plan, work, { kind: "layout", dir: layout.path }, context);
+  const top = await layout.getManifest(await builtDigest(layout, plan));
+  const built = await checkBuilt(layout, reference, top.digest, plan.platform, { binaries: verifyBinaries });
+  const action = await push(layout, context.openRepository(plan.destination), top, plan.destination.tag);
+  return { digest: top.digest, built, action };
 }
 
 /** Kaniko's own directory, which it never deletes. */
@@ -164,7 +213,7 @@ async function push(
 async function runBuilder(
   plan: BuildPlan,
   auth: AuthDir,
-  layoutDir: string,
+  output: BuilderInput["output"],
   context: BuildContext,
 ): Promise<void> {
   const invocations = plan.builder.commands({
@@ -179,7 +228,7 @@ async function runBuilder(
     plainHttp: plan.plainHttp,
     passThrough: plan.passThrough,
     authDir: auth.path,
-    layoutDir,
+    output,
     ...(plan.storageDriver && { storageDriver: plan.storageDriver }),
   });
   for (const invocation of invocations) await runOne(invocation, context);

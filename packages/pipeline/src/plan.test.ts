@@ -190,3 +190,16 @@ describe("the source date epoch", () => {
     ]);
   });
 });
+
+describe("--push-with", () => {
+  it("is the builder by default, or polyarch", () => {
+    expect(planBuild(options(), facts()).pushWith).toBe("builder");
+    expect(planBuild(options({ pushWith: "polyarch" }), facts()).pushWith).toBe("polyarch");
+  });
+
+  it("refuses anything else as input, naming it", () => {
+    const error = thrown(() => planBuild(options({ pushWith: "kaniko" }), facts()));
+    expect(error).toMatchObject({ code: "POLYARCH_E_BAD_FLAG", kind: "input" });
+    expect((error as Error).message).toBe('--push-with "kaniko" is not builder or polyarch');
+  });
+});

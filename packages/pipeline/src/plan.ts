@@ -19,6 +19,9 @@ import { checkRouting, type Env, requestedPlatform } from "./routing.ts";
 import { sourceDateEpoch } from "./source-date-epoch.ts";
 import { DEFAULT_TAG_TEMPLATE, destinationOf } from "./tag-template.ts";
 
+export type PushWith = "builder" | "polyarch";
+const PUSH_WITH: readonly PushWith[] = ["builder", "polyarch"];
+
 /** `polyarch build`'s flags as given. */
 export interface BuildOptions {
   /** @default "." */
@@ -43,6 +46,8 @@ export interface BuildOptions {
   insecureRegistries: string[];
   /** Seconds since 1970 to pin every timestamp to (a reproducible build); else `SOURCE_DATE_EPOCH`. */
   sourceDateEpoch?: string;
+  /** Who pushes: `builder` (its own push, then read back) or `polyarch` (from a local layout). @default "builder" */
+  pushWith?: string;
 }
 
 /** What is known before planning: read from the machine and the files by the caller. */
@@ -68,6 +73,11 @@ export interface BuildPlan {
   target?: string;
   /** The timestamp the image's dates and files are pinned to, when the build is reproducible. */
   sourceDateEpoch?: number;
+  /**
+   * `builder`: the builder pushes (reusing the layers the registry has), polyarch reads the image back by
+   * digest. `polyarch`: the builder leaves a local OCI layout, polyarch checks it and pushes it.
+   */
+  pushWith: PushWith;
   passThrough: string[];
   /** Registries reached over plain HTTP. */
   plainHttp: string[];
@@ -100,6 +110,16 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
   }
   const buildArgs = parseKeyValues(options.buildArgs, "--build-arg");
   const epoch = sourceDateEpoch(options.sourceDateEpoch, facts.env);
+  const pushWith = (options.pushWith ?? "builder") as PushWith;
+  if (!PUSH_WITH.includes(pushWith)) {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      `--push-with ${JSON.stringify(options.pushWith)} is not builder or polyarch`,
+      {
+        hint: "builder: the builder pushes, polyarch reads the image back; polyarch: polyarch checks the image, then pushes it",
+      },
+    );
+  }
   const labels = buildLabels(parseKeyValues(options.labels, "--label"), facts.env);
   if (!options.image) {
     throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--image was not given", {
@@ -141,6 +161,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     labels,
     ...(options.target !== undefined && { target: options.target }),
     ...(epoch !== undefined && { sourceDateEpoch: epoch }),
+    pushWith,
     passThrough: options.passThrough,
     plainHttp: registries.filter((r) => isLoopbackRegistry(r) || insecure.has(r)),
     authHosts,

@@ -26,6 +26,7 @@ export interface BuildFlags extends RegistryFlags {
   builder?: string;
   verifyBinaries?: boolean;
   sourceDateEpoch?: string;
+  pushWith?: string;
   dotenv?: string;
   json?: boolean;
 }
@@ -48,6 +49,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
     passThrough,
     insecureRegistries: flags.insecureRegistry ?? [],
     ...(flags.sourceDateEpoch !== undefined && { sourceDateEpoch: flags.sourceDateEpoch }),
+    ...(flags.pushWith !== undefined && { pushWith: flags.pushWith }),
   };
   // --username/--password are for the destination registry: the first part of --image, when it is a host.
   const first = flags.image?.split("/", 1)[0];

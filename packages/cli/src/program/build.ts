@@ -9,7 +9,7 @@ export function declareBuild(program: Command, io: Io): void {
     program
       .command("build")
       .description(
-        "build this machine's architecture with the builder present (Kaniko, Buildah, BuildKit), check the image, push it to a unique tag",
+        "build this machine's architecture with the builder present (Kaniko, Buildah, BuildKit), push it to a unique tag, verify it",
       )
       .argument("[builder-args...]", "after --: extra arguments for the builder's build command")
       .option("--context <dir>", "the build context", ".")
@@ -36,7 +36,12 @@ export function declareBuild(program: Command, io: Io): void {
       )
       .option("--platform <os/arch>", "build for another platform than this machine's (needs --emulate)")
       .option("--emulate", "build --platform through QEMU/binfmt on purpose (Buildah and BuildKit; slow)")
-      .option("--verify-binaries", "before the push, check the ELF machine of the image's binaries too")
+      .option("--verify-binaries", "check the ELF machine of the image's binaries too")
+      .option(
+        "--push-with <who>",
+        "builder: the builder pushes, reusing what the registry has, then polyarch reads it back; polyarch: the builder writes a local layout, polyarch checks it, then pushes it (retried, a wrong image never tagged)",
+        "builder",
+      )
       .option(
         "--source-date-epoch <seconds>",
         "pin the image's timestamps for a reproducible build: seconds, or a time with its zone such as $CI_COMMIT_TIMESTAMP (default: $SOURCE_DATE_EPOCH)",
@@ -55,8 +60,9 @@ export function declareBuild(program: Command, io: Io): void {
         "(POLYARCH_PLATFORM, or KUBERNETES_NODE_SELECTOR_ARCH): check node_selector_overwrite_allowed.",
         "Credentials reach the builder in a private 0600 auth file: --username/--password, DOCKER_AUTH_CONFIG,",
         "CI_REGISTRY_*, Docker's config.json and helpers, and ECR tokens from the AWS SDK's credential chain.",
-        "The builder writes the image to a local OCI layout; polyarch checks its platform there and pushes it",
-        "itself (retried, the tag last), so an image built for the wrong platform never reaches the registry.",
+        "By default the builder pushes (skipping layers the registry has) and polyarch reads the image back by",
+        "digest. With --push-with polyarch the builder writes a local OCI layout instead: polyarch checks it there",
+        "and pushes it itself, so a wrong image is never tagged, at the cost of writing every layer locally.",
         "",
         "Examples:",
         "  $ polyarch build --image $CI_REGISTRY_IMAGE --dotenv build.env",
@@ -75,7 +81,7 @@ export function declareBuild(program: Command, io: Io): void {
         io.stdout.write(`${report.image}\n`);
         writeLine(
           io.stderr,
-          `${report.action === "unchanged" ? "unchanged" : "pushed"} ${report.reference} (${report.platform}${report.emulated ? ", emulated" : ""}, ${report.builder})`,
+          `${report.action === "unchanged" ? "unchanged" : "pushed"} ${report.reference} (${report.platform}${report.emulated ? ", emulated" : ""}, ${report.builder}${report.pushedBy === "polyarch" ? ", pushed by polyarch" : ""})`,
         );
       }
     });

@@ -1,9 +1,11 @@
+import { readDigestFile } from "./output-file.ts";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * Buildah (https://github.com/containers/buildah/blob/main/docs/buildah-build.1.md): `buildah bud` with
- * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push` into the
- * layout directory (local: no registry). A source date epoch is `--timestamp`, which pins the image's
+ * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push`: to the registry
+ * with `--digestfile` (its blob reuse skips layers the registry has), or into the layout directory, where
+ * it compresses every layer anew. A source date epoch is `--timestamp`, which pins the image's
  * dates and its files' times. Buildah has no per-registry TLS switch on the
  * command line, so a plain-HTTP base registry turns TLS verification off for all of the build's pulls.
  */
@@ -15,7 +17,7 @@ export const buildah: Builder = {
   emulates: true,
   commands(input: BuilderInput) {
     const global = input.storageDriver ? ["--storage-driver", input.storageDriver] : [];
-    // Given to the local push too: Buildah checks an auth file (REGISTRY_AUTH_FILE, if set) for every push.
+    // Given to a local push too: Buildah checks an auth file (REGISTRY_AUTH_FILE, if set) for every push.
     const authfile = ["--authfile", `${input.authDir}/config.json`];
     const tls = input.plainHttp.length > 0 ? ["--tls-verify=false"] : [];
     const bud = [
@@ -38,10 +40,17 @@ export const buildah: Builder = {
       ...input.passThrough,
       input.context,
     ];
-    const push = [...global, "push", "--quiet", ...authfile, input.destination, `oci:${input.layoutDir}`];
+    const push =
+      input.output.kind === "push"
+        ? [
+            ...[...global, "push", ...authfile, "--digestfile", input.output.digestFile, ...tls],
+            ...[input.destination, `docker://${input.destination}`],
+          ]
+        : [...global, "push", "--quiet", ...authfile, input.destination, `oci:${input.output.dir}`];
     return [
       { name: "buildah bud", program: "buildah", args: bud, env: {} },
       { name: "buildah push", program: "buildah", args: push, env: {} },
     ];
   },
+  readDigest: (text) => readDigestFile(text, "buildah"),
 };

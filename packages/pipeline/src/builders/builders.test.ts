@@ -8,8 +8,9 @@ import { chooseBuilder } from "./registry.ts";
 import type { BuilderInput } from "./types.ts";
 
 // Kaniko and BuildKit cannot run on this machine (Kaniko needs to own the root filesystem of its
-// container; rootless BuildKit needs its daemon image): their command lines are tested as data here, and
-// the layouts they leave are stood in for in test/pipeline/build-layout.test.ts.
+// container; rootless BuildKit needs its daemon image): their command lines are tested as data here, their
+// digest and metadata files are parsed from files shaped like theirs, and the layouts they leave are stood
+// in for in test/pipeline/build-layout.test.ts.
 const input: BuilderInput = {
   context: "/builds/team/app",
   dockerfile: "/builds/team/app/docker/Dockerfile.prod",
@@ -21,11 +22,11 @@ const input: BuilderInput = {
   plainHttp: [],
   passThrough: ["--cache-ttl=6h"],
   authDir: "/tmp/polyarch-auth-x",
-  layoutDir: "/tmp/polyarch-auth-x/image",
+  output: { kind: "push", digestFile: "/tmp/polyarch-auth-x/digest" },
 };
 
 describe("builder command lines", () => {
-  it("runs buildah bud with chroot isolation and the auth file, then buildah push into the layout", () => {
+  it("runs buildah bud with chroot isolation and the auth file, then buildah push --digestfile", () => {
     expect(buildah.commands({ ...input, storageDriver: "vfs" })).toEqual([
       {
         name: "buildah bud",
@@ -62,11 +63,12 @@ describe("builder command lines", () => {
           "--storage-driver",
           "vfs",
           "push",
-          "--quiet",
           "--authfile",
           "/tmp/polyarch-auth-x/config.json",
+          "--digestfile",
+          "/tmp/polyarch-auth-x/digest",
           "registry.example.com/team/app:arm64-1a2b3c-42",
-          "oci:/tmp/polyarch-auth-x/image",
+          "docker://registry.example.com/team/app:arm64-1a2b3c-42",
         ],
         env: {},
       },
@@ -74,8 +76,9 @@ describe("builder command lines", () => {
   });
 
   it("turns Buildah's TLS verification off only for a plain-HTTP registry", () => {
-    const [bud] = buildah.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
+    const [bud, push] = buildah.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
     expect(bud?.args).toContain("--tls-verify=false");
+    expect(push?.args).toContain("--tls-verify=false");
     expect(buildah.commands(input)[0]?.args).not.toContain("--tls-verify=false");
   });
 
@@ -91,9 +94,8 @@ describe("builder command lines", () => {
           "/builds/team/app/docker/Dockerfile.prod",
           "--destination",
           "registry.example.com/team/app:arm64-1a2b3c-42",
-          "--no-push",
-          "--oci-layout-path",
-          "/tmp/polyarch-auth-x/image",
+          "--digest-file",
+          "/tmp/polyarch-auth-x/digest",
           "--insecure-registry",
           "127.0.0.1:5000",
           "--skip-tls-verify-registry",
@@ -111,8 +113,9 @@ describe("builder command lines", () => {
     ]);
   });
 
-  it("runs buildctl-daemonless.sh with the dockerfile frontend and an OCI layout output", () => {
-    expect(buildkit.commands(input)).toEqual([
+  it("runs buildctl-daemonless.sh with the dockerfile frontend, a pushing image output and --metadata-file", () => {
+    const metadata = { kind: "push", digestFile: "/tmp/polyarch-auth-x/metadata.json" } as const;
+    expect(buildkit.commands({ ...input, output: metadata })).toEqual([
       {
         name: "buildctl build",
         program: "buildctl-daemonless.sh",
@@ -135,12 +138,86 @@ describe("builder command lines", () => {
           "--opt",
           "target=runtime",
           "--output",
-          "type=oci,name=registry.example.com/team/app:arm64-1a2b3c-42,dest=/tmp/polyarch-auth-x/image,tar=false",
+          "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true",
+          "--metadata-file",
+          "/tmp/polyarch-auth-x/metadata.json",
           "--cache-ttl=6h",
         ],
         env: { DOCKER_CONFIG: "/tmp/polyarch-auth-x" },
       },
     ]);
+    const [insecure] = buildkit.commands({ ...input, plainHttp: ["127.0.0.1:5000"] });
+    expect(insecure?.args).toContain(
+      "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true,registry.insecure=true",
+    );
+  });
+});
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+describe("reading what the builder pushed", () => {
+  it("reads Buildah's and Kaniko's digest files, with or without a newline", () => {
+    expect(buildah.readDigest(DIGEST)).toBe(DIGEST);
+    expect(kaniko.readDigest(`${DIGEST}\n`)).toBe(DIGEST);
+  });
+
+  it("reads containerimage.digest from buildctl's metadata file", () => {
+    const metadata = {
+      "buildx.build.ref": "builder/builder0/xyz",
+      "containerimage.config.digest": `sha256:${"cd".repeat(32)}`,
+      "containerimage.descriptor": {
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        digest: DIGEST,
+        size: 856,
+      },
+      "containerimage.digest": DIGEST,
+      "image.name": "registry.example.com/team/app:arm64-1a2b3c-42",
+    };
+    expect(buildkit.readDigest(JSON.stringify(metadata, null, 2))).toBe(DIGEST);
+  });
+
+  it.each([
+    [buildah, ""],
+    [kaniko, "sha256:short"],
+    [buildkit, "{}"],
+    [buildkit, "not json"],
+  ])("refuses a %s output file without a digest (%j)", (builder, text) => {
+    const error = thrown(() => builder.readDigest(text));
+    expect(isPolyarchError(error, "POLYARCH_E_BUILDER_OUTPUT")).toBe(true);
+  });
+});
+
+describe("builder command lines for --push-with polyarch (a local layout)", () => {
+  const layout = { ...input, output: { kind: "layout", dir: "/tmp/polyarch-auth-x/image" } as const };
+
+  it("has Buildah push into the layout, locally", () => {
+    expect(buildah.commands(layout)[1]?.args).toEqual([
+      "push",
+      "--quiet",
+      "--authfile",
+      "/tmp/polyarch-auth-x/config.json",
+      "registry.example.com/team/app:arm64-1a2b3c-42",
+      "oci:/tmp/polyarch-auth-x/image",
+    ]);
+  });
+
+  it("has Kaniko skip its push and write the layout", () => {
+    const args = kaniko.commands(layout)[0]?.args ?? [];
+    expect(args.slice(args.indexOf("--no-push"), args.indexOf("--no-push") + 3)).toEqual([
+      "--no-push",
+      "--oci-layout-path",
+      "/tmp/polyarch-auth-x/image",
+    ]);
+    expect(args).not.toContain("--digest-file");
+    expect(args).toContain("--destination");
+  });
+
+  it("has BuildKit's OCI exporter write the layout as a directory", () => {
+    const args = buildkit.commands(layout)[0]?.args ?? [];
+    expect(args).toContain(
+      "type=oci,name=registry.example.com/team/app:arm64-1a2b3c-42,dest=/tmp/polyarch-auth-x/image,tar=false",
+    );
+    expect(args).not.toContain("--metadata-file");
   });
 });
 
@@ -165,7 +242,7 @@ describe("a reproducible build (a source date epoch)", () => {
     const args = buildkit.commands(pinned)[0]?.args ?? [];
     expect(args).toContain("build-arg:SOURCE_DATE_EPOCH=1700000000");
     expect(args).toContain(
-      "type=oci,name=registry.example.com/team/app:arm64-1a2b3c-42,dest=/tmp/polyarch-auth-x/image,tar=false,rewrite-timestamp=true",
+      "type=image,name=registry.example.com/team/app:arm64-1a2b3c-42,push=true,rewrite-timestamp=true",
     );
   });
 });

@@ -1,10 +1,12 @@
 import { basename, dirname } from "node:path";
+import { isDigest, PolyarchError } from "@polyarch/oci";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * BuildKit rootless without a daemon (https://github.com/moby/buildkit/blob/master/docs/rootless.md):
- * `buildctl-daemonless.sh build` with the dockerfile frontend and the OCI exporter writing a layout
- * directory (`tar=false`). Credentials for its pulls come from `$DOCKER_CONFIG/config.json`. A source
+ * `buildctl-daemonless.sh build` with the dockerfile frontend, pushing from the image exporter and
+ * writing `--metadata-file`, or with the OCI exporter writing a layout directory (`tar=false`).
+ * Credentials come from `$DOCKER_CONFIG/config.json`. A source
  * date epoch is the `SOURCE_DATE_EPOCH` build argument, with `rewrite-timestamp` for the files' times
  * (BuildKit 0.13 and later).
  */
@@ -15,6 +17,17 @@ export const buildkit: Builder = {
   emulates: true,
   commands(input: BuilderInput) {
     const epoch = input.sourceDateEpoch;
+    const rewrite = epoch !== undefined ? ",rewrite-timestamp=true" : "";
+    const insecure = input.plainHttp.length > 0 ? ",registry.insecure=true" : "";
+    const output =
+      input.output.kind === "push"
+        ? [
+            "--output",
+            `type=image,name=${input.destination},push=true${insecure}${rewrite}`,
+            "--metadata-file",
+            input.output.digestFile,
+          ]
+        : ["--output", `type=oci,name=${input.destination},dest=${input.output.dir},tar=false${rewrite}`];
     const args = [
       "build",
       "--frontend",
@@ -31,8 +44,7 @@ export const buildkit: Builder = {
       ...input.labels.flatMap(([key, value]) => ["--opt", `label:${key}=${value}`]),
       ...(input.target ? ["--opt", `target=${input.target}`] : []),
       ...(epoch !== undefined ? ["--opt", `build-arg:SOURCE_DATE_EPOCH=${epoch}`] : []),
-      "--output",
-      `type=oci,name=${input.destination},dest=${input.layoutDir},tar=false${epoch !== undefined ? ",rewrite-timestamp=true" : ""}`,
+      ...output,
       ...input.passThrough,
     ];
     return [
@@ -44,4 +56,23 @@ export const buildkit: Builder = {
       },
     ];
   },
+  readDigest: readMetadataDigest,
 };
+
+/** `containerimage.digest` from buildctl's metadata file (a JSON object of exporter responses). */
+function readMetadataDigest(text: string): string {
+  let digest: unknown;
+  try {
+    digest = (JSON.parse(text) as Record<string, unknown>)["containerimage.digest"];
+  } catch {
+    digest = undefined;
+  }
+  if (typeof digest !== "string" || !isDigest(digest)) {
+    throw new PolyarchError(
+      "POLYARCH_E_BUILDER_OUTPUT",
+      "buildctl's metadata file has no containerimage.digest",
+      { hint: "the image exporter did not push; see the builder's output above" },
+    );
+  }
+  return digest;
+}

@@ -1,11 +1,13 @@
+import { readDigestFile } from "./output-file.ts";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**
  * Kaniko (https://github.com/GoogleContainerTools/kaniko#additional-flags; the maintained fork's image
- * keeps `/kaniko/executor`): builds in one process, reading credentials from `$DOCKER_CONFIG/config.json`
- * for its pulls (and a `--cache-repo`, which it still pushes itself). `--no-push` with
- * `--oci-layout-path` leaves the image in the layout directory; `--destination` stays for the cache
- * repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every timestamp
+ * keeps `/kaniko/executor`): builds and pushes in one process, reading credentials from
+ * `$DOCKER_CONFIG/config.json`. Its `--digest-file` is written before the push has finished, so polyarch
+ * reads the image back by digest before trusting it. `--no-push` with `--oci-layout-path` leaves the image
+ * in the layout directory instead (its base layers downloaded into it); `--destination` stays for the
+ * cache repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every timestamp
  * to 0 (Kaniko has no way to pin another).
  */
 export const kaniko: Builder = {
@@ -22,9 +24,9 @@ export const kaniko: Builder = {
       input.dockerfile,
       "--destination",
       input.destination,
-      "--no-push",
-      "--oci-layout-path",
-      input.layoutDir,
+      ...(input.output.kind === "push"
+        ? ["--digest-file", input.output.digestFile]
+        : ["--no-push", "--oci-layout-path", input.output.dir]),
       ...input.plainHttp.flatMap((host) => ["--insecure-registry", host, "--skip-tls-verify-registry", host]),
       ...input.buildArgs.flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
@@ -36,4 +38,5 @@ export const kaniko: Builder = {
       { name: "kaniko executor", program: "/kaniko/executor", args, env: { DOCKER_CONFIG: input.authDir } },
     ];
   },
+  readDigest: (text) => readDigestFile(text, "kaniko"),
 };

@@ -29,15 +29,16 @@ export interface BuilderInput {
   /** A private directory holding `config.json` (mode 0600) with the registries' credentials. */
   authDir: string;
   /**
-   * A directory, absent until the builder writes the image there as an OCI image layout; polyarch checks
-   * it and pushes it, so every builder's image reaches the registry through one client.
+   * Where the image goes: the builder pushes it to `destination` itself and writes what it pushed to
+   * `digestFile` (its digest file, BuildKit's metadata file); or it writes the image as an OCI image
+   * layout into `dir` (absent until then), which polyarch checks and pushes.
    */
-  layoutDir: string;
+  output: { kind: "push"; digestFile: string } | { kind: "layout"; dir: string };
   /** Buildah's storage driver when overlay cannot be used here. */
   storageDriver?: "vfs";
 }
 
-/** A builder: how it is found, and its command lines (pure). */
+/** A builder: how it is found, its command lines (pure), and how it reports the digest it pushed. */
 export interface Builder {
   name: BuilderName;
   /** What is looked for to decide the builder is present: an absolute path or a program on PATH. */
@@ -47,4 +48,6 @@ export interface Builder {
   /** Emulated builds (binfmt/QEMU) are possible: Kaniko builds for the machine it runs on only. */
   emulates: boolean;
   commands(input: BuilderInput): Invocation[];
+  /** The digest in its `push` output file's text; throws when the file does not hold one. */
+  readDigest(text: string): string;
 }
