@@ -94,11 +94,11 @@ export const errorCatalogue = {
   POLYARCH_E_DEMO_SETUP: { kind: "operation", summary: "the demo's local registry could not be started" },
   POLYARCH_E_BUILDER_OUTPUT: {
     kind: "operation",
-    summary: "the builder left no image (or several) in its layout directory",
+    summary: "the builder reported no usable digest, or left no image (or several) in its layout",
   },
   POLYARCH_E_BUILT_PLATFORM: {
     kind: "operation",
-    summary: "the built image's config says another platform than built for (nothing pushed)",
+    summary: "the built image's config says another platform than built for",
   },
   POLYARCH_E_TAG_IMMUTABLE: {
     kind: "operation",
