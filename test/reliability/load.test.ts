@@ -131,9 +131,12 @@ describe("sync under load and throttling", () => {
     expect(proxy.counter.count({ status: 429 })).toBe(0);
     // Once the 40th pull's answer said 30 left, pulls go one at a time: after the up to 8 images already
     // admitted (the spec's concurrency) have started theirs, no two pulls overlap.
+    // Of the 20 pulls after the 40th, up to 8 may have started before its answer came; of the rest, the first
+    // 8 may still belong to images admitted before the slow-down. So at least 4 are left to check, and how
+    // many more depends on timing alone (a shuffled run under load left exactly 8).
     const threshold = pulls[39]!.endedAt!;
     const late = pulls.filter((r) => r.startedAt > threshold).slice(8);
-    expect(late.length).toBeGreaterThan(8);
+    expect(late.length).toBeGreaterThanOrEqual(4);
     for (const [a, b] of late.slice(1).map((r, i) => [late[i]!, r] as const)) {
       expect(b.startedAt).toBeGreaterThanOrEqual(a.endedAt!);
     }
