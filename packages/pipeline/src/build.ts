@@ -181,7 +181,7 @@ export function privateDirParent(builder: BuilderName, tempDir: string | undefin
 /** The one image the builder left in its layout (Buildah and BuildKit name it, Kaniko does not). */
 async function builtDigest(layout: LayoutStore, plan: BuildPlan): Promise<string> {
   const entries = await layout.entries().catch((error: unknown) => {
-    if (isPolyarchError(error) && error.code === "POLYARCH_E_NOT_A_LAYOUT") return [];
+    if (isPolyarchError(error, "POLYARCH_E_NOT_A_LAYOUT")) return [];
     throw error;
   });
   const [only] = entries;

@@ -1,8 +1,14 @@
 import { PolyarchError } from "@polyarch/oci";
+import { readInRoot } from "../layers/tree-fs.ts";
 
 export interface SandboxUser {
   uid: number;
   gid: number;
+}
+
+/** The user a job or service runs as: the image's `User`, resolved in the image tree's own databases. */
+export async function imageUser(root: string, user: string | undefined): Promise<SandboxUser> {
+  return resolveUser(user, await readInRoot(root, "/etc/passwd"), await readInRoot(root, "/etc/group"));
 }
 
 /**

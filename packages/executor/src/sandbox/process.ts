@@ -106,7 +106,7 @@ async function readStatus(stream: Readable, status: { childPid?: number; exitCod
 }
 
 /** The name a service's keeper shell runs under, so cleanup can tell its process from a reused pid. */
-export const SERVICE_KEEPER = "polyarch-service";
+const SERVICE_KEEPER = "polyarch-service";
 
 /**
  * Starts a service's sandbox to outlive this process: a shell (its own session and process group)
@@ -132,10 +132,18 @@ export async function startDetached(argv: Argv, logFile: string): Promise<number
   }
 }
 
-/** Whether the keeper `startDetached` returned is still running (an exited one has no command line). */
-export async function isDetachedRunning(pid: number): Promise<boolean> {
+/**
+ * Whether `pid` is a running keeper (an exited one has no command line), and with `marker`, one whose
+ * command line holds it (a pid may have been reused since).
+ */
+async function isKeeper(pid: number, marker?: string): Promise<boolean> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes(SERVICE_KEEPER);
+  return cmdline.includes(SERVICE_KEEPER) && (marker === undefined || cmdline.includes(marker));
+}
+
+/** Whether the keeper `startDetached` returned is still running. */
+export function isDetachedRunning(pid: number): Promise<boolean> {
+  return isKeeper(pid);
 }
 
 /**
@@ -144,9 +152,8 @@ export async function isDetachedRunning(pid: number): Promise<boolean> {
  * grace. Resolves once the keeper is gone.
  */
 export async function stopDetached(pid: number, marker: string, graceSeconds: number): Promise<void> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  if (!cmdline.includes(SERVICE_KEEPER) || !cmdline.includes(marker)) return;
-  const gone = async () => !(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""));
+  if (!(await isKeeper(pid, marker))) return;
+  const gone = async () => !(await isKeeper(pid));
   const waitGone = async (ms: number) => {
     for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
       if (await gone()) return true;

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { PolyarchError } from "@polyarch/oci";
 import { redactText } from "@polyarch/oci/redact";
 import type { PulledImage } from "../image/pull.ts";
-import { resolveUser } from "../image/user.ts";
+import { imageUser } from "../image/user.ts";
 import type { JobPaths } from "../job-dir.ts";
-import { readInRoot } from "../layers/tree-fs.ts";
 import type { JobService } from "../protocol/job-response.ts";
 import { sandboxArgv } from "../sandbox/argv.ts";
 import { isDetachedRunning, startDetached, stopDetached } from "../sandbox/process.ts";
@@ -93,11 +92,7 @@ export async function startServices(
     const tmp = join(dir, "tmp");
     await mkdir(tmp, { recursive: true, mode: 0o700 });
     const root = await makeRoot(dirs, image.root, settings);
-    const user = resolveUser(
-      image.config.user,
-      await readInRoot(image.root, "/etc/passwd"),
-      await readInRoot(image.root, "/etc/group"),
-    );
+    const user = await imageUser(image.root, image.config.user);
     const command = serviceCommand(service, image.config);
     if (command.length === 0) {
       throw new PolyarchError(

@@ -6,10 +6,10 @@ import { emulatedArchitectures, type PlatformPolicy } from "../image/platform.ts
 import { type PulledImage, pullImage } from "../image/pull.ts";
 import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
-import { resolveUser } from "../image/user.ts";
+import { imageUser } from "../image/user.ts";
 import { type JobPaths, type JobState, jobPaths, readJobState, writeJobState } from "../job-dir.ts";
 import { ImageCache } from "../layers/cache.ts";
-import { isExecutableInRoot, readInRoot, removeTree } from "../layers/tree-fs.ts";
+import { isExecutableInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
@@ -120,11 +120,7 @@ async function createJob(
   for (const dir of [paths.builds, paths.tmp, paths.tools]) await mkdir(dir, { mode: 0o700 });
   await mkdir(paths.projectCache, { recursive: true, mode: 0o700 });
   const root = await makeRoot(paths, image.root, settings);
-  const user = resolveUser(
-    image.config.user,
-    await readInRoot(image.root, "/etc/passwd"),
-    await readInRoot(image.root, "/etc/group"),
-  );
+  const user = await imageUser(image.root, image.config.user);
   const executable = new Set<string>();
   for (const candidate of SHELL_CANDIDATES) {
     if (await isExecutableInRoot(image.root, candidate)) executable.add(candidate);

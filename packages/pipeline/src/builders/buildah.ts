@@ -5,9 +5,9 @@ import type { Builder, BuilderInput } from "./types.ts";
  * Buildah (https://github.com/containers/buildah/blob/main/docs/buildah-build.1.md): `buildah bud` with
  * chroot isolation (no runc, no privileges beyond a user namespace), then `buildah push`: to the registry
  * with `--digestfile` (its blob reuse skips layers the registry has), or into the layout directory, where
- * it compresses every layer anew. A source date epoch is `--timestamp`, which pins the image's
- * dates and its files' times. Buildah has no per-registry TLS switch on the
- * command line, so a plain-HTTP base registry turns TLS verification off for all of the build's pulls.
+ * it compresses every layer anew. A source date epoch is `--timestamp`, which pins the image's dates and
+ * its files' times. Buildah has no per-registry TLS switch on the command line, so a plain-HTTP
+ * destination or base registry turns TLS verification off for the build's pulls too.
  */
 export const buildah: Builder = {
   name: "buildah",

@@ -6,9 +6,8 @@ import type { Builder, BuilderInput } from "./types.ts";
  * BuildKit rootless without a daemon (https://github.com/moby/buildkit/blob/master/docs/rootless.md):
  * `buildctl-daemonless.sh build` with the dockerfile frontend, pushing from the image exporter and
  * writing `--metadata-file`, or with the OCI exporter writing a layout directory (`tar=false`).
- * Credentials come from `$DOCKER_CONFIG/config.json`. A source
- * date epoch is the `SOURCE_DATE_EPOCH` build argument, with `rewrite-timestamp` for the files' times
- * (BuildKit 0.13 and later).
+ * Credentials come from `$DOCKER_CONFIG/config.json`. A source date epoch is the `SOURCE_DATE_EPOCH`
+ * build argument, with `rewrite-timestamp` for the files' times (BuildKit 0.13 and later).
  */
 export const buildkit: Builder = {
   name: "buildkit",

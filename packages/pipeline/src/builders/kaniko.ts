@@ -7,8 +7,8 @@ import type { Builder, BuilderInput } from "./types.ts";
  * `$DOCKER_CONFIG/config.json`. Its `--digest-file` is written before the push has finished, so polyarch
  * reads the image back by digest before trusting it. `--no-push` with `--oci-layout-path` leaves the image
  * in the layout directory instead (its base layers downloaded into it); `--destination` stays for the
- * cache repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every timestamp
- * to 0 (Kaniko has no way to pin another).
+ * cache repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every
+ * timestamp to 0 (Kaniko has no way to pin another).
  */
 export const kaniko: Builder = {
   name: "kaniko",
