@@ -1,3 +1,4 @@
+import { buildPushPaths } from "./build-push-paths.ts";
 import { buildVsBuildah } from "./build-vs-buildah.ts";
 import { executorBuildah } from "./executor-buildah.ts";
 import { executorStart } from "./executor-start.ts";
@@ -23,6 +24,7 @@ export const benchmarks: Benchmark[] = [
   mirrorMemory,
   noopRequests,
   buildVsBuildah,
+  buildPushPaths,
   executorStart,
   executorBuildah,
 ];
