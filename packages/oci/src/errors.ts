@@ -37,6 +37,10 @@ export const errorCatalogue = {
     summary: "a CI file (or a file it includes) cannot be read",
   },
   POLYARCH_E_CI_INVALID: { kind: "input", summary: "a CI file breaks GitLab's schema or a pipeline check" },
+  POLYARCH_E_COMPONENT_INVALID: {
+    kind: "input",
+    summary: "a CI/CD component file uses an input it does not declare",
+  },
   POLYARCH_E_BAD_SHARD: { kind: "input", summary: "a --shard is not INDEX/TOTAL with 1 <= INDEX <= TOTAL" },
   POLYARCH_E_NO_SOURCES: { kind: "input", summary: "a merge was given no source images" },
   POLYARCH_E_SOURCE_FORMS: { kind: "input", summary: "sources were given in more than one form" },

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { detectHostPlatform, openStore } from "@polyarch/oci";
+import { detectHostPlatform, openStore, PolyarchError } from "@polyarch/oci";
 import {
   type BuildOptions,
   type BuildReport,
@@ -17,6 +17,8 @@ export interface BuildFlags extends RegistryFlags {
   context?: string;
   file?: string;
   buildArg?: string[];
+  /** Build arguments as a JSON array of KEY=VALUE: how a CI/CD component's array input reaches a script. */
+  buildArgs?: string;
   label?: string[];
   target?: string;
   image?: string;
@@ -37,7 +39,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
   const options: BuildOptions = {
     ...(flags.context !== undefined && { context: flags.context }),
     ...(flags.file !== undefined && { file: flags.file }),
-    buildArgs: flags.buildArg ?? [],
+    buildArgs: [...(flags.buildArg ?? []), ...jsonStringList(flags.buildArgs, "--build-args")],
     labels: flags.label ?? [],
     ...(flags.target !== undefined && { target: flags.target }),
     ...(flags.image !== undefined && { image: flags.image }),
@@ -80,4 +82,26 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
 /** The report as `--json` prints it. */
 export function buildReportJson(report: BuildReport): string {
   return `${JSON.stringify({ ...report, dotenv: Object.fromEntries(report.dotenv) }, null, 2)}\n`;
+}
+
+/**
+ * A JSON array of strings (`["A=1","B=2"]`, as GitLab writes an array input into a script); none when
+ * absent. Anything else is bad input naming the flag.
+ */
+function jsonStringList(text: string | undefined, flag: string): string[] {
+  if (text === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
+  throw new PolyarchError(
+    "POLYARCH_E_BAD_FLAG",
+    `${flag} ${JSON.stringify(text)} is not a JSON array of strings`,
+    {
+      hint: `e.g. ${flag} '["VERSION=1.4","DEBUG=0"]', or repeat --build-arg KEY=VALUE`,
+    },
+  );
 }

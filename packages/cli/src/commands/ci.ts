@@ -2,16 +2,21 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   buildTemplateOptions,
+  COMPONENTS,
   checkCiFiles,
   formatCiProblems,
   loadCiFiles,
+  parseInputFlag,
   type RenderedTemplate,
   renderBuildTemplate,
+  renderComponentFile,
+  renderComponentJobs,
   renderScheduleTemplate,
 } from "@polyarch/ci-template";
 import { PolyarchError } from "@polyarch/oci";
 import { formatProblems, validateFleetYaml } from "@polyarch/runner-config";
 import { type Io, writeLine } from "../output.ts";
+import { polyarchVersion } from "../version.ts";
 
 export interface CiTemplateOptions {
   topology?: string;
@@ -24,23 +29,46 @@ export interface CiTemplateOptions {
   schedule?: boolean;
   /** Sync shards of the scheduled template. @default "1" */
   shards?: string;
+  /** Write a component's jobs, with --input values, instead of the hidden-job template. */
+  component?: string;
+  /** KEY=VALUE inputs of --component. */
+  input?: string[];
   /** Write here instead of stdout. */
   out?: string;
 }
 
 /** `polyarch ci template`: renders a template; prints it, or writes it to --out. Warnings go to stderr. */
 export async function ciTemplate(options: CiTemplateOptions, io: Io): Promise<string> {
+  if (options.component !== undefined) {
+    const given = Object.fromEntries((options.input ?? []).map(parseInputFlag));
+    const content = renderComponentJobs(options.component, given, polyarchVersion());
+    return options.out === undefined ? content : await writeAtomically(io, options.out, content);
+  }
   const rendered = options.schedule
     ? scheduleTemplate(options)
     : renderBuildTemplate(buildTemplateOptions(options));
   for (const warning of rendered.warnings) writeLine(io.stderr, `polyarch: warning: ${warning}`);
   if (options.out === undefined) return rendered.content;
-  const target = path.resolve(io.cwd, options.out);
+  return await writeAtomically(io, options.out, rendered.content);
+}
+
+/** `polyarch ci components --out DIR`: writes every component file, templates/<name>.yml. */
+export async function ciComponents(options: { out: string }, io: Io): Promise<string> {
+  const written: string[] = [];
+  for (const component of COMPONENTS) {
+    const file = path.join(options.out, `${component.name}.yml`);
+    written.push(await writeAtomically(io, file, renderComponentFile(component)));
+  }
+  return written.join("");
+}
+
+async function writeAtomically(io: Io, file: string, content: string): Promise<string> {
+  const target = path.resolve(io.cwd, file);
   await mkdir(path.dirname(target), { recursive: true });
   const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, rendered.content);
+  await writeFile(temporary, content);
   await rename(temporary, target);
-  return `wrote ${options.out}\n`;
+  return `wrote ${file}\n`;
 }
 
 function scheduleTemplate(options: CiTemplateOptions): RenderedTemplate {
@@ -70,20 +98,24 @@ export interface CiCheckOptions {
   fleet?: string;
   /** Where `include: local:` paths start. @default the working directory */
   projectDir?: string;
+  /** A checkout of the component project other `include: component:` addresses name. */
+  componentsFrom?: string;
 }
 
 /** `polyarch ci check FILE`: every problem, as one POLYARCH_E_CI_INVALID (exit 2); a summary when there is none. */
 export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Promise<string> {
   const projectDir = path.resolve(io.cwd, options.projectDir ?? ".");
-  const { main, included } = await loadCiFiles(
+  const { main, included, components } = await loadCiFiles(
     path.relative(projectDir, path.resolve(io.cwd, file)),
     projectDir,
+    undefined,
+    options.componentsFrom === undefined ? undefined : path.resolve(io.cwd, options.componentsFrom),
   );
   const fleet =
     options.fleet === undefined
       ? undefined
       : await readFleet(path.resolve(io.cwd, options.fleet), options.fleet);
-  const problems = checkCiFiles({ ...main, path: file }, included, fleet);
+  const problems = checkCiFiles({ ...main, path: file }, included, fleet, components);
   if (problems.length > 0) {
     const count = problems.length;
     throw new PolyarchError(
@@ -95,7 +127,7 @@ export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Pr
       { hint: "fix the jobs and keys above; polyarch ci template --help shows a working project" },
     );
   }
-  const files = [file, ...included.map((entry) => entry.path)];
+  const files = [file, ...included.map((entry) => entry.path), ...components.map((entry) => entry.path)];
   return `${files.join(", ")}: valid (GitLab CI schema and polyarch's pipeline checks${fleet ? ", against the fleet" : ""})\n`;
 }
 

@@ -16,6 +16,10 @@ export function declareBuild(program: Command, io: Io): void {
       .option("--file <path>", "the Dockerfile (default: <context>/Dockerfile)")
       .option("--build-arg <key=value>", "a build argument; repeatable", collect, [])
       .option(
+        "--build-args <json>",
+        "build arguments as a JSON array, e.g. '[\"VERSION=1.4\"]' (how the multi-arch-image component passes its build-args input)",
+      )
+      .option(
         "--label <key=value>",
         "an image label; repeatable (OCI labels come from CI_* unless given)",
         collect,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CiCheckOptions, CiTemplateOptions } from "../commands/ci.ts";
 import type { Io } from "../output.ts";
+import { collect } from "../registry-flags.ts";
 
 const EXAMPLE_PROJECT = `
 A project's .gitlab-ci.yml over the generated file (examples/pipeline/ is complete):
@@ -58,12 +59,23 @@ export function declareCi(program: Command, io: Io): void {
       "with --schedule: run polyarch sync in N parallel shards (--shard $CI_NODE_INDEX/$CI_NODE_TOTAL)",
       "1",
     )
+    .option(
+      "--component <name>",
+      "write this CI/CD component's jobs with --input values instead (multi-arch-image, merge, helper-refresh, mirror-sync): the jobs include: component: gives, for instances without the Catalog",
+    )
+    .option(
+      "--input <key=value>",
+      'with --component: an input (VALUE read as JSON when it parses: ["amd64"], 3, true); repeatable',
+      collect,
+      [],
+    )
     .option("--out <file>", "write the file here instead of stdout")
     .addHelpText(
       "after",
       [
         "",
         "Examples:",
+        "  $ polyarch ci template --component multi-arch-image --input image=$CI_REGISTRY_IMAGE/app --out ci/app.yml",
         "  $ polyarch ci template --out ci/polyarch.yml",
         "  $ polyarch ci template --topology node-selector --runner-tag k8s-multiarch --out ci/polyarch.yml",
         "  $ polyarch ci template --schedule --shards 4 --out ci/polyarch-scheduled.yml",
@@ -73,6 +85,14 @@ export function declareCi(program: Command, io: Io): void {
     .action(async (options: CiTemplateOptions) => {
       const { ciTemplate } = await import("../commands/ci.ts");
       io.stdout.write(await ciTemplate(options, io));
+    });
+  ci.command("components")
+    .description("write this project's CI/CD component files (templates/<name>.yml) from their source")
+    .requiredOption("--out <dir>", "the directory to write them to (templates)")
+    .addHelpText("after", ["", "Example:", "  $ polyarch ci components --out templates"].join("\n"))
+    .action(async (options: { out: string }) => {
+      const { ciComponents } = await import("../commands/ci.ts");
+      io.stdout.write(await ciComponents(options, io));
     });
   ci.command("check")
     .description(
@@ -84,6 +104,10 @@ export function declareCi(program: Command, io: Io): void {
       "fleet file: check node-selector jobs against the runners it renders (matched by tag = runner name)",
     )
     .option("--project-dir <dir>", "where include: local: paths start (the repository root)", ".")
+    .option(
+      "--components-from <dir>",
+      "a checkout of the component project that include: component: names (the project's own components, $CI_PROJECT_PATH at $CI_COMMIT_SHA, are read from --project-dir)",
+    )
     .addHelpText(
       "after",
       [
@@ -91,7 +115,9 @@ export function declareCi(program: Command, io: Io): void {
         "Checks: GitLab's CI schema; a merge job (polyarch merge --from-env) whose needs miss a build job of",
         "its POLYARCH_REPOSITORY or its artifacts; build jobs one merge needs that write the same",
         "POLYARCH_IMAGE_<ARCH>; with --fleet, a KUBERNETES_NODE_SELECTOR_* its runner's",
-        "node_selector_overwrite_allowed refuses. Exit 2 lists every problem as JOB.KEY: message.",
+        "node_selector_overwrite_allowed refuses; an include: component: input the component's spec: inputs:",
+        "refuses (unknown, missing, wrong type, outside options, not matching regex), before GitLab does.",
+        "Exit 2 lists every problem as JOB.KEY: message.",
         "",
         "Examples:",
         "  $ polyarch ci check .gitlab-ci.yml",
