@@ -2,11 +2,13 @@ import { type Platform, parsePlatform } from "@polyarch/oci";
 import { archKey } from "@polyarch/pipeline";
 import { type Fleet, nodeSelectorOverwriteAllowed } from "@polyarch/runner-config";
 import type { CiJob } from "./ci-yaml.ts";
+import { expandMatrixJobs, matrixBase } from "./matrix.ts";
 import type { CiProblem } from "./problems.ts";
 
 /**
  * The checks GitLab's schema cannot make, on resolved jobs (after include and extends; pure). Hidden
- * jobs (`.name`) are templates and are not checked themselves.
+ * jobs (`.name`) are templates and are not checked themselves; a `parallel: matrix` job is checked as
+ * the jobs it becomes.
  * - A merge job (`polyarch merge --from-env`) must need every build job (`polyarch build`) of its
  *   POLYARCH_REPOSITORY, with artifacts, and each of those must publish a dotenv report.
  * - The build jobs one merge job needs must not write the same POLYARCH_IMAGE_<ARCH> names.
@@ -14,7 +16,7 @@ import type { CiProblem } from "./problems.ts";
  *   tags against the fleet's runner names) whose rendered node_selector_overwrite_allowed accepts it.
  */
 export function checkPipeline(jobs: ReadonlyMap<string, CiJob>, fleet?: Fleet): CiProblem[] {
-  const visible = [...jobs].filter(([name]) => !name.startsWith("."));
+  const visible = [...expandMatrixJobs(jobs)].filter(([name]) => !name.startsWith("."));
   const builds = new Map(visible.filter(([, job]) => runs(job, /\bpolyarch\s+build\b/)));
   const merges = visible.filter(([, job]) => runs(job, /\bpolyarch\s+merge\b[^\n]*--from-env/));
   const problems: CiProblem[] = [];
@@ -37,20 +39,22 @@ function checkMerge(name: string, job: CiJob, builds: ReadonlyMap<string, CiJob>
     ];
   }
   const repository = variable(job, "POLYARCH_REPOSITORY");
+  const missed = new Set<string>();
   for (const [buildName, build] of builds) {
     if (repository === undefined || variable(build, "POLYARCH_REPOSITORY") !== repository) continue;
-    if (!needs.some((need) => need.job === buildName))
-      problems.push({
-        job: name,
-        key: "needs",
-        message: `misses build job ${buildName} (POLYARCH_REPOSITORY ${repository}): its architecture would be left out of the index`,
-      });
+    if (!needs.some((need) => need.job === matrixBase(buildName))) missed.add(matrixBase(buildName));
   }
+  for (const buildName of missed)
+    problems.push({
+      job: name,
+      key: "needs",
+      message: `misses build job ${buildName} (POLYARCH_REPOSITORY ${repository}): its architecture would be left out of the index`,
+    });
   const dependencies = Array.isArray(job.dependencies) ? (job.dependencies as unknown[]) : undefined;
   const writers = new Map<string, string[]>();
   for (const need of needs) {
-    const build = builds.get(need.job);
-    if (build === undefined) continue;
+    const instances = [...builds].filter(([buildName]) => matrixBase(buildName) === need.job);
+    if (instances.length === 0) continue;
     if (!need.artifacts)
       problems.push({
         job: name,
@@ -63,15 +67,17 @@ function checkMerge(name: string, job: CiJob, builds: ReadonlyMap<string, CiJob>
         key: "dependencies",
         message: `leaves out ${need.job}, so its POLYARCH_IMAGE_* dotenv never reaches the merge`,
       });
-    if (dotenvReport(build) === undefined)
+    if (dotenvReport(instances[0]![1]) === undefined)
       problems.push({
         job: need.job,
         key: "artifacts.reports.dotenv",
         message: `is missing: merge job ${name} reads this job's POLYARCH_IMAGE_* from its dotenv report`,
       });
-    for (const platform of buildPlatforms(build)) {
+    for (const [buildName, build] of instances) {
+      const platform = buildPlatform(build);
+      if (platform === undefined) continue;
       const dotenvName = `POLYARCH_IMAGE_${archKey(platform)}`;
-      writers.set(dotenvName, [...(writers.get(dotenvName) ?? []), need.job]);
+      writers.set(dotenvName, [...(writers.get(dotenvName) ?? []), buildName]);
     }
   }
   for (const [dotenvName, writerJobs] of writers) {
@@ -169,31 +175,18 @@ function dotenvReport(job: CiJob): unknown {
 }
 
 /**
- * The platforms a build job builds: POLYARCH_PLATFORM (per job, or each value of a parallel matrix),
- * else the architecture its node selector asks for. Unknown (none found, or a $VARIABLE): none.
+ * The platform a build job builds: POLYARCH_PLATFORM (a matrix's values are among its variables by now),
+ * else the architecture its node selector asks for. Unknown (none found, or a $VARIABLE): undefined.
  */
-function buildPlatforms(job: CiJob): Platform[] {
-  const matrix = (job.parallel as { matrix?: unknown } | undefined)?.matrix;
-  const values: unknown[] = [];
-  if (Array.isArray(matrix)) {
-    for (const entry of matrix) {
-      const value = (entry as Record<string, unknown> | null)?.POLYARCH_PLATFORM;
-      values.push(...(Array.isArray(value) ? value : [value]));
-    }
+function buildPlatform(job: CiJob): Platform | undefined {
+  const selector = variable(job, "KUBERNETES_NODE_SELECTOR_ARCH")?.match(
+    /^kubernetes\.io\/arch=([a-z0-9]+)$/,
+  )?.[1];
+  const value = variable(job, "POLYARCH_PLATFORM") ?? (selector && `linux/${selector}`);
+  if (value === undefined || value.includes("$")) return undefined;
+  try {
+    return parsePlatform(value);
+  } catch {
+    return undefined;
   }
-  if (values.length === 0) {
-    const platform = variable(job, "POLYARCH_PLATFORM");
-    const selector = variable(job, "KUBERNETES_NODE_SELECTOR_ARCH")?.match(
-      /^kubernetes\.io\/arch=([a-z0-9]+)$/,
-    )?.[1];
-    values.push(platform ?? (selector && `linux/${selector}`));
-  }
-  return values.flatMap((value) => {
-    if (typeof value !== "string" || value.includes("$")) return [];
-    try {
-      return [parsePlatform(value)];
-    } catch {
-      return [];
-    }
-  });
 }

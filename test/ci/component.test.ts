@@ -1,0 +1,132 @@
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  busyboxImage,
+  indexOf,
+  pushIndex,
+  type Registry,
+  startRegistry,
+  type TempDir,
+} from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { polyarch } from "../support/cli.ts";
+import {
+  binaryArchitectures,
+  commitProject,
+  gitlabCiLocal,
+  indexPlatforms,
+  pipelineProject,
+  ROOT,
+  writeText,
+} from "./support.ts";
+
+// A project whose whole multi-arch pipeline is one `include: component:` of multi-arch-image, run by
+// gitlab-ci-local (shell executor), which resolves $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA
+// to the project's own templates/ offline, as GitLab does in a component project's own pipeline. The
+// committed templates/ are copied in. The arm64 matrix job builds emulated (this machine is amd64): the
+// test sets POLYARCH_BUILD_FLAGS=--emulate for the pipeline, which the amd64 job ignores.
+let registry: Registry;
+const dirs: TempDir[] = [];
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  const base = [
+    await busyboxImage({ arch: "amd64", applets: ["sh", "chmod"] }),
+    await busyboxImage({ arch: "arm64", applets: ["sh", "chmod"] }),
+  ];
+  await pushIndex(registry, "base/busybox", "1", indexOf(base));
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  for (const dir of dirs) await dir.remove();
+});
+
+/** examples/pipeline's Dockerfile and hello.sh, this repository's templates/, and `ciYaml` as .gitlab-ci.yml. */
+async function componentProject(ciYaml: string) {
+  const work = await pipelineProject("examples/pipeline");
+  dirs.push(work.dir);
+  await cp(join(ROOT, "templates"), join(work.project, "templates"), { recursive: true });
+  await writeText(join(work.project, ".gitlab-ci.yml"), ciYaml);
+  return work;
+}
+
+async function runPipeline(work: { project: string; env: Record<string, string> }) {
+  await commitProject(work.project, work.env);
+  const run = await gitlabCiLocal(
+    work.project,
+    [
+      "--variable",
+      `CI_REGISTRY_IMAGE=${registry.host}/team`,
+      "--variable",
+      "CI_COMMIT_SHORT_SHA=e2e1",
+      "--variable",
+      "POLYARCH_BUILD_FLAGS=--emulate",
+    ],
+    work.env,
+  );
+  if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+  return run;
+}
+
+async function expectMultiArch(work: { dir: TempDir }, index: string, name: string) {
+  expect(await indexPlatforms(index)).toEqual(["linux/amd64", "linux/arm64"]);
+  for (const arch of ["amd64", "arm64"]) {
+    expect(await binaryArchitectures(index, arch, join(work.dir.path, `pulled-${name}-${arch}`))).toEqual([
+      arch,
+    ]);
+  }
+}
+
+const baseArg = () => `BASE_IMAGE=${registry.host}/base/busybox:1`;
+
+describe("the multi-arch-image component under gitlab-ci-local", () => {
+  it("runner-tags: one include builds each architecture and merges them; the index serves each its own binaries", async () => {
+    const work = await componentProject(
+      [
+        "include:",
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/multi-arch-image@$CI_COMMIT_SHA",
+        "    inputs:",
+        "      image: $CI_REGISTRY_IMAGE/hello",
+        `      build-args: ["${baseArg()}"]`,
+        "      extra-tags: [latest]",
+        "",
+      ].join("\n"),
+    );
+    const check = await polyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: work.project });
+    expect(check.stderr).toBe("");
+    expect(check.stdout).toContain("templates/multi-arch-image.yml");
+    const run = await runPipeline(work);
+    expect(run.output).toContain("image-build: [amd64]");
+    expect(run.output).toMatch(/emulated/);
+    await expectMultiArch(work, `${registry.host}/team/hello:e2e1`, "tags");
+    expect(await indexPlatforms(`${registry.host}/team/hello:latest`)).toEqual([
+      "linux/amd64",
+      "linux/arm64",
+    ]);
+  }, 600_000);
+
+  it("node-selector and two images: two includes with their own job prefixes, both merged", async () => {
+    const include = (name: string) =>
+      [
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/multi-arch-image@$CI_COMMIT_SHA",
+        "    inputs:",
+        `      image: $CI_REGISTRY_IMAGE/${name}`,
+        `      job-prefix: ${name}-`,
+        "      topology: node-selector",
+        "      runner-tag: k8s-multiarch",
+        `      build-args: ["${baseArg()}"]`,
+      ].join("\n");
+    const work = await componentProject(`include:\n${include("hello")}\n${include("world")}\n`);
+    const check = await polyarch(
+      ["ci", "check", ".gitlab-ci.yml", "--fleet", join(ROOT, "examples/fleet.yaml")],
+      { cwd: work.project },
+    );
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(0);
+    const run = await runPipeline(work);
+    expect(run.output).toContain("world-merge");
+    await expectMultiArch(work, `${registry.host}/team/hello:e2e1`, "hello");
+    await expectMultiArch(work, `${registry.host}/team/world:e2e1`, "world");
+  }, 900_000);
+});
