@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type TempDir, tempDir } from "@polyarch/test-harness";
+import { afterAll, describe, expect, it } from "vitest";
+import { polyarch } from "../support/cli.ts";
+import { commitProject, gitlabCiLocal, pipelineProject, ROOT, writeText } from "./support.ts";
+
+// One source of truth: the committed templates/ are what `polyarch ci components` writes, and
+// `polyarch ci template --component` writes the jobs GitLab (here gitlab-ci-local) makes of the include.
+const run = promisify(execFile);
+const dirs: TempDir[] = [];
+
+afterAll(async () => {
+  for (const dir of dirs) await dir.remove();
+});
+
+describe("the component files", () => {
+  it("templates/ is exactly what polyarch ci components --out templates writes", async () => {
+    const dir = await tempDir("polyarch-components-");
+    dirs.push(dir);
+    const written = await polyarch(["ci", "components", "--out", dir.path]);
+    expect(written.code).toBe(0);
+    const committed = (await readdir(join(ROOT, "templates"))).sort();
+    expect((await readdir(dir.path)).sort()).toEqual(committed);
+    expect(committed).toEqual(["helper-refresh.yml", "merge.yml", "mirror-sync.yml", "multi-arch-image.yml"]);
+    for (const file of committed) {
+      expect(await readFile(join(ROOT, "templates", file), "utf8"), file).toBe(
+        await readFile(join(dir.path, file), "utf8"),
+      );
+    }
+  });
+
+  it("polyarch ci template --component writes the jobs gitlab-ci-local makes of the include with the same inputs", async () => {
+    const inputs = {
+      image: "$CI_REGISTRY_IMAGE/app",
+      architectures: '["amd64","arm64","riscv64"]',
+      "build-args": '["VERSION=1.4","DEBUG=0"]',
+      topology: "node-selector",
+      "runner-tag": "k8s-multiarch",
+      "job-prefix": "app-",
+    };
+    const viaComponent = await pipelineProject();
+    const viaTemplate = await pipelineProject();
+    dirs.push(viaComponent.dir, viaTemplate.dir);
+    await run("cp", ["-r", join(ROOT, "templates"), join(viaComponent.project, "templates")]);
+    await writeText(
+      join(viaComponent.project, ".gitlab-ci.yml"),
+      [
+        "include:",
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/multi-arch-image@$CI_COMMIT_SHA",
+        "    inputs:",
+        ...Object.entries(inputs).map(
+          ([key, value]) => `      ${key}: ${value.startsWith("[") ? value : `"${value}"`}`,
+        ),
+        "",
+      ].join("\n"),
+    );
+    const template = await polyarch([
+      "ci",
+      "template",
+      "--component",
+      "multi-arch-image",
+      ...Object.entries(inputs).flatMap(([key, value]) => ["--input", `${key}=${value}`]),
+      "--out",
+      join(viaTemplate.project, "ci/app.yml"),
+    ]);
+    expect(template.stderr).toBe("");
+    await writeText(join(viaTemplate.project, ".gitlab-ci.yml"), "include:\n  - local: ci/app.yml\n");
+    const previews: string[] = [];
+    for (const work of [viaComponent, viaTemplate]) {
+      await commitProject(work.project, work.env);
+      const preview = await gitlabCiLocal(work.project, ["--preview"], work.env);
+      expect(preview.code).toBe(0);
+      const sha = (await run("git", ["rev-parse", "HEAD"], { cwd: work.project })).stdout.trim();
+      // The YAML on stdout, then gitlab-ci-local's log on stderr; its timings differ from run to run.
+      const withoutTimings = preview.output.replaceAll(/ in \d+ ms/g, "");
+      previews.push(withoutTimings.replaceAll(sha, "VERSION"));
+    }
+    const version = JSON.parse(await readFile(join(ROOT, "packages/cli/package.json"), "utf8")).version;
+    const [fromComponent, fromTemplate] = previews;
+    expect(fromComponent).toContain("\napp-build:\n");
+    expect(fromComponent).toContain("KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=$POLYARCH_ARCH");
+    expect(fromComponent).toContain(`--build-args '["VERSION=1.4","DEBUG=0"]'`);
+    expect(fromComponent).toMatch(/POLYARCH_ARCH:\n\s+- amd64\n\s+- arm64\n\s+- riscv64\n/);
+    expect(fromTemplate!.replaceAll(`:${version}`, ":VERSION")).toBe(fromComponent);
+  }, 120_000);
+});
