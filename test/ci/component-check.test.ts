@@ -1,14 +1,15 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { polyarch } from "../support/cli.ts";
+import { runPolyarch } from "../support/process.ts";
 import { ROOT, writeText } from "./support.ts";
 
 // polyarch ci check reads `include: component:` of the project's own components (templates/ of the
 // project dir, for $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA) or of a checkout given with
 // --components-from, and refuses inputs the component's spec: inputs: refuses, before GitLab does: exit
-// 2, naming the input. Run as a process through the built bin.
+// 2, naming the input. Run as a process through the built bin (packages/cli/bin/polyarch.js), whose
+// bundle must carry GitLab's CI schema.
 const dirs: TempDir[] = [];
 
 afterAll(async () => {
@@ -23,7 +24,6 @@ async function project(ciYaml: string, templates: Record<string, string> = {}): 
   dirs.push(dir);
   await mkdir(join(dir.path, "templates"), { recursive: true });
   for (const name of ["multi-arch-image", "merge"]) {
-    const { readFile } = await import("node:fs/promises");
     await writeText(
       join(dir.path, "templates", `${name}.yml`),
       await readFile(join(ROOT, "templates", `${name}.yml`), "utf8"),
@@ -46,7 +46,7 @@ function include(component: string, inputs: string[]): string {
 }
 
 async function check(cwd: string, extra: string[] = []) {
-  return await polyarch(["ci", "check", ".gitlab-ci.yml", ...extra], { cwd });
+  return await runPolyarch(["ci", "check", ".gitlab-ci.yml", ...extra], { cwd });
 }
 
 describe("polyarch ci check on include: component:", () => {

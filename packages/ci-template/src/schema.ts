@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { CiProblem } from "./problems.ts";
 
@@ -7,15 +7,14 @@ import type { CiProblem } from "./problems.ts";
  * as gitlab-ci-local 4.75.1 ships it. Validated with Ajv, the JSON Schema validator gitlab-ci-local and
  * most editors use, rather than a hand-written subset that would drift from GitLab's keywords.
  */
-const gitlabCiSchemaUrl = new URL("../gitlab-ci.schema.json", import.meta.url);
-
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (compiled === undefined) {
     // strict: false because the schema carries editor keywords (markdownDescription) Ajv does not know.
     const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-    compiled = ajv.compile(JSON.parse(readFileSync(gitlabCiSchemaUrl, "utf8")) as object);
+    // Read this way so the CLI's bundle carries the schema (packages/cli/scripts/bundle.ts).
+    compiled = ajv.compile(createRequire(import.meta.url)("../gitlab-ci.schema.json") as object);
   }
   return compiled;
 }

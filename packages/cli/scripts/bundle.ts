@@ -101,19 +101,23 @@ function deferBuiltins(): Plugin {
 }
 
 /**
- * A source that reads its package's manifest at run time (`createRequire(import.meta.url)("../package.json")`,
- * src/version.ts) would look beside the bundle instead; the bundle gets the file's content written in, read
- * from where the source would have found it.
+ * A source that reads a JSON file of its package at run time (`createRequire(import.meta.url)("../X.json")`:
+ * src/version.ts its package.json, @polyarch/ci-template GitLab's CI schema) would look beside the bundle
+ * instead; the bundle gets the file's content written in, read from where the source would have found it.
  */
 function inlinePackageJson(): Plugin {
-  const read = 'createRequire(import.meta.url)("../package.json")';
+  const read = /createRequire\(import\.meta\.url\)\("\.\.\/([\w.-]+\.json)"\)/g;
   return {
     name: "polyarch-inline-package-json",
     transform(source, module) {
-      if (!source.includes(read)) return null;
-      const manifest = JSON.parse(readFileSync(join(dirname(module), "..", "package.json"), "utf8"));
+      if (!read.test(source)) return null;
+      read.lastIndex = 0;
       // On one line, so the file's positions (and its source map) stay as they were.
-      return { code: source.replaceAll(read, `(${JSON.stringify(manifest)})`), map: null };
+      const code = source.replaceAll(read, (_, file: string) => {
+        const content = JSON.parse(readFileSync(join(dirname(module), "..", file), "utf8"));
+        return `(${JSON.stringify(content)})`;
+      });
+      return { code, map: null };
     },
   };
 }
