@@ -87,3 +87,27 @@ describe("the component files", () => {
     expect(fromTemplate!.replaceAll(`:${version}`, ":VERSION")).toBe(fromComponent);
   }, 120_000);
 });
+
+describe("the README's components section", () => {
+  it("documents every input of every component with its description and default, as templates/ declares them", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    for (const file of await readdir(join(ROOT, "templates"))) {
+      const name = file.replace(/\.yml$/, "");
+      const section = new RegExp(`\\n### ${name}\\n([\\s\\S]*?)\\n### `).exec(readme)?.[1];
+      expect(section, `README section ### ${name}`).toBeDefined();
+      expect(section).toContain(`component: $CI_SERVER_FQDN/polyarch/polyarch/${name}@`);
+      const spec = `${(await readFile(join(ROOT, "templates", file), "utf8")).split("\n---\n")[0]}\n`;
+      const inputs = [...spec.matchAll(/^ {4}([a-z-]+):\n((?: {6}.*\n| {8}.*\n)+)/gm)];
+      expect(inputs.length).toBeGreaterThan(3);
+      for (const [, input, body] of inputs) {
+        const description = /^ {6}description: "?(.*?)"?$/m.exec(body!)?.[1];
+        const row = new RegExp(`^\\| \`${input}\` +\\| ([^|]+?) +\\| (.*) \\|$`, "m").exec(section!);
+        expect(row, `${name} input ${input}`).not.toBeNull();
+        expect(row![2]).toContain(description);
+        expect(row![1] === "**required**", `${name} input ${input} required`).toBe(
+          !/^ {6}default:/m.test(body!),
+        );
+      }
+    }
+  });
+});

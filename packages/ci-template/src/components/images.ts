@@ -4,7 +4,7 @@ import { COMPONENT_VERSION, type ComponentInput, input } from "./component.ts";
 export const IMAGE_INPUTS: Readonly<Record<string, ComponentInput>> = {
   images: {
     description:
-      "Where polyarch's images are: jobs run in <images>/polyarch (build jobs in <images>/polyarch-<builder>), tagged with this component's release.",
+      "Where polyarch's images are: jobs run in IMAGES/polyarch (build jobs in IMAGES/polyarch-BUILDER), tagged with this component's release.",
     default: "registry.gitlab.com/polyarch/polyarch",
   },
   "image-tag": {

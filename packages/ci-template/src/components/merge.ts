@@ -28,7 +28,7 @@ export const merge: Component = {
     },
     template: {
       description:
-        "A source per platform by tag template, manifest-tool style ($CI_REGISTRY_IMAGE:ARCH-$CI_COMMIT_SHA; ARCH, OS, VARIANT or {arch} {os} {variant}); empty: the POLYARCH_IMAGE_<ARCH> variables of the needed jobs' dotenv reports.",
+        "A source per platform by tag template, manifest-tool style ($CI_REGISTRY_IMAGE:ARCH-$CI_COMMIT_SHA; ARCH, OS, VARIANT or {arch} {os} {variant}); empty: the POLYARCH_IMAGE_* variables of the needed jobs' dotenv reports.",
       default: "",
     },
     platforms: {

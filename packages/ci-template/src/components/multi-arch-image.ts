@@ -51,7 +51,7 @@ export const multiArchImage: Component = {
     },
     builder: {
       description:
-        "The builder, and with it the build jobs' image: the tool image's variant with that builder inside (images/polyarch-<builder>).",
+        "The builder, and with it the build jobs' image: the tool image's variant with that builder inside (images/polyarch-BUILDER in this repository).",
       default: "buildah",
       options: ["buildah", "kaniko", "buildkit"],
     },
@@ -61,7 +61,7 @@ export const multiArchImage: Component = {
       default: ".",
     },
     dockerfile: {
-      description: "The Dockerfile, relative to the project; empty: <context>/Dockerfile.",
+      description: "The Dockerfile, relative to the project; empty: CONTEXT/Dockerfile.",
       default: "",
     },
     "build-args": {
@@ -76,7 +76,7 @@ export const multiArchImage: Component = {
     },
     "job-prefix": {
       description:
-        "The start of the job names: <job-prefix>build and <job-prefix>merge; give each image its own when a project includes the component more than once.",
+        "The start of the job names: PREFIXbuild and PREFIXmerge; give each image its own when a project includes the component more than once.",
       default: "image-",
       regex: "^[a-z0-9][a-z0-9_-]*$",
     },
