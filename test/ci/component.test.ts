@@ -1,13 +1,6 @@
-import { cp } from "node:fs/promises";
+import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  busyboxImage,
-  indexOf,
-  pushIndex,
-  type Registry,
-  startRegistry,
-  type TempDir,
-} from "@polyarch/test-harness";
+import type { Registry, TempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import {
@@ -17,6 +10,8 @@ import {
   indexPlatforms,
   pipelineProject,
   ROOT,
+  readText,
+  registryWithBusyboxBase,
   writeText,
 } from "./support.ts";
 
@@ -29,12 +24,7 @@ let registry: Registry;
 const dirs: TempDir[] = [];
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  const base = [
-    await busyboxImage({ arch: "amd64", applets: ["sh", "chmod"] }),
-    await busyboxImage({ arch: "arm64", applets: ["sh", "chmod"] }),
-  ];
-  await pushIndex(registry, "base/busybox", "1", indexOf(base));
+  registry = await registryWithBusyboxBase();
 });
 
 afterAll(async () => {
@@ -129,4 +119,55 @@ describe("the multi-arch-image component under gitlab-ci-local", () => {
     await expectMultiArch(work, `${registry.host}/team/hello:e2e1`, "hello");
     await expectMultiArch(work, `${registry.host}/team/world:e2e1`, "world");
   }, 900_000);
+});
+
+describe("the write-ups' two pipelines as the README rewrites them, under gitlab-ci-local", () => {
+  /**
+   * The README's "After" block at `index`, made runnable here: the component is the project's own at this
+   * commit, Buildah stands in for Kaniko (not installed here), the harness registry for ECR, and the
+   * example Dockerfile's BASE_IMAGE is added to the build arguments.
+   */
+  async function readmeInclude(index: number): Promise<string> {
+    const readme = await readText(join(ROOT, "README.md"));
+    const section = readme.slice(readme.indexOf("### The write-ups' pipelines, as one include"));
+    const block = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)][index]?.[1];
+    expect(block).toContain("builder: kaniko");
+    const runnable = block!
+      .replace(
+        "$CI_SERVER_FQDN/polyarch/polyarch/multi-arch-image@1.0.0",
+        "$CI_SERVER_FQDN/$CI_PROJECT_PATH/multi-arch-image@$CI_COMMIT_SHA",
+      )
+      .replace("builder: kaniko", "builder: buildah")
+      .replace("123456789012.dkr.ecr.eu-central-1.amazonaws.com/image", "$CI_REGISTRY_IMAGE/image");
+    return runnable.includes("build-args: [")
+      ? runnable.replace("build-args: [", `build-args: ["${baseArg()}", `)
+      : runnable.replace("builder: buildah", `builder: buildah\n      build-args: ["${baseArg()}"]`);
+  }
+
+  it("Kaniko on a runner per architecture, merged by manifest-tool: one include", async () => {
+    const ciYaml = await readmeInclude(0);
+    const work = await componentProject(ciYaml);
+    const check = await polyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: work.project });
+    expect(check.stderr).toBe("");
+    await runPipeline(work);
+    await expectMultiArch(work, `${registry.host}/team/image:e2e1`, "writeup1");
+  }, 600_000);
+
+  it("one multi-arch runner with node selectors, a build context, build args and extra tags: one include", async () => {
+    const ciYaml = await readmeInclude(1);
+    expect(ciYaml).toContain("topology: node-selector");
+    const work = await componentProject(ciYaml);
+    await mkdir(join(work.project, "docker-files/php"), { recursive: true });
+    for (const file of ["Dockerfile", "hello.sh"])
+      await cp(join(work.project, file), join(work.project, "docker-files/php", file));
+    const check = await polyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: work.project });
+    expect(check.stderr).toBe("");
+    const run = await runPipeline(work);
+    expect(run.output).toContain("php-build: [arm64]");
+    await expectMultiArch(work, `${registry.host}/team/php:latest`, "writeup2");
+    expect(await indexPlatforms(`${registry.host}/team/php:8.2-fpm-alpine`)).toEqual([
+      "linux/amd64",
+      "linux/arm64",
+    ]);
+  }, 600_000);
 });

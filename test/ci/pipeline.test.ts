@@ -1,12 +1,5 @@
 import { join } from "node:path";
-import {
-  busyboxImage,
-  indexOf,
-  pushIndex,
-  type Registry,
-  startRegistry,
-  type TempDir,
-} from "@polyarch/test-harness";
+import type { Registry, TempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import {
@@ -17,6 +10,7 @@ import {
   pipelineProject,
   ROOT,
   readText,
+  registryWithBusyboxBase,
   writeText,
 } from "./support.ts";
 
@@ -27,12 +21,7 @@ let registry: Registry;
 const dirs: TempDir[] = [];
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  const base = [
-    await busyboxImage({ arch: "amd64", applets: ["sh", "chmod"] }),
-    await busyboxImage({ arch: "arm64", applets: ["sh", "chmod"] }),
-  ];
-  await pushIndex(registry, "base/busybox", "1", indexOf(base));
+  registry = await registryWithBusyboxBase();
 });
 
 afterAll(async () => {

@@ -5,7 +5,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { verifyBinaries } from "@polyarch/elf";
-import { skopeo, type TempDir, tempDir, vfsStorage } from "@polyarch/test-harness";
+import {
+  busyboxImage,
+  indexOf,
+  pushIndex,
+  type Registry,
+  skopeo,
+  startRegistry,
+  type TempDir,
+  tempDir,
+  vfsStorage,
+} from "@polyarch/test-harness";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GITLAB_CI_LOCAL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
@@ -130,4 +140,18 @@ export async function binaryArchitectures(reference: string, arch: string, into:
     })),
   });
   return [...new Set(result.machines.map((machine) => machine.architecture))];
+}
+
+/**
+ * A harness registry holding `base/busybox:1`, an amd64 + arm64 index of busybox with sh and chmod: the
+ * base image the example Dockerfile's BASE_IMAGE build argument points at in the tests.
+ */
+export async function registryWithBusyboxBase(): Promise<Registry> {
+  const registry = await startRegistry();
+  const base = [
+    await busyboxImage({ arch: "amd64", applets: ["sh", "chmod"] }),
+    await busyboxImage({ arch: "arm64", applets: ["sh", "chmod"] }),
+  ];
+  await pushIndex(registry, "base/busybox", "1", indexOf(base));
+  return registry;
 }
