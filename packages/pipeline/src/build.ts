@@ -230,6 +230,7 @@ async function runBuilder(
     authDir: auth.path,
     output,
     ...(plan.storageDriver && { storageDriver: plan.storageDriver }),
+    ...(plan.cacheRepository !== undefined && { cacheRepository: plan.cacheRepository }),
   });
   for (const invocation of invocations) await runOne(invocation, context);
 }

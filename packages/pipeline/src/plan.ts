@@ -13,6 +13,7 @@ import {
 import type { BuilderFacts } from "./builders/detect.ts";
 import { chooseBuilder } from "./builders/registry.ts";
 import type { Builder } from "./builders/types.ts";
+import { cacheRepositoryOf } from "./cache-repository.ts";
 import { baseImageRegistries } from "./dockerfile.ts";
 import { buildLabels, parseKeyValues } from "./labels.ts";
 import { checkRouting, type Env, requestedPlatform } from "./routing.ts";
@@ -48,6 +49,8 @@ export interface BuildOptions {
   sourceDateEpoch?: string;
   /** Who pushes: `builder` (its own push, then read back) or `polyarch` (from a local layout). @default "builder" */
   pushWith?: string;
+  /** A registry repository for the builder's layer cache; each platform's goes in its own repository under it. */
+  cacheRepo?: string;
 }
 
 /** What is known before planning: read from the machine and the files by the caller. */
@@ -84,6 +87,8 @@ export interface BuildPlan {
   /** Registries whose credentials go into the builder's auth file: the destination, then the bases'. */
   authHosts: string[];
   storageDriver?: "vfs";
+  /** This platform's layer cache (`<--cache-repo>/<os>-<arch>`), when the build uses one. */
+  cacheRepository?: string;
   warnings: string[];
 }
 
@@ -135,9 +140,15 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     facts.env,
   );
   checkRouting(facts.host, requestedPlatform(facts.env), emulated ? platform : undefined);
+  const cacheRepository =
+    options.cacheRepo === undefined ? undefined : cacheRepositoryOf(options.cacheRepo, platform);
 
   const insecure = new Set(options.insecureRegistries.map(normalizeRegistryHost));
-  const registries = [destination.registry, ...baseImageRegistries(facts.dockerfileText)];
+  const registries = [
+    destination.registry,
+    ...(cacheRepository ? [cacheRepository.slice(0, cacheRepository.indexOf("/"))] : []),
+    ...baseImageRegistries(facts.dockerfileText),
+  ];
   const ci = [facts.env.CI_REGISTRY, facts.env.CI_DEPENDENCY_PROXY_SERVER].filter((h): h is string => !!h);
   const authHosts = [...new Set([...registries, ...ci.map(normalizeRegistryHost)])];
   const warnings = emulated
@@ -166,6 +177,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     plainHttp: registries.filter((r) => isLoopbackRegistry(r) || insecure.has(r)),
     authHosts,
     ...(builder.name === "buildah" && !facts.builders.overlayUsable && { storageDriver: "vfs" as const }),
+    ...(cacheRepository !== undefined && { cacheRepository }),
     warnings,
   };
 }

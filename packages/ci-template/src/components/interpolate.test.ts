@@ -78,6 +78,7 @@ describe("expandMatrixJobs", () => {
         {
           tags: ["runner-$ARCH"],
           parallel: { matrix: [{ ARCH: ["amd64", "arm64"], OS: "linux" }] },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CI variable reference, as GitLab writes it.
           variables: { PLATFORM: "${OS}/$ARCH" },
         },
       ],

@@ -86,6 +86,12 @@ export const multiArchImage: Component = {
         "Check the ELF machine of every binary in each image against its architecture, at build and at merge.",
       default: true,
     },
+    cache: {
+      type: "boolean",
+      description:
+        "Reuse unchanged steps' layers from a registry cache, one repository per architecture (IMAGE/cache/linux-ARCH): a cache shared by architectures poisons Kaniko's builds (kaniko#2567).",
+      default: false,
+    },
     "source-date-epoch": {
       description:
         "Pin the images' timestamps for a reproducible build, e.g. $CI_COMMIT_TIMESTAMP (a retried job then pushes the same digest); empty: not pinned.",
@@ -116,7 +122,8 @@ export const multiArchImage: Component = {
       },
       script: [
         `if [ "${input("verify-binaries")}" = true ]; then POLYARCH_VERIFY=--verify-binaries; fi`,
-        `polyarch build --image "$POLYARCH_REPOSITORY" --platform "$POLYARCH_PLATFORM" --builder ${input("builder")} --context "${input("context")}" ${whenSet("POLYARCH_DOCKERFILE", "--file")} --build-args '${input("build-args")}' ${whenSet("POLYARCH_SOURCE_DATE_EPOCH", "--source-date-epoch")} $POLYARCH_VERIFY --dotenv ${BUILD_DOTENV} $POLYARCH_BUILD_FLAGS`,
+        `if [ "${input("cache")}" = true ]; then POLYARCH_CACHE_REPO="$POLYARCH_REPOSITORY/cache"; fi`,
+        `polyarch build --image "$POLYARCH_REPOSITORY" --platform "$POLYARCH_PLATFORM" --builder ${input("builder")} --context "${input("context")}" ${whenSet("POLYARCH_DOCKERFILE", "--file")} --build-args '${input("build-args")}' ${whenSet("POLYARCH_SOURCE_DATE_EPOCH", "--source-date-epoch")} ${whenSet("POLYARCH_CACHE_REPO", "--cache-repo")} $POLYARCH_VERIFY --dotenv ${BUILD_DOTENV} $POLYARCH_BUILD_FLAGS`,
       ],
       artifacts: { reports: { dotenv: BUILD_DOTENV } },
     },

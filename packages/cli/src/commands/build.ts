@@ -29,6 +29,7 @@ export interface BuildFlags extends RegistryFlags {
   verifyBinaries?: boolean;
   sourceDateEpoch?: string;
   pushWith?: string;
+  cacheRepo?: string;
   dotenv?: string;
   json?: boolean;
 }
@@ -52,6 +53,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
     insecureRegistries: flags.insecureRegistry ?? [],
     ...(flags.sourceDateEpoch !== undefined && { sourceDateEpoch: flags.sourceDateEpoch }),
     ...(flags.pushWith !== undefined && { pushWith: flags.pushWith }),
+    ...(flags.cacheRepo !== undefined && { cacheRepo: flags.cacheRepo }),
   };
   // --username/--password are for the destination registry: the first part of --image, when it is a host.
   const first = flags.image?.split("/", 1)[0];

@@ -51,6 +51,10 @@ export function declareBuild(program: Command, io: Io): void {
         "pin the image's timestamps for a reproducible build: seconds, or a time with its zone such as $CI_COMMIT_TIMESTAMP (default: $SOURCE_DATE_EPOCH)",
       )
       .option(
+        "--cache-repo <repo>",
+        "reuse unchanged steps' layers from a registry cache, one per platform: <repo>/<os>-<arch> (Kaniko --cache-repo, Buildah --layers --cache-from/--cache-to, BuildKit registry cache)",
+      )
+      .option(
         "--dotenv <file>",
         "write POLYARCH_IMAGE_<ARCH> and POLYARCH_DIGEST_<ARCH> for artifacts: reports: dotenv",
       )

@@ -7,7 +7,8 @@ import type { Builder, BuilderInput } from "./types.ts";
  * with `--digestfile` (its blob reuse skips layers the registry has), or into the layout directory, where
  * it compresses every layer anew. A source date epoch is `--timestamp`, which pins the image's dates and
  * its files' times. Buildah has no per-registry TLS switch on the command line, so a plain-HTTP
- * destination or base registry turns TLS verification off for the build's pulls too.
+ * destination or base registry turns TLS verification off for the build's pulls too. A cache repository is
+ * `--layers --cache-from R --cache-to R`: each step's layer is pushed to R and looked up there first.
  */
 export const buildah: Builder = {
   name: "buildah",
@@ -37,6 +38,9 @@ export const buildah: Builder = {
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
       ...(input.target ? ["--target", input.target] : []),
       ...(input.sourceDateEpoch !== undefined ? ["--timestamp", String(input.sourceDateEpoch)] : []),
+      ...(input.cacheRepository
+        ? ["--layers", "--cache-from", input.cacheRepository, "--cache-to", input.cacheRepository]
+        : []),
       ...input.passThrough,
       input.context,
     ];

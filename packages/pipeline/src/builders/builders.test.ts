@@ -247,6 +247,41 @@ describe("a reproducible build (a source date epoch)", () => {
   });
 });
 
+describe("a layer cache (--cache-repo), this platform's own repository", () => {
+  const cached = { ...input, cacheRepository: "registry.example.com/team/app/cache/linux-arm64" };
+  const repo = "registry.example.com/team/app/cache/linux-arm64";
+
+  it("is --layers with --cache-from and --cache-to for Buildah's bud", () => {
+    const args = buildah.commands(cached)[0]?.args ?? [];
+    expect(args).toContain("--layers");
+    expect(args.slice(args.indexOf("--cache-from"), args.indexOf("--cache-from") + 4)).toEqual([
+      "--cache-from",
+      repo,
+      "--cache-to",
+      repo,
+    ]);
+    expect(buildah.commands(input)[0]?.args).not.toContain("--layers");
+  });
+
+  it("is --cache=true with --cache-repo for Kaniko", () => {
+    const args = kaniko.commands(cached)[0]?.args ?? [];
+    expect(args).toContain("--cache=true");
+    expect(args[args.indexOf("--cache-repo") + 1]).toBe(repo);
+    expect(kaniko.commands(input)[0]?.args).not.toContain("--cache-repo");
+  });
+
+  it("is the registry cache, imported and exported with every step (mode=max), for BuildKit", () => {
+    const args = buildkit.commands({ ...cached, plainHttp: ["registry.example.com"] })[0]?.args ?? [];
+    expect(args[args.indexOf("--import-cache") + 1]).toBe(
+      `type=registry,ref=${repo}:buildcache,registry.insecure=true`,
+    );
+    expect(args[args.indexOf("--export-cache") + 1]).toBe(
+      `type=registry,ref=${repo}:buildcache,mode=max,registry.insecure=true`,
+    );
+    expect(buildkit.commands(input)[0]?.args).not.toContain("--import-cache");
+  });
+});
+
 describe("chooseBuilder", () => {
   it("picks Kaniko, then Buildah, then BuildKit, among those present", () => {
     expect(chooseBuilder(undefined, ["buildkit", "buildah", "kaniko"]).name).toBe("kaniko");

@@ -44,6 +44,15 @@ export const buildkit: Builder = {
       ...(input.target ? ["--opt", `target=${input.target}`] : []),
       ...(epoch !== undefined ? ["--opt", `build-arg:SOURCE_DATE_EPOCH=${epoch}`] : []),
       ...output,
+      // The registry cache exporter, every step's layers (mode=max), in one manifest tagged buildcache.
+      ...(input.cacheRepository
+        ? [
+            "--import-cache",
+            `type=registry,ref=${input.cacheRepository}:buildcache${insecure}`,
+            "--export-cache",
+            `type=registry,ref=${input.cacheRepository}:buildcache,mode=max${insecure}`,
+          ]
+        : []),
       ...input.passThrough,
     ];
     return [

@@ -32,6 +32,8 @@ export const kaniko: Builder = {
       ...input.labels.flatMap(([key, value]) => ["--label", `${key}=${value}`]),
       ...(input.target ? ["--target", input.target] : []),
       ...(input.sourceDateEpoch !== undefined ? ["--reproducible"] : []),
+      // Kaniko's layer cache: each RUN's layer in the repository, keyed by the step and its inputs.
+      ...(input.cacheRepository ? ["--cache=true", "--cache-repo", input.cacheRepository] : []),
       ...input.passThrough,
     ];
     return [

@@ -36,6 +36,11 @@ export interface BuilderInput {
   output: { kind: "push"; digestFile: string } | { kind: "layout"; dir: string };
   /** Buildah's storage driver when overlay cannot be used here. */
   storageDriver?: "vfs";
+  /**
+   * A registry repository (`registry/repository`, this platform's own) the builder reads cached layers
+   * from and writes new ones to, so an unchanged step is not run again in a fresh job.
+   */
+  cacheRepository?: string;
 }
 
 /** A builder: how it is found, its command lines (pure), and how it reports the digest it pushed. */
