@@ -1,3 +1,4 @@
+import { buildCache } from "./build-cache.ts";
 import { buildPushPaths } from "./build-push-paths.ts";
 import { buildVsBuildah } from "./build-vs-buildah.ts";
 import { executorBuildah } from "./executor-buildah.ts";
@@ -25,6 +26,7 @@ export const benchmarks: Benchmark[] = [
   noopRequests,
   buildVsBuildah,
   buildPushPaths,
+  buildCache,
   executorStart,
   executorBuildah,
 ];
