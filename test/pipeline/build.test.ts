@@ -222,6 +222,12 @@ describe("polyarch build with Buildah", () => {
     [["--builder", "docker"], '--builder "docker" is not a builder'],
     [["--tag-template", "latest"], "has no {arch}"],
     [["--build-arg", "VERSION"], '--build-arg "VERSION" is not KEY=VALUE'],
+    [["--build-args", "VERSION=1.4"], '--build-args "VERSION=1.4" is not a JSON array of strings'],
+    [["--build-args", '["VERSION"]'], '--build-arg "VERSION" is not KEY=VALUE'],
+    [
+      ["--cache-repo", "registry.example.com/cache:v1"],
+      "--cache-repo registry.example.com/cache:v1 must name",
+    ],
   ])("exits 2 on bad input and pushes nothing (%j)", async (args, message) => {
     const run = await build(["--tag-template", "{arch}-bad", ...args]);
     expect(run.code).toBe(2);
