@@ -171,3 +171,36 @@ describe("the write-ups' two pipelines as the README rewrites them, under gitlab
     ]);
   }, 600_000);
 });
+
+describe("the merge component under gitlab-ci-local", () => {
+  it("merges a project's own build jobs by manifest-tool's tag template, as the drop-in for its merge step", async () => {
+    // The project's build jobs stand in for its Kaniko jobs: they push image:ARCH-SHA and no dotenv.
+    const buildJob = (arch: string, flags: string) =>
+      [
+        `build-${arch}:`,
+        "  stage: build",
+        "  script:",
+        `    - polyarch build --image "$CI_REGISTRY_IMAGE/image" --tag-template "{arch}-$CI_COMMIT_SHORT_SHA" --build-arg "${baseArg()}" ${flags} $POLYARCH_BUILD_FLAGS`,
+      ].join("\n");
+    const work = await componentProject(
+      [
+        "include:",
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/merge@$CI_COMMIT_SHA",
+        "    inputs:",
+        "      needs: [build-amd64, build-arm64]",
+        "      template: $CI_REGISTRY_IMAGE/image:ARCH-$CI_COMMIT_SHORT_SHA",
+        "      target: $CI_REGISTRY_IMAGE/image:$CI_COMMIT_SHORT_SHA",
+        "      extra-tags: [v1]",
+        buildJob("amd64", "--platform linux/amd64"),
+        buildJob("arm64", "--platform linux/arm64"),
+        "",
+      ].join("\n"),
+    );
+    const check = await polyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: work.project });
+    expect(check.stderr).toBe("");
+    const run = await runPipeline(work);
+    expect(run.output).toContain("merge");
+    await expectMultiArch(work, `${registry.host}/team/image:e2e1`, "merge-template");
+    expect(await indexPlatforms(`${registry.host}/team/image:v1`)).toEqual(["linux/amd64", "linux/arm64"]);
+  }, 600_000);
+});

@@ -18,7 +18,10 @@ import type { CiProblem } from "./problems.ts";
 export function checkPipeline(jobs: ReadonlyMap<string, CiJob>, fleet?: Fleet): CiProblem[] {
   const visible = [...expandMatrixJobs(jobs)].filter(([name]) => !name.startsWith("."));
   const builds = new Map(visible.filter(([, job]) => runs(job, /\bpolyarch\s+build\b/)));
-  const merges = visible.filter(([, job]) => runs(job, /\bpolyarch\s+merge\b[^\n]*--from-env/));
+  // The merge component given a tag template (POLYARCH_TEMPLATE) merges by tag, not from dotenv reports.
+  const merges = visible.filter(
+    ([, job]) => runs(job, /\bpolyarch\s+merge\b[^\n]*--from-env/) && !variable(job, "POLYARCH_TEMPLATE"),
+  );
   const problems: CiProblem[] = [];
   for (const [name, job] of merges) problems.push(...checkMerge(name, job, builds));
   if (fleet) for (const [name, job] of visible) problems.push(...checkNodeSelector(name, job, fleet));
