@@ -171,3 +171,28 @@ describe("polyarch ci check on include: component:", () => {
     expect(run.stderr).toContain("merge.needs: misses build job app-arm64");
   });
 });
+
+describe("polyarch ci template --component", () => {
+  it("refuses the inputs the component refuses, exit 2 naming each, and an unknown component", async () => {
+    const run = await runPolyarch([
+      "ci",
+      "template",
+      "--component",
+      "multi-arch-image",
+      "--input",
+      "builder=docker",
+      "--input",
+      'architecture=["amd64"]',
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      '--input builder: "docker" is not one of the options: buildah, kaniko, buildkit',
+    );
+    expect(run.stderr).toContain("--input architecture: unknown input; did you mean architectures?");
+    expect(run.stdout).toBe("");
+    const unknown = await runPolyarch(["ci", "template", "--component", "multiarch-image"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--component "multiarch-image" is not a component');
+    expect(unknown.stderr).toContain("multi-arch-image, merge, helper-refresh, mirror-sync");
+  });
+});

@@ -1,6 +1,5 @@
 import { PolyarchError } from "@polyarch/oci";
 import { renderCiYaml } from "../ci-yaml.ts";
-import { formatCiProblems } from "../problems.ts";
 import type { Component } from "./component.ts";
 import { COMPONENTS } from "./index.ts";
 import { checkInputs } from "./inputs.ts";
@@ -28,9 +27,18 @@ export function renderComponentJobs(
   const component = componentNamed(name);
   const { values, problems } = checkInputs(component.inputs, given, `component ${name}`);
   if (problems.length > 0)
-    throw new PolyarchError("POLYARCH_E_BAD_FLAG", `--input:\n${formatCiProblems(problems)}`, {
-      hint: `templates/${name}.yml lists the inputs with their descriptions`,
-    });
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      problems
+        .map(
+          (problem) =>
+            `--input ${problem.key.slice(problem.key.indexOf(".inputs.") + 8)}: ${problem.message}`,
+        )
+        .join("\n"),
+      {
+        hint: `templates/${name}.yml lists the inputs with their descriptions`,
+      },
+    );
   const command = [
     `polyarch ci template --component ${name}`,
     ...Object.entries(given).map(

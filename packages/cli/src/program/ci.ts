@@ -29,9 +29,13 @@ POLYARCH_BUILD_FLAGS and POLYARCH_MERGE_FLAGS add flags to the two commands.`;
 export function declareCi(program: Command, io: Io): void {
   const ci = program
     .command("ci")
-    .description("generate an includable GitLab CI template, and check CI files");
+    .description(
+      "write the CI/CD components' jobs or an includable GitLab CI template, and check CI files (component includes too)",
+    );
   ci.command("template")
-    .description("print an includable GitLab CI file of hidden build-per-architecture and merge jobs")
+    .description(
+      "print an includable GitLab CI file: a CI/CD component's jobs with --component, else hidden build-per-architecture and merge jobs",
+    )
     .option(
       "--topology <topology>",
       "runner-tags (one runner per architecture) or node-selector (one multi-arch runner)",
