@@ -4,8 +4,8 @@ import type { Registry, TempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import {
-  binaryArchitectures,
   commitProject,
+  expectMultiArchIndex,
   gitlabCiLocal,
   indexPlatforms,
   pipelineProject,
@@ -60,12 +60,7 @@ async function runPipeline(work: { project: string; env: Record<string, string> 
 }
 
 async function expectMultiArch(work: { dir: TempDir }, index: string, name: string) {
-  expect(await indexPlatforms(index)).toEqual(["linux/amd64", "linux/arm64"]);
-  for (const arch of ["amd64", "arm64"]) {
-    expect(await binaryArchitectures(index, arch, join(work.dir.path, `pulled-${name}-${arch}`))).toEqual([
-      arch,
-    ]);
-  }
+  await expectMultiArchIndex(index, join(work.dir.path, `pulled-${name}`));
 }
 
 const baseArg = () => `BASE_IMAGE=${registry.host}/base/busybox:1`;

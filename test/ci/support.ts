@@ -16,6 +16,7 @@ import {
   tempDir,
   vfsStorage,
 } from "@polyarch/test-harness";
+import { expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GITLAB_CI_LOCAL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
@@ -154,4 +155,15 @@ export async function registryWithBusyboxBase(): Promise<Registry> {
   ];
   await pushIndex(registry, "base/busybox", "1", indexOf(base));
   return registry;
+}
+
+/**
+ * That `index` is a linux/amd64 + linux/arm64 index whose child for each architecture holds binaries of
+ * that architecture only (each child copied under `into`, then read by @polyarch/elf).
+ */
+export async function expectMultiArchIndex(index: string, into: string): Promise<void> {
+  expect(await indexPlatforms(index)).toEqual(["linux/amd64", "linux/arm64"]);
+  for (const arch of ["amd64", "arm64"]) {
+    expect(await binaryArchitectures(index, arch, `${into}-${arch}`)).toEqual([arch]);
+  }
 }
