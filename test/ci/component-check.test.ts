@@ -1,9 +1,9 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { runPolyarch } from "../support/process.ts";
-import { ROOT, writeText } from "./support.ts";
+import { commitProject, gitlabCiLocal, pipelineProject, ROOT, writeText } from "./support.ts";
 
 // polyarch ci check reads `include: component:` of the project's own components (templates/ of the
 // project dir, for $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA) or of a checkout given with
@@ -195,4 +195,26 @@ describe("polyarch ci template --component", () => {
     expect(unknown.stderr).toContain('--component "multiarch-image" is not a component');
     expect(unknown.stderr).toContain("multi-arch-image, merge, helper-refresh, mirror-sync");
   });
+});
+
+describe("an input error under gitlab-ci-local and under ci check", () => {
+  it("gitlab-ci-local 4.75.1 lists the pipeline with an unknown input; ci check refuses it, as GitLab does", async () => {
+    const work = await pipelineProject();
+    dirs.push(work.dir);
+    await cp(join(ROOT, "templates"), join(work.project, "templates"), { recursive: true });
+    await writeText(
+      join(work.project, ".gitlab-ci.yml"),
+      include(`${OWN}/multi-arch-image@$CI_COMMIT_SHA`, [
+        "image: $CI_REGISTRY_IMAGE/app",
+        "platforms: [linux/amd64]",
+      ]),
+    );
+    await commitProject(work.project, work.env);
+    const listed = await gitlabCiLocal(work.project, ["--list"], work.env);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toContain("image-build");
+    const run = await check(work.project);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("inputs.platforms: unknown input");
+  }, 120_000);
 });
