@@ -57,16 +57,17 @@ export function includeComponent(
   version: string,
 ): { file?: CiFile; problems: CiProblem[] } {
   const where = `component ${include.address}`;
-  const [header, body, ...rest] = parseAllDocuments(templateText);
-  const spec = (header?.toJS() as { spec?: { inputs?: Record<string, ComponentInput> } } | null)?.spec;
-  if (
-    !header ||
-    header.errors.length > 0 ||
-    body === undefined ||
-    body.errors.length > 0 ||
-    rest.length > 0 ||
-    !spec
-  )
+  const documents = parseAllDocuments(templateText);
+  const [header, body, ...rest] = Array.isArray(documents) ? documents : [];
+  const wellFormed =
+    header !== undefined &&
+    body !== undefined &&
+    rest.length === 0 &&
+    [header, body].every((d) => d.errors.length === 0);
+  const spec = wellFormed
+    ? (header.toJS() as { spec?: { inputs?: Record<string, ComponentInput> } } | null)?.spec
+    : undefined;
+  if (!wellFormed || !spec)
     return {
       problems: [
         {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expandMatrixJobs } from "../matrix.ts";
+import { includeComponent } from "./include.ts";
 import { checkInputs, unportableRegex } from "./inputs.ts";
 import { interpolate } from "./interpolate.ts";
 
@@ -93,5 +94,29 @@ describe("expandMatrixJobs", () => {
         { tags: ["runner-arm64"], variables: { PLATFORM: "linux/arm64", ARCH: "arm64", OS: "linux" } },
       ],
     ]);
+  });
+});
+
+describe("includeComponent", () => {
+  const include = { address: "gitlab.example.com/g/p/c@1.0.0", inputs: { name: "app" } };
+
+  it("refuses a file that is not a spec document and the jobs, naming it", () => {
+    for (const text of [
+      "job:\n  script: [x]\n",
+      "spec: {inputs: {}}\n---\njob: [\n",
+      "a: 1\n---\nb: 2\n---\nc: 3\n",
+    ]) {
+      const { problems, file } = includeComponent(include, "templates/c.yml", text, "");
+      expect(file).toBeUndefined();
+      expect(problems[0]?.message).toContain("templates/c.yml is not a component");
+    }
+  });
+
+  it("gives the interpolated jobs as a CI file once the inputs pass", () => {
+    const text =
+      "spec:\n  inputs:\n    name:\n      description: n\n---\n$[[ inputs.name ]]-job:\n  script:\n    - echo $[[ inputs.name ]]\n";
+    const { problems, file } = includeComponent(include, "templates/c.yml", text, "");
+    expect(problems).toEqual([]);
+    expect(file?.text).toContain("app-job:\n  script:\n    - echo app\n");
   });
 });
