@@ -144,6 +144,9 @@ describe("polyarch ci check on include: component:", () => {
     );
     const without = await check(dir);
     expect(without.code).toBe(0);
+    expect(without.stdout).toContain(
+      "not checked: component gitlab.example.com/polyarch/polyarch/multi-arch-image@1.0.0 (give --components-from",
+    );
     const run = await check(dir, ["--components-from", ROOT]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("inputs.platforms: unknown input");

@@ -25,14 +25,14 @@ export interface IncludedComponent {
  * name: from the project itself when the address is `$CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA`
  * (a component project's own pipeline), or from `componentsDir` (a checkout of the component project) for
  * any other address. Remote, project and template includes, and components elsewhere, are not fetched:
- * their jobs are not checked.
+ * their jobs are not checked (`unread` names those components).
  */
 export async function loadCiFiles(
   file: string,
   projectDir: string,
   read: (absolute: string) => Promise<string> = (absolute) => readFile(absolute, "utf8"),
   componentsDir?: string,
-): Promise<{ main: CiFile; included: CiFile[]; components: IncludedComponent[] }> {
+): Promise<{ main: CiFile; included: CiFile[]; components: IncludedComponent[]; unread: string[] }> {
   const main = { path: file, text: await readCi(path.resolve(projectDir, file), file, read) };
   const included: CiFile[] = [];
   const seen = new Set<string>();
@@ -47,13 +47,14 @@ export async function loadCiFiles(
     queue.push(...includesOf(text));
   }
   const components: IncludedComponent[] = [];
+  const unread: string[] = [];
   for (const include of [main, ...included].flatMap((entry) => componentIncludesOf(entry.text))) {
     const name = parseComponentAddress(include.address)?.name;
     const root = isOwnComponent(include.address) ? projectDir : componentsDir;
-    if (name === undefined || root === undefined) continue;
-    components.push({ include, ...(await readComponent(root, name, include.address, read)) });
+    if (name === undefined || root === undefined) unread.push(include.address);
+    else components.push({ include, ...(await readComponent(root, name, include.address, read)) });
   }
-  return { main, included, components };
+  return { main, included, components, unread };
 }
 
 /** `templates/<name>.yml` or `templates/<name>/template.yml`, as GitLab looks for a component. */

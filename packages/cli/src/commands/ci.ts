@@ -105,7 +105,7 @@ export interface CiCheckOptions {
 /** `polyarch ci check FILE`: every problem, as one POLYARCH_E_CI_INVALID (exit 2); a summary when there is none. */
 export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Promise<string> {
   const projectDir = path.resolve(io.cwd, options.projectDir ?? ".");
-  const { main, included, components } = await loadCiFiles(
+  const { main, included, components, unread } = await loadCiFiles(
     path.relative(projectDir, path.resolve(io.cwd, file)),
     projectDir,
     undefined,
@@ -128,7 +128,10 @@ export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Pr
     );
   }
   const files = [file, ...included.map((entry) => entry.path), ...components.map((entry) => entry.path)];
-  return `${files.join(", ")}: valid (GitLab CI schema and polyarch's pipeline checks${fleet ? ", against the fleet" : ""})\n`;
+  const notes = unread.map(
+    (address) => `not checked: component ${address} (give --components-from a checkout of its project)\n`,
+  );
+  return `${files.join(", ")}: valid (GitLab CI schema and polyarch's pipeline checks${fleet ? ", against the fleet" : ""})\n${notes.join("")}`;
 }
 
 async function readFleet(absolute: string, shown: string) {
