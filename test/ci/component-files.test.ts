@@ -111,3 +111,34 @@ describe("the README's components section", () => {
     }
   });
 });
+
+describe("polyarch's own pipeline", () => {
+  it("builds its four images with its own component, and releases only on a semver tag, after them", async () => {
+    const work = await pipelineProject();
+    dirs.push(work.dir);
+    await run("cp", ["-r", join(ROOT, "templates"), join(work.project, "templates")]);
+    await run("cp", [join(ROOT, ".gitlab-ci.yml"), join(work.project, ".gitlab-ci.yml")]);
+    await commitProject(work.project, work.env);
+    const list = async (...variables: string[]) =>
+      (
+        await gitlabCiLocal(
+          work.project,
+          ["--list", ...variables.flatMap((v) => ["--variable", v])],
+          work.env,
+        )
+      ).output;
+    const branch = await list();
+    for (const image of ["polyarch", "polyarch-buildah", "polyarch-kaniko", "polyarch-buildkit"]) {
+      expect(branch).toContain(`${image}-build: [arm64]`);
+      expect(branch).toMatch(new RegExp(`\\n${image}-merge +build .*\\[${image}-build\\]`));
+    }
+    expect(branch).not.toMatch(/\nrelease /);
+    expect(await list("CI_COMMIT_TAG=1.2.3")).toMatch(
+      /\nrelease +release .*\[test,polyarch-merge,polyarch-buildah-merge,polyarch-kaniko-merge,polyarch-buildkit-merge\]/,
+    );
+    expect(await list("CI_COMMIT_TAG=v1.2")).not.toMatch(/\nrelease /);
+    const scheduled = await list("CI_PIPELINE_SOURCE=schedule");
+    expect(scheduled).toContain("refresh-gitlab-runner-helper");
+    expect(scheduled).not.toContain("polyarch-build");
+  }, 120_000);
+});
