@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { captureRun, isolatedEnv } from "./cli.ts";
 
@@ -56,10 +57,51 @@ export function runPolyarch(
 }
 
 /** Resolves once `condition()` holds, checking every few milliseconds; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** One line of /proc/PID/stat, the fields a test asks about. */
+interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgid: number;
+}
+
+/** Every process on the machine now, from /proc (Linux): a test's view, independent of polyarch's. */
+export async function processes(): Promise<ProcStat[]> {
+  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
+  const stats = await Promise.all(
+    pids.map((pid) => readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined)),
+  );
+  return stats.flatMap((stat) => {
+    // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so split after the last ")".
+    const match = stat === undefined ? null : /^(\d+) \((.*)\) (\S) (\d+) (\d+) /s.exec(stat);
+    if (match === null) return [];
+    const [, pid, comm, state, ppid, pgid] = match;
+    return [
+      {
+        pid: Number(pid),
+        comm: comm as string,
+        state: state as string,
+        ppid: Number(ppid),
+        pgid: Number(pgid),
+      },
+    ];
+  });
+}
+
+/** The processes of group `pgid` still running (a zombie has ended; it only waits to be reaped). */
+export async function livingMembers(pgid: number): Promise<ProcStat[]> {
+  return (await processes()).filter((p) => p.pgid === pgid && p.state !== "Z");
 }

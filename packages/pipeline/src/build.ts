@@ -11,6 +11,7 @@ import {
   type Platform,
   PolyarchError,
   type RegistryReference,
+  throwIfInterrupted,
 } from "@polyarch/oci";
 import { type AuthDir, renderAuthConfig, writeAuthDir } from "./auth-file.ts";
 import type { BuilderFacts } from "./builders/detect.ts";
@@ -37,6 +38,11 @@ export interface BuildContext {
   log(line: string): void;
   /** Where the private directory (auth file, built image) is made. @default the OS temp dir */
   tempDir?: string;
+  /**
+   * Cancels the build (the CLI's SIGINT/SIGTERM): the builder's process group is stopped and awaited,
+   * the private directory removed, and the build fails with POLYARCH_E_INTERRUPTED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BuildReport {
@@ -234,8 +240,16 @@ async function runBuilder(
   for (const invocation of invocations) await runOne(invocation, context);
 }
 async function runOne(invocation: Invocation, context: BuildContext): Promise<void> {
+  throwIfInterrupted(context.signal);
   context.log(`running ${invocation.name}`);
-  const result = await context.run(invocation, { env: context.env, log: context.log, scrub: context.scrub });
+  const result = await context.run(invocation, {
+    env: context.env,
+    log: context.log,
+    scrub: context.scrub,
+    ...(context.signal && { signal: context.signal }),
+  });
+  // The builder failed because it was stopped: the signal is the cause, not the build.
+  throwIfInterrupted(context.signal);
   if (result.exitCode === 0) return;
   const how = result.exitCode === undefined ? result.failure : `exited with ${result.exitCode}`;
   throw new PolyarchError(

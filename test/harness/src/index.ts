@@ -1,7 +1,7 @@
 export type { Buildah } from "./buildah.ts";
 export { startBuildah, vfsStorage } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
-export { busyboxImage, busyboxPath, elfMachine, elfMachines } from "./busybox.ts";
+export { busyboxImage, busyboxPath, elfMachine, elfMachines, hostBusyboxArch } from "./busybox.ts";
 export type { EcrEndpoint, EcrRegistry, EcrRequestRecord } from "./ecr-endpoint.ts";
 export {
   ECR_TEST_ACCESS_KEY,
