@@ -14,6 +14,8 @@ export const buildkit: Builder = {
   program: "buildctl-daemonless.sh",
   install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
   emulates: true,
+  digestFileName: "metadata.json",
+  warnings: () => [],
   commands(input: BuilderInput) {
     const epoch = input.sourceDateEpoch;
     const rewrite = epoch !== undefined ? ",rewrite-timestamp=true" : "";
