@@ -11,6 +11,7 @@ import {
   startFaultProxy,
   startRegistry,
   syntheticImage,
+  type TempDir,
   tempDir,
   vfsStorage,
 } from "@polyarch/test-harness";
@@ -227,55 +228,91 @@ describe("interrupting polyarch build (real Buildah, then polyarch's push throug
 });
 
 describe("interrupting polyarch build while the builder runs (real Buildah, a RUN step slow to stop)", () => {
-  it("SIGTERM waits for the builder's whole process group to end and removes the private directory", async () => {
-    const dir = await tempDir("polyarch-interrupt-builder-");
-    let group = 0;
-    try {
-      // A RUN step that leaves a process behind which ignores SIGTERM (sleep inherits the ignored signal):
-      // Buildah kills its RUN step's shell when told to stop, but not that process, which only the
-      // group's SIGKILL ends.
-      const base = await busyboxImage({ arch: hostBusyboxArch(), applets: ["sh", "sleep"] });
-      await pushImage(registry, "base/sleepy", "1", base);
-      const context = join(dir.path, "context");
-      await mkdir(context);
-      await mkdir(join(dir.path, "home"));
-      await writeFile(
-        join(context, "Dockerfile"),
-        `FROM ${registry.host}/base/sleepy:1\nRUN trap '' TERM INT; sleep 600 & wait\n`,
-      );
-      const env = { HOME: join(dir.path, "home"), TMPDIR: dir.path, ...(await vfsStorage(dir.path)) };
-      const args = ["build", "--builder", "buildah", "--context", context];
-      args.push("--image", `${registry.host}/dst/stuck`, "--tag-template", "{arch}-stuck");
-      const started = startPolyarch(args, { env });
-      const polyarchPid = started.child.pid as number;
-      // The builder is polyarch's child and leads its own process group; wait for its RUN step's sleep.
-      await until(
-        async () => {
-          const all = await processes();
-          group = all.find((p) => p.ppid === polyarchPid && p.comm === "buildah")?.pgid ?? 0;
-          return group !== 0 && all.some((p) => p.pgid === group && p.comm === "sleep");
-        },
-        "the builder's RUN step to be running",
-        120_000,
-      );
-      const authDirs = async () =>
-        (await readdir(dir.path)).filter((name) => name.startsWith("polyarch-auth-"));
-      expect(await authDirs()).toHaveLength(1);
+  let dir: TempDir;
+  let env: Record<string, string>;
+  let context: string;
+  /** Builder process groups the tests saw, killed afterwards should a failed test leave one behind. */
+  const groups: number[] = [];
 
-      started.child.kill("SIGTERM");
-      const run = await started.done;
-      expect(run.code, run.stderr).toBe(143);
-      expect(run.stderr).toContain("interrupted by SIGTERM");
-      // When polyarch has exited, nothing of the builder is left running, and its private directory
-      // (the 0600 auth file with it) is gone.
-      expect(await livingMembers(group)).toEqual([]);
-      expect(await authDirs()).toEqual([]);
-      await missing("dst/stuck", `${hostBusyboxArch()}-stuck`);
-    } finally {
-      // A failed run must not leave its sleep behind for the next test.
-      if (group !== 0 && (await livingMembers(group)).length > 0) process.kill(-group, "SIGKILL");
-      await dir.remove();
+  beforeAll(async () => {
+    dir = await tempDir("polyarch-interrupt-builder-");
+    // A RUN step that leaves a process behind which ignores SIGTERM (sleep inherits the ignored signal):
+    // Buildah kills its RUN step's shell when told to stop, but not that process, which only the group's
+    // SIGKILL ends.
+    const base = await busyboxImage({ arch: hostBusyboxArch(), applets: ["sh", "sleep"] });
+    await pushImage(registry, "base/sleepy", "1", base);
+    context = join(dir.path, "context");
+    await mkdir(context);
+    await mkdir(join(dir.path, "home"));
+    await writeFile(
+      join(context, "Dockerfile"),
+      `FROM ${registry.host}/base/sleepy:1\nRUN trap '' TERM INT; sleep 600 & wait\n`,
+    );
+    env = { HOME: join(dir.path, "home"), TMPDIR: dir.path, ...(await vfsStorage(dir.path)) };
+  });
+
+  afterAll(async () => {
+    for (const group of groups) {
+      if ((await livingMembers(group)).length > 0) process.kill(-group, "SIGKILL");
     }
+    await dir?.remove();
+  });
+
+  const authDirs = async () => (await readdir(dir.path)).filter((name) => name.startsWith("polyarch-auth-"));
+
+  /** Starts the build and resolves once the builder's RUN step runs, with the builder's process group. */
+  async function startStuckBuild(tag: string) {
+    const args = ["build", "--builder", "buildah", "--context", context];
+    args.push("--image", `${registry.host}/dst/stuck`, "--tag-template", `{arch}-${tag}`);
+    const started = startPolyarch(args, { env });
+    const polyarchPid = started.child.pid as number;
+    // The builder is polyarch's child and leads its own process group; wait for its RUN step's sleep.
+    let group = 0;
+    await until(
+      async () => {
+        const all = await processes();
+        group = all.find((p) => p.ppid === polyarchPid && p.comm === "buildah")?.pgid ?? 0;
+        return group !== 0 && all.some((p) => p.pgid === group && p.comm === "sleep");
+      },
+      "the builder's RUN step to be running",
+      120_000,
+    );
+    groups.push(group);
+    expect(await authDirs()).toHaveLength(1);
+    return { started, group };
+  }
+
+  it("SIGTERM waits for the builder's whole process group to end and removes the private directory", async () => {
+    const { started, group } = await startStuckBuild("stuck");
+    started.child.kill("SIGTERM");
+    const run = await started.done;
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain("interrupted by SIGTERM");
+    // When polyarch has exited, nothing of the builder is left running, and its private directory (the
+    // 0600 auth file with it) is gone.
+    expect(await livingMembers(group)).toEqual([]);
+    expect(await authDirs()).toEqual([]);
+    await missing("dst/stuck", `${hostBusyboxArch()}-stuck`);
+  }, 120_000);
+
+  it("a second SIGTERM exits at once, killing the builder's group and removing the private directory on the way out", async () => {
+    const { started, group } = await startStuckBuild("stuck-twice");
+    // The second signal only after polyarch acted on the first (two pending SIGTERMs are one): Buildah
+    // reports its RUN step killed once the group got SIGTERM.
+    let stderr = "";
+    started.child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    started.child.kill("SIGTERM");
+    await until(() => stderr.includes("exited on killed"), "the builder's RUN step to be stopped");
+    expect(await livingMembers(group)).not.toEqual([]);
+    started.child.kill("SIGTERM");
+    const run = await started.done;
+    expect(run.code, run.stderr).toBe(143);
+    // Removed synchronously on the way out; the group was sent SIGKILL, which the kernel completes.
+    expect(await authDirs()).toEqual([]);
+    await until(async () => (await livingMembers(group)).length === 0, "the builder's group to be gone");
+    await missing("dst/stuck", `${hostBusyboxArch()}-stuck-twice`);
   }, 120_000);
 });
 
