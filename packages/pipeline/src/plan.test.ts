@@ -91,7 +91,7 @@ describe("planBuild", () => {
           facts({ builders: { present: ["kaniko"], overlayUsable: false } }),
         ),
       ).message,
-    ).toContain("--emulate needs buildah or buildkit; kaniko builds only for the machine it runs on");
+    ).toContain("--emulate needs one of Buildah, BuildKit; kaniko builds only for the machine it runs on");
     expect(thrown(() => planBuild(options({ emulate: true }), facts())).code).toBe("POLYARCH_E_BAD_FLAG");
   });
 

@@ -194,12 +194,12 @@ function targetPlatform(
     );
   }
   if (!builder.emulates) {
-    const emulating = BUILDERS.filter((b) => b.emulates).map((b) => b.name);
+    const emulating = BUILDERS.filter((b) => b.emulates);
     throw new PolyarchError(
       "POLYARCH_E_BAD_FLAG",
-      `--emulate needs ${emulating.join(" or ")}; ${builder.name} builds only for the machine it runs on`,
+      `--emulate needs one of ${emulating.map((b) => b.title).join(", ")}; ${builder.name} builds only for the machine it runs on`,
       {
-        hint: `use ${emulating.map((name) => `--builder ${name}`).join(" or ")}, or run the job on a ${platform.architecture} runner`,
+        hint: `use ${emulating.map((b) => `--builder ${b.name}`).join(" or ")}, or run the job on a ${platform.architecture} runner`,
       },
     );
   }

@@ -12,6 +12,7 @@ import type { Builder, BuilderInput } from "./types.ts";
  */
 export const buildah: Builder = {
   name: "buildah",
+  title: "Buildah",
   program: "buildah",
   install:
     "apt-get install buildah (Debian/Ubuntu), dnf install buildah, or the quay.io/buildah/stable image",

@@ -298,7 +298,7 @@ describe("chooseBuilder", () => {
     expect(isPolyarchError(error, "POLYARCH_E_NO_BUILDER")).toBe(true);
     const { message, hint } = error as { message: string; hint: string };
     expect(message).toContain(
-      "Kaniko (/kaniko/executor), Buildah (buildah) or BuildKit (buildctl-daemonless.sh)",
+      "polyarch runs one of Kaniko (/kaniko/executor), Buildah (buildah), BuildKit (buildctl-daemonless.sh)",
     );
     expect(hint).toContain("kaniko: run the job in the gcr.io/kaniko-project/executor");
     expect(hint).toContain("buildah: apt-get install buildah");

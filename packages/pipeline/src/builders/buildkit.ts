@@ -11,6 +11,7 @@ import type { Builder, BuilderInput } from "./types.ts";
  */
 export const buildkit: Builder = {
   name: "buildkit",
+  title: "BuildKit",
   program: "buildctl-daemonless.sh",
   install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
   emulates: true,

@@ -14,6 +14,7 @@ import type { Builder, BuilderInput } from "./types.ts";
  */
 export const kaniko: Builder = {
   name: "kaniko",
+  title: "Kaniko",
   program: "/kaniko/executor",
   install:
     "run the job in the gcr.io/kaniko-project/executor:debug image (or the maintained fork's), which has /kaniko/executor",

@@ -38,7 +38,7 @@ export function builderNamed(name: BuilderName): Builder {
 function noBuilder(problem: string): PolyarchError {
   return new PolyarchError(
     "POLYARCH_E_NO_BUILDER",
-    `${problem}; polyarch runs Kaniko (/kaniko/executor), Buildah (buildah) or BuildKit (buildctl-daemonless.sh)`,
+    `${problem}; polyarch runs one of ${BUILDERS.map((b) => `${b.title} (${b.program})`).join(", ")}`,
     { hint: BUILDERS.map((b) => `${b.name}: ${b.install}`).join("; ") },
   );
 }

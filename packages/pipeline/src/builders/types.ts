@@ -54,6 +54,8 @@ export interface BuilderInput extends BuildSettings {
  */
 export interface Builder {
   name: BuilderName;
+  /** As people write it, for messages: `Kaniko`, `Buildah`, `BuildKit`. */
+  title: string;
   /** What is looked for to decide the builder is present: an absolute path or a program on PATH. */
   program: string;
   /** How to get it, for the message when no builder is found. */
