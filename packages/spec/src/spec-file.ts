@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { closest, distance } from "fastest-levenshtein";
 import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { z } from "zod";
