@@ -109,13 +109,11 @@ export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Pr
  */
 async function repositoryRoot(dir: string): Promise<string> {
   for (let current = dir; ; current = path.dirname(current)) {
-    if (
-      await stat(path.join(current, ".git")).then(
-        () => true,
-        () => false,
-      )
-    )
-      return current;
+    const holdsGit = await stat(path.join(current, ".git")).then(
+      () => true,
+      () => false,
+    );
+    if (holdsGit) return current;
     if (path.dirname(current) === current) return dir;
   }
 }

@@ -21,7 +21,7 @@ export function demoRegistryConfig(storage: string, port: number): string {
  * (`REGISTRY_<SECTION>_<KEY>`). Podman and Buildah users often set REGISTRY_AUTH_FILE, which distribution
  * reads as `auth.file` and refuses to start on.
  */
-export function demoRegistryEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+function demoRegistryEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(
       (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith("REGISTRY_"),
