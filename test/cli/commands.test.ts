@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,6 +133,8 @@ describe("the shipped binaries", () => {
     ];
     expect(listed.length).toBeGreaterThan(15);
     expect(listed.sort()).toEqual([...HERE, ...Object.keys(ELSEWHERE)].sort());
+    const named = new Set(Object.values(ELSEWHERE).flatMap((files) => files.split(", ")));
+    for (const test of named) expect(existsSync(join(ROOT, test)), test).toBe(true);
   });
 });
 
