@@ -60,6 +60,19 @@ describe("the deployed polyarch package, on its own", () => {
     expect((await readdir(join(packageDir, "dist"))).sort()).toEqual(["bin"]);
   });
 
+  it("carries the license of every package whose code its bundles hold", async () => {
+    const notices = await readFile(join(packageDir, "dist/bin/THIRD-PARTY-NOTICES.txt"), "utf8");
+    // commander is in every bundle; its LICENSE as the package ships it (node_modules of packages/cli).
+    const commander = join(ROOT, "packages/cli/node_modules/commander");
+    const { version } = JSON.parse(await readFile(join(commander, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(notices).toContain(
+      `commander@${version} (MIT)\n\n${(await readFile(join(commander, "LICENSE"), "utf8")).trim()}`,
+    );
+    expect(notices).toMatch(/^undici@\S+ \(MIT\)$/m);
+  });
+
   it("prints the cli package's version", async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, "packages/cli/package.json"), "utf8")) as {
       version: string;

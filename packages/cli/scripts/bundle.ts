@@ -147,6 +147,44 @@ function shipsNoFileBeside(): Plugin {
   };
 }
 
+/**
+ * The bundle holds copies of its dependencies' code, which ships without their package directories (the tool
+ * image holds only bin/ and dist/bin/): `THIRD-PARTY-NOTICES.txt` beside it gives, for every package whose
+ * code a chunk holds, its name, version, license and the license and notice files it ships.
+ */
+function thirdPartyNotices(): Plugin {
+  const ownFiles = /^(licen[cs]e|notice|copying)(\.|$)/i;
+  return {
+    name: "polyarch-third-party-notices",
+    generateBundle(_options, bundle) {
+      const packageDirs = new Set<string>();
+      for (const output of Object.values(bundle)) {
+        if (output.type !== "chunk") continue;
+        for (const id of Object.keys(output.modules)) {
+          const found = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(id);
+          if (found?.[1]) packageDirs.add(found[1]);
+        }
+      }
+      const entries = [...packageDirs].map((dir) => {
+        const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+        const texts = readdirSync(dir)
+          .filter((file) => ownFiles.test(file))
+          .sort()
+          .map((file) => readFileSync(join(dir, file), "utf8").trim());
+        const heading = `${manifest.name}@${manifest.version} (${manifest.license ?? "no license field"})`;
+        return { name: manifest.name as string, text: [heading, ...texts].join("\n\n") };
+      });
+      entries.sort((a, b) => a.name.localeCompare(b.name));
+      const rule = `\n\n${"-".repeat(78)}\n\n`;
+      this.emitFile({
+        type: "asset",
+        fileName: "THIRD-PARTY-NOTICES.txt",
+        source: `The polyarch bundles hold code of these packages.${rule}${entries.map(({ text }) => text).join(rule)}\n`,
+      });
+    },
+  };
+}
+
 rmSync(outDir, { recursive: true, force: true });
 const started = Date.now();
 await build({
@@ -154,7 +192,7 @@ await build({
   platform: "node",
   // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
   resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
-  plugins: [leanUndici(), deferBuiltins(), inlineJsonFiles(), shipsNoFileBeside()],
+  plugins: [leanUndici(), deferBuiltins(), inlineJsonFiles(), shipsNoFileBeside(), thirdPartyNotices()],
   treeshake: {
     // polyarch's own modules do nothing when imported but define things (the process entries in src/bin
     // aside), so a command's chunk leaves out every module it uses nothing from: `polyarch mirror` does not
