@@ -1,9 +1,8 @@
 import { arch } from "node:os";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { helperStandIn, jobImage, pushJobIndex } from "./support/images.ts";
-import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 // polyarch-executor as it ships: the launcher in packages/cli/bin/ loading the bundle (dist/bin/), each stage
@@ -48,23 +47,7 @@ describe("the built polyarch-executor", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("doctor, as the runner's user, finds what it needs and exits 0", async () => {
-    const result = await execa(
-      "setpriv",
-      [
-        `--reuid=${host.user.uid}`,
-        `--regid=${host.user.gid}`,
-        "--clear-groups",
-        host.custom.config_exec,
-        "doctor",
-        "--settings",
-        host.settingsPath,
-      ],
-      {
-        reject: false,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-        extendEnv: false,
-      },
-    );
+    const result = await doctorAsRunnerUser(host);
     expect(result.stdout).toMatch(/^ok +bubblewrap:/m);
     expect(result.stdout).not.toMatch(/^MISSING/m);
     expect(result.exitCode).toBe(0);
