@@ -329,3 +329,24 @@ export function runnerScript(
 function quote(text: string): string {
   return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
+
+/** `polyarch-executor doctor` as the runner's user, from the host's launcher, with a bare PATH. */
+export function doctorAsRunnerUser(host: RunnerHost) {
+  return execa(
+    "setpriv",
+    [
+      `--reuid=${host.user.uid}`,
+      `--regid=${host.user.gid}`,
+      "--clear-groups",
+      host.custom.config_exec,
+      "doctor",
+      "--settings",
+      host.settingsPath,
+    ],
+    {
+      reject: false,
+      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+      extendEnv: false,
+    },
+  );
+}
