@@ -28,9 +28,7 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
   const stageIo = { ...stages.processStageIo, env: io.env, stdout: io.stdout, stderr: io.stderr };
   let exitCode = 0;
   const settingsOf = (options: { settings?: string }) => async () =>
-    (await import("@polyarch/executor/settings")).loadSettings(
-      options.settings ?? stages.DEFAULT_SETTINGS_PATH,
-    );
+    (await import("@polyarch/executor/settings")).loadSettings(options.settings);
   const program = new Command("polyarch-executor")
     .description(
       "Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.",

@@ -1,9 +1,6 @@
-import { PolyarchError } from "@polyarch/oci/errors";
 import { parseReference } from "@polyarch/oci/reference";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
-
-export { DEFAULT_SETTINGS_PATH } from "./settings-path.ts";
 
 /**
  * The executor's one settings file (YAML, strict: an unknown key is an error naming the closest valid
@@ -123,14 +120,4 @@ function checkSettings(raw: z.infer<typeof settingsSchema>): SpecProblem[] {
     ];
   }
   return [];
-}
-
-/** The settings file could not be read at all. */
-export function unreadableSettings(file: string, cause: unknown): PolyarchError {
-  const code = (cause as { code?: unknown } | null)?.code;
-  return new PolyarchError(
-    "POLYARCH_E_BAD_SPEC",
-    `the executor settings file ${file} cannot be read${typeof code === "string" ? ` (${code})` : ""}`,
-    { hint: "create it (an empty file takes every default) or pass --settings <file>", cause },
-  );
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { access, constants, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { emulatedArchitectures } from "./image/platform.ts";
-import { removeTree } from "./layers/tree-fs.ts";
-import { overlayProbeArgv } from "./sandbox/argv.ts";
-import { runTool } from "./sandbox/process.ts";
-import type { ExecutorSettings } from "./settings.ts";
+import { emulatedArchitectures } from "../image/platform.ts";
+import { removeTree } from "../layers/tree-fs.ts";
+import { overlayProbeArgv } from "../sandbox/argv.ts";
+import { runTool } from "../sandbox/process.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { doctorProbeDir } from "../state/layout.ts";
 
 export interface DoctorCheck {
   name: string;
@@ -57,7 +58,7 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     fix: `mkdir -p ${settings.stateDir} && chown <runner user> ${settings.stateDir}`,
   });
   if (stateOk) {
-    const probe = join(settings.stateDir, `.doctor-${randomBytes(4).toString("hex")}`);
+    const probe = doctorProbeDir(settings.stateDir, randomBytes(4).toString("hex"));
     const dirs = ["lower", "upper", "work", "merged"].map((name) => join(probe, name));
     for (const dir of dirs) await mkdir(dir, { recursive: true });
     const [lower, upper, work, merged] = dirs as [string, string, string, string];
