@@ -18,6 +18,7 @@ import { type StartedServices, startServices, stopServices } from "../services/s
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
+import { ensureStateDir } from "../state/state-dir.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -34,6 +35,7 @@ const HELPER_TOOLS: Record<string, string[]> = {
  */
 export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
   const job = jobContext(io.env);
+  await ensureStateDir(settings.stateDir);
   const response = await readJobResponse(io.env);
   const image = jobImage(response, job.variables);
   const services = jobServices(response, job.variables);
