@@ -1,20 +1,10 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { PolyarchError } from "../errors.ts";
 import { imageIndexProblems, parseImageConfig, parseManifest } from "./schemas.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const descriptor = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: DIGEST, size: 10 };
-
-function thrown(fn: () => unknown): PolyarchError {
-  try {
-    fn();
-  } catch (error: unknown) {
-    if (error instanceof PolyarchError) return error;
-    throw error;
-  }
-  throw new Error("expected a PolyarchError");
-}
 
 describe("parseManifest", () => {
   it("reads an index, keeping keys the spec does not name", () => {
