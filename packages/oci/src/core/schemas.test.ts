@@ -77,6 +77,31 @@ describe("parseImageConfig", () => {
   });
 });
 
+describe("parseImageConfig's runtime fields", () => {
+  it("takes nulls where Docker writes them, and refuses a field of the wrong type, naming it", () => {
+    const nulls = {
+      User: null,
+      Env: null,
+      Entrypoint: null,
+      Cmd: null,
+      WorkingDir: null,
+      ExposedPorts: null,
+    };
+    const config = { os: "linux", architecture: "amd64", config: nulls };
+    expect(parseImageConfig(encode(config), "config")).toEqual(config);
+    const error = thrown(() =>
+      parseImageConfig(
+        encode({ ...config, config: { User: "builder", Env: "PATH=/bin", Cmd: [1], ExposedPorts: [] } }),
+        "config of app:1",
+      ),
+    );
+    expect(error.code).toBe("POLYARCH_E_BAD_MANIFEST");
+    expect(error.message).toBe(
+      "config of app:1 does not follow the spec: config.Env: expected an array, got string; config.Cmd.0: expected a string, got number; config.ExposedPorts: expected an object, got array",
+    );
+  });
+});
+
 describe("imageIndexProblems", () => {
   it("is empty for an index and lists what is wrong otherwise", () => {
     expect(imageIndexProblems({ schemaVersion: 2, manifests: [] })).toEqual([]);
