@@ -1,10 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { captureRun, isolatedEnv } from "./cli.ts";
 
-/** The real launcher, as a user runs it: the built CLI (`pnpm test` builds before it tests). */
-const launcher = fileURLToPath(new URL("../../packages/cli/bin/polyarch.js", import.meta.url));
+/** The cli package as `pnpm build` leaves it: bin/<name>.js, the launchers, loading dist/bin/<name>.cjs. */
+export const CLI_PACKAGE = fileURLToPath(new URL("../../packages/cli/", import.meta.url));
+
+export type Binary = "polyarch" | "polyarch-executor";
+
+export interface ProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The package whose launcher runs, e.g. the deployed copy prepare-context writes. @default CLI_PACKAGE */
+  packageDir?: string;
+}
 
 export interface PolyarchProcess {
   child: ChildProcess;
@@ -19,11 +29,9 @@ export interface ProcessRun {
   stderr: string;
 }
 
-/** Starts `polyarch ARGS` as its own process (for signals and for several writers at once). */
-export function startPolyarch(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): PolyarchProcess {
+/** Starts `BINARY ARGS` from a package's launcher, as its own process: what a user runs. */
+export function startBinary(binary: Binary, args: string[], options: ProcessOptions = {}): PolyarchProcess {
+  const launcher = join(options.packageDir ?? CLI_PACKAGE, "bin", `${binary}.js`);
   const child = spawn(process.execPath, ["--max-semi-space-size=1", launcher, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...isolatedEnv, ...options.env },
     cwd: options.cwd ?? process.cwd(),
@@ -48,12 +56,19 @@ export function startPolyarch(
   return { child, done };
 }
 
+/** Starts `polyarch ARGS` as its own process (for signals and for several writers at once). */
+export function startPolyarch(args: string[], options: ProcessOptions = {}): PolyarchProcess {
+  return startBinary("polyarch", args, options);
+}
+
 /** Runs `polyarch ARGS` as a process to the end. */
-export function runPolyarch(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<ProcessRun> {
-  return startPolyarch(args, options).done;
+export function runPolyarch(args: string[], options: ProcessOptions = {}): Promise<ProcessRun> {
+  return startBinary("polyarch", args, options).done;
+}
+
+/** Runs `polyarch-executor ARGS` as a process to the end. */
+export function runExecutor(args: string[], options: ProcessOptions = {}): Promise<ProcessRun> {
+  return startBinary("polyarch-executor", args, options).done;
 }
 
 /** Resolves once `condition()` holds, checking every few milliseconds; fails after `timeoutMs`. */

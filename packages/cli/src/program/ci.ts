@@ -83,7 +83,10 @@ export function declareCi(program: Command, io: Io): void {
       "--fleet <file>",
       "fleet file: check node-selector jobs against the runners it renders (matched by tag = runner name)",
     )
-    .option("--project-dir <dir>", "where include: local: paths start (the repository root)", ".")
+    .option(
+      "--project-dir <dir>",
+      "where include: local: paths start (default: the git top-level of the file's directory, else that directory)",
+    )
     .addHelpText(
       "after",
       [
