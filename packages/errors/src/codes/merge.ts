@@ -5,6 +5,7 @@ export const mergeCodes = {
   POLYARCH_E_BAD_TEMPLATE: { kind: "input", summary: "a source or tag template has no usable placeholder" },
   POLYARCH_E_BAD_ANNOTATION: { kind: "input", summary: "an annotation is not key=value" },
   POLYARCH_E_NO_SOURCES: { kind: "input", summary: "a merge was given no source images" },
+  POLYARCH_E_NO_TARGET: { kind: "input", summary: "a merge was given no target reference" },
   POLYARCH_E_SOURCE_FORMS: { kind: "input", summary: "sources were given in more than one form" },
   POLYARCH_E_DUPLICATE_SOURCE: { kind: "input", summary: "the same source was named twice" },
   POLYARCH_E_AMBIGUOUS_SOURCE: {
