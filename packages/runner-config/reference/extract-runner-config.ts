@@ -1,0 +1,322 @@
+/**
+ * Extracts the config.toml keys gitlab-runner reads, with their Go types, from gitlab-runner's own source:
+ * `common.Config` in common/config.go and every struct its fields reach, in `common` and in the packages
+ * of gitlab-runner's module it imports (cache/cacheconfig, helpers/docker, referees, …), and in the
+ * dependencies given with --module (k8s.io/api: `[]api.Capability`). Types of other modules are recorded
+ * as external, not followed.
+ *
+ * Usage (GIT_DIR is a clone or bare mirror of gitlab-runner, e.g. the `fetch` of github:gitlabhq/gitlab-runner;
+ * each --module gives a mirror of a dependency to follow, read at the version gitlab-runner's go.mod requires):
+ *   bash .ci/pnpm --filter @polyarch/runner-config reference GIT_DIR v18.5.0 v18.9.0 v18.11.0 … \
+ *     --module k8s.io/api=K8S_API_GIT_DIR
+ * writes packages/runner-config/reference/gitlab-runner-<tag>.json for each tag.
+ *
+ * Keys follow BurntSushi/toml, the decoder gitlab-runner uses: the `toml:"name"` tag, else the field
+ * name; `toml:"-"` and unexported fields are skipped; an embedded struct without a tag name has its keys
+ * promoted, shallower keys winning (as encoding/json's field rules, which BurntSushi/toml follows).
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import {
+  formatGoType,
+  type GoField,
+  type GoFile,
+  type GoType,
+  type GoTypeSpec,
+  scanGoFile,
+  tagValue,
+} from "./go-structs.ts";
+import type { DecodedType, RunnerField, RunnerStructs } from "./runner-structs.ts";
+
+const ROOT = { dir: "common", name: "Config" };
+const BUILTIN: Record<string, DecodedType["kind"]> = {
+  string: "string",
+  bool: "boolean",
+  float32: "float",
+  float64: "float",
+  any: "any",
+  ...Object.fromEntries(
+    ["", "8", "16", "32", "64"].flatMap((bits) => [
+      [`int${bits}`, "integer"],
+      [`uint${bits}`, "integer"],
+    ]),
+  ),
+  byte: "integer",
+  rune: "integer",
+};
+
+interface GoPackage {
+  /** How the data file names the package: its directory in gitlab-runner, else its import path. */
+  id: string;
+  types: Map<string, GoTypeSpec & { imports: Map<string, string> }>;
+  methods: Map<string, Set<string>>;
+}
+
+/** A Go module read from a git mirror at one commit. */
+interface ModuleSource {
+  module: string;
+  gitDir: string;
+  version: string;
+  commit: string;
+}
+
+function git(gitDir: string, ...args: string[]): string {
+  return execFileSync("git", ["--git-dir", gitDir, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+}
+
+export function extractRunnerStructs(
+  gitDir: string,
+  tag: string,
+  dependencyMirrors: ReadonlyMap<string, string> = new Map(),
+): RunnerStructs {
+  const commit = git(gitDir, "rev-parse", `${tag}^{commit}`).trim();
+  const goMod = git(gitDir, "show", `${commit}:go.mod`);
+  const module = /^module\s+(\S+)/m.exec(goMod)?.[1];
+  if (module === undefined) throw new Error(`${tag}: go.mod names no module`);
+  const runner: ModuleSource = { module, gitDir, version: tag, commit };
+  const dependencies = [...dependencyMirrors].map(([name, mirror]): ModuleSource => {
+    const version = new RegExp(`^\\s*(?:require\\s+)?${name.replaceAll(".", "\\.")}\\s+(v\\S+)`, "m").exec(
+      goMod,
+    )?.[1];
+    if (version === undefined) throw new Error(`${tag}: go.mod does not require ${name}`);
+    return {
+      module: name,
+      gitDir: mirror,
+      version,
+      commit: git(mirror, "rev-parse", `${version}^{commit}`).trim(),
+    };
+  });
+  /** The module and directory of an import path, if its source is here. */
+  const locate = (path: string): { source: ModuleSource; dir: string } | undefined => {
+    for (const source of [runner, ...dependencies])
+      if (path.startsWith(`${source.module}/`)) return { source, dir: path.slice(source.module.length + 1) };
+    return undefined;
+  };
+  const packages = new Map<string, GoPackage>();
+  const structs: RunnerStructs["structs"] = {};
+  const pending: Array<{
+    id: string;
+    pkg: GoPackage;
+    fields: GoField[];
+    file: string;
+    imports: Map<string, string>;
+  }> = [];
+
+  const loadPackage = (source: ModuleSource, dir: string): GoPackage => {
+    const id = source === runner ? dir : `${source.module}/${dir}`;
+    const known = packages.get(id);
+    if (known !== undefined) return known;
+    const files = git(source.gitDir, "ls-tree", "--name-only", source.commit, `${dir}/`)
+      .split("\n")
+      .filter((path) => path.endsWith(".go") && !path.endsWith("_test.go"));
+    if (files.length === 0) throw new Error(`${tag}: no Go files in ${id}`);
+    const pkg: GoPackage = { id, types: new Map(), methods: new Map() };
+    for (const path of files) {
+      const scanned: GoFile = scanGoFile(git(source.gitDir, "show", `${source.commit}:${path}`), path);
+      for (const spec of scanned.types) {
+        const earlier = pkg.types.get(spec.name);
+        if (earlier !== undefined && JSON.stringify(earlier.type) !== JSON.stringify(spec.type))
+          throw new Error(
+            `${tag}: ${id}.${spec.name} is declared differently in ${earlier.file} and ${path}`,
+          );
+        pkg.types.set(spec.name, { ...spec, imports: scanned.imports });
+      }
+      for (const [receiver, methods] of scanned.methods) {
+        const set = pkg.methods.get(receiver) ?? new Set<string>();
+        for (const method of methods) set.add(method);
+        pkg.methods.set(receiver, set);
+      }
+    }
+    packages.set(id, pkg);
+    return pkg;
+  };
+
+  /** The struct behind a named struct type, queued for its fields; its id. */
+  const tableOf = (pkg: GoPackage, spec: GoTypeSpec & { imports: Map<string, string> }): string => {
+    const id = `${pkg.id}.${spec.name}`;
+    if (!(id in structs) && !pending.some((p) => p.id === id) && spec.type.kind === "struct")
+      pending.push({ id, pkg, fields: spec.type.fields, file: spec.file, imports: spec.imports });
+    return id;
+  };
+
+  const resolve = (
+    type: GoType,
+    pkg: GoPackage,
+    imports: Map<string, string>,
+    context: string,
+  ): DecodedType => {
+    switch (type.kind) {
+      case "pointer":
+        return { ...resolve(type.elem, pkg, imports, context), pointer: true };
+      case "slice":
+      case "array":
+        return { kind: "array", items: resolve(type.elem, pkg, imports, context) };
+      case "map":
+        return { kind: "map", values: resolve(type.value, pkg, imports, context) };
+      case "struct": {
+        pending.push({ id: context, pkg, fields: type.fields, file: "", imports });
+        return { kind: "table", struct: context };
+      }
+      case "opaque":
+        return type.text.startsWith("interface")
+          ? { kind: "any" }
+          : { kind: "unsupported", go: formatGoType(type) };
+      case "name":
+        return resolveName(type, pkg, imports);
+    }
+  };
+
+  const resolveName = (
+    type: Extract<GoType, { kind: "name" }>,
+    pkg: GoPackage,
+    imports: Map<string, string>,
+  ): DecodedType => {
+    let owner = pkg;
+    if (type.pkg !== undefined) {
+      const path = imports.get(type.pkg);
+      if (path === "time" && type.name === "Duration") return { kind: "duration" };
+      if (path === "time" && type.name === "Time") return { kind: "datetime" };
+      const located = path === undefined ? undefined : locate(path);
+      if (located === undefined) return { kind: "external", go: `${path ?? type.pkg}.${type.name}` };
+      owner = loadPackage(located.source, located.dir);
+    } else if (!owner.types.has(type.name)) {
+      const builtin = BUILTIN[type.name];
+      if (builtin === undefined) throw new Error(`${tag}: unknown type ${type.name} in ${pkg.id}`);
+      return { kind: builtin } as DecodedType;
+    }
+    const spec = owner.types.get(type.name);
+    if (spec === undefined) throw new Error(`${tag}: ${owner.id} declares no type ${type.name}`);
+    const go = `${owner.id}.${type.name}`;
+    const methods = owner.methods.get(type.name) ?? new Set<string>();
+    if (methods.has("UnmarshalTOML")) return { kind: "custom", go };
+    if (methods.has("UnmarshalText")) return { kind: "text", go };
+    if (spec.type.kind === "struct") return { kind: "table", struct: tableOf(owner, spec) };
+    return resolve(spec.type, owner, spec.imports, go);
+  };
+
+  /** A struct's toml keys, with embedded structs' keys promoted unless a shallower key has the name. */
+  const fieldsOf = (
+    fields: GoField[],
+    pkg: GoPackage,
+    imports: Map<string, string>,
+    id: string,
+    prefix = "",
+  ): Array<[string, RunnerField, number]> => {
+    const found: Array<[string, RunnerField, number]> = [];
+    for (const field of fields) {
+      const tagName = tagValue(field.tag, "toml")?.split(",")[0];
+      if (tagName === "-") continue;
+      if (field.names.length === 0) {
+        const target = field.type.kind === "pointer" ? field.type.elem : field.type;
+        if (target.kind !== "name") throw new Error(`${tag}: ${id}: embedded ${formatGoType(field.type)}`);
+        if (tagName === undefined || tagName === "") {
+          const embedded = embeddedStruct(target, pkg, imports);
+          if (embedded === undefined)
+            throw new Error(
+              `${tag}: ${id}: embedded ${formatGoType(field.type)} is not a struct of this module`,
+            );
+          found.push(
+            ...fieldsOf(embedded.fields, embedded.pkg, embedded.imports, id, `${prefix}${target.name}.`).map(
+              ([key, entry, depth]): [string, RunnerField, number] => [key, entry, depth + 1],
+            ),
+          );
+          continue;
+        }
+        found.push([
+          tagName,
+          entryFor(target.name, field.type, pkg, imports, `${id}.${target.name}`, prefix),
+          0,
+        ]);
+        continue;
+      }
+      for (const name of field.names) {
+        if (!/^\p{Lu}/u.test(name)) continue;
+        found.push([tagName || name, entryFor(name, field.type, pkg, imports, `${id}.${name}`, prefix), 0]);
+      }
+    }
+    return found;
+  };
+
+  const entryFor = (
+    name: string,
+    type: GoType,
+    pkg: GoPackage,
+    imports: Map<string, string>,
+    context: string,
+    prefix: string,
+  ): RunnerField => ({
+    field: `${prefix}${name}`,
+    go: formatGoType(type),
+    type: resolve(type, pkg, imports, context),
+  });
+
+  const embeddedStruct = (
+    type: Extract<GoType, { kind: "name" }>,
+    pkg: GoPackage,
+    imports: Map<string, string>,
+  ): { fields: GoField[]; pkg: GoPackage; imports: Map<string, string> } | undefined => {
+    let owner = pkg;
+    if (type.pkg !== undefined) {
+      const path = imports.get(type.pkg);
+      const located = path === undefined ? undefined : locate(path);
+      if (located === undefined) return undefined;
+      owner = loadPackage(located.source, located.dir);
+    }
+    const spec = owner.types.get(type.name);
+    if (spec === undefined || spec.type.kind !== "struct") return undefined;
+    return { fields: spec.type.fields, pkg: owner, imports: spec.imports };
+  };
+
+  const root = loadPackage(runner, ROOT.dir);
+  const rootSpec = root.types.get(ROOT.name);
+  if (rootSpec === undefined) throw new Error(`${tag}: ${ROOT.dir} declares no ${ROOT.name}`);
+  const rootId = tableOf(root, rootSpec);
+  while (pending.length > 0) {
+    const next = pending.shift()!;
+    if (next.id in structs) continue;
+    structs[next.id] = { file: next.file, fields: {} };
+    const entries = fieldsOf(next.fields, next.pkg, next.imports, next.id);
+    const fields: Record<string, RunnerField> = {};
+    for (const depth of [...new Set(entries.map(([, , d]) => d))].sort((a, b) => a - b)) {
+      const atDepth = entries.filter(([, , d]) => d === depth);
+      for (const [key, entry] of atDepth) {
+        if (key in fields) continue;
+        if (atDepth.filter(([other]) => other === key).length > 1)
+          throw new Error(`${tag}: ${next.id}: key "${key}" is ambiguous between embedded structs`);
+        fields[key] = entry;
+      }
+    }
+    structs[next.id]!.fields = fields;
+  }
+  const sorted = Object.fromEntries(Object.entries(structs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    source: { repository: "https://gitlab.com/gitlab-org/gitlab-runner", tag, commit },
+    dependencies: dependencies.map(({ module, version, commit }) => ({ module, version, commit })),
+    extractedBy: "packages/runner-config/reference/extract-runner-config.ts",
+    root: rootId,
+    structs: sorted,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const mirrors = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--module") {
+      const [name, mirror] = (args[++i] ?? "").split("=");
+      if (name === undefined || mirror === undefined) positional.length = 0;
+      else mirrors.set(name, mirror);
+    } else positional.push(args[i]!);
+  }
+  const [gitDir, ...tags] = positional;
+  if (gitDir === undefined || tags.length === 0) {
+    console.error("usage: extract-runner-config.ts GIT_DIR TAG… [--module MODULE=GIT_DIR]…");
+    process.exit(2);
+  }
+  for (const tag of tags) {
+    const out = new URL(`gitlab-runner-${tag}.json`, import.meta.url);
+    writeFileSync(out, `${JSON.stringify(extractRunnerStructs(gitDir, tag, mirrors), null, 2)}\n`);
+    console.error(`wrote ${out.pathname}`);
+  }
+}
