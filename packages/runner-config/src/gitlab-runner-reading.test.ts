@@ -98,12 +98,12 @@ describe("the gitlab-runner version a fleet pins", () => {
       data.runners[0].kubernetes.security = { seccomp: "Unconfined" };
     });
     const runner = (parse(renderConfigToml(fleetFrom(native))).runners as Parsed)[0];
-    expect(runner.kubernetes.pod_security_context.seccomp_profile_type).toBe("Unconfined");
+    expect(runner.kubernetes.pod_security_context.seccomp_profile).toEqual({ type: "Unconfined" });
     expect(runner.kubernetes.pod_spec).toBeUndefined();
     expect(runner.feature_flags).toBeUndefined();
     // Before 18.11.0 (and with no version pinned) the pod_spec patch stays.
     const older = (parse(renderConfigToml(fleetFrom(minimalFleetData()))).runners as Parsed)[0];
-    expect(older.kubernetes.pod_security_context.seccomp_profile_type).toBeUndefined();
+    expect(older.kubernetes.pod_security_context.seccomp_profile).toBeUndefined();
     expect(older.kubernetes.pod_spec[0].name).toBe("seccomp");
     expect(older.feature_flags).toEqual({ FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: true });
   });
