@@ -10,29 +10,13 @@ import { renderConfigToml } from "./render-toml.ts";
 import { renderValuesYaml } from "./render-values.ts";
 import { formatVersion, pinnedRunnerVersion } from "./runner-version.ts";
 import type { FleetInput } from "./schema.ts";
-import { exampleFleetData, fleetFrom, maximalFleetData, minimalFleetData } from "./testing/fleets.ts";
+import { FLEET_FIXTURES, fleetFrom, pinnedAt } from "./testing/fleets.ts";
 import { extractedRunnerStructs, runnerConfigProblems } from "./testing/runner-structs.ts";
 
 const PINS = extractedRunnerStructs();
-const FLEETS = { example: exampleFleetData, minimal: minimalFleetData, maximal: maximalFleetData };
 
 /** TOML as gitlab-runner's decoder sees it: integers kept apart from floats. */
 const parseToml = (text: string) => parse(text, { integersAsBigInt: true }) as Record<string, unknown>;
-
-/** The fleet with every runner version in its images set to `version`, or removed (`undefined`). */
-function pinnedAt(data: FleetInput, version: string | undefined): FleetInput {
-  const pin = (image: string) =>
-    image.replace(/(^|[:-])v\d+\.\d+\.\d+(?=$|[-@])/, (_, before: string) =>
-      version === undefined ? `${before}latest` : `${before}v${version}`,
-    );
-  const copy = structuredClone(data) as FleetInput & { helper_image?: string };
-  if (copy.helper_image !== undefined) copy.helper_image = pin(copy.helper_image);
-  for (const runner of copy.runners as Array<{ kubernetes?: { manager?: { image?: string } } }>) {
-    const manager = runner.kubernetes?.manager;
-    if (manager?.image !== undefined) manager.image = pin(manager.image);
-  }
-  return copy;
-}
 
 /** The TOML the chart passes to the runner: values.yaml's runners.config. */
 function chartConfig(data: FleetInput): Record<string, unknown> | undefined {
@@ -76,7 +60,7 @@ name = "p"
   ]);
 });
 
-describe.each(Object.entries(FLEETS))("the %s fleet", (_, data) => {
+describe.each(Object.entries(FLEET_FIXTURES))("the %s fleet", (_, data) => {
   describe.each(PINS.map((pin) => [pin.source.tag, pin] as const))("pinned at %s", (tag, reference) => {
     const fleet = pinnedAt(data(), tag.replace(/^v/, ""));
 

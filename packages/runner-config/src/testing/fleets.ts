@@ -149,6 +149,28 @@ export function maximalFleetData(): FleetInput {
   };
 }
 
+/** Every example and test fleet, by name: what the reference tests render at each pin. */
+export const FLEET_FIXTURES = {
+  example: exampleFleetData,
+  minimal: minimalFleetData,
+  maximal: maximalFleetData,
+};
+
+/** The fleet with every runner version in its images set to `version`, or removed (`undefined`). */
+export function pinnedAt(data: FleetInput, version: string | undefined): FleetInput {
+  const pin = (image: string) =>
+    image.replace(/(^|[:-])v\d+\.\d+\.\d+(?=$|[-@])/, (_, before: string) =>
+      version === undefined ? `${before}latest` : `${before}v${version}`,
+    );
+  const copy = structuredClone(data) as FleetInput & { helper_image?: string };
+  if (copy.helper_image !== undefined) copy.helper_image = pin(copy.helper_image);
+  for (const runner of copy.runners as Array<{ kubernetes?: { manager?: { image?: string } } }>) {
+    const manager = runner.kubernetes?.manager;
+    if (manager?.image !== undefined) manager.image = pin(manager.image);
+  }
+  return copy;
+}
+
 /** Validates fixture data that a test expects to be valid, failing loudly with the problems otherwise. */
 export function fleetFrom(data: unknown): Fleet {
   const result = validateFleet(data);
