@@ -240,38 +240,32 @@ export function scanGoFile(source: string, file: string): GoFile {
     result.types.push({ name, alias, type: parseType(), file });
   };
 
+  /** `keyword spec` or `keyword ( spec; spec; … )`. */
+  const declaration = (spec: () => void): void => {
+    i++;
+    if (!is("(")) return spec();
+    i++;
+    skipSemis();
+    while (!is(")")) {
+      spec();
+      skipSemis();
+    }
+    i++;
+  };
+
   let depth = 0;
   while (i < tokens.length) {
     if (depth === 0 && is("import")) {
-      i++;
-      const one = (): void => {
+      declaration(() => {
         const alias = peek()?.t === "ident" || is(".") ? peek()!.v : undefined;
         if (alias !== undefined) i++;
         const path = JSON.parse(peek()!.v) as string;
         i++;
         if (alias !== "_" && alias !== ".")
           result.imports.set(alias ?? path.slice(path.lastIndexOf("/") + 1), path);
-      };
-      if (is("(")) {
-        i++;
-        skipSemis();
-        while (!is(")")) {
-          one();
-          skipSemis();
-        }
-        i++;
-      } else one();
+      });
     } else if (depth === 0 && is("type")) {
-      i++;
-      if (is("(")) {
-        i++;
-        skipSemis();
-        while (!is(")")) {
-          parseTypeSpec();
-          skipSemis();
-        }
-        i++;
-      } else parseTypeSpec();
+      declaration(parseTypeSpec);
     } else if (depth === 0 && is("func") && is("(", 1)) {
       // func (r *Receiver) Method(
       i += 2;
