@@ -243,7 +243,10 @@ export function scanGoFile(source: string, file: string): GoFile {
   /** `keyword spec` or `keyword ( spec; spec; … )`. */
   const declaration = (spec: () => void): void => {
     i++;
-    if (!is("(")) return spec();
+    if (!is("(")) {
+      spec();
+      return;
+    }
     i++;
     skipSemis();
     while (!is(")")) {
