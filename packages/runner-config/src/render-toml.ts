@@ -125,7 +125,9 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
       run_as_user: security.run_as_user,
       run_as_group: security.run_as_group,
       fs_group: security.fs_group,
-      seccomp_profile: nativeSeccomp(fleet) ? { type: security.seccomp } : undefined,
+      seccomp_profile: nativeSeccomp(fleet)
+        ? { type: security.seccomp, localhost_profile: security.seccomp_localhost_profile }
+        : undefined,
     },
     build_container_security_context: containerSecurity(security.add_capabilities),
     helper_container_security_context: containerSecurity([]),
@@ -135,7 +137,14 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
           {
             name: "seccomp",
             patch_type: "strategic",
-            patch: JSON.stringify({ securityContext: { seccompProfile: { type: security.seccomp } } }),
+            patch: JSON.stringify({
+              securityContext: {
+                seccompProfile: {
+                  type: security.seccomp,
+                  localhostProfile: security.seccomp_localhost_profile,
+                },
+              },
+            }),
           },
         ],
   };

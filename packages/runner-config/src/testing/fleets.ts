@@ -149,11 +149,20 @@ export function maximalFleetData(): FleetInput {
   };
 }
 
+/** The minimal fleet with its job pods confined by a seccomp profile on the node. */
+export function localhostSeccompFleetData(): FleetInput {
+  const data = minimalFleetData();
+  const kubernetes = data.runners[0] as { kubernetes: Record<string, unknown> };
+  kubernetes.kubernetes.security = { seccomp: "Localhost", seccomp_localhost_profile: "profiles/ci.json" };
+  return data;
+}
+
 /** Every example and test fleet, by name: what the reference tests render at each pin. */
 export const FLEET_FIXTURES = {
   example: exampleFleetData,
   minimal: minimalFleetData,
   maximal: maximalFleetData,
+  "localhost-seccomp": localhostSeccompFleetData,
 };
 
 /** The fleet with every runner version in its images set to `version`, or removed (`undefined`). */
