@@ -52,6 +52,13 @@ interface GoPackage {
   methods: Map<string, Set<string>>;
 }
 
+/** Where a type expression is read: its package, its file and that file's imports. */
+interface Scope {
+  pkg: GoPackage;
+  imports: Map<string, string>;
+  file: string;
+}
+
 /** A Go module read from a git mirror at one commit. */
 interface ModuleSource {
   module: string;
@@ -94,13 +101,7 @@ export function extractRunnerStructs(
   };
   const packages = new Map<string, GoPackage>();
   const structs: RunnerStructs["structs"] = {};
-  const pending: Array<{
-    id: string;
-    pkg: GoPackage;
-    fields: GoField[];
-    file: string;
-    imports: Map<string, string>;
-  }> = [];
+  const pending: Array<{ id: string; fields: GoField[]; scope: Scope }> = [];
 
   const loadPackage = (source: ModuleSource, dir: string): GoPackage => {
     const id = source === runner ? dir : `${source.module}/${dir}`;
@@ -131,151 +132,132 @@ export function extractRunnerStructs(
     return pkg;
   };
 
-  /** The struct behind a named struct type, queued for its fields; its id. */
-  const tableOf = (pkg: GoPackage, spec: GoTypeSpec & { imports: Map<string, string> }): string => {
-    const id = `${pkg.id}.${spec.name}`;
-    if (!(id in structs) && !pending.some((p) => p.id === id) && spec.type.kind === "struct")
-      pending.push({ id, pkg, fields: spec.type.fields, file: spec.file, imports: spec.imports });
-    return id;
-  };
-
-  const resolve = (
-    type: GoType,
-    pkg: GoPackage,
-    imports: Map<string, string>,
-    context: string,
-  ): DecodedType => {
-    switch (type.kind) {
-      case "pointer":
-        return { ...resolve(type.elem, pkg, imports, context), pointer: true };
-      case "slice":
-      case "array":
-        return { kind: "array", items: resolve(type.elem, pkg, imports, context) };
-      case "map":
-        return { kind: "map", values: resolve(type.value, pkg, imports, context) };
-      case "struct": {
-        pending.push({ id: context, pkg, fields: type.fields, file: "", imports });
-        return { kind: "table", struct: context };
-      }
-      case "opaque":
-        return type.text.startsWith("interface")
-          ? { kind: "any" }
-          : { kind: "unsupported", go: formatGoType(type) };
-      case "name":
-        return resolveName(type, pkg, imports);
-    }
-  };
-
-  const resolveName = (
+  /** The package and declaration a (possibly qualified) type name refers to, if its source is here. */
+  const lookUp = (
     type: Extract<GoType, { kind: "name" }>,
-    pkg: GoPackage,
-    imports: Map<string, string>,
-  ): DecodedType => {
-    let owner = pkg;
+    scope: Scope,
+  ): { spec: GoTypeSpec; scope: Scope } | undefined => {
+    let owner = scope.pkg;
     if (type.pkg !== undefined) {
-      const path = imports.get(type.pkg);
-      if (path === "time" && type.name === "Duration") return { kind: "duration" };
-      if (path === "time" && type.name === "Time") return { kind: "datetime" };
-      const located = path === undefined ? undefined : locate(path);
-      if (located === undefined) return { kind: "external", go: `${path ?? type.pkg}.${type.name}` };
-      owner = loadPackage(located.source, located.dir);
-    } else if (!owner.types.has(type.name)) {
-      const builtin = BUILTIN[type.name];
-      if (builtin === undefined) throw new Error(`${tag}: unknown type ${type.name} in ${pkg.id}`);
-      return { kind: builtin } as DecodedType;
-    }
-    const spec = owner.types.get(type.name);
-    if (spec === undefined) throw new Error(`${tag}: ${owner.id} declares no type ${type.name}`);
-    const go = `${owner.id}.${type.name}`;
-    const methods = owner.methods.get(type.name) ?? new Set<string>();
-    if (methods.has("UnmarshalTOML")) return { kind: "custom", go };
-    if (methods.has("UnmarshalText")) return { kind: "text", go };
-    if (spec.type.kind === "struct") return { kind: "table", struct: tableOf(owner, spec) };
-    return resolve(spec.type, owner, spec.imports, go);
-  };
-
-  /** A struct's toml keys, with embedded structs' keys promoted unless a shallower key has the name. */
-  const fieldsOf = (
-    fields: GoField[],
-    pkg: GoPackage,
-    imports: Map<string, string>,
-    id: string,
-    prefix = "",
-  ): Array<[string, RunnerField, number]> => {
-    const found: Array<[string, RunnerField, number]> = [];
-    for (const field of fields) {
-      const tagName = tagValue(field.tag, "toml")?.split(",")[0];
-      if (tagName === "-") continue;
-      if (field.names.length === 0) {
-        const target = field.type.kind === "pointer" ? field.type.elem : field.type;
-        if (target.kind !== "name") throw new Error(`${tag}: ${id}: embedded ${formatGoType(field.type)}`);
-        if (tagName === undefined || tagName === "") {
-          const embedded = embeddedStruct(target, pkg, imports);
-          if (embedded === undefined)
-            throw new Error(
-              `${tag}: ${id}: embedded ${formatGoType(field.type)} is not a struct of this module`,
-            );
-          found.push(
-            ...fieldsOf(embedded.fields, embedded.pkg, embedded.imports, id, `${prefix}${target.name}.`).map(
-              ([key, entry, depth]): [string, RunnerField, number] => [key, entry, depth + 1],
-            ),
-          );
-          continue;
-        }
-        found.push([
-          tagName,
-          entryFor(target.name, field.type, pkg, imports, `${id}.${target.name}`, prefix),
-          0,
-        ]);
-        continue;
-      }
-      for (const name of field.names) {
-        if (!/^\p{Lu}/u.test(name)) continue;
-        found.push([tagName || name, entryFor(name, field.type, pkg, imports, `${id}.${name}`, prefix), 0]);
-      }
-    }
-    return found;
-  };
-
-  const entryFor = (
-    name: string,
-    type: GoType,
-    pkg: GoPackage,
-    imports: Map<string, string>,
-    context: string,
-    prefix: string,
-  ): RunnerField => ({
-    field: `${prefix}${name}`,
-    go: formatGoType(type),
-    type: resolve(type, pkg, imports, context),
-  });
-
-  const embeddedStruct = (
-    type: Extract<GoType, { kind: "name" }>,
-    pkg: GoPackage,
-    imports: Map<string, string>,
-  ): { fields: GoField[]; pkg: GoPackage; imports: Map<string, string> } | undefined => {
-    let owner = pkg;
-    if (type.pkg !== undefined) {
-      const path = imports.get(type.pkg);
+      const path = scope.imports.get(type.pkg);
       const located = path === undefined ? undefined : locate(path);
       if (located === undefined) return undefined;
       owner = loadPackage(located.source, located.dir);
     }
     const spec = owner.types.get(type.name);
-    if (spec === undefined || spec.type.kind !== "struct") return undefined;
-    return { fields: spec.type.fields, pkg: owner, imports: spec.imports };
+    return spec === undefined
+      ? undefined
+      : { spec, scope: { pkg: owner, imports: spec.imports, file: spec.file } };
+  };
+
+  /** Queues a struct's fields (once); its id. */
+  const tableOf = (id: string, fields: GoField[], scope: Scope): string => {
+    if (!(id in structs) && !pending.some((p) => p.id === id)) pending.push({ id, fields, scope });
+    return id;
+  };
+
+  const resolve = (type: GoType, scope: Scope, context: string): DecodedType => {
+    switch (type.kind) {
+      case "pointer":
+        return { ...resolve(type.elem, scope, context), pointer: true };
+      case "slice":
+      case "array":
+        return { kind: "array", items: resolve(type.elem, scope, context) };
+      case "map":
+        return { kind: "map", values: resolve(type.value, scope, context) };
+      case "struct":
+        return { kind: "table", struct: tableOf(context, type.fields, scope) };
+      case "opaque":
+        return type.text.startsWith("interface")
+          ? { kind: "any" }
+          : { kind: "unsupported", go: formatGoType(type) };
+      case "name":
+        return resolveName(type, scope);
+    }
+  };
+
+  const resolveName = (type: Extract<GoType, { kind: "name" }>, scope: Scope): DecodedType => {
+    const path = type.pkg === undefined ? undefined : scope.imports.get(type.pkg);
+    if (path === "time" && type.name === "Duration") return { kind: "duration" };
+    if (path === "time" && type.name === "Time") return { kind: "datetime" };
+    if (type.pkg === undefined && !scope.pkg.types.has(type.name)) {
+      const builtin = BUILTIN[type.name];
+      if (builtin === undefined) throw new Error(`${tag}: unknown type ${type.name} in ${scope.pkg.id}`);
+      return { kind: builtin } as DecodedType;
+    }
+    const found = lookUp(type, scope);
+    if (found === undefined) {
+      if (type.pkg === undefined) throw new Error(`${tag}: ${scope.pkg.id} declares no type ${type.name}`);
+      return { kind: "external", go: `${path ?? type.pkg}.${type.name}` };
+    }
+    const go = `${found.scope.pkg.id}.${type.name}`;
+    const methods = found.scope.pkg.methods.get(type.name) ?? new Set<string>();
+    if (methods.has("UnmarshalTOML")) return { kind: "custom", go };
+    if (methods.has("UnmarshalText")) return { kind: "text", go };
+    if (found.spec.type.kind === "struct")
+      return { kind: "table", struct: tableOf(go, found.spec.type.fields, found.scope) };
+    return resolve(found.spec.type, found.scope, go);
+  };
+
+  /** A struct's toml keys, with embedded structs' keys promoted unless a shallower key has the name. */
+  const fieldsOf = (
+    fields: GoField[],
+    scope: Scope,
+    id: string,
+    prefix = "",
+  ): Array<[string, RunnerField, number]> => {
+    const found: Array<[string, RunnerField, number]> = [];
+    const entry = (
+      name: string,
+      type: GoType,
+      tagName: string | undefined,
+    ): [string, RunnerField, number] => [
+      tagName || name,
+      { field: `${prefix}${name}`, go: formatGoType(type), type: resolve(type, scope, `${id}.${name}`) },
+      0,
+    ];
+    for (const field of fields) {
+      const tagName = tagValue(field.tag, "toml")?.split(",")[0];
+      if (tagName === "-") continue;
+      if (field.names.length > 0) {
+        for (const name of field.names)
+          if (/^\p{Lu}/u.test(name)) found.push(entry(name, field.type, tagName));
+        continue;
+      }
+      const target = field.type.kind === "pointer" ? field.type.elem : field.type;
+      if (target.kind !== "name") throw new Error(`${tag}: ${id}: embedded ${formatGoType(field.type)}`);
+      if (tagName !== undefined && tagName !== "") {
+        found.push(entry(target.name, field.type, tagName));
+        continue;
+      }
+      const embedded = lookUp(target, scope);
+      if (embedded === undefined || embedded.spec.type.kind !== "struct")
+        throw new Error(
+          `${tag}: ${id}: embedded ${formatGoType(field.type)} is not a struct whose source is here`,
+        );
+      found.push(
+        ...fieldsOf(embedded.spec.type.fields, embedded.scope, id, `${prefix}${target.name}.`).map(
+          ([key, promoted, depth]): [string, RunnerField, number] => [key, promoted, depth + 1],
+        ),
+      );
+    }
+    return found;
   };
 
   const root = loadPackage(runner, ROOT.dir);
   const rootSpec = root.types.get(ROOT.name);
-  if (rootSpec === undefined) throw new Error(`${tag}: ${ROOT.dir} declares no ${ROOT.name}`);
-  const rootId = tableOf(root, rootSpec);
+  if (rootSpec === undefined || rootSpec.type.kind !== "struct")
+    throw new Error(`${tag}: ${ROOT.dir} declares no struct ${ROOT.name}`);
+  const rootId = tableOf(`${root.id}.${ROOT.name}`, rootSpec.type.fields, {
+    pkg: root,
+    imports: rootSpec.imports,
+    file: rootSpec.file,
+  });
   while (pending.length > 0) {
     const next = pending.shift()!;
     if (next.id in structs) continue;
-    structs[next.id] = { file: next.file, fields: {} };
-    const entries = fieldsOf(next.fields, next.pkg, next.imports, next.id);
+    structs[next.id] = { file: next.scope.file, fields: {} };
+    const entries = fieldsOf(next.fields, next.scope, next.id);
     const fields: Record<string, RunnerField> = {};
     for (const depth of [...new Set(entries.map(([, , d]) => d))].sort((a, b) => a - b)) {
       const atDepth = entries.filter(([, , d]) => d === depth);
