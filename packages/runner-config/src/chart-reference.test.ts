@@ -31,7 +31,21 @@ test("the check fails on a key the chart does not read and on a value of another
 });
 
 describe.each(CHARTS.map((chart) => [chart.source.version, chart] as const))("chart %s", (_, chart) => {
-  describe.each(Object.entries(FLEET_FIXTURES))("the %s fleet", (_name, data) => {
+  // A fleet without a kubernetes runner renders no values.yaml.
+  const kubernetesFleets = Object.entries(FLEET_FIXTURES).filter(([, data]) =>
+    data().runners.some((runner) => (runner as { executor: string }).executor === "kubernetes"),
+  );
+
+  test("covers the fleets with a kubernetes runner", () => {
+    expect(kubernetesFleets.map(([name]) => name)).toEqual([
+      "example",
+      "minimal",
+      "maximal",
+      "localhost-seccomp",
+    ]);
+  });
+
+  describe.each(kubernetesFleets)("the %s fleet", (_name, data) => {
     test.each(PINS.map((pin) => [pin ?? "no version", pin] as const))(
       "pinned at %s renders values.yaml the chart reads, every key and value",
       (_label, pin) => {

@@ -157,12 +157,32 @@ export function localhostSeccompFleetData(): FleetInput {
   return data;
 }
 
+/**
+ * Custom-executor hosts only, with no helper_image: the shape test/executor's runner renders. It names no
+ * runner version, so nothing pins it.
+ */
+export function customHostsFleetData(): FleetInput {
+  return {
+    version: 1,
+    gitlab: { url: "https://gitlab.example.com" },
+    runners: [
+      {
+        name: "test-host",
+        executor: "custom",
+        token: "$RUNNER_TOKEN",
+        custom: { executor_path: "/opt/polyarch/polyarch-executor", settings_path: "/tmp/executor.yaml" },
+      },
+    ],
+  };
+}
+
 /** Every example and test fleet, by name: what the reference tests render at each pin. */
 export const FLEET_FIXTURES = {
   example: exampleFleetData,
   minimal: minimalFleetData,
   maximal: maximalFleetData,
   "localhost-seccomp": localhostSeccompFleetData,
+  "custom-hosts": customHostsFleetData,
 };
 
 /** The fleet with every runner version in its images set to `version`, or removed (`undefined`). */
