@@ -21,6 +21,7 @@ import {
   formatGoType,
   type GoField,
   type GoFile,
+  type GoListElement,
   type GoType,
   type GoTypeSpec,
   scanGoFile,
@@ -48,8 +49,11 @@ const BUILTIN: Record<string, DecodedType["kind"]> = {
 interface GoPackage {
   /** How the data file names the package: its directory in gitlab-runner, else its import path. */
   id: string;
+  source: ModuleSource;
   types: Map<string, GoTypeSpec & { imports: Map<string, string> }>;
   methods: Map<string, Set<string>>;
+  constants: Map<string, string>;
+  lists: Map<string, { elements: GoListElement[]; imports: Map<string, string> }>;
 }
 
 /** Where a type expression is read: its package, its file and that file's imports. */
@@ -111,7 +115,14 @@ export function extractRunnerStructs(
       .split("\n")
       .filter((path) => path.endsWith(".go") && !path.endsWith("_test.go"));
     if (files.length === 0) throw new Error(`${tag}: no Go files in ${id}`);
-    const pkg: GoPackage = { id, types: new Map(), methods: new Map() };
+    const pkg: GoPackage = {
+      id,
+      source,
+      types: new Map(),
+      methods: new Map(),
+      constants: new Map(),
+      lists: new Map(),
+    };
     for (const path of files) {
       const scanned: GoFile = scanGoFile(git(source.gitDir, "show", `${source.commit}:${path}`), path);
       for (const spec of scanned.types) {
@@ -122,6 +133,9 @@ export function extractRunnerStructs(
           );
         pkg.types.set(spec.name, { ...spec, imports: scanned.imports });
       }
+      for (const [name, value] of scanned.constants) pkg.constants.set(name, value);
+      for (const [name, elements] of scanned.lists)
+        pkg.lists.set(name, { elements, imports: scanned.imports });
       for (const [receiver, methods] of scanned.methods) {
         const set = pkg.methods.get(receiver) ?? new Set<string>();
         for (const method of methods) set.add(method);
@@ -271,12 +285,30 @@ export function extractRunnerStructs(
     structs[next.id]!.fields = fields;
   }
   const sorted = Object.fromEntries(Object.entries(structs).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+  /** Slice literals of string constants in gitlab-runner's packages read here, by value. */
+  const valueLists: Record<string, string[]> = {};
+  for (const pkg of [...packages.values()].filter((p) => p.source === runner)) {
+    for (const [name, list] of pkg.lists) {
+      const values = list.elements.map((element) => {
+        if ("value" in element) return element.value;
+        if (element.pkg === undefined) return pkg.constants.get(element.name);
+        const located = locate(list.imports.get(element.pkg) ?? "");
+        return located === undefined
+          ? undefined
+          : loadPackage(located.source, located.dir).constants.get(element.name);
+      });
+      if (values.length > 0 && values.every((value) => value !== undefined))
+        valueLists[`${pkg.id}.${name}`] = values;
+    }
+  }
   return {
     source: { repository: "https://gitlab.com/gitlab-org/gitlab-runner", tag, commit },
     dependencies: dependencies.map(({ module, version, commit }) => ({ module, version, commit })),
     extractedBy: "packages/runner-config/reference/extract-runner-config.ts",
     root: rootId,
     structs: sorted,
+    valueLists: Object.fromEntries(Object.entries(valueLists).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
 

@@ -35,7 +35,14 @@ export interface GoFile {
   types: GoTypeSpec[];
   /** receiver type name → method names */
   methods: Map<string, Set<string>>;
+  /** Top-level constants whose value is one string literal: name → value. */
+  constants: Map<string, string>;
+  /** Top-level `var name = []T{a, pkg.B, "c"}`: name → its elements. */
+  lists: Map<string, GoListElement[]>;
 }
+
+/** An element of a slice literal: a (possibly qualified) constant name or a string literal. */
+export type GoListElement = { pkg?: string; name: string } | { value: string };
 
 type Token = { t: "ident" | "string" | "raw" | "number" | "punct" | "semi"; v: string };
 
@@ -103,7 +110,13 @@ export function tokenize(source: string): Token[] {
 /** Reads one Go file's imports, top-level type declarations and method receivers. */
 export function scanGoFile(source: string, file: string): GoFile {
   const tokens = tokenize(source);
-  const result: GoFile = { imports: new Map(), types: [], methods: new Map() };
+  const result: GoFile = {
+    imports: new Map(),
+    types: [],
+    methods: new Map(),
+    constants: new Map(),
+    lists: new Map(),
+  };
   let i = 0;
   const peek = (offset = 0): Token | undefined => tokens[i + offset];
   const is = (v: string, offset = 0): boolean => {
@@ -240,6 +253,82 @@ export function scanGoFile(source: string, file: string): GoFile {
     result.types.push({ name, alias, type: parseType(), file });
   };
 
+  /** Whether the current token ends a const or var spec: a semicolon, or the `)` closing its group. */
+  const atSpecEnd = (offset = 0): boolean => {
+    const token = peek(offset);
+    return token === undefined || token.t === "semi" || is(";", offset) || is(")", offset);
+  };
+  const skipToSpecEnd = (): void => {
+    while (!atSpecEnd()) {
+      if (is("(") || is("[") || is("{")) skipGroup();
+      else i++;
+    }
+  };
+  const stringLiteral = (token: Token | undefined): string | undefined =>
+    token?.t === "raw"
+      ? token.v
+      : token?.t === "string" && token.v.startsWith('"')
+        ? JSON.parse(token.v)
+        : undefined;
+
+  /** `name[, name] [Type] [= value]`; keeps string constants and slice literals of names or strings. */
+  const parseValueSpec = (keyword: "const" | "var"): void => {
+    const names = [peek()!.v];
+    i++;
+    while (is(",")) {
+      names.push(peek(1)!.v);
+      i += 2;
+    }
+    if (!is("=") && !atSpecEnd()) parseType();
+    if (!is("=")) return;
+    i++;
+    const literal = stringLiteral(peek());
+    if (keyword === "const" && names.length === 1 && literal !== undefined && atSpecEnd(1)) {
+      result.constants.set(names[0]!, literal);
+      i++;
+      return;
+    }
+    if (keyword === "var" && names.length === 1 && is("[") && is("]", 1)) {
+      parseType();
+      if (is("{")) {
+        const elements = parseListElements();
+        if (elements !== undefined && atSpecEnd()) result.lists.set(names[0]!, elements);
+      }
+    }
+    skipToSpecEnd();
+  };
+
+  /** The elements of `{a, pkg.B, "c"}`, or undefined (group skipped) when one is anything else. */
+  const parseListElements = (): GoListElement[] | undefined => {
+    const start = i;
+    i++;
+    const elements: GoListElement[] = [];
+    skipSemis();
+    while (!is("}")) {
+      const literal = stringLiteral(peek());
+      if (literal !== undefined) {
+        elements.push({ value: literal });
+        i++;
+      } else if (peek()?.t === "ident" && is(".", 1) && peek(2)?.t === "ident") {
+        elements.push({ pkg: peek()!.v, name: peek(2)!.v });
+        i += 3;
+      } else if (peek()?.t === "ident") {
+        elements.push({ name: peek()!.v });
+        i++;
+      } else break;
+      if (is(",")) i++;
+      skipSemis();
+      if (!is("}") && !(peek()?.t === "ident" || isTag(peek()))) break;
+    }
+    if (is("}")) {
+      i++;
+      return elements;
+    }
+    i = start;
+    skipGroup();
+    return undefined;
+  };
+
   /** `keyword spec` or `keyword ( spec; spec; … )`. */
   const declaration = (spec: () => void): void => {
     i++;
@@ -269,6 +358,9 @@ export function scanGoFile(source: string, file: string): GoFile {
       });
     } else if (depth === 0 && is("type")) {
       declaration(parseTypeSpec);
+    } else if (depth === 0 && (is("const") || is("var"))) {
+      const keyword = peek()!.v as "const" | "var";
+      declaration(() => parseValueSpec(keyword));
     } else if (depth === 0 && is("func") && is("(", 1)) {
       // func (r *Receiver) Method(
       i += 2;

@@ -12,6 +12,11 @@ export interface RunnerStructs {
   root: string;
   /** `<package dir>.<Type>` → its toml keys, in declaration order (embedded structs' keys promoted). */
   structs: Record<string, { file: string; fields: Record<string, RunnerField> }>;
+  /**
+   * `<package dir>.<var>` → the strings of a top-level slice literal of string constants in a package read
+   * here (`common.validSeccompProfileTypes`: the seccomp profile types KubernetesSeccompProfile accepts).
+   */
+  valueLists: Record<string, string[]>;
 }
 
 export interface RunnerField {

@@ -35,7 +35,7 @@ test("the reference covers the supported pins, each read from a named tag and co
   }
 });
 
-test("the check fails on a key the runner lacks and on a value it would not decode", () => {
+test("the check fails on a key the runner lacks, a value it would not decode and a value it refuses", () => {
   const v18_11 = PINS.find((pin) => pin.source.tag === "v18.11.0")!;
   const config = parseToml(`
 concurrent = "10"
@@ -49,6 +49,8 @@ namespace = "ci"
 seccomp_profile_type = "RuntimeDefault"
 [runners.kubernetes.pod_spec]
 name = "p"
+[runners.kubernetes.build_container_security_context.seccomp_profile]
+type = "runtime/default"
 `);
   expect(runnerConfigProblems(config, v18_11)).toEqual([
     'concurrent: the string "10" where gitlab-runner v18.11.0 decodes an integer',
@@ -57,6 +59,7 @@ name = "p"
       /^runners\[0\]\.kubernetes\.pod_security_context\.seccomp_profile_type: gitlab-runner v18\.11\.0 has no such key \(common\.KubernetesPodSecurityContext has .*seccomp_profile/,
     ),
     "runners[0].kubernetes.pod_spec: a table where gitlab-runner v18.11.0 decodes an array",
+    'runners[0].kubernetes.build_container_security_context.seccomp_profile.type: the string "runtime/default" is not one gitlab-runner v18.11.0 accepts (common.validSeccompProfileTypes: RuntimeDefault, Unconfined, Localhost)',
   ]);
 });
 

@@ -2,7 +2,8 @@
 // that has every construct gitlab-runner's config structs use: tags with escaped quotes, `toml:"-"`,
 // unexported and untagged fields, embedded structs from this and another package (keys promoted, the
 // shallower key winning), a named embedded struct, grouped and alias type declarations, inline structs,
-// UnmarshalTOML, time.Duration and a type from a module that is not followed.
+// UnmarshalTOML, time.Duration, a type from a module that is not followed, and slice literals of string
+// constants (the lists gitlab-runner checks values against).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -61,6 +62,24 @@ type RunnerConfig struct {
 		X int \`toml:"x"\`
 	} \`toml:"nested"\`
 }
+
+type Kind string
+
+const (
+	Local  Kind = "local"
+	First       = iota
+	Second
+	Joined = "a" + "b"
+)
+
+var validKinds = []Kind{
+	Local,
+	"literal",
+}
+
+var unresolved = []api.Capability{api.NetAdmin}
+
+var notAList, orThis = f(func() { _ = []string{"x"} }), 2
 
 type Inner struct {
 	Depth int    \`toml:"depth"\`
@@ -128,6 +147,7 @@ test("extracts keys and Go types as BurntSushi/toml decodes them, naming the tag
     });
     expect(keys("common.RunnerConfig.Nested")).toEqual({ x: ["X", { kind: "integer" }] });
     expect(data.structs["common.RunnerConfig.Nested"]!.file).toBe("common/config.go");
+    expect(data.valueLists).toEqual({ "common.validKinds": ["local", "literal"] });
     expect(Object.keys(data.structs).sort()).toEqual([
       "common.Config",
       "common.Inner",

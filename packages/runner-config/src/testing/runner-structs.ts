@@ -18,9 +18,18 @@ function compareVersions(a: string, b: string): number {
 }
 
 /**
+ * Settings whose value gitlab-runner checks against one of its lists (reference valueLists), by
+ * `<struct>.<key>`: KubernetesSeccompProfile.toAPI in common/config.go drops a profile whose type is not in
+ * validSeccompProfileTypes, leaving the pod without one.
+ */
+const CHECKED_AGAINST: Record<string, string> = {
+  "common.KubernetesSeccompProfile.type": "common.validSeccompProfileTypes",
+};
+
+/**
  * Every key of a parsed config.toml (smol-toml, integers as BigInt so that `1` and `1.0` differ) that
  * gitlab-runner's structs at one tag do not have, and every value BurntSushi/toml would not decode into
- * the field's Go type; empty when the runner reads all of it. Keys match exactly: BurntSushi/toml would
+ * the field's Go type or is not in the list the runner checks it against; empty when the runner reads all of it. Keys match exactly: BurntSushi/toml would
  * also take a key that differs only in case, but the runner's own spelling is the one to write.
  */
 export function runnerConfigProblems(config: Record<string, unknown>, reference: RunnerStructs): string[] {
@@ -85,7 +94,18 @@ function check(
           problems.push(
             `${join(path, key)}: gitlab-runner ${reference.source.tag} has no such key (${type.struct} has ${Object.keys(fields).join(", ")})`,
           );
-        else check(item, field.type, join(path, key), reference, problems);
+        else {
+          check(item, field.type, join(path, key), reference, problems);
+          const listName = CHECKED_AGAINST[`${type.struct}.${key}`];
+          if (listName === undefined) continue;
+          const list = reference.valueLists[listName];
+          if (list === undefined)
+            throw new Error(`${reference.source.tag}: no value list ${listName} in the data`);
+          if (!list.includes(item as string))
+            problems.push(
+              `${join(path, key)}: ${describe(item)} is not one gitlab-runner ${reference.source.tag} accepts (${listName}: ${list.join(", ")})`,
+            );
+        }
       }
       return;
     }
