@@ -1,8 +1,8 @@
 /**
  * A scanner for the type declarations of Go source: struct fields with their tags, named types, aliases,
- * imports, and which types have an UnmarshalTOML or UnmarshalText method.
- * Hand-rolled: no Go toolchain runs here and no maintained npm Go parser exists; struct and type
- * declarations are a small, regular corner of Go's grammar, and everything else is skipped by brace depth.
+ * imports, string constants and slice literals, and which types have an UnmarshalTOML or UnmarshalText method.
+ * Hand-rolled: no Go toolchain runs here, and a full Go parser (tree-sitter-go's WASM build) is a heavy
+ * dependency for what is a small, regular corner of Go's grammar; everything else is skipped by brace depth.
  */
 
 /** A Go type expression. */
