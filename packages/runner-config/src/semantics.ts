@@ -112,6 +112,16 @@ function checkKubernetes(
   const security = isRecord(kubernetes.security) ? kubernetes.security : {};
   if (security.run_as_user === 0 && security.run_as_non_root !== false)
     report(["security", "run_as_user"], "0 is root, which run_as_non_root refuses; use a non-zero user ID");
+  if (security.seccomp === "Localhost" && security.seccomp_localhost_profile === undefined)
+    report(
+      ["security", "seccomp_localhost_profile"],
+      "is required with seccomp: Localhost; name the profile on the node (profiles/ci.json)",
+    );
+  if (security.seccomp !== "Localhost" && security.seccomp_localhost_profile !== undefined)
+    report(
+      ["security", "seccomp_localhost_profile"],
+      "applies only with seccomp: Localhost; set seccomp: Localhost or remove it",
+    );
 }
 
 function findLiteralSecrets(
