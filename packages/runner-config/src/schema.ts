@@ -81,6 +81,11 @@ const environmentName = pattern(
   /^[A-Za-z_][A-Za-z0-9_]*$/,
   "an environment variable name (letters, digits and _, not starting with a digit)",
 );
+/** A path below the kubelet's seccomp directory: relative, descending (no `..`), as Kubernetes requires. */
+const seccompProfilePath = pattern(
+  /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\s]+$/,
+  "a path relative to the kubelet's seccomp directory, without .. (profiles/ci.json)",
+);
 const capability = pattern(/^[A-Z][A-Z_]*$/, "a Linux capability without the CAP_ prefix (NET_ADMIN)");
 const seconds = z.int().min(1).describe("Seconds.");
 const id = z.int().min(0).max(2_147_483_647);
@@ -243,7 +248,14 @@ const security = fleetObject(
     run_as_user: id.default(1000),
     run_as_group: id.default(1000),
     fs_group: id.default(1000),
-    seccomp: choice(["RuntimeDefault", "Unconfined"], "a seccomp profile type").default("RuntimeDefault"),
+    seccomp: choice(["RuntimeDefault", "Localhost", "Unconfined"], "a seccomp profile type").default(
+      "RuntimeDefault",
+    ),
+    seccomp_localhost_profile: seccompProfilePath
+      .optional()
+      .describe(
+        "With seccomp: Localhost, the profile on the node, relative to the kubelet's seccomp directory.",
+      ),
     drop_all_capabilities: z
       .boolean()
       .default(true)

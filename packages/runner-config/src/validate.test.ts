@@ -179,7 +179,9 @@ describe("validateFleet", () => {
       fleet.runners.push({ ...fleet.runners[0], name: "second" });
     });
     expect(lines(problems)).toEqual([
-      "helper_image: is required for kubernetes runners: the multi-arch helper image, pinned by digest",
+      "helper_image: is required for kubernetes runners before gitlab-runner 19.2.0: the multi-arch helper image, " +
+        "pinned by digest (from 19.2.0 a fleet whose kubernetes.manager.image names the version gets upstream's " +
+        "multi-arch helper)",
       expect.stringMatching(/^runners\[2\]\.executor: a fleet holds at most one kubernetes runner/),
     ]);
   });

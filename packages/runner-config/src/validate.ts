@@ -1,5 +1,6 @@
 import { typeMessage, unknownKeyProblems } from "@polyarch/spec";
 import type { z } from "zod";
+import { withUpstreamHelper } from "./helper-default.ts";
 import { formatPath, type Problem, sortProblems } from "./problems.ts";
 import { type Fleet, fleetSchema } from "./schema.ts";
 import { checkSemantics } from "./semantics.ts";
@@ -17,7 +18,7 @@ export function validateFleet(data: unknown): ValidationResult {
     ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)),
     ...checkSemantics(data),
   ];
-  if (problems.length === 0 && parsed.success) return { ok: true, fleet: parsed.data };
+  if (problems.length === 0 && parsed.success) return { ok: true, fleet: withUpstreamHelper(parsed.data) };
   return {
     ok: false,
     problems: sortProblems(
