@@ -6,8 +6,10 @@ import {
   amd64Level,
   architectureOfQemuHandler,
   detectHostPlatform,
+  detectRunnablePlatform,
   platformOfMachine,
   qemuHandlerName,
+  runnablePlatformOfMachine,
 } from "./host-platform.ts";
 
 describe("platformOfMachine", () => {
@@ -16,7 +18,6 @@ describe("platformOfMachine", () => {
     expect(platformOfMachine({ arch: "x64", os: "linux", cpuinfo: cpuinfoWith(V3) })).toEqual({
       os: "linux",
       architecture: "amd64",
-      variant: "v3",
     });
     expect(platformOfMachine({ arch: "arm64", os: "linux" })).toEqual({ os: "linux", architecture: "arm64" });
     const cpuinfo = "processor\t: 0\nmodel name\t: ARMv7 Processor rev 4 (v7l)\nCPU architecture: 7\n";
@@ -51,6 +52,26 @@ const V4 = `${V3} avx512f avx512bw avx512cd avx512dq avx512vl`;
 const cpuinfoWith = (flags: string) =>
   `processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: ${flags}\n\nprocessor\t: 1\nflags\t\t: ${flags}\n`;
 
+describe("runnablePlatformOfMachine", () => {
+  it("is the machine's platform with its amd64 level", () => {
+    const facts = { arch: "x64", os: "linux" };
+    expect(runnablePlatformOfMachine({ ...facts, cpuinfo: cpuinfoWith(V3) })).toEqual({
+      os: "linux",
+      architecture: "amd64",
+      variant: "v3",
+    });
+    expect(runnablePlatformOfMachine({ ...facts, cpuinfo: cpuinfoWith(V2) }).variant).toBe("v2");
+    expect(runnablePlatformOfMachine({ ...facts, cpuinfo: "" })).toEqual({
+      os: "linux",
+      architecture: "amd64",
+    });
+    expect(runnablePlatformOfMachine({ arch: "arm64", os: "linux", cpuinfo: cpuinfoWith(V3) })).toEqual({
+      os: "linux",
+      architecture: "arm64",
+    });
+  });
+});
+
 describe("amd64Level", () => {
   it.each([
     ["no flags line", "processor\t: 0\n", 1],
@@ -72,15 +93,17 @@ describe("amd64Level", () => {
   });
 });
 
-describe("detectHostPlatform", () => {
+describe("detectRunnablePlatform", () => {
   it("reads POLYARCH_TEST_CPUINFO in place of /proc/cpuinfo, and fails when it cannot", async () => {
     const dir = await mkdtemp(join(tmpdir(), "polyarch-cpuinfo-"));
     try {
       const path = join(dir, "cpuinfo");
       await writeFile(path, cpuinfoWith(V2));
-      const host = await detectHostPlatform({ POLYARCH_TEST_CPUINFO: path });
+      const host = await detectRunnablePlatform({ POLYARCH_TEST_CPUINFO: path });
       // The flags give an amd64 host its level; an arm64 host has no level to take from them.
       expect(host.variant).toBe(process.arch === "x64" ? "v2" : undefined);
+      // What the machine builds for has no level.
+      expect((await detectHostPlatform({ POLYARCH_TEST_CPUINFO: path })).variant).toBeUndefined();
       await expect(detectHostPlatform({ POLYARCH_TEST_CPUINFO: join(dir, "missing") })).rejects.toThrow(
         /ENOENT/,
       );

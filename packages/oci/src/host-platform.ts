@@ -21,11 +21,9 @@ export interface MachineFacts {
 const NODE_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm" };
 
 /**
- * The platform a build runs natively on (pure): Node's architecture in Go's words; for 32-bit ARM the
- * variant from cpuinfo's `CPU architecture` (6 or 7; an ARMv8 core running 32-bit code is v8); for
- * amd64 the x86-64 psABI level (v2…v4) its cpuinfo `flags` reach, v1 (no variant) below that or when
- * cpuinfo says nothing. containerd leaves amd64 hosts without a variant; polyarch reads the level so
- * that an index's amd64/v3 child is taken only where it runs (`selectChild`).
+ * The platform a build runs natively on (pure): Node's architecture in Go's words, and for 32-bit ARM
+ * the variant from cpuinfo's `CPU architecture` (6 or 7; an ARMv8 core running 32-bit code is v8).
+ * An amd64 machine is plain `amd64`, whatever its level: compilers target the baseline unless told.
  */
 export function platformOfMachine(facts: MachineFacts): Platform {
   let architecture = NODE_ARCH[facts.arch] ?? facts.arch;
@@ -35,8 +33,19 @@ export function platformOfMachine(facts: MachineFacts): Platform {
     const level = /^CPU architecture\s*:\s*(\d+)/m.exec(facts.cpuinfo ?? "")?.[1];
     if (level !== undefined) platform.variant = `v${Math.min(Number(level), 8)}`;
   }
-  if (architecture === "amd64") platform.variant = `v${amd64Level(facts.cpuinfo ?? "")}`;
   return normalizePlatform(platform);
+}
+
+/**
+ * The most demanding platform the machine runs natively (pure): `platformOfMachine`, and for amd64 the
+ * x86-64 psABI level (v2…v4) its cpuinfo `flags` reach (no variant, v1, below that or when cpuinfo says
+ * nothing). containerd leaves amd64 hosts without a level; polyarch reads it so that an index's
+ * amd64/v3 child is taken only where it runs (`selectChild`, `runs-on`).
+ */
+export function runnablePlatformOfMachine(facts: MachineFacts): Platform {
+  const platform = platformOfMachine(facts);
+  if (platform.architecture !== "amd64") return platform;
+  return normalizePlatform({ ...platform, variant: `v${amd64Level(facts.cpuinfo ?? "")}` });
 }
 
 /**
@@ -59,8 +68,7 @@ export function amd64Level(cpuinfo: string): number {
  */
 export const CPUINFO_OVERRIDE = "POLYARCH_TEST_CPUINFO";
 
-/** This machine's platform, read from the running process and /proc/cpuinfo (or `POLYARCH_TEST_CPUINFO`). */
-export async function detectHostPlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
+async function machineFacts(env: NodeJS.ProcessEnv): Promise<MachineFacts> {
   const override = env[CPUINFO_OVERRIDE];
   // An override that cannot be read fails the test that set it, rather than passing as a v1 host.
   const cpuinfo = override
@@ -68,7 +76,17 @@ export async function detectHostPlatform(env: NodeJS.ProcessEnv = process.env): 
     : process.arch === "arm" || process.arch === "x64"
       ? await readFile("/proc/cpuinfo", "utf8").catch(() => "")
       : "";
-  return platformOfMachine({ arch: process.arch, os: process.platform, cpuinfo, endianness: endianness() });
+  return { arch: process.arch, os: process.platform, cpuinfo, endianness: endianness() };
+}
+
+/** This machine's platform, what it builds for (`platformOfMachine`), from the process and cpuinfo. */
+export async function detectHostPlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
+  return platformOfMachine(await machineFacts(env));
+}
+
+/** What this machine runs natively, its amd64 level included (`runnablePlatformOfMachine`). */
+export async function detectRunnablePlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
+  return runnablePlatformOfMachine(await machineFacts(env));
 }
 
 /** QEMU's names for Go's architectures, as qemu-user-static registers its binfmt_misc handlers. */
