@@ -53,14 +53,15 @@ describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
     expect(run.result).toBe("system_failure");
     expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
     expect(run.log).toContain("linux/arm64");
-    expect(run.log).toContain("linux/amd64 host");
+    // The host is named with its x86-64 level when it has one above the baseline (linux/amd64/v3).
+    expect(run.log).toMatch(/linux\/amd64(\/v\d)? host/);
   });
 
   test("with emulation allowed, the arm64 image runs under QEMU with a warning in the job log", async () => {
     const reference = await pushJobImage(registry, "arm-only", "2", await jobImage({ arch: "arm64" }));
     const run = await emulating.runJob({ id: 303, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("success");
-    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64: it runs under emulation/);
+    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64(\/v\d)?: it runs under emulation/);
     expect(run.log).toMatch(/\naarch64\n/);
   });
 
