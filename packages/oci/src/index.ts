@@ -83,6 +83,10 @@ export {
   runnablePlatformOfMachine,
 } from "./host-platform.ts";
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
+export type { Compression, ZlibFactories } from "./layer/compression.ts";
+export { compressionOfMediaType, createDecompressor, sniffCompression } from "./layer/compression.ts";
+export type { LayerStream, LayerTarEntry, ReadLayerOptions } from "./layer/read-tar.ts";
+export { readLayerTar } from "./layer/read-tar.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
 export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";

@@ -80,6 +80,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
         `WARNING: ${reference} is ${formatPlatform(pulled.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
       );
     }
+    for (const note of pulled.notes) io.stdout.write(`WARNING: ${note}\n`);
     const helper = settings.helperImage
       ? await pullImage(settings.helperImage, {
           client,
