@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { pipeline, Readable, type Transform } from "node:stream";
-import { type Extract, type Header, extract as tarExtract } from "tar-stream";
+import type { Extract, extract, Header } from "tar-stream";
 import { PolyarchError } from "../errors.ts";
 import {
   COMPRESSION_MAGIC_BYTES,
@@ -28,7 +28,7 @@ export interface ReadLayerOptions {
  * Pre-POSIX (v7) tar headers have no format magic; tar-stream rejects them unless told otherwise.
  * Checksums are still verified. (The option is missing from tar-stream's types.)
  */
-const EXTRACT_OPTIONS: Parameters<typeof tarExtract>[0] & { allowUnknownFormat: boolean } = {
+const EXTRACT_OPTIONS: Parameters<typeof extract>[0] & { allowUnknownFormat: boolean } = {
   allowUnknownFormat: true,
 };
 
@@ -48,6 +48,8 @@ export async function* readLayerTar(
   mediaType: string,
   options: ReadLayerOptions = {},
 ): AsyncGenerator<LayerTarEntry> {
+  // Loaded on first use: only the commands that read layers need the tar parser and its dependencies.
+  const { extract: tarExtract } = await import("tar-stream");
   const source = new ByteSource(stream);
   let declared: Compression;
   try {
