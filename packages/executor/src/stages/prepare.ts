@@ -1,6 +1,12 @@
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { detectHostPlatform, formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
+import {
+  detectRunnablePlatform,
+  formatPlatform,
+  PolyarchError,
+  Redactor,
+  RegistryClient,
+} from "@polyarch/oci";
 import type { StageIo } from "../host/io.ts";
 import { jobCredentials } from "../image/credentials.ts";
 import { emulatedArchitectures, type PlatformPolicy } from "../image/platform.ts";
@@ -57,7 +63,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
   });
   try {
     const policy: PlatformPolicy = {
-      host: await detectHostPlatform(),
+      host: await detectRunnablePlatform(),
       emulation: settings.emulation,
       emulated: emulatedArchitectures(await binfmtHandlers()),
     };
@@ -74,6 +80,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
         `WARNING: ${reference} is ${formatPlatform(pulled.platform)}, not ${formatPlatform(policy.host)}: it runs under emulation (QEMU through binfmt_misc), much slower than natively\n`,
       );
     }
+    for (const note of pulled.notes) io.stdout.write(`WARNING: ${note}\n`);
     const helper = settings.helperImage
       ? await pullImage(settings.helperImage, {
           client,

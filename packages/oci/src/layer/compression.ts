@@ -1,6 +1,6 @@
 import type { Transform } from "node:stream";
 import * as zlib from "node:zlib";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "../errors.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
 
