@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { main } from "@polyarch/cli";
-import { argumentSources, type MergeReport, type MergeRequest, merge } from "@polyarch/merge";
+import { argumentSources, type MergeReport, type MergeRequest, merge, mergeTarget } from "@polyarch/merge";
 import { type MirrorReport, mirror } from "@polyarch/mirror";
 import { openStore, parseReference, parseWrittenReference, RegistryClient } from "@polyarch/oci";
 
@@ -12,12 +12,8 @@ export const POLYARCH_BIN = fileURLToPath(
 
 /** The request `polyarch merge --target TARGET SOURCE…` makes, with every option at its default. */
 export function mergeRequest(target: string, sources: string[]): MergeRequest {
-  const reference = parseReference(target);
-  if (reference.tag === undefined || reference.digest !== undefined) {
-    throw new Error(`bench: merge target ${target} must be a tag reference`);
-  }
   return {
-    target: { ...reference, tag: reference.tag },
+    target: mergeTarget(target),
     sources: argumentSources(sources),
     tags: [],
     indexAnnotations: {},

@@ -1,6 +1,5 @@
-import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   indexOf,
@@ -11,35 +10,22 @@ import {
   type TempDir,
   tempDir,
 } from "@polyarch/test-harness";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_PACKAGE, runPolyarch } from "../support/process.ts";
 
 // The installed binary as a process: bin/polyarch.js loading the bundle `pnpm build` made (dist/bin).
-const BIN = fileURLToPath(new URL("../../packages/cli/bin/polyarch.js", import.meta.url));
-const BUNDLE = fileURLToPath(new URL("../../packages/cli/dist/bin/polyarch.cjs", import.meta.url));
+// Every command doing its work as a process: test/cli/commands.test.ts.
+const BIN = join(CLI_PACKAGE, "bin/polyarch.js");
+const BUNDLE = join(CLI_PACKAGE, "dist/bin/polyarch.cjs");
 /** Preloaded into the child: on exit it prints the bundle files it loaded, one per line, on stderr. */
 const LIST_LOADED = `process.on("exit", () => { for (const file of Object.keys(require.cache)) if (file.includes("/dist/bin/")) process.stderr.write("loaded " + file + "\\n"); });`;
 let preload: TempDir;
 const listLoaded = () => ({ NODE_OPTIONS: `--require=${join(preload.path, "list-loaded.cjs")}` });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: "/nonexistent", ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** polyarch from the bundle, with no HOME: nothing from this machine's configuration counts. */
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runPolyarch(args, { env: { HOME: "/nonexistent", ...env } });
 
 const loadedChunks = (stderr: string) =>
   stderr
@@ -77,6 +63,15 @@ describe("the polyarch binary (bundle)", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: polyarch/);
     expect(stdout).toContain("inspect");
+  });
+
+  it("runs by its own first line, with the node on PATH", async () => {
+    const { exitCode, stdout } = await execa(BIN, ["--version"], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: "/nonexistent" },
+      extendEnv: false,
+    });
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("--version prints the cli package's version", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { skopeoInspectRaw, tempDir } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
+import { runPolyarch } from "../support/process.ts";
 
 describe("polyarch demo", () => {
   // Real parts: CNCF distribution on loopback, Buildah (the arm64 build emulated), polyarch merge --from-env.
@@ -11,7 +12,8 @@ describe("polyarch demo", () => {
     const dir = await tempDir("polyarch-demo-");
     try {
       const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path };
-      const first = await polyarch(["demo", "--dir", dir.path], { env });
+      // The demo as it ships: a process from the built launcher (its only process-level run).
+      const first = await runPolyarch(["demo", "--dir", dir.path], { env });
       expect(first.stderr).not.toContain("polyarch:");
       expect(first.code).toBe(0);
       expect(first.stdout).toContain("polyarch build (buildah): linux/amd64, natively");
@@ -37,7 +39,7 @@ describe("polyarch demo", () => {
       expect(first.stdout).toContain(`${indexDigest} (OCI image index`);
 
       const indexJson = await readFile(join(dir.path, "index.json"));
-      const second = await polyarch(["demo", "--dir", dir.path], { env });
+      const second = await runPolyarch(["demo", "--dir", dir.path], { env });
       // A re-run changes nothing: not the index, not the layout's index.json.
       expect((await readFile(join(dir.path, "index.json"))).equals(indexJson)).toBe(true);
       expect(second.code).toBe(0);

@@ -109,6 +109,34 @@ describe("polyarch inspect", () => {
     expect(result.layers).toHaveLength(child.layers.length);
   });
 
+  it("--platform linux/amd64 is the baseline child, not the amd64/v3 one listed first; v3 is named", async () => {
+    const image = (variant: string | undefined, seed: number) =>
+      syntheticImage({ platform: { os: "linux", architecture: "amd64", ...(variant && { variant }) }, seed });
+    const [v3, baseline] = await Promise.all([image("v3", 3), image(undefined, 4)]);
+    await pushIndex(local, "team/levels", "1.0", indexOf([v3, baseline]));
+    const digestFor = async (platform: string) => {
+      const run = await polyarch([
+        "inspect",
+        "--json",
+        "--platform",
+        platform,
+        `${local.host}/team/levels:1.0`,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as { digest: string }).digest;
+    };
+    expect(await digestFor("linux/amd64")).toBe(baseline.manifest.digest);
+    expect(await digestFor("linux/amd64/v3")).toBe(v3.manifest.digest);
+    const missing = await polyarch([
+      "inspect",
+      "--platform",
+      "linux/amd64/v2",
+      `${local.host}/team/levels:1.0`,
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("has no image for linux/amd64/v2");
+  });
+
   it("names the missing platform and what the index holds", async () => {
     const run = await polyarch(["inspect", "--platform", "linux/s390x", `${local.host}/team/app:1.0`]);
     expect(run.code).toBe(1);

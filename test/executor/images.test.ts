@@ -1,8 +1,18 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Registry, startRegistry, type TarEntry } from "@polyarch/test-harness";
+import { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import { verifyBinaries } from "@polyarch/elf";
+import {
+  blobOf,
+  imageFrom,
+  type Registry,
+  startRegistry,
+  type TarEntry,
+  tarGzLayer,
+} from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
+import { busyboxLayer, jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
 import { type RunnerHost, SYSTEM_FAILURE_EXIT_CODE, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -35,20 +45,33 @@ describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
     expect(run.log).toMatch(/\nx86_64\n/);
   });
 
+  test("an image whose config cannot be read is a system failure naming the field, not a job run as root", async () => {
+    // Env must be an array of strings; the image's User must not be lost with it.
+    const arch = process.arch === "arm64" ? "arm64" : "amd64";
+    const image = await jobImage({ arch, runtime: { Env: "PATH=/bin", User: "builder" } });
+    const reference = await pushJobImage(registry, "malformed-env", "1", image);
+    const run = await host.runJob({ id: 309, image: reference, script: ['echo "ran as uid $(id -u)"'] });
+    expect(run.result).toBe("system_failure");
+    expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
+    expect(run.log).toContain("does not follow the spec: config.Env: expected an array, got string");
+    expect(run.log).not.toContain("ran as uid");
+  });
+
   test("a single-arch arm64 image on this amd64 host is a system failure naming both architectures", async () => {
     const reference = await pushJobImage(registry, "arm-only", "1", await jobImage({ arch: "arm64" }));
     const run = await host.runJob({ id: 302, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("system_failure");
     expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
     expect(run.log).toContain("linux/arm64");
-    expect(run.log).toContain("linux/amd64 host");
+    // The host is named with its x86-64 level when it has one above the baseline (linux/amd64/v3).
+    expect(run.log).toMatch(/linux\/amd64(\/v\d)? host/);
   });
 
   test("with emulation allowed, the arm64 image runs under QEMU with a warning in the job log", async () => {
     const reference = await pushJobImage(registry, "arm-only", "2", await jobImage({ arch: "arm64" }));
     const run = await emulating.runJob({ id: 303, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("success");
-    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64: it runs under emulation/);
+    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64(\/v\d)?: it runs under emulation/);
     expect(run.log).toMatch(/\naarch64\n/);
   });
 
@@ -137,5 +160,42 @@ describe("hostile layers", { timeout: JOB_TIMEOUT_MS }, () => {
     for (const dir of ["/tmp", host.dir, host.stateDir, "/"]) {
       expect((await readdir(dir)).filter((name) => name.startsWith("escaped-"))).toEqual([]);
     }
+  });
+});
+
+describe("a layer whose media type lies about its compression", { timeout: JOB_TIMEOUT_MS }, () => {
+  const GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+  const arch = process.arch === "arm64" ? "arm64" : "amd64";
+
+  test("labelled gzip but stored as plain tar: the ELF check and the job both read it, with a note", async () => {
+    // busybox in a layer stored as plain tar under the gzip media type, as some older tools push them.
+    const honest = await busyboxLayer(arch);
+    const plain = { blob: blobOf(GZIP, gunzipSync(honest.blob.bytes)), diffId: honest.diffId };
+    const motd = await tarGzLayer([{ path: "etc/motd", content: "read from a plain layer\n" }]);
+    const lying = { blob: blobOf(GZIP, gunzipSync(motd.blob.bytes)), diffId: motd.diffId };
+    const image = imageFrom({ platform: { os: "linux", architecture: arch }, layers: [plain, lying] });
+    const note = `the media type ${GZIP} says gzip-compressed tar, but the bytes are plain tar: read as plain tar`;
+
+    const reference = await pushJobImage(registry, "mislabelled", "1", image);
+    const run = await host.runJob({ id: 312, image: reference, script: ["cat /etc/motd"] });
+    expect(run.result).toBe("success");
+    expect(run.log).toContain("\nread from a plain layer\n");
+    expect(run.log).toContain(`WARNING: layer 1/2 (${plain.blob.digest}) of ${reference}: ${note}`);
+    expect(run.log).toContain(`WARNING: layer 2/2 (${lying.blob.digest}) of ${reference}: ${note}`);
+
+    const verified = await verifyBinaries({
+      layers: image.layers.map((blob) => ({
+        mediaType: blob.mediaType,
+        digest: blob.digest,
+        open: async () => Readable.from([blob.bytes]),
+      })),
+      expected: { architecture: arch },
+    });
+    expect(verified).toMatchObject({ ok: true, mismatches: [] });
+    expect(verified.checked).toBeGreaterThan(0);
+    expect(verified.notes).toEqual([
+      `layer 1 of 2 (${plain.blob.digest}): ${note}`,
+      `layer 2 of 2 (${lying.blob.digest}): ${note}`,
+    ]);
   });
 });

@@ -563,6 +563,33 @@ describe("index sources", () => {
     expect(index.manifests.map((m) => m.digest)).toEqual([helperArm.manifest.digest]);
   });
 
+  it("takes the child that is the stated platform, never a lower variant listed first (exit 1 when absent)", async () => {
+    const armv6 = await syntheticImage({ platform: { ...armv7, variant: "v6" }, seed: "variants" });
+    const v7 = await syntheticImage({ platform: armv7, seed: "variants" });
+    await pushIndex(via, "upstream/arm", "both", indexOf([armv6, v7]));
+    await pushIndex(via, "upstream/arm", "v6-only", indexOf([armv6, helperAmd]));
+    const run = await polyarch([
+      "merge",
+      "--target",
+      `${host}/mirror/arm:v7`,
+      `${host}/upstream/arm:both=linux/arm`,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const index = json(await skopeoInspectRaw(`${registry.host}/mirror/arm:v7`));
+    expect(index.manifests.map((m) => m.digest)).toEqual([v7.manifest.digest]);
+    proxy.reset();
+    const absent = await polyarch([
+      "merge",
+      "--target",
+      `${host}/mirror/arm:absent`,
+      `${host}/upstream/arm:v6-only=linux/arm/v7`,
+    ]);
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toContain("is an index without linux/arm/v7");
+    expect(absent.stderr).toContain("it holds linux/arm/v6, linux/amd64");
+    expect(writes(proxy)).toEqual([]);
+  });
+
   it("asks for the platform when a multi-platform index source states none (exit 2), and names what is offered", async () => {
     proxy.reset();
     const run = await polyarch([

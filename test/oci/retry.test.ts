@@ -5,6 +5,7 @@ import {
   type Image,
   pushImage,
   type Registry,
+  rejection,
   startFaultProxy,
   startRegistry,
   syntheticImage,
@@ -12,7 +13,7 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fastRetry, rejection } from "./support.ts";
+import { fastRetry } from "./support.ts";
 
 interface RetryEvent {
   method: string;
@@ -119,6 +120,32 @@ describe("retries through the fault proxy", () => {
         undefined,
       ]);
       expect(retries).toEqual([]);
+    } finally {
+      await layout.remove();
+    }
+  });
+
+  it("gives up on a blob whose stream keeps breaking off after 3 attempts: 2 restarts", async () => {
+    const layout: TempDir = await tempDir("polyarch-retry-layout-");
+    try {
+      const big = await syntheticImage({ seed: "retry-give-up", layers: [5 * 1024 * 1024] });
+      await pushImage(registry, "team/broken", "v1", big);
+      const layer = big.layers[0]!;
+      proxy.inject({ type: "reset", method: "GET", path: new RegExp(layer.digest), times: Infinity });
+      const target = new LayoutStore(layout.path);
+      const error = await rejection(
+        transferBlob(client.repository(proxy.host, "team/broken"), target, layer),
+      );
+      expect(error.code).toBe("POLYARCH_E_NETWORK");
+      expect(error.message).toBe(
+        `blob ${layer.digest} broke off 3 times while it was copied: read ECONNRESET`,
+      );
+      expect(await target.hasBlob(layer)).toBe(false);
+      expect(proxy.counter.filter({ method: "GET", route: "blob" }).map((r) => r.fault)).toEqual([
+        "reset",
+        "reset",
+        "reset",
+      ]);
     } finally {
       await layout.remove();
     }

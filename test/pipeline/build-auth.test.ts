@@ -1,6 +1,12 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fetchManifest, type Registry, startRegistry, type TempDir } from "@polyarch/test-harness";
+import {
+  fetchManifest,
+  hostBusyboxArch,
+  type Registry,
+  startRegistry,
+  type TempDir,
+} from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dotenvVariables, polyarch, pushBase, realBuildah, workspace } from "./support.ts";
 
@@ -99,7 +105,9 @@ describe("credentials for the builder", () => {
     expect(run.stderr).not.toContain("polyarch:");
     expect(run.code).toBe(0);
     const variables = await dotenvVariables(dotenv);
-    expect(variables.POLYARCH_IMAGE_AMD64).toBe(`${token.host}/team/app@${JSON.parse(run.stdout).digest}`);
+    expect(variables[`POLYARCH_IMAGE_${hostBusyboxArch().toUpperCase()}`]).toBe(
+      `${token.host}/team/app@${JSON.parse(run.stdout).digest}`,
+    );
     expectNoSecret([run.stdout, run.stderr, await readFile(dotenv, "utf8")], token.password ?? "");
     expect(run.stdout + run.stderr).not.toContain(auth);
   });
@@ -110,7 +118,7 @@ describe("credentials for the builder", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/polyarch: buildah (bud|push) exited with \d+; its last lines:/);
     expect(run.stderr).toMatch(/unauthorized|authentication required/i);
-    expect((await fetchManifest(basic, "team/app", "amd64-anonymous")).status).toBe(404);
+    expect((await fetchManifest(basic, "team/app", `${hostBusyboxArch()}-anonymous`)).status).toBe(404);
   });
 
   it("with --push-with polyarch, fails naming the registry when no source has its credentials", async () => {
@@ -121,6 +129,8 @@ describe("credentials for the builder", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`polyarch: ${basic.host} requires a username and password`);
     expect(run.stdout).toBe("");
-    expect((await fetchManifest(basic, "team/app", "amd64-anonymous-polyarch")).status).toBe(404);
+    expect((await fetchManifest(basic, "team/app", `${hostBusyboxArch()}-anonymous-polyarch`)).status).toBe(
+      404,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { verifyBinaries } from "@polyarch/elf";
 import {
   busyboxImage,
   fetchManifest,
+  hostBusyboxArch,
   pushImage,
   type Registry,
   skopeo,
@@ -15,11 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, dotenvVariables, polyarch, pushBase, realBuildah, workspace } from "./support.ts";
 
 // Buildah for real (chroot isolation, vfs storage in this file's temp dir), pushing to a real registry;
-// the arm64 build runs its RUN step through qemu-user-static's binfmt handler.
+// the foreign build (arm64 on an amd64 machine, amd64 on an arm64 one) runs its RUN step through
+// qemu-user-static's binfmt handler.
 let registry: Registry;
 let work: { dir: TempDir; context: string; env: Record<string, string> };
-let amd64Run: CliRun;
-let arm64Run: CliRun;
+let nativeRun: CliRun;
+let foreignRun: CliRun;
+const native = hostBusyboxArch();
+const foreign = native === "amd64" ? "arm64" : "amd64";
+/** How elf names each machine in its messages. */
+const machineName = { amd64: "x86-64", arm64: "AArch64" } as const;
 
 const build = (args: string[], env: Record<string, string> = {}) =>
   polyarch(["build", "--context", work.context, "--image", `${registry.host}/team/app`, ...args], {
@@ -31,14 +37,14 @@ beforeAll(async () => {
   registry = await startRegistry();
   await pushBase(registry);
   work = await workspace(registry);
-  amd64Run = await build(["--dotenv", join(work.dir.path, "amd64.env"), "--json"]);
-  arm64Run = await build([
+  nativeRun = await build(["--dotenv", join(work.dir.path, "native.env"), "--json"]);
+  foreignRun = await build([
     "--platform",
-    "linux/arm64",
+    `linux/${foreign}`,
     "--emulate",
     "--verify-binaries",
     "--dotenv",
-    join(work.dir.path, "arm64.env"),
+    join(work.dir.path, "foreign.env"),
   ]);
 }, 240_000);
 
@@ -49,49 +55,53 @@ afterAll(async () => {
 
 describe("polyarch build with Buildah", () => {
   it("builds natively, pushes the job's unique tag and writes the digest to the dotenv file", async () => {
-    expect(amd64Run.stderr).not.toContain("polyarch:");
-    expect(amd64Run.code).toBe(0);
-    const report = JSON.parse(amd64Run.stdout);
+    expect(nativeRun.stderr).not.toContain("polyarch:");
+    expect(nativeRun.code).toBe(0);
+    const report = JSON.parse(nativeRun.stdout);
     expect(report).toMatchObject({
       builder: "buildah",
-      platform: "linux/amd64",
+      platform: `linux/${native}`,
       emulated: false,
-      tag: "amd64-1a2b3c4d-4242",
+      tag: `${native}-1a2b3c4d-4242`,
     });
-    const env = await dotenvVariables(join(work.dir.path, "amd64.env"));
-    expect(Object.keys(env)).toEqual(["POLYARCH_IMAGE_AMD64", "POLYARCH_DIGEST_AMD64"]);
-    expect(env.POLYARCH_IMAGE_AMD64).toBe(`${registry.host}/team/app@${report.digest}`);
+    const env = await dotenvVariables(join(work.dir.path, "native.env"));
+    const ARCH = native.toUpperCase();
+    expect(Object.keys(env)).toEqual([`POLYARCH_IMAGE_${ARCH}`, `POLYARCH_DIGEST_${ARCH}`]);
+    expect(env[`POLYARCH_IMAGE_${ARCH}`]).toBe(`${registry.host}/team/app@${report.digest}`);
     // The tag pushed is the digest reported: read independently of polyarch.
-    const pushed = await fetchManifest(registry, "team/app", "amd64-1a2b3c4d-4242");
-    expect(pushed.digest).toBe(env.POLYARCH_DIGEST_AMD64);
+    const pushed = await fetchManifest(registry, "team/app", `${native}-1a2b3c4d-4242`);
+    expect(pushed.digest).toBe(env[`POLYARCH_DIGEST_${ARCH}`]);
     expect(report.size.layers).toBeGreaterThan(0);
   });
 
   it("labels the image from the CI variables", async () => {
     const config = JSON.parse(
-      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:amd64-1a2b3c4d-4242`]),
+      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:${native}-1a2b3c4d-4242`]),
     );
     expect(config.config.Labels).toMatchObject({
       "org.opencontainers.image.source": "https://gitlab.example.com/team/app",
       "org.opencontainers.image.revision": "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d",
       "org.opencontainers.image.created": "2026-12-01T10:00:00Z",
     });
-    expect(config.architecture).toBe("amd64");
+    expect(config.architecture).toBe(native);
   });
 
-  it("builds arm64 through QEMU with --emulate, says so, and checks the binaries it pushed", async () => {
-    expect(arm64Run.code).toBe(0);
-    expect(arm64Run.stderr).toMatch(/warning: building linux\/arm64 on a linux\/amd64 machine through QEMU/);
-    const env = await dotenvVariables(join(work.dir.path, "arm64.env"));
-    expect(env.POLYARCH_IMAGE_ARM64).toBe(arm64Run.stdout.trim());
-    const config = JSON.parse(await skopeo(["inspect", "--config", `docker://${env.POLYARCH_IMAGE_ARM64}`]));
-    expect(config.architecture).toBe("arm64");
+  it("builds the other architecture through QEMU with --emulate, says so, and checks the binaries it pushed", async () => {
+    expect(foreignRun.code).toBe(0);
+    expect(foreignRun.stderr).toContain(
+      `warning: building linux/${foreign} on a linux/${native} machine through QEMU`,
+    );
+    const env = await dotenvVariables(join(work.dir.path, "foreign.env"));
+    const image = env[`POLYARCH_IMAGE_${foreign.toUpperCase()}`];
+    expect(image).toBe(foreignRun.stdout.trim());
+    const config = JSON.parse(await skopeo(["inspect", "--config", `docker://${image}`]));
+    expect(config.architecture).toBe(foreign);
   });
 
   it("merges the two jobs' dotenv files passed as variables, and skopeo picks an arm64 busybox", async () => {
     const variables = {
-      ...(await dotenvVariables(join(work.dir.path, "amd64.env"))),
-      ...(await dotenvVariables(join(work.dir.path, "arm64.env"))),
+      ...(await dotenvVariables(join(work.dir.path, "native.env"))),
+      ...(await dotenvVariables(join(work.dir.path, "foreign.env"))),
     };
     const target = `${registry.host}/team/app:1a2b3c4d`;
     const indexEnv = join(work.dir.path, "index.env");
@@ -133,17 +143,17 @@ describe("polyarch build with Buildah", () => {
     await mkdir(bin, { recursive: true });
     await writeFile(
       join(bin, "buildah"),
-      `#!/bin/sh\nfor a in "$@"; do [ "$a" = linux/amd64 ] && a=linux/arm64; set -- "$@" "$a"; shift; done\nexec ${realBuildah()} "$@"\n`,
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = linux/${native} ] && a=linux/${foreign}; set -- "$@" "$a"; shift; done\nexec ${realBuildah()} "$@"\n`,
       { mode: 0o755 },
     );
-    const tag = `amd64-lying-${pushWith}`;
+    const tag = `${native}-lying-${pushWith}`;
     const run = await build(["--tag-template", `{arch}-lying-${pushWith}`, "--push-with", pushWith], {
       PATH: `${bin}:${work.env.PATH}`,
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       new RegExp(
-        `team/app:${tag}@sha256:[0-9a-f]{64} was built for linux/amd64 but its config \\(sha256:[0-9a-f]{64}\\) says linux/arm64`,
+        `team/app:${tag}@sha256:[0-9a-f]{64} was built for linux/${native} but its config \\(sha256:[0-9a-f]{64}\\) says linux/${foreign}`,
       ),
     );
     expect(run.stdout).toBe("");
@@ -157,10 +167,11 @@ describe("polyarch build with Buildah", () => {
   ])(
     "with --verify-binaries and --push-with %s, names the layer whose binaries are for another machine %s",
     async (pushWith) => {
-      // A base labelled amd64 whose busybox is arm64: the build runs (QEMU hides it), the config says amd64.
+      // A base labelled with this machine's architecture whose busybox is the other's: the build runs
+      // (QEMU hides it), the config says this machine's.
       const base = await busyboxImage({
-        arch: "arm64",
-        labelAs: { os: "linux", architecture: "amd64" },
+        arch: foreign,
+        labelAs: { os: "linux", architecture: native },
         applets: ["sh"],
       });
       await pushImage(registry, "base/leaky", "1", base);
@@ -170,7 +181,7 @@ describe("polyarch build with Buildah", () => {
         join(context, "Dockerfile"),
         `FROM ${registry.host}/base/leaky:1\nRUN echo built > /built\n`,
       );
-      const tag = `amd64-leaky-${pushWith}`;
+      const tag = `${native}-leaky-${pushWith}`;
       const run = await build([
         ...["--context", context, "--tag-template", `{arch}-leaky-${pushWith}`, "--verify-binaries"],
         ...["--push-with", pushWith],
@@ -178,7 +189,9 @@ describe("polyarch build with Buildah", () => {
       expect(run.code).toBe(1);
       const layer = pushWith === "builder" ? (base.layers[0]?.digest as string) : "sha256:[0-9a-f]{64}";
       expect(run.stderr).toMatch(
-        new RegExp(`is linux/amd64 but layer 1 of 2 \\(${layer}\\) holds /bin/busybox, a AArch64 binary`),
+        new RegExp(
+          `is linux/${native} but layer 1 of 2 \\(${layer}\\) holds /bin/busybox, a ${machineName[foreign]} binary`,
+        ),
       );
       if (pushWith === "polyarch") expect(run.stderr).not.toContain(base.layers[0]?.digest as string);
       expect((await fetchManifest(registry, "team/app", tag)).status).toBe(
@@ -199,22 +212,22 @@ describe("polyarch build with Buildah", () => {
       digest: JSON.parse(first.stdout).digest,
     });
     const config = JSON.parse(
-      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:amd64-pinned`]),
+      await skopeo(["inspect", "--config", `docker://${registry.host}/team/app:${native}-pinned`]),
     );
     expect(config.created).toBe("2023-11-14T22:13:20Z");
   });
 
   it("refuses a job that landed on a machine of another architecture before building", async () => {
     const run = await build(["--tag-template", "{arch}-misrouted"], {
-      KUBERNETES_NODE_SELECTOR_ARCH: "kubernetes.io/arch=arm64",
+      KUBERNETES_NODE_SELECTOR_ARCH: `kubernetes.io/arch=${foreign}`,
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      "asked for arm64 (KUBERNETES_NODE_SELECTOR_ARCH) but runs on a linux/amd64 machine",
+      `asked for ${foreign} (KUBERNETES_NODE_SELECTOR_ARCH) but runs on a linux/${native} machine`,
     );
     expect(run.stderr).toContain("node_selector_overwrite_allowed");
     expect(run.stderr).not.toContain("running buildah");
-    expect((await fetchManifest(registry, "team/app", "amd64-misrouted")).status).toBe(404);
+    expect((await fetchManifest(registry, "team/app", `${native}-misrouted`)).status).toBe(404);
   });
 
   it.each([
@@ -233,6 +246,6 @@ describe("polyarch build with Buildah", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
     expect(run.stderr).not.toContain("running buildah");
-    expect((await fetchManifest(registry, "team/app", "amd64-bad")).status).toBe(404);
+    expect((await fetchManifest(registry, "team/app", `${native}-bad`)).status).toBe(404);
   });
 });

@@ -2,18 +2,28 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LayoutStore, verifyDigest } from "@polyarch/oci";
 import {
+  busyboxImage,
   type FaultProxy,
   fetchManifest,
+  hostBusyboxArch,
   pushImage,
   type Registry,
   startFaultProxy,
   startRegistry,
   syntheticImage,
+  type TempDir,
   tempDir,
   vfsStorage,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ProcessRun, runPolyarch, startPolyarch, until } from "../support/process.ts";
+import {
+  livingMembers,
+  type ProcessRun,
+  processes,
+  runPolyarch,
+  startPolyarch,
+  until,
+} from "../support/process.ts";
 
 // Images are read from `upstream` directly and written to `registry` through the proxy, which slows
 // requests down so that the command is mid-run when the signal comes, and records every request.
@@ -201,18 +211,109 @@ describe("interrupting polyarch build (real Buildah, then polyarch's push throug
       expect(run.code, run.stderr).toBe(143);
       expect(tagPutsFrom(cut)).toEqual([]);
       expect(proxy.counter.count({ method: "DELETE", route: "upload" })).toBeGreaterThan(0);
-      await missing("dst/built", "amd64-interrupted");
+      await missing("dst/built", `${hostBusyboxArch()}-interrupted`);
       // The auth file and the built layout went with the run.
       expect((await readdir(dir.path)).filter((name) => name.startsWith("polyarch-auth-"))).toEqual([]);
 
       proxy.reset();
       const again = await runPolyarch(args, { env });
       expect(again.code, again.stderr).toBe(0);
-      expect((await fetchManifest(registry, "dst/built", "amd64-interrupted")).status).toBe(200);
+      expect((await fetchManifest(registry, "dst/built", `${hostBusyboxArch()}-interrupted`)).status).toBe(
+        200,
+      );
     } finally {
       await dir.remove();
     }
   });
+});
+
+describe("interrupting polyarch build while the builder runs (real Buildah, a RUN step slow to stop)", () => {
+  let dir: TempDir;
+  let env: Record<string, string>;
+  let context: string;
+  /** Builder process groups the tests saw, killed afterwards should a failed test leave one behind. */
+  const groups: number[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir("polyarch-interrupt-builder-");
+    // A RUN step that leaves a process behind which ignores SIGTERM (sleep inherits the ignored signal):
+    // Buildah kills its RUN step's shell when told to stop, but not that process, which only the group's
+    // SIGKILL ends.
+    const base = await busyboxImage({ arch: hostBusyboxArch(), applets: ["sh", "sleep"] });
+    await pushImage(registry, "base/sleepy", "1", base);
+    context = join(dir.path, "context");
+    await mkdir(context);
+    await mkdir(join(dir.path, "home"));
+    await writeFile(
+      join(context, "Dockerfile"),
+      `FROM ${registry.host}/base/sleepy:1\nRUN trap '' TERM INT; sleep 600 & wait\n`,
+    );
+    env = { HOME: join(dir.path, "home"), TMPDIR: dir.path, ...(await vfsStorage(dir.path)) };
+  });
+
+  afterAll(async () => {
+    for (const group of groups) {
+      if ((await livingMembers(group)).length > 0) process.kill(-group, "SIGKILL");
+    }
+    await dir?.remove();
+  });
+
+  const authDirs = async () => (await readdir(dir.path)).filter((name) => name.startsWith("polyarch-auth-"));
+
+  /** Starts the build and resolves once the builder's RUN step runs, with the builder's process group. */
+  async function startStuckBuild(tag: string) {
+    const args = ["build", "--builder", "buildah", "--context", context];
+    args.push("--image", `${registry.host}/dst/stuck`, "--tag-template", `{arch}-${tag}`);
+    const started = startPolyarch(args, { env });
+    const polyarchPid = started.child.pid as number;
+    // The builder is polyarch's child and leads its own process group; wait for its RUN step's sleep.
+    let group = 0;
+    await until(
+      async () => {
+        const all = await processes();
+        group = all.find((p) => p.ppid === polyarchPid && p.comm === "buildah")?.pgid ?? 0;
+        return group !== 0 && all.some((p) => p.pgid === group && p.comm === "sleep");
+      },
+      "the builder's RUN step to be running",
+      120_000,
+    );
+    groups.push(group);
+    expect(await authDirs()).toHaveLength(1);
+    return { started, group };
+  }
+
+  it("SIGTERM waits for the builder's whole process group to end and removes the private directory", async () => {
+    const { started, group } = await startStuckBuild("stuck");
+    started.child.kill("SIGTERM");
+    const run = await started.done;
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain("interrupted by SIGTERM");
+    // When polyarch has exited, nothing of the builder is left running, and its private directory (the
+    // 0600 auth file with it) is gone.
+    expect(await livingMembers(group)).toEqual([]);
+    expect(await authDirs()).toEqual([]);
+    await missing("dst/stuck", `${hostBusyboxArch()}-stuck`);
+  }, 120_000);
+
+  it("a second SIGTERM exits at once, killing the builder's group and removing the private directory on the way out", async () => {
+    const { started, group } = await startStuckBuild("stuck-twice");
+    // The second signal only after polyarch acted on the first (two pending SIGTERMs are one): Buildah
+    // reports its RUN step killed once the group got SIGTERM.
+    let stderr = "";
+    started.child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    started.child.kill("SIGTERM");
+    await until(() => stderr.includes("exited on killed"), "the builder's RUN step to be stopped");
+    expect(await livingMembers(group)).not.toEqual([]);
+    started.child.kill("SIGTERM");
+    const run = await started.done;
+    expect(run.code, run.stderr).toBe(143);
+    // Removed synchronously on the way out; the group was sent SIGKILL, which the kernel completes.
+    expect(await authDirs()).toEqual([]);
+    await until(async () => (await livingMembers(group)).length === 0, "the builder's group to be gone");
+    await missing("dst/stuck", `${hostBusyboxArch()}-stuck-twice`);
+  }, 120_000);
 });
 
 /** index.json parses and names only manifests present, and every blob hashes to its name. */

@@ -6,15 +6,18 @@ import type { CiProblem } from "./problems.ts";
  * GitLab's CI JSON schema (the one its pipeline editor uses, app/assets/javascripts/editor/schema/ci.json),
  * as gitlab-ci-local 4.75.1 ships it. Validated with Ajv, the JSON Schema validator gitlab-ci-local and
  * most editors use, rather than a hand-written subset that would drift from GitLab's keywords.
+ * Read with `createRequire(import.meta.url)`, the same path from src/ and dist/, which the cli's bundle
+ * writes in (packages/cli/scripts/bundle.ts): the binaries ship no file beside them to read.
  */
+const readGitlabCiSchema = () => createRequire(import.meta.url)("../gitlab-ci.schema.json") as object;
+
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (compiled === undefined) {
     // strict: false because the schema carries editor keywords (markdownDescription) Ajv does not know.
     const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-    // Read this way so the CLI's bundle carries the schema (packages/cli/scripts/bundle.ts).
-    compiled = ajv.compile(createRequire(import.meta.url)("../gitlab-ci.schema.json") as object);
+    compiled = ajv.compile(readGitlabCiSchema());
   }
   return compiled;
 }

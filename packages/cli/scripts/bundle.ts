@@ -101,23 +101,86 @@ function deferBuiltins(): Plugin {
 }
 
 /**
- * A source that reads a JSON file of its package at run time (`createRequire(import.meta.url)("../X.json")`:
- * src/version.ts its package.json, @polyarch/ci-template GitLab's CI schema) would look beside the bundle
- * instead; the bundle gets the file's content written in, read from where the source would have found it.
+ * A source that reads a JSON file of its package at run time (`createRequire(import.meta.url)("../x.json")`:
+ * the manifest in src/version.ts, GitLab's CI schema in @polyarch/ci-template) would look beside the bundle,
+ * where nothing ships; the bundle gets the file's content written in, read from where the source would have
+ * found it. Any other way of reading a file beside a module fails the build (`shipsNoFileBeside`).
  */
-function inlinePackageJson(): Plugin {
-  const read = /createRequire\(import\.meta\.url\)\("\.\.\/([\w.-]+\.json)"\)/g;
+function inlineJsonFiles(): Plugin {
+  const read = /createRequire\(import\.meta\.url\)\("(\.\.?\/[^"]+\.json)"\)/g;
   return {
-    name: "polyarch-inline-package-json",
+    name: "polyarch-inline-json-files",
     transform(source, module) {
-      if (!read.test(source)) return null;
-      read.lastIndex = 0;
-      // On one line, so the file's positions (and its source map) stay as they were.
-      const code = source.replaceAll(read, (_, file: string) => {
-        const content = JSON.parse(readFileSync(join(dirname(module), "..", file), "utf8"));
-        return `(${JSON.stringify(content)})`;
+      if (!source.match(read)) return null;
+      // On one line, so the file's positions (and its source map) stay as they were; JSON.parse of a string
+      // compiles faster than the same data as an object literal.
+      const code = source.replace(read, (_, path: string) => {
+        const text = JSON.stringify(JSON.parse(readFileSync(join(dirname(module), path), "utf8")));
+        return `JSON.parse(${JSON.stringify(text)})`;
       });
       return { code, map: null };
+    },
+  };
+}
+
+/**
+ * The bundle runs from dist/bin/, which ships alone (the tool image, `npm install`): a module that finds a
+ * file by its own location (`import.meta.url`, `__dirname`) would read beside the bundle and fail at run
+ * time, as `polyarch ci check` once did. The build fails instead, naming the chunk.
+ */
+function shipsNoFileBeside(): Plugin {
+  const locating = /\bimport\.meta\.(url|dirname|filename)\b|\b__(filename|dirname)\b/;
+  return {
+    name: "polyarch-ships-no-file-beside",
+    generateBundle(_options, bundle) {
+      for (const output of Object.values(bundle)) {
+        // The chunk's code, where comments are gone; its modules' code (with comments) names the culprit.
+        if (output.type !== "chunk" || !locating.test(output.code)) continue;
+        const modules = Object.entries(output.modules).filter(([, { code }]) => locating.test(code ?? ""));
+        throw new Error(
+          `bundle: ${output.fileName} (${modules.map(([id]) => id).join(", ")}) finds a file by its own ` +
+            "location, which would be dist/bin/, where no file of its package ships; read JSON with " +
+            "createRequire(import.meta.url) (inlineJsonFiles) or import the asset",
+        );
+      }
+    },
+  };
+}
+
+/**
+ * The bundle holds copies of its dependencies' code, which ships without their package directories (the tool
+ * image holds only bin/ and dist/bin/): `THIRD-PARTY-NOTICES.txt` beside it gives, for every package whose
+ * code a chunk holds, its name, version, license and the license and notice files it ships.
+ */
+function thirdPartyNotices(): Plugin {
+  const ownFiles = /^(licen[cs]e|notice|copying)(\.|$)/i;
+  return {
+    name: "polyarch-third-party-notices",
+    generateBundle(_options, bundle) {
+      const packageDirs = new Set<string>();
+      for (const output of Object.values(bundle)) {
+        if (output.type !== "chunk") continue;
+        for (const id of Object.keys(output.modules)) {
+          const found = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(id);
+          if (found?.[1]) packageDirs.add(found[1]);
+        }
+      }
+      const entries = [...packageDirs].map((dir) => {
+        const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+        const texts = readdirSync(dir)
+          .filter((file) => ownFiles.test(file))
+          .sort()
+          .map((file) => readFileSync(join(dir, file), "utf8").trim());
+        const heading = `${manifest.name}@${manifest.version} (${manifest.license ?? "no license field"})`;
+        return { name: manifest.name as string, text: [heading, ...texts].join("\n\n") };
+      });
+      entries.sort((a, b) => a.name.localeCompare(b.name));
+      const rule = `\n\n${"-".repeat(78)}\n\n`;
+      this.emitFile({
+        type: "asset",
+        fileName: "THIRD-PARTY-NOTICES.txt",
+        source: `The polyarch bundles hold code of these packages.${rule}${entries.map(({ text }) => text).join(rule)}\n`,
+      });
     },
   };
 }
@@ -129,7 +192,7 @@ await build({
   platform: "node",
   // Bundle the TypeScript sources (source maps then point at them), not tsc's output.
   resolve: { conditionNames: ["polyarch-source", "node", "import", "require", "default"] },
-  plugins: [leanUndici(), deferBuiltins(), inlinePackageJson()],
+  plugins: [leanUndici(), deferBuiltins(), inlineJsonFiles(), shipsNoFileBeside(), thirdPartyNotices()],
   treeshake: {
     // polyarch's own modules do nothing when imported but define things (the process entries in src/bin
     // aside), so a command's chunk leaves out every module it uses nothing from: `polyarch mirror` does not

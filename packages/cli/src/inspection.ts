@@ -7,9 +7,10 @@ import {
   PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
-  platformMatches,
   platformName,
+  platformsEqual,
   readBlob,
+  selectChild,
 } from "@polyarch/oci";
 import { formatSize } from "./format.ts";
 
@@ -67,9 +68,7 @@ export async function readInspection(
   };
   if (parsed.kind === "index") {
     if (wanted) {
-      const child = parsed.index.manifests.find(
-        (m) => m.platform && !isAttestation(m) && platformMatches(wanted, m.platform),
-      );
+      const child = selectChild(parsed.index.manifests, wanted, "exactly");
       if (!child) {
         const available = parsed.index.manifests
           .filter((m) => !isAttestation(m))
@@ -89,7 +88,7 @@ export async function readInspection(
   const { config, layers } = parsed.manifest;
   const configBytes = await readBlob(store, config);
   const imageConfig = parseImageConfig(configBytes, `config ${config.digest} of ${name}`);
-  if (wanted && !platformMatches(wanted, imageConfig)) {
+  if (wanted && !platformsEqual(wanted, imageConfig)) {
     throw new PolyarchError(
       "POLYARCH_E_PLATFORM_NOT_FOUND",
       `${name} is a single ${formatPlatform(imageConfig)} image, not ${formatPlatform(wanted)}`,

@@ -1,4 +1,5 @@
 import { buildProgram } from "./cli.ts";
+import { atEndOfOptions } from "./end-of-options.ts";
 import { exitCodeOf, reportError } from "./exit.ts";
 import { fromManifestToolArgv, longFlagsOf } from "./manifest-tool-argv.ts";
 import { type Io, processIo } from "./output.ts";
@@ -9,8 +10,9 @@ export { buildProgram };
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const { program, outcome } = buildProgram(io);
   const args = fromManifestToolArgv(argv, longFlagsOf(program));
-  // --version anywhere (`polyarch push --version`), as commander allows it only first.
-  if (args.slice(2).includes("--version")) {
+  const { own } = atEndOfOptions(args.slice(2));
+  // --version anywhere before `--` (`polyarch push --version`), as commander allows it only first.
+  if (own.includes("--version")) {
     io.stdout.write(`${program.version()}\n`);
     return 0;
   }
@@ -19,7 +21,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return exitCodeOf(outcome());
   } catch (error: unknown) {
     // manifest-tool's --debug also shows an error's cause, as POLYARCH_DEBUG does.
-    const debug = args.includes("--debug") ? { ...io, env: { ...io.env, POLYARCH_DEBUG: "1" } } : io;
+    const debug = own.includes("--debug") ? { ...io, env: { ...io.env, POLYARCH_DEBUG: "1" } } : io;
     return reportError(error, debug);
   }
 }

@@ -47,3 +47,12 @@ describe("fromManifestToolArgv", () => {
     expect(rewrite("merge", "--target", "x", "push")).toEqual(argv("merge", "--target", "x", "push"));
   });
 });
+
+describe("fromManifestToolArgv after `--`", () => {
+  it("leaves what follows `--` as written: no one-dash flag doubled, nothing hoisted", () => {
+    expect(rewrite("build", "-target", "t", "--", "-username=u", "-target", "push", "--insecure")).toEqual(
+      argv("build", "--target", "t", "--", "-username=u", "-target", "push", "--insecure"),
+    );
+    expect(rewrite("--insecure", "--", "push")).toEqual(argv("--insecure", "--", "push"));
+  });
+});

@@ -1,17 +1,20 @@
 import type { Command } from "commander";
+import { atEndOfOptions } from "./end-of-options.ts";
 
 /**
  * Command lines written for manifest-tool, made into polyarch's: manifest-tool is a Go (urfave/cli)
  * program, so its users write long flags with one dash (`-username u`) and its global flags before the
  * command (`manifest-tool --username u push from-args …`, `manifest-tool --insecure inspect …`).
- * Pure: argv in, argv out; `flags` says which long flags polyarch has and which take a value.
+ * Pure: argv in, argv out; `flags` says which long flags polyarch has and which take a value. What
+ * follows `--` is not polyarch's and is left as written.
  */
 export function fromManifestToolArgv(argv: string[], flags: ReadonlyMap<string, boolean>): string[] {
   const [node = "", script = "", ...args] = argv;
-  const doubled = args.map((arg, i) =>
-    isGoStyle(arg, flags) && !takesValue(args[i - 1], flags) ? `-${arg}` : arg,
+  const { own, rest } = atEndOfOptions(args);
+  const doubled = own.map((arg, i) =>
+    isGoStyle(arg, flags) && !takesValue(own[i - 1], flags) ? `-${arg}` : arg,
   );
-  return [node, script, ...hoist(doubled, flags)];
+  return [node, script, ...hoist(doubled, flags), ...rest];
 }
 
 /** The long flags of a program and its subcommands, each with whether it takes a value. */

@@ -2,7 +2,6 @@ export type { ElfClass, ElfEndianness, ElfHeader, ElfType } from "./header.ts";
 export { ELF_HEADER_BYTES, readElfHeader } from "./header.ts";
 export type { Verdict } from "./judge.ts";
 export { judge } from "./judge.ts";
-export type { LayerStream } from "./layer-entries.ts";
 export { normalizeLayerPath } from "./layer-entries.ts";
 export type { ElfMachineFields, ElfPlatform, ExpectedPlatform } from "./machines.ts";
 export { elfMatchesPlatform, machineName, platformOfElf } from "./machines.ts";

@@ -2,7 +2,6 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { isPolyarchError } from "@polyarch/oci";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compressionOfMediaType, createDecompressor } from "./compression.ts";
 import { normalizeLayerPath } from "./layer-entries.ts";
 import { type ElfBinary, scanLayer } from "./scan.ts";
 import {
@@ -246,32 +245,6 @@ describe("scanLayer on broken layers", () => {
     expect(isPolyarchError(error, "POLYARCH_E_LAYER_UNSUPPORTED")).toBe(true);
     expect((error as Error).message).toContain("+encrypted");
     expect(layer.cancelled).toBe(true);
-  });
-
-  it("says what to do when Node.js has no zstd", () => {
-    const noZstd = { createGunzip: () => createDecompressor("gzip"), createZstdDecompress: undefined };
-    let error: unknown;
-    try {
-      createDecompressor("zstd", noZstd);
-    } catch (caught: unknown) {
-      error = caught;
-    }
-    expect(isPolyarchError(error, "POLYARCH_E_LAYER_UNSUPPORTED")).toBe(true);
-    expect((error as { hint: string }).hint).toContain("Node.js 22.15");
-  });
-});
-
-describe("compressionOfMediaType", () => {
-  it.each([
-    ["application/vnd.oci.image.layer.v1.tar", "none"],
-    ["application/vnd.oci.image.layer.v1.tar+gzip", "gzip"],
-    ["application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "gzip"],
-    ["application/vnd.oci.image.layer.v1.tar+zstd", "zstd"],
-    ["application/vnd.docker.image.rootfs.diff.tar.gzip", "gzip"],
-    ["application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "gzip"],
-    ["application/octet-stream", "none"],
-  ] as const)("%s → %s", (mediaType, expected) => {
-    expect(compressionOfMediaType(mediaType)).toBe(expected);
   });
 });
 

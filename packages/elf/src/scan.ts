@@ -1,5 +1,6 @@
+import type { LayerStream } from "@polyarch/oci";
 import type { ElfHeader } from "./header.ts";
-import { type LayerStream, normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
+import { normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
 import { type ElfPlatform, machineName, platformOfElf } from "./machines.ts";
 
 /** An ELF executable or shared object found in a layer. */

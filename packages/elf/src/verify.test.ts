@@ -30,6 +30,16 @@ async function gzipLayers(...layers: TarFixtureEntry[][]): Promise<LayerSource[]
 }
 
 describe("verifyBinaries", () => {
+  it("reads a layer labelled gzip but stored as plain tar, and notes the label", async () => {
+    const plain = await tarBytes([{ path: "bin/busybox", data: amd64 }]);
+    const layers = [layerSource(plain, MEDIA_TYPES.gzip, [], "plain")];
+    const result = await verifyBinaries({ layers, expected: { architecture: "amd64" } });
+    expect(result).toMatchObject({ ok: true, checked: 1, mismatches: [] });
+    expect(result.notes).toEqual([
+      `layer 1 of 1 (sha256:plain): the media type ${MEDIA_TYPES.gzip} says gzip-compressed tar, but the bytes are plain tar: read as plain tar`,
+    ]);
+  });
+
   it("accepts an amd64 image whose binaries are x86-64", async () => {
     const layers = await gzipLayers(
       [

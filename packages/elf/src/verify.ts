@@ -1,6 +1,6 @@
-import { type Descriptor, type ImageStore, PolyarchError } from "@polyarch/oci";
+import { type Descriptor, type ImageStore, type LayerStream, PolyarchError } from "@polyarch/oci";
 import { ImageTree, type TreeNode } from "./image-tree.ts";
-import { type LayerEntry, type LayerStream, normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
+import { type LayerEntry, normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
 import { type ElfPlatform, type ExpectedPlatform, elfMatchesPlatform } from "./machines.ts";
 import { type ElfBinary, elfBinary, isRunnableElf } from "./scan.ts";
 
@@ -73,8 +73,8 @@ interface Checked {
  * that ship them can narrow the check with `paths`.
  */
 export async function verifyBinaries(options: VerifyBinariesOptions): Promise<VerifyBinariesResult> {
-  const tree = await mergeLayers(options.layers);
   const notes: string[] = [];
+  const tree = await mergeLayers(options.layers, notes);
   let scope: VerifyBinariesResult["scope"] = "all";
   let checked: Checked[] = tree.binaries().map((binary) => ({ path: binary.path, binary }));
 
@@ -124,18 +124,20 @@ export async function verifyBinaries(options: VerifyBinariesOptions): Promise<Ve
   };
 }
 
-async function mergeLayers(layers: readonly LayerSource[]): Promise<ImageTree> {
+/** The image's files, its layers applied in order; `notes` gets each layer whose media type lies. */
+async function mergeLayers(layers: readonly LayerSource[], notes: string[]): Promise<ImageTree> {
   const tree = new ImageTree();
   for (const [index, layer] of layers.entries()) {
     // A layer changes only what is below it: its own entries land once it has been read whole.
     const upper = new Map<string, TreeNode>();
     const stream = await layer.open();
+    const digest = layer.digest === undefined ? "" : ` (${layer.digest})`;
+    const onNote = (note: string) => notes.push(`layer ${index + 1} of ${layers.length}${digest}: ${note}`);
     try {
-      for await (const entry of readLayerEntries(stream, layer.mediaType))
+      for await (const entry of readLayerEntries(stream, layer.mediaType, { onNote }))
         applyEntry(tree, upper, entry, index);
     } catch (error: unknown) {
       if (!(error instanceof PolyarchError)) throw error;
-      const digest = layer.digest === undefined ? "" : ` (${layer.digest})`;
       throw new PolyarchError(
         error.code,
         `layer ${index + 1} of ${layers.length}${digest}: ${error.message}`,

@@ -5,7 +5,6 @@ import {
   copyImage,
   type DeletingStore,
   type Descriptor,
-  entryMatches,
   type FetchedManifest,
   fingerprint,
   formatPlatform,
@@ -27,6 +26,7 @@ import {
   receiptTag,
   relabel,
   reportedError,
+  selectChild,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { buildIndex, type IndexEntry } from "./index-document.ts";
@@ -285,10 +285,7 @@ async function readUpstream(
         if (parsed.kind === "image") return { source: tag, platform, manifest: top };
         // Since 17.8 each per-architecture tag is a one-entry index.
         const images = parsed.index.manifests.filter((entry) => !isAttestation(entry));
-        const entry =
-          images.length === 1
-            ? images[0]!
-            : images.find((candidate) => candidate.platform && entryMatches(platform, candidate.platform));
+        const entry = images.length === 1 ? images[0]! : selectChild(images, platform, "exactly");
         if (!entry) {
           throw new PolyarchError(
             "POLYARCH_E_UPSTREAM_SHAPE",
@@ -311,9 +308,7 @@ async function readUpstream(
   const images = parsed.index.manifests.filter((entry) => !isAttestation(entry));
   return Promise.all(
     item.platforms.map(async (platform) => {
-      const entry = images.find(
-        (candidate) => candidate.platform && entryMatches(platform, candidate.platform),
-      );
+      const entry = selectChild(images, platform, "exactly");
       if (!entry) {
         const offered = images.map((e) => platformName(e.platform)).join(", ");
         throw new PolyarchError(

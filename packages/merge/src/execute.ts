@@ -22,6 +22,7 @@ import pLimit from "p-limit";
 import { configuredPlatform, contradictsConfig, type MergePlan, planMerge } from "./plan.ts";
 import type { MergeRequest, MergeRules } from "./request.ts";
 import { type ResolvedSource, resolveSources } from "./resolve.ts";
+import { checkMergeRequest } from "./validate.ts";
 
 export type TagAction = "created" | "updated" | "unchanged" | "planned";
 
@@ -58,9 +59,11 @@ const SOURCE_CONCURRENCY = 8;
 /**
  * Merges per-platform images into one index under `request.target`: reads every source in
  * parallel, plans the index, copies the children the target lacks (by digest, never tagged),
- * then writes the target tag and the extra tags, each only if it does not already point there.
+ * then writes the target tag and the extra tags, each only if it does not already point there. A request
+ * that breaks merge's rules (`checkMergeRequest`) is refused before any store is opened.
  */
 export async function merge(request: MergeRequest, context: MergeContext): Promise<MergeReport> {
+  checkMergeRequest(request);
   const limit = pLimit(SOURCE_CONCURRENCY);
   const rules = request.rules ?? "merge";
   const found = await Promise.all(

@@ -15,3 +15,4 @@ export { argumentSources, parseAnnotations, templateSources } from "./sources.ts
 export type { MergeSpec } from "./spec.ts";
 export { parseMergeSpec } from "./spec.ts";
 export { checkTemplate, expandTemplate } from "./template.ts";
+export { checkMergeRequest, mergeTarget } from "./validate.ts";

@@ -13,9 +13,9 @@ import {
   PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
-  platformMatches,
   platformName,
   readBlob,
+  selectChild,
 } from "@polyarch/oci";
 import type { MergeRules, SourceSpec } from "./request.ts";
 
@@ -157,10 +157,9 @@ function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {
   const offered = images.map((m) => platformName(m.platform)).join(", ") || "nothing";
   if (spec.platform) {
     const wanted = spec.platform;
-    const exact = images.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted));
     // A one-entry index need not state the platform; the config check in planMerge still applies.
     const only = images.length === 1 && images[0]?.platform === undefined ? images[0] : undefined;
-    const compatible = exact ?? images.find((m) => m.platform && platformMatches(wanted, m.platform)) ?? only;
+    const compatible = selectChild(images, wanted, "exactly") ?? only;
     if (!compatible) {
       throw new PolyarchError(
         "POLYARCH_E_PLATFORM_NOT_FOUND",

@@ -10,6 +10,7 @@ import {
 } from "@polyarch/oci";
 import type { DescriptorAnnotation, SourceSpec } from "./request.ts";
 import { checkTemplate, expandTemplate } from "./template.ts";
+import { noSources } from "./validate.ts";
 
 /**
  * Sources from `--platforms` and `--template`, one per platform, in the order given. With
@@ -46,11 +47,7 @@ function asWritten(item: string): Platform | undefined {
 
 /** Sources named on the command line: `REF` or `REF=os/arch[/variant]`. */
 export function argumentSources(args: string[]): SourceSpec[] {
-  if (args.length === 0) {
-    throw new PolyarchError("POLYARCH_E_NO_SOURCES", "no source images were named", {
-      hint: "name them as arguments (REF or REF=os/arch), or use --platforms with --template, or --spec FILE",
-    });
-  }
+  if (args.length === 0) throw noSources();
   const sources = args.map((arg): SourceSpec => {
     const eq = arg.lastIndexOf("=");
     if (eq === -1) return { text: arg, reference: parseReference(arg) };

@@ -1,11 +1,4 @@
-import {
-  digestOf,
-  encodeJson,
-  entryMatches,
-  type FetchedManifest,
-  MediaType,
-  parsePlatform,
-} from "@polyarch/oci";
+import { digestOf, encodeJson, type FetchedManifest, MediaType, parsePlatform } from "@polyarch/oci";
 import { describe, expect, it } from "vitest";
 import { filterIndex } from "./filter.ts";
 
@@ -83,14 +76,30 @@ describe("filterIndex", () => {
   });
 });
 
-describe("entryMatches", () => {
-  it("matches normalized platforms, any variant when none is asked, but arm exactly", () => {
-    expect(entryMatches(parsePlatform("linux/arm64"), parsePlatform("linux/arm64/v8"))).toBe(true);
-    expect(
-      entryMatches(parsePlatform("linux/amd64"), { os: "linux", architecture: "amd64", variant: "v3" }),
-    ).toBe(true);
-    expect(entryMatches(parsePlatform("linux/arm"), parsePlatform("linux/arm/v7"))).toBe(true);
-    expect(entryMatches(parsePlatform("linux/arm/v7"), parsePlatform("linux/arm/v6"))).toBe(false);
-    expect(entryMatches(parsePlatform("linux/amd64"), parsePlatform("windows/amd64"))).toBe(false);
+describe("filterIndex's platforms", () => {
+  const variants = indexOf([
+    entry(1, "linux/amd64/v3"),
+    entry(2, "linux/amd64"),
+    entry(3, "linux/arm64/v8"),
+    entry(4, "linux/arm/v6"),
+    entry(5, "linux/arm/v7"),
+  ]);
+  const kept = (...wanted: string[]) => filterIndex(variants, wanted.map(parsePlatform)).kept;
+
+  it("keeps the child that is the named platform once normalized, not its other variants", () => {
+    expect(kept("linux/amd64")).toEqual(["linux/amd64"]);
+    expect(kept("linux/amd64/v3")).toEqual(["linux/amd64/v3"]);
+    expect(kept("linux/arm64")).toEqual(["linux/arm64"]);
+    expect(kept("linux/arm")).toEqual(["linux/arm/v7"]);
+    expect(kept("linux/arm/v6", "linux/amd64/v1")).toEqual(["linux/amd64", "linux/arm/v6"]);
+  });
+
+  it("refuses a variant the index does not hold rather than taking a lower one", () => {
+    expect(() => filterIndex(indexOf([entry(1, "linux/arm/v6")]), [parsePlatform("linux/arm/v7")])).toThrow(
+      /has no linux\/arm\/v7 image; it holds linux\/arm\/v6/,
+    );
+    expect(() => filterIndex(indexOf([entry(1, "linux/amd64/v2")]), [parsePlatform("linux/amd64")])).toThrow(
+      /has no linux\/amd64 image; it holds linux\/amd64\/v2/,
+    );
   });
 });

@@ -2,13 +2,13 @@ import {
   type Descriptor,
   digestOf,
   encodeJson,
-  entryMatches,
   type FetchedManifest,
   formatPlatform,
   isAttestation,
   type Platform,
   PolyarchError,
   platformName,
+  platformsEqual,
 } from "@polyarch/oci";
 
 export interface FilteredIndex {
@@ -25,9 +25,11 @@ export interface FilteredIndex {
 const REFERENCE_DIGEST = "vnd.docker.reference.digest";
 
 /**
- * Keeps the entries of an index whose platform is one of `platforms` (and the attestations of the
- * images kept), leaving every other field as the source wrote it. Fails when a requested platform
- * matches no entry, naming what the index holds.
+ * Keeps the entries of an index whose platform is one of `platforms` once normalized (and the
+ * attestations of the images kept), leaving every other field as the source wrote it: `linux/amd64`
+ * keeps the amd64 baseline, not amd64/v3, which is named `linux/amd64/v3` (oci's `selectChild` rule,
+ * `exactly`). Every entry of a wanted platform is kept, as one index may list several (Windows images
+ * of several OS versions). Fails when a requested platform matches no entry, naming what the index holds.
  */
 export function filterIndex(
   manifest: FetchedManifest,
@@ -40,7 +42,7 @@ export function filterIndex(
   const entries = document.manifests;
   const images = entries.filter((entry) => !isAttestation(entry));
   const missing = platforms.filter(
-    (want) => !images.some((entry) => entry.platform && entryMatches(want, entry.platform)),
+    (want) => !images.some((entry) => entry.platform && platformsEqual(want, entry.platform)),
   );
   if (missing.length > 0) {
     const offered = images.map((entry) => platformName(entry.platform));
@@ -52,7 +54,7 @@ export function filterIndex(
   }
   const keptImages = new Set(
     images
-      .filter((entry) => entry.platform && platforms.some((want) => entryMatches(want, entry.platform!)))
+      .filter((entry) => entry.platform && platforms.some((want) => platformsEqual(want, entry.platform!)))
       .map((entry) => entry.digest),
   );
   const keep = (entry: Descriptor) =>

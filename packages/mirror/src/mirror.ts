@@ -4,7 +4,6 @@ import {
   type CopyStats,
   copyImage,
   emptyStats,
-  entryMatches,
   type FetchedManifest,
   fingerprint,
   formatPlatform,
@@ -18,6 +17,7 @@ import {
   PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
+  platformsEqual,
   readBlob,
   receiptTag,
 } from "@polyarch/oci";
@@ -241,7 +241,7 @@ async function selectPlatforms(
     `config of ${report.source}`,
   );
   const platform = { os: config.os, architecture: config.architecture, variant: config.variant };
-  if (!platforms.some((want) => entryMatches(want, platform))) {
+  if (!platforms.some((want) => platformsEqual(want, platform))) {
     throw new PolyarchError(
       "POLYARCH_E_PLATFORM_NOT_FOUND",
       `${report.source} is a single ${formatPlatform(platform)} image, not ${platforms.map(formatPlatform).join(", ")}`,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { isIndexMediaType } from "./core/media-types.ts";
 import { parseFetchedManifest } from "./core/schemas.ts";
-import { isPolyarchError } from "./errors.ts";
+import { isPolyarchError, PolyarchError } from "./errors.ts";
 import { RegistryRepository } from "./registry/repository.ts";
 import type { BlobRef, FetchedManifest, ImageStore } from "./store.ts";
 
@@ -227,7 +227,19 @@ export async function transferBlob(
       return "copied";
     } catch (error: unknown) {
       const restartable = isPolyarchError(error) ? RESTARTABLE.has(error.code) : isStreamError(error);
-      if (!restartable || attempt >= BLOB_ATTEMPTS) throw error;
+      if (!restartable) throw error;
+      if (attempt >= BLOB_ATTEMPTS) {
+        if (isPolyarchError(error)) throw error;
+        // A stream that broke off every time is the network's failure, reported as the registry client's are.
+        throw new PolyarchError(
+          "POLYARCH_E_NETWORK",
+          `blob ${blob.digest} broke off ${BLOB_ATTEMPTS} times while it was copied: ${(error as Error).message}`,
+          {
+            hint: "the connection to the registry keeps dropping; check the network and run again",
+            cause: error,
+          },
+        );
+      }
     } finally {
       // The upload never asked for the bytes (it failed before): end the download it did not use.
       if (early !== undefined) (await early.catch(() => undefined))?.destroy();

@@ -13,12 +13,10 @@ export {
 } from "./core/media-types.ts";
 export type { Platform } from "./core/platform.ts";
 export {
-  entryMatches,
   formatPlatform,
   normalizePlatform,
   parsePlatform,
   parsePlatformList,
-  platformMatches,
   platformName,
   platformsEqual,
 } from "./core/platform.ts";
@@ -57,6 +55,8 @@ export {
   parseImageConfig,
   parseManifest,
 } from "./core/schemas.ts";
+export type { ChildMatch } from "./core/select-child.ts";
+export { platformRank, platformRuns, selectChild } from "./core/select-child.ts";
 export type {
   Credential,
   CredentialIO,
@@ -69,14 +69,24 @@ export type {
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
 export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
 export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
+export type { FileLockOptions } from "./file-lock.ts";
+export { withFileLock } from "./file-lock.ts";
 export type { MachineFacts } from "./host-platform.ts";
 export {
+  amd64Level,
   architectureOfQemuHandler,
+  CPUINFO_OVERRIDE,
   detectHostPlatform,
+  detectRunnablePlatform,
   platformOfMachine,
   qemuHandlerName,
+  runnablePlatformOfMachine,
 } from "./host-platform.ts";
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
+export type { Compression, ZlibFactories } from "./layer/compression.ts";
+export { compressionOfMediaType, createDecompressor, sniffCompression } from "./layer/compression.ts";
+export type { LayerStream, LayerTarEntry, ReadLayerOptions } from "./layer/read-tar.ts";
+export { readLayerTar } from "./layer/read-tar.ts";
 export { LayoutStore, REF_NAME } from "./layout/store.ts";
 export { openStore } from "./open-store.ts";
 export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";

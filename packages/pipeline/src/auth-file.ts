@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,14 +35,24 @@ export interface AuthDir {
   remove(): Promise<void>;
 }
 
-/** Writes `config.json` with mode 0600 into a fresh private directory under the temp dir. */
+/**
+ * Writes `config.json` with mode 0600 into a fresh private directory under the temp dir. The directory
+ * does not outlive the process: an exit that cannot wait for `remove` (a second signal) removes it on
+ * the way out.
+ */
 export async function writeAuthDir(config: string, parent = tmpdir()): Promise<AuthDir> {
   const path = await mkdtemp(join(parent, "polyarch-auth-"));
+  const removeOnExit = () => rmSync(path, { recursive: true, force: true });
+  process.once("exit", removeOnExit);
+  const remove = async () => {
+    await rm(path, { recursive: true, force: true });
+    process.off("exit", removeOnExit);
+  };
   try {
     await writeFile(join(path, "config.json"), config, { mode: 0o600, flag: "wx" });
   } catch (error: unknown) {
-    await rm(path, { recursive: true, force: true });
+    await remove();
     throw error;
   }
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  return { path, remove };
 }

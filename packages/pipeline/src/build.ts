@@ -11,10 +11,12 @@ import {
   type Platform,
   PolyarchError,
   type RegistryReference,
+  throwIfInterrupted,
 } from "@polyarch/oci";
 import { type AuthDir, renderAuthConfig, writeAuthDir } from "./auth-file.ts";
 import type { BuilderFacts } from "./builders/detect.ts";
-import type { BuilderInput, BuilderName, Invocation } from "./builders/types.ts";
+import { builderNamed } from "./builders/registry.ts";
+import type { Builder, BuilderInput, BuilderName, Invocation } from "./builders/types.ts";
 import { buildDotenvEntries } from "./dotenv.ts";
 import { type BuildOptions, type BuildPlan, dockerfilePath, planBuild } from "./plan.ts";
 import type { Env } from "./routing.ts";
@@ -37,6 +39,11 @@ export interface BuildContext {
   log(line: string): void;
   /** Where the private directory (auth file, built image) is made. @default the OS temp dir */
   tempDir?: string;
+  /**
+   * Cancels the build (the CLI's SIGINT/SIGTERM): the builder's process group is stopped and awaited,
+   * the private directory removed, and the build fails with POLYARCH_E_INTERRUPTED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BuildReport {
@@ -90,22 +97,23 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
   );
   const repository = formatRepository(plan.destination);
   const reference = `${repository}:${plan.destination.tag}`;
+  const builder = builderNamed(plan.builder);
   const work = await writeAuthDir(
     renderAuthConfig(withCredentials),
-    privateDirParent(plan.builder.name, context.tempDir),
+    context.tempDir ?? builder.privateDirParent,
   );
   let pushed: { digest: string; built: BuiltImage; action: BuildReport["action"] };
   try {
     pushed =
       plan.pushWith === "polyarch"
-        ? await buildAndPush(plan, work, reference, options.verifyBinaries, context)
-        : await buildPushedByBuilder(plan, work, reference, options.verifyBinaries, context);
+        ? await buildAndPush(plan, builder, work, reference, options.verifyBinaries, context)
+        : await buildPushedByBuilder(plan, builder, work, reference, options.verifyBinaries, context);
   } finally {
     await work.remove();
   }
   const { digest, built, action } = pushed;
   return {
-    builder: plan.builder.name,
+    builder: plan.builder,
     platform: formatPlatform(plan.platform),
     emulated: plan.emulated,
     pushedBy: plan.pushWith,
@@ -126,24 +134,25 @@ export async function build(options: BuildOptions, context: BuildContext): Promi
 /** The builder pushes; polyarch reads the image back by digest (never by tag: another job may move it). */
 async function buildPushedByBuilder(
   plan: BuildPlan,
+  builder: Builder,
   work: AuthDir,
   reference: string,
   verifyBinaries: boolean,
   context: BuildContext,
 ) {
-  const digestFile = join(work.path, plan.builder.name === "buildkit" ? "metadata.json" : "digest");
-  await runBuilder(plan, work, { kind: "push", digestFile }, context);
+  const digestFile = join(work.path, builder.digestFileName);
+  await runBuilder(plan, builder, work, { kind: "push", digestFile }, context);
   const text = await context.readFile(digestFile);
   if (text === undefined) {
     throw new PolyarchError(
       "POLYARCH_E_BUILDER_OUTPUT",
-      `${plan.builder.name} exited successfully but wrote no digest to ${digestFile}`,
+      `${builder.name} exited successfully but wrote no digest to ${digestFile}`,
       {
         hint: "arguments passed after -- may have replaced the output flags; see the builder's output above",
       },
     );
   }
-  const digest = plan.builder.readDigest(text);
+  const digest = builder.readDigest(text);
   const built = await checkBuilt(context.openRepository(plan.destination), reference, digest, plan.platform, {
     binaries: verifyBinaries,
   });
@@ -153,33 +162,22 @@ async function buildPushedByBuilder(
 /** The builder leaves a layout; polyarch checks it, then pushes it. */
 async function buildAndPush(
   plan: BuildPlan,
+  builder: Builder,
   work: AuthDir,
   reference: string,
   verifyBinaries: boolean,
   context: BuildContext,
 ) {
   const layout = new LayoutStore(join(work.path, "image"));
-  await runBuilder(plan, work, { kind: "layout", dir: layout.path }, context);
-  const top = await layout.getManifest(await builtDigest(layout, plan));
+  await runBuilder(plan, builder, work, { kind: "layout", dir: layout.path }, context);
+  const top = await layout.getManifest(await builtDigest(layout, builder));
   const built = await checkBuilt(layout, reference, top.digest, plan.platform, { binaries: verifyBinaries });
   const action = await push(layout, context.openRepository(plan.destination), top, plan.destination.tag);
   return { digest: top.digest, built, action };
 }
 
-/** Kaniko's own directory, which it never deletes. */
-const KANIKO_DIR = "/kaniko";
-
-/**
- * Where the build's private directory (auth file, layout) is made (pure): `TMPDIR` when the job sets
- * one; else, for Kaniko, under `/kaniko`, because Kaniko deletes its container's filesystem between
- * stages except `/kaniko` and mounted volumes; else the OS temp dir (undefined).
- */
-export function privateDirParent(builder: BuilderName, tempDir: string | undefined): string | undefined {
-  return tempDir ?? (builder === "kaniko" ? KANIKO_DIR : undefined);
-}
-
 /** The one image the builder left in its layout (Buildah and BuildKit name it, Kaniko does not). */
-async function builtDigest(layout: LayoutStore, plan: BuildPlan): Promise<string> {
+async function builtDigest(layout: LayoutStore, builder: Builder): Promise<string> {
   const entries = await layout.entries().catch((error: unknown) => {
     if (isPolyarchError(error, "POLYARCH_E_NOT_A_LAYOUT")) return [];
     throw error;
@@ -188,7 +186,7 @@ async function builtDigest(layout: LayoutStore, plan: BuildPlan): Promise<string
   if (only === undefined || entries.length > 1) {
     throw new PolyarchError(
       "POLYARCH_E_BUILDER_OUTPUT",
-      `${plan.builder.name} exited successfully but left ${entries.length === 0 ? "no image" : `${entries.length} images`} in ${layout.path}, where it was told to write one`,
+      `${builder.name} exited successfully but left ${entries.length === 0 ? "no image" : `${entries.length} images`} in ${layout.path}, where it was told to write one`,
       {
         hint: "arguments passed after -- may have replaced the output flags; see the builder's output above",
       },
@@ -212,31 +210,27 @@ async function push(
 
 async function runBuilder(
   plan: BuildPlan,
+  builder: Builder,
   auth: AuthDir,
   output: BuilderInput["output"],
   context: BuildContext,
 ): Promise<void> {
-  const invocations = plan.builder.commands({
-    context: plan.context,
-    dockerfile: plan.dockerfile,
-    destination: `${formatRepository(plan.destination)}:${plan.destination.tag}`,
-    platform: formatPlatform(plan.platform),
-    buildArgs: plan.buildArgs,
-    labels: plan.labels,
-    ...(plan.target !== undefined && { target: plan.target }),
-    ...(plan.sourceDateEpoch !== undefined && { sourceDateEpoch: plan.sourceDateEpoch }),
-    plainHttp: plan.plainHttp,
-    passThrough: plan.passThrough,
-    authDir: auth.path,
-    output,
-    ...(plan.storageDriver && { storageDriver: plan.storageDriver }),
-    ...(plan.cacheRepository !== undefined && { cacheRepository: plan.cacheRepository }),
-  });
-  for (const invocation of invocations) await runOne(invocation, context);
+  for (const invocation of builder.commands({ ...plan.settings, authDir: auth.path, output })) {
+    await runOne(invocation, context);
+  }
 }
+
 async function runOne(invocation: Invocation, context: BuildContext): Promise<void> {
+  throwIfInterrupted(context.signal);
   context.log(`running ${invocation.name}`);
-  const result = await context.run(invocation, { env: context.env, log: context.log, scrub: context.scrub });
+  const result = await context.run(invocation, {
+    env: context.env,
+    log: context.log,
+    scrub: context.scrub,
+    ...(context.signal && { signal: context.signal }),
+  });
+  // The builder failed because it was stopped: the signal is the cause, not the build.
+  throwIfInterrupted(context.signal);
   if (result.exitCode === 0) return;
   const how = result.exitCode === undefined ? result.failure : `exited with ${result.exitCode}`;
   throw new PolyarchError(

@@ -1,7 +1,7 @@
 import { isPolyarchError, parsePlatform } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { cacheRepositoryOf } from "./cache-repository.ts";
-import { thrown } from "./testing/thrown.ts";
 
 describe("cacheRepositoryOf", () => {
   it("gives each platform its own repository under the one given", () => {

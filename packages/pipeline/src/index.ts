@@ -8,7 +8,7 @@ export type { BuilderFacts } from "./builders/detect.ts";
 export { detectBuilders } from "./builders/detect.ts";
 export { kaniko } from "./builders/kaniko.ts";
 export { BUILDERS, chooseBuilder } from "./builders/registry.ts";
-export type { Builder, BuilderInput, BuilderName, Invocation } from "./builders/types.ts";
+export type { Builder, BuilderInput, BuilderName, BuildSettings, Invocation } from "./builders/types.ts";
 export { baseImageRegistries } from "./dockerfile.ts";
 export { archKey, buildDotenvEntries, platformOfArchKey, renderDotenv } from "./dotenv.ts";
 export type { EnvSource } from "./from-env.ts";

@@ -1,7 +1,7 @@
 import type { Platform } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { type BuildFacts, type BuildOptions, planBuild } from "./plan.ts";
-import { thrown } from "./testing/thrown.ts";
 
 const amd64: Platform = { os: "linux", architecture: "amd64" };
 const arm64: Platform = { os: "linux", architecture: "arm64" };
@@ -38,21 +38,34 @@ describe("planBuild", () => {
           "FROM docker.io/library/golang:1.23 AS build\nFROM build\nFROM gcr.io/distroless/static\n",
       }),
     );
-    expect(plan).toMatchObject({
+    expect(plan).toEqual({
+      builder: "buildah",
       platform: arm64,
       emulated: false,
-      destination: { registry: "registry.example.com", repository: "team/app", tag: "arm64-1a2b3c-42" },
-      context: "/builds/team/app",
-      dockerfile: "/builds/team/app/Dockerfile",
-      plainHttp: [],
+      destination: {
+        kind: "registry",
+        registry: "registry.example.com",
+        repository: "team/app",
+        tag: "arm64-1a2b3c-42",
+      },
+      pushWith: "builder",
       authHosts: ["registry.example.com", "docker.io", "gcr.io", "gitlab.example.com:5050"],
-      storageDriver: "vfs",
+      settings: {
+        context: "/builds/team/app",
+        dockerfile: "/builds/team/app/Dockerfile",
+        destination: "registry.example.com/team/app:arm64-1a2b3c-42",
+        platform: "linux/arm64",
+        buildArgs: [],
+        labels: [],
+        plainHttp: [],
+        passThrough: [],
+        overlayUsable: false,
+      },
       warnings: [],
     });
-    expect(plan.builder.name).toBe("buildah");
   });
 
-  it("uses overlay when it can be used, and reaches loopback and --insecure-registry hosts over HTTP", () => {
+  it("says whether overlay can be used, and reaches loopback and --insecure-registry hosts over HTTP", () => {
     const plan = planBuild(
       options({ image: "127.0.0.1:5000/team/app", insecureRegistries: ["registry.lan"] }),
       facts({
@@ -60,8 +73,8 @@ describe("planBuild", () => {
         dockerfileText: "FROM registry.lan/base:1\n",
       }),
     );
-    expect(plan.storageDriver).toBeUndefined();
-    expect(plan.plainHttp).toEqual(["127.0.0.1:5000", "registry.lan"]);
+    expect(plan.settings.overlayUsable).toBe(true);
+    expect(plan.settings.plainHttp).toEqual(["127.0.0.1:5000", "registry.lan"]);
   });
 
   it("emulates another platform only when asked to, with a warning, and not with Kaniko", () => {
@@ -78,7 +91,7 @@ describe("planBuild", () => {
           facts({ builders: { present: ["kaniko"], overlayUsable: false } }),
         ),
       ).message,
-    ).toContain("--emulate needs Buildah or BuildKit");
+    ).toContain("--emulate needs one of Buildah, BuildKit; kaniko builds only for the machine it runs on");
     expect(thrown(() => planBuild(options({ emulate: true }), facts())).code).toBe("POLYARCH_E_BAD_FLAG");
   });
 
@@ -128,7 +141,7 @@ describe("planBuild", () => {
         env: { ...ci, CI_PROJECT_URL: "https://gitlab.example.com/team/app", CI_COMMIT_SHA: "1a2b3c4d" },
       }),
     );
-    expect(plan.labels).toEqual([
+    expect(plan.settings.labels).toEqual([
       ["org.opencontainers.image.source", "https://mirror.example.com/app"],
       ["org.opencontainers.image.revision", "1a2b3c4d"],
       ["team", "core"],
@@ -154,15 +167,15 @@ describe("planBuild", () => {
 describe("the source date epoch", () => {
   it("comes from --source-date-epoch, else SOURCE_DATE_EPOCH, else there is none", () => {
     const env = { ...ci, SOURCE_DATE_EPOCH: "1700000000" };
-    expect(planBuild(options({ sourceDateEpoch: "0" }), facts({ env })).sourceDateEpoch).toBe(0);
+    expect(planBuild(options({ sourceDateEpoch: "0" }), facts({ env })).settings.sourceDateEpoch).toBe(0);
     // GitLab's CI_COMMIT_TIMESTAMP, with its zone.
     const commit = options({ sourceDateEpoch: "2023-11-14T23:13:20+01:00" });
-    expect(planBuild(commit, facts({ env })).sourceDateEpoch).toBe(1_700_000_000);
-    expect(planBuild(options(), facts({ env })).sourceDateEpoch).toBe(1_700_000_000);
-    expect(planBuild(options(), facts({ env: { ...ci, SOURCE_DATE_EPOCH: "" } }))).not.toHaveProperty(
-      "sourceDateEpoch",
-    );
-    expect(planBuild(options(), facts())).not.toHaveProperty("sourceDateEpoch");
+    expect(planBuild(commit, facts({ env })).settings.sourceDateEpoch).toBe(1_700_000_000);
+    expect(planBuild(options(), facts({ env })).settings.sourceDateEpoch).toBe(1_700_000_000);
+    expect(
+      planBuild(options(), facts({ env: { ...ci, SOURCE_DATE_EPOCH: "" } })).settings,
+    ).not.toHaveProperty("sourceDateEpoch");
+    expect(planBuild(options(), facts()).settings).not.toHaveProperty("sourceDateEpoch");
   });
 
   it.each([

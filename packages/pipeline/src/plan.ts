@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import {
   formatPlatform,
+  formatRepository,
   isLoopbackRegistry,
   normalizeRegistryHost,
   type Platform,
@@ -11,8 +12,8 @@ import {
   type RegistryReference,
 } from "@polyarch/oci";
 import type { BuilderFacts } from "./builders/detect.ts";
-import { chooseBuilder } from "./builders/registry.ts";
-import type { Builder } from "./builders/types.ts";
+import { BUILDERS, chooseBuilder } from "./builders/registry.ts";
+import type { Builder, BuilderName, BuildSettings } from "./builders/types.ts";
 import { cacheRepositoryOf } from "./cache-repository.ts";
 import { baseImageRegistries } from "./dockerfile.ts";
 import { buildLabels, parseKeyValues } from "./labels.ts";
@@ -63,32 +64,21 @@ export interface BuildFacts {
   dockerfileText: string | undefined;
 }
 
-/** A build, decided: every flag checked, nothing run yet. */
+/** A build, decided: every flag checked, nothing run yet (plain data). */
 export interface BuildPlan {
-  builder: Builder;
+  builder: BuilderName;
   platform: Platform;
   emulated: boolean;
   destination: RegistryReference & { tag: string };
-  context: string;
-  dockerfile: string;
-  buildArgs: Array<[string, string]>;
-  labels: Array<[string, string]>;
-  target?: string;
-  /** The timestamp the image's dates and files are pinned to, when the build is reproducible. */
-  sourceDateEpoch?: number;
   /**
    * `builder`: the builder pushes (reusing the layers the registry has), polyarch reads the image back by
    * digest. `polyarch`: the builder leaves a local OCI layout, polyarch checks it and pushes it.
    */
   pushWith: PushWith;
-  passThrough: string[];
-  /** Registries reached over plain HTTP. */
-  plainHttp: string[];
   /** Registries whose credentials go into the builder's auth file: the destination, then the bases'. */
   authHosts: string[];
-  storageDriver?: "vfs";
-  /** This platform's layer cache (`<--cache-repo>/<os>-<arch>`), when the build uses one. */
-  cacheRepository?: string;
+  /** The builder's command line, but for what only the run knows (its private directory, the output). */
+  settings: BuildSettings;
   warnings: string[];
 }
 
@@ -151,35 +141,29 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
   ];
   const ci = [facts.env.CI_REGISTRY, facts.env.CI_DEPENDENCY_PROXY_SERVER].filter((h): h is string => !!h);
   const authHosts = [...new Set([...registries, ...ci.map(normalizeRegistryHost)])];
-  const warnings = emulated
-    ? [
-        `building ${formatPlatform(platform)} on a ${formatPlatform(facts.host)} machine through QEMU (binfmt): expect it to be several times slower; a native ${platform.architecture} runner builds it faster`,
-      ]
-    : [];
-  if (epoch !== undefined && epoch !== 0 && builder.name === "kaniko") {
-    warnings.push(
-      `Kaniko's --reproducible pins every timestamp to 1970-01-01, not to the source date epoch ${epoch}`,
-    );
-  }
-  return {
-    builder,
-    platform,
-    emulated,
-    destination,
+  const settings: BuildSettings = {
     context,
     dockerfile,
+    destination: `${formatRepository(destination)}:${destination.tag}`,
+    platform: formatPlatform(platform),
     buildArgs,
     labels,
     ...(options.target !== undefined && { target: options.target }),
     ...(epoch !== undefined && { sourceDateEpoch: epoch }),
-    pushWith,
-    passThrough: options.passThrough,
     plainHttp: registries.filter((r) => isLoopbackRegistry(r) || insecure.has(r)),
-    authHosts,
-    ...(builder.name === "buildah" && !facts.builders.overlayUsable && { storageDriver: "vfs" as const }),
+    passThrough: options.passThrough,
+    overlayUsable: facts.builders.overlayUsable,
     ...(cacheRepository !== undefined && { cacheRepository }),
-    warnings,
   };
+  const warnings = [
+    ...(emulated
+      ? [
+          `building ${formatPlatform(platform)} on a ${formatPlatform(facts.host)} machine through QEMU (binfmt): expect it to be several times slower; a native ${platform.architecture} runner builds it faster`,
+        ]
+      : []),
+    ...builder.warnings(settings),
+  ];
+  return { builder: builder.name, platform, emulated, destination, pushWith, authHosts, settings, warnings };
 }
 
 /** An emulated build needs the platform's binfmt handler; when the machine can say, check it is there. */
@@ -220,11 +204,12 @@ function targetPlatform(
     );
   }
   if (!builder.emulates) {
+    const emulating = BUILDERS.filter((b) => b.emulates);
     throw new PolyarchError(
       "POLYARCH_E_BAD_FLAG",
-      `--emulate needs Buildah or BuildKit; ${builder.name} builds only for the machine it runs on`,
+      `--emulate needs one of ${emulating.map((b) => b.title).join(", ")}; ${builder.name} builds only for the machine it runs on`,
       {
-        hint: `use --builder buildah or --builder buildkit, or run the job on a ${platform.architecture} runner`,
+        hint: `use ${emulating.map((b) => `--builder ${b.name}`).join(" or ")}, or run the job on a ${platform.architecture} runner`,
       },
     );
   }

@@ -1,11 +1,10 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { renderAuthConfig } from "./auth-file.ts";
-import { privateDirParent } from "./build.ts";
 import { baseImageRegistries } from "./dockerfile.ts";
 import { archKey, buildDotenvEntries, platformOfArchKey, renderDotenv } from "./dotenv.ts";
 import { sourcesFromEnv } from "./from-env.ts";
 import { requestedPlatform } from "./routing.ts";
-import { thrown } from "./testing/thrown.ts";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
@@ -103,14 +102,5 @@ describe("renderAuthConfig", () => {
         "ghcr.io": { registrytoken: "bearer" },
       },
     });
-  });
-});
-
-describe("privateDirParent", () => {
-  it("is TMPDIR when the job sets one, else /kaniko for Kaniko (which keeps it), else the OS default", () => {
-    expect(privateDirParent("kaniko", "/builds/tmp")).toBe("/builds/tmp");
-    expect(privateDirParent("kaniko", undefined)).toBe("/kaniko");
-    expect(privateDirParent("buildah", undefined)).toBeUndefined();
-    expect(privateDirParent("buildkit", undefined)).toBeUndefined();
   });
 });

@@ -4,15 +4,14 @@ import {
   formatPlatform,
   type ImageManifest,
   type ImageStore,
-  isAttestation,
   normalizePlatform,
   type Platform,
   PolyarchError,
   parseImageConfig,
   parseManifest,
-  platformMatches,
   platformsEqual,
   readBlob,
+  selectChild,
 } from "@polyarch/oci";
 
 /** What the builder wrote, read from its layout. */
@@ -89,9 +88,7 @@ export async function checkBuilt(
 }
 
 function pickChild(manifests: Descriptor[], expected: Platform, reference: string): Descriptor {
-  const child = manifests.find(
-    (m) => !isAttestation(m) && m.platform && platformMatches(expected, m.platform),
-  );
+  const child = selectChild(manifests, expected, "exactly");
   if (child === undefined) {
     throw new PolyarchError(
       "POLYARCH_E_BUILT_PLATFORM",

@@ -98,14 +98,53 @@ describe("the gitlab-runner version a fleet pins", () => {
       data.runners[0].kubernetes.security = { seccomp: "Unconfined" };
     });
     const runner = (parse(renderConfigToml(fleetFrom(native))).runners as Parsed)[0];
-    expect(runner.kubernetes.pod_security_context.seccomp_profile_type).toBe("Unconfined");
+    expect(runner.kubernetes.pod_security_context.seccomp_profile).toEqual({ type: "Unconfined" });
     expect(runner.kubernetes.pod_spec).toBeUndefined();
     expect(runner.feature_flags).toBeUndefined();
     // Before 18.11.0 (and with no version pinned) the pod_spec patch stays.
     const older = (parse(renderConfigToml(fleetFrom(minimalFleetData()))).runners as Parsed)[0];
-    expect(older.kubernetes.pod_security_context.seccomp_profile_type).toBeUndefined();
+    expect(older.kubernetes.pod_security_context.seccomp_profile).toBeUndefined();
     expect(older.kubernetes.pod_spec[0].name).toBe("seccomp");
     expect(older.feature_flags).toEqual({ FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: true });
+  });
+
+  test("a Localhost profile names its file: localhost_profile from 18.11.0, localhostProfile in the pod_spec patch before", () => {
+    const localhost = (version: string) =>
+      fleetWith((data) => {
+        data.helper_image = `registry.example.com/ci/gitlab-runner-helper:v${version}@${DIGEST}`;
+        data.runners[0].kubernetes.security = {
+          seccomp: "Localhost",
+          seccomp_localhost_profile: "profiles/ci.json",
+        };
+      });
+    const native = (parse(renderConfigToml(fleetFrom(localhost("18.11.0")))).runners as Parsed)[0];
+    expect(native.kubernetes.pod_security_context.seccomp_profile).toEqual({
+      type: "Localhost",
+      localhost_profile: "profiles/ci.json",
+    });
+    const patched = (parse(renderConfigToml(fleetFrom(localhost("18.10.0")))).runners as Parsed)[0];
+    expect(JSON.parse(patched.kubernetes.pod_spec[0].patch)).toEqual({
+      securityContext: { seccompProfile: { type: "Localhost", localhostProfile: "profiles/ci.json" } },
+    });
+    // A profile of the node's own is no opt-out: no warning.
+    expect(fleetWarnings(fleetFrom(localhost("18.11.0")))).toEqual([]);
+  });
+
+  test("seccomp: Localhost and seccomp_localhost_profile go together, and the profile stays below the kubelet's directory", () => {
+    const problems = (security: Record<string, unknown>) => {
+      const result = validateFleet(fleetWith((data) => (data.runners[0].kubernetes.security = security)));
+      return result.ok ? [] : result.problems.map((problem) => `${problem.path}: ${problem.message}`);
+    };
+    expect(problems({ seccomp: "Localhost" })).toEqual([
+      "runners[0].kubernetes.security.seccomp_localhost_profile: is required with seccomp: Localhost; name the profile on the node (profiles/ci.json)",
+    ]);
+    expect(problems({ seccomp_localhost_profile: "profiles/ci.json" })).toEqual([
+      "runners[0].kubernetes.security.seccomp_localhost_profile: applies only with seccomp: Localhost; set seccomp: Localhost or remove it",
+    ]);
+    for (const path of ["/var/lib/kubelet/seccomp/ci.json", "../ci.json", "profiles/../../ci.json"])
+      expect(problems({ seccomp: "Localhost", seccomp_localhost_profile: path })).toEqual([
+        `runners[0].kubernetes.security.seccomp_localhost_profile: ${JSON.stringify(path)} is not a path relative to the kubelet's seccomp directory, without .. (profiles/ci.json)`,
+      ]);
   });
 });
 

@@ -19,9 +19,8 @@ import { RESOURCE_KEYS } from "./schema.ts";
 import { stringifyToml, TomlComment, type TomlTable } from "./toml.ts";
 
 /**
- * Fleet → config.toml. Keys and types follow GitLab Runner's configuration reference:
- * https://docs.gitlab.com/runner/configuration/advanced-configuration/ and
- * https://docs.gitlab.com/runner/executors/kubernetes/ (checked in config-reference.test.ts).
+ * Fleet → config.toml. Keys and types are those of gitlab-runner's own structs (common.Config and what it
+ * reaches) at every supported pin: config-reference.test.ts checks them against reference/gitlab-runner-<tag>.json.
  */
 export function renderConfigToml(fleet: Fleet): string {
   return stringifyToml({
@@ -126,7 +125,9 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
       run_as_user: security.run_as_user,
       run_as_group: security.run_as_group,
       fs_group: security.fs_group,
-      seccomp_profile_type: nativeSeccomp(fleet) ? security.seccomp : undefined,
+      seccomp_profile: nativeSeccomp(fleet)
+        ? { type: security.seccomp, localhost_profile: security.seccomp_localhost_profile }
+        : undefined,
     },
     build_container_security_context: containerSecurity(security.add_capabilities),
     helper_container_security_context: containerSecurity([]),
@@ -136,15 +137,23 @@ function kubernetesTable(fleet: Fleet, runner: KubernetesRunner): TomlTable {
           {
             name: "seccomp",
             patch_type: "strategic",
-            patch: JSON.stringify({ securityContext: { seccompProfile: { type: security.seccomp } } }),
+            patch: JSON.stringify({
+              securityContext: {
+                seccompProfile: {
+                  type: security.seccomp,
+                  localhostProfile: security.seccomp_localhost_profile,
+                },
+              },
+            }),
           },
         ],
   };
 }
 
 /**
- * gitlab-runner 18.11.0 and later set the job pod's seccomp profile from pod_security_context; older
- * ones need a pod_spec patch, a beta feature behind FF_USE_ADVANCED_POD_SPEC_CONFIGURATION.
+ * gitlab-runner 18.11.0 and later set the job pod's seccomp profile from
+ * `[runners.kubernetes.pod_security_context.seccomp_profile]` (KubernetesSeccompProfile); older ones need
+ * a pod_spec patch, a beta feature behind FF_USE_ADVANCED_POD_SPEC_CONFIGURATION.
  */
 function nativeSeccomp(fleet: Fleet): boolean {
   const pinned = pinnedRunnerVersion(fleet);

@@ -5,7 +5,7 @@ export type RunnerVersion = readonly [number, number, number];
 
 /** gitlab-runner expands `$VAR` in a runner's `token` (and `url`) from 18.10.0 (gitlab-org/gitlab-runner!6068). */
 export const TOKEN_EXPANSION_SINCE: RunnerVersion = [18, 10, 0];
-/** `seccomp_profile_type` in `[runners.kubernetes.pod_security_context]` is read from 18.11.0 (gitlab-org/gitlab-runner!6512). */
+/** `[runners.kubernetes.pod_security_context.seccomp_profile]` (`type`, `localhost_profile`) is read from 18.11.0 (reference/gitlab-runner-v18.11.0.json). */
 export const NATIVE_SECCOMP_SINCE: RunnerVersion = [18, 11, 0];
 
 /**

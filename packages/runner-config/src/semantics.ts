@@ -1,3 +1,4 @@
+import { upstreamHelperVersion } from "./helper-default.ts";
 import { orList } from "./or-list.ts";
 import type { Problem } from "./problems.ts";
 import { formatPath } from "./problems.ts";
@@ -51,10 +52,12 @@ export function checkSemantics(data: unknown): Problem[] {
         );
       if (isRecord(runner.kubernetes))
         checkKubernetes(runner.kubernetes, (path, message) => report(at("kubernetes", ...path), message));
-      if (data.helper_image === undefined)
+      if (data.helper_image === undefined && upstreamHelperVersion(managerImageOf(runner)) === undefined)
         report(
           ["helper_image"],
-          "is required for kubernetes runners: the multi-arch helper image, pinned by digest",
+          "is required for kubernetes runners before gitlab-runner 19.2.0: the multi-arch helper image, " +
+            "pinned by digest (from 19.2.0 a fleet whose kubernetes.manager.image names the version gets " +
+            "upstream's multi-arch helper)",
         );
     }
     if (runner.executor === "custom") {
@@ -112,6 +115,16 @@ function checkKubernetes(
   const security = isRecord(kubernetes.security) ? kubernetes.security : {};
   if (security.run_as_user === 0 && security.run_as_non_root !== false)
     report(["security", "run_as_user"], "0 is root, which run_as_non_root refuses; use a non-zero user ID");
+  if (security.seccomp === "Localhost" && security.seccomp_localhost_profile === undefined)
+    report(
+      ["security", "seccomp_localhost_profile"],
+      "is required with seccomp: Localhost; name the profile on the node (profiles/ci.json)",
+    );
+  if (security.seccomp !== "Localhost" && security.seccomp_localhost_profile !== undefined)
+    report(
+      ["security", "seccomp_localhost_profile"],
+      "applies only with seccomp: Localhost; set seccomp: Localhost or remove it",
+    );
 }
 
 function findLiteralSecrets(
@@ -135,4 +148,12 @@ function findLiteralSecrets(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `runners[i].kubernetes.manager.image` of a raw runner, when it is text. */
+function managerImageOf(runner: Record<string, unknown>): string | undefined {
+  const kubernetes = runner.kubernetes;
+  const manager = isRecord(kubernetes) ? kubernetes.manager : undefined;
+  const image = isRecord(manager) ? manager.image : undefined;
+  return typeof image === "string" ? image : undefined;
 }

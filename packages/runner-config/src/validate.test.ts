@@ -60,11 +60,13 @@ describe("validateFleet", () => {
       fleet.runners[1].frobnicate = true;
     });
     expect(lines(problems)).toEqual([
-      'globl: unknown key; did you mean "global"?',
-      'runners[0].kubernetes.architecure: unknown key; did you mean "architectures"?',
+      'globl: unknown key; did you mean "global"? (valid keys: version, gitlab, global, helper_image, runners)',
+      expect.stringMatching(
+        /^runners\[0\]\.kubernetes\.architecure: unknown key; did you mean "architectures"\? \(valid keys: namespace, .*, manager\)$/,
+      ),
       'runners[0].kubernetes.resources.memory_limt: unknown key; did you mean "memory_limit"?',
       expect.stringMatching(
-        /^runners\[1\]\.frobnicate: unknown key; valid keys are name, token, limit, .* or custom$/,
+        /^runners\[1\]\.frobnicate: unknown key \(valid keys: name, token, limit, .*, custom\)$/,
       ),
     ]);
   });
@@ -177,7 +179,9 @@ describe("validateFleet", () => {
       fleet.runners.push({ ...fleet.runners[0], name: "second" });
     });
     expect(lines(problems)).toEqual([
-      "helper_image: is required for kubernetes runners: the multi-arch helper image, pinned by digest",
+      "helper_image: is required for kubernetes runners before gitlab-runner 19.2.0: the multi-arch helper image, " +
+        "pinned by digest (from 19.2.0 a fleet whose kubernetes.manager.image names the version gets upstream's " +
+        "multi-arch helper)",
       expect.stringMatching(/^runners\[2\]\.executor: a fleet holds at most one kubernetes runner/),
     ]);
   });

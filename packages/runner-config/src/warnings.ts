@@ -58,7 +58,7 @@ export function fleetWarnings(fleet: Fleet): string[] {
       warnings.push(
         `${at}run_as_non_root: false lets job images run as root (uid 0) inside their containers`,
       );
-    if (security.seccomp !== "RuntimeDefault")
+    if (security.seccomp === "Unconfined")
       warnings.push(
         `${at}seccomp: ${security.seccomp} removes the system call filter between jobs and the kernel`,
       );

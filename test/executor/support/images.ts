@@ -69,6 +69,8 @@ export function busyboxLayer(arch: "amd64" | "arm64"): Promise<Layer> {
 
 export interface JobImageOptions {
   arch?: "amd64" | "arm64";
+  /** The platform variant the config and the index entry state (amd64/v3, arm64/v8.2); busybox is the same. */
+  variant?: string;
   /** Layers on top of busybox. */
   extra?: TarEntry[][];
   runtime?: Record<string, unknown>;
@@ -80,7 +82,7 @@ export async function jobImage(options: JobImageOptions = {}): Promise<Image> {
   const layers = [await busyboxLayer(arch)];
   for (const entries of options.extra ?? []) layers.push(await tarGzLayer(entries));
   return imageFrom({
-    platform: { os: "linux", architecture: arch },
+    platform: { os: "linux", architecture: arch, ...(options.variant && { variant: options.variant }) },
     layers,
     ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
   });

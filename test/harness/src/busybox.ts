@@ -15,7 +15,10 @@ export type BusyboxArch = "amd64" | "arm64";
 /** ELF `e_machine` values (offset 18, little-endian) for the architectures we test with. */
 export const elfMachines: Record<BusyboxArch, number> = { amd64: 0x3e, arm64: 0xb7 };
 
-const hostArch: Partial<Record<string, BusyboxArch>> = { x64: "amd64", arm64: "arm64" };
+/** The architecture of this machine's own busybox, for images the host runs natively. */
+export function hostBusyboxArch(): BusyboxArch {
+  return process.arch === "arm64" ? "arm64" : "amd64";
+}
 
 /**
  * Where the real busybox-static binary for `arch` is: the host's own Debian package (/bin/busybox), or
@@ -25,7 +28,7 @@ const hostArch: Partial<Record<string, BusyboxArch>> = { x64: "amd64", arm64: "a
 export function busyboxPath(arch: BusyboxArch): string {
   const fixtures = process.env.POLYARCH_FIXTURES_DIR ?? "/var/cache/polyarch-fixtures";
   const candidates = [join(fixtures, `busybox-static-${arch}`, "bin", "busybox")];
-  if (hostArch[process.arch] === arch) candidates.unshift("/bin/busybox");
+  if (hostBusyboxArch() === arch) candidates.unshift("/bin/busybox");
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found === undefined) {
     throw new Error(

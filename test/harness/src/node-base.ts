@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
-import { type BusyboxArch, busyboxPath } from "./busybox.ts";
+import { type BusyboxArch, busyboxPath, hostBusyboxArch } from "./busybox.ts";
 
 /**
  * The files of a small Linux base with a shell and Node.js for `arch`, assembled from this machine's
@@ -13,7 +13,7 @@ import { type BusyboxArch, busyboxPath } from "./busybox.ts";
  */
 export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise<void> {
   const fixtures = process.env.POLYARCH_FIXTURES_DIR ?? "/var/cache/polyarch-fixtures";
-  const native = hostArch() === arch;
+  const native = hostBusyboxArch() === arch;
   const node = native
     ? process.execPath
     : join(fixtures, `node-linux-${arch}-${process.versions.node}`, "bin", "node");
@@ -24,7 +24,7 @@ export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise
     if (!existsSync(required)) throw new Error(`${required} is missing: run bash .ci/tool-image-fixtures`);
   }
   await place(busyboxPath(arch), join(root, "bin/busybox"), 0o755);
-  const { stdout } = await execa(busyboxPath(hostArch()), ["--list"]);
+  const { stdout } = await execa(busyboxPath(hostBusyboxArch()), ["--list"]);
   for (const applet of stdout.split("\n").filter((name) => name && name !== "busybox")) {
     await symlink("busybox", join(root, "bin", applet));
   }
@@ -37,10 +37,6 @@ export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise
   await writeFile(join(root, "etc/group"), "root:x:0:\n");
   for (const dir of ["tmp", "root"]) await mkdir(join(root, dir), { recursive: true });
   await chmod(join(root, "tmp"), 0o1777);
-}
-
-function hostArch(): BusyboxArch {
-  return process.arch === "arm64" ? "arm64" : "amd64";
 }
 
 /** Every shared library `ldd` says the binary loads, as [host path, path in the image] (the same path). */

@@ -19,8 +19,11 @@ const collect = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc
 if (collect) setInterval(() => collect({ type: "minor" }), 10).unref();
 
 // A cancelled CI job gets SIGTERM (Ctrl-C is SIGINT): the command stops writing at once (no tag after
-// the signal, open uploads cancelled) and exits 128 + the signal's number, as a shell reports it. The
-// timer bounds the tidying up to well under a second; a second signal exits at once.
+// the signal, open uploads cancelled) and exits 128 + the signal's number, as a shell reports it. It
+// exits when the command has stopped, not on a timer: registry requests end at once, an upload's
+// cancellation takes 500 ms at most, and a builder's process group has 10 s to end before SIGKILL,
+// which polyarch waits for, then removes the build's private directory (its auth file). A second
+// signal exits at once; the builder's group is killed and the private directory removed on the way out.
 const controller = new AbortController();
 const codes = { SIGINT: 130, SIGTERM: 143 } as const;
 for (const [name, code] of Object.entries(codes)) {
@@ -28,7 +31,6 @@ for (const [name, code] of Object.entries(codes)) {
     if (controller.signal.aborted) process.exit(code);
     controller.abort(name);
     process.exitCode = code;
-    setTimeout(() => process.exit(code), 800).unref();
   });
 }
 

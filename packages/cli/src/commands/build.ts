@@ -73,6 +73,7 @@ export async function buildCommand(passThrough: string[], flags: BuildFlags, io:
       scrub: (text) => redactor.redact(text),
       log: (line) => writeLine(io.stderr, line),
       ...(io.env.TMPDIR && { tempDir: io.env.TMPDIR }),
+      ...(io.signal && { signal: io.signal }),
     });
     if (flags.dotenv) await writeFile(flags.dotenv, renderDotenv(report.dotenv));
     return report;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   buildTemplateOptions,
@@ -96,7 +96,7 @@ function scheduleTemplate(options: CiTemplateOptions): RenderedTemplate {
 export interface CiCheckOptions {
   /** Fleet file: check node-selector jobs against the runners it renders. */
   fleet?: string;
-  /** Where `include: local:` paths start. @default the working directory */
+  /** Where `include: local:` paths start. @default the git top-level of the file's directory, else that directory */
   projectDir?: string;
   /** A checkout of the component project other `include: component:` addresses name. */
   componentsFrom?: string;
@@ -104,7 +104,10 @@ export interface CiCheckOptions {
 
 /** `polyarch ci check FILE`: every problem, as one POLYARCH_E_CI_INVALID (exit 2); a summary when there is none. */
 export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Promise<string> {
-  const projectDir = path.resolve(io.cwd, options.projectDir ?? ".");
+  const projectDir =
+    options.projectDir === undefined
+      ? await repositoryRoot(path.dirname(path.resolve(io.cwd, file)))
+      : path.resolve(io.cwd, options.projectDir);
   const { main, included, components, unread } = await loadCiFiles(
     path.relative(projectDir, path.resolve(io.cwd, file)),
     projectDir,
@@ -132,6 +135,22 @@ export async function ciCheck(file: string, options: CiCheckOptions, io: Io): Pr
     (address) => `not checked: component ${address} (give --components-from a checkout of its project)\n`,
   );
   return `${files.join(", ")}: valid (GitLab CI schema and polyarch's pipeline checks${fleet ? ", against the fleet" : ""})\n${notes.join("")}`;
+}
+
+/**
+ * Where GitLab starts `include: local:` paths: the repository's root, the nearest directory up from `dir`
+ * holding `.git` (a directory, or the file a worktree or submodule has), else `dir` itself. Looked up rather
+ * than asked of git, which the tool image does not have.
+ */
+async function repositoryRoot(dir: string): Promise<string> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const holdsGit = await stat(path.join(current, ".git")).then(
+      () => true,
+      () => false,
+    );
+    if (holdsGit) return current;
+    if (path.dirname(current) === current) return dir;
+  }
 }
 
 async function readFleet(absolute: string, shown: string) {

@@ -16,6 +16,19 @@ export function demoRegistryConfig(storage: string, port: number): string {
   ].join("\n");
 }
 
+/**
+ * The registry's environment: the user's, without the variables distribution reads as configuration
+ * (`REGISTRY_<SECTION>_<KEY>`). Podman and Buildah users often set REGISTRY_AUTH_FILE, which distribution
+ * reads as `auth.file` and refuses to start on.
+ */
+function demoRegistryEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith("REGISTRY_"),
+    ),
+  );
+}
+
 /** A registry of the demo's own on loopback, for as long as the demo runs. */
 export interface DemoRegistry {
   /** `127.0.0.1:PORT` */
@@ -28,12 +41,15 @@ export interface DemoRegistry {
  * storage in `dir`, and waits until it answers /v2/. The demo's "no external registry": nothing leaves
  * the machine.
  */
-export async function startDemoRegistry(dir: string): Promise<DemoRegistry> {
+export async function startDemoRegistry(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<DemoRegistry> {
   await mkdir(join(dir, "storage"), { recursive: true });
   const port = await freePort();
   const config = join(dir, "config.yml");
   await writeFile(config, demoRegistryConfig(join(dir, "storage"), port));
-  const child = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+  const child = spawn("docker-registry", ["serve", config], { stdio: "ignore", env: demoRegistryEnv(env) });
   // A missing binary is an "error" event, a crash an "exit": either way the registry is not there.
   const exited = Promise.race([once(child, "exit"), once(child, "error")]).then(() => undefined);
   const host = `127.0.0.1:${port}`;

@@ -41,7 +41,7 @@ const CREATED = "2026-01-01T00:00:00Z";
 export async function demo(options: DemoOptions, io: Io): Promise<DemoResult> {
   const dir = resolve(io.cwd, options.dir);
   const work = await mkdtemp(join(tmpdir(), "polyarch-demo-"));
-  const registry = await startDemoRegistry(join(work, "registry"));
+  const registry = await startDemoRegistry(join(work, "registry"), io.env);
   const quiet: Io = { ...io, stdout: io.stderr };
   try {
     const host = registry.host;

@@ -6,11 +6,12 @@ import {
   type MergeRequest,
   type MergeRules,
   merge,
+  mergeTarget,
   parseAnnotations,
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
-import { formatReference, isValidTag, openStore, PolyarchError, parseReference } from "@polyarch/oci";
+import { openStore, PolyarchError } from "@polyarch/oci";
 import { indexDotenvEntries, renderDotenv, sourcesFromEnv } from "@polyarch/pipeline";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
@@ -127,27 +128,9 @@ export async function buildRequest(
   } else {
     sources = argumentSources(args);
   }
-  if (!targetText) {
-    throw new PolyarchError("POLYARCH_E_NO_TARGET", "no target was named", {
-      hint: "give --target REGISTRY/REPO:TAG (or image: in the spec)",
-    });
-  }
-  const target = parseReference(targetText);
-  if (target.digest !== undefined || target.tag === undefined) {
-    throw new PolyarchError(
-      "POLYARCH_E_BAD_TARGET",
-      `the target ${formatReference(target)} must be a tag, not a digest`,
-      { hint: "an index is pushed under a tag; its digest is printed when it is pushed" },
-    );
-  }
-  const badTag = tags.find((tag) => !isValidTag(tag));
-  if (badTag !== undefined) {
-    throw new PolyarchError("POLYARCH_E_BAD_TAG", `"${badTag}" is not a valid tag`, {
-      hint: "tags are letters, digits, _ . and -, at most 128 characters, not starting with . or -",
-    });
-  }
+  const target = mergeTarget(targetText);
   return {
-    target: { ...target, tag: target.tag },
+    target,
     sources,
     tags: [...new Set(tags)].filter((t) => t !== target.tag),
     ...(options.type !== undefined && { type: parseType(options.type) }),

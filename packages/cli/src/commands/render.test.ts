@@ -102,7 +102,7 @@ describe("polyarch render", () => {
       [
         "polyarch: bad.yaml: 2 problems",
         '  runners[0].kubernetes.architectures[2]: "x86" is not an architecture; use amd64, arm64, arm, s390x, ppc64le or riscv64',
-        '  runners[1].limt: unknown key; did you mean "limit"?',
+        '  runners[1].limt: unknown key; did you mean "limit"? (valid keys: name, token, limit, request_concurrency, output_limit, environment, cache, executor, custom)',
         "hint: fix the keys above; packages/runner-config/README.md documents every key of the fleet file",
         "",
       ].join("\n"),

@@ -11,8 +11,9 @@ import {
 } from "@polyarch/runner-config";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
+import type { RegistryFlags } from "../registry-flags.ts";
 
-export interface RenderOptions {
+export interface RenderOptions extends RegistryFlags {
   /** Path of the fleet file, relative to the working directory. */
   fleet: string;
   /** Directory the files are written to. @default "." */
@@ -29,12 +30,16 @@ export interface RenderDeps {
   resolveDigest: ResolveDigest;
 }
 
-/** --resolve-digests asks the registry (with the usual credentials) what the helper image's tag points at. */
-export function registryRenderDeps(io: Io): RenderDeps {
+/**
+ * --resolve-digests asks the registry what the helper image's tag points at, with the registry flags
+ * (`--username`/`--password` go to the helper image's registry) and the usual credentials.
+ */
+export function registryRenderDeps(io: Io, flags: RegistryFlags = {}): RenderDeps {
   return {
     resolveDigest: async (text) => {
       const reference = parseReference(text);
-      const { client } = await createClient({}, io, undefined);
+      const host = reference.kind === "registry" ? reference.registry : undefined;
+      const { client } = await createClient(flags, io, host);
       try {
         const head = await openStore(reference, client).headManifest(manifestReference(reference));
         if (!head) {
@@ -75,7 +80,7 @@ const STDOUT_FILES: Record<NonNullable<RenderOptions["stdout"]>, RenderedFileNam
 export async function render(
   options: RenderOptions,
   io: Io,
-  deps: RenderDeps = registryRenderDeps(io),
+  deps: RenderDeps = registryRenderDeps(io, options),
 ): Promise<RenderResult> {
   const fleetPath = path.resolve(io.cwd, options.fleet);
   const text = await readFleet(fleetPath, options.fleet);

@@ -107,7 +107,10 @@ export function declareCi(program: Command, io: Io): void {
       "--fleet <file>",
       "fleet file: check node-selector jobs against the runners it renders (matched by tag = runner name)",
     )
-    .option("--project-dir <dir>", "where include: local: paths start (the repository root)", ".")
+    .option(
+      "--project-dir <dir>",
+      "where include: local: paths start (default: the git top-level of the file's directory, else that directory)",
+    )
     .option(
       "--components-from <dir>",
       "a checkout of the component project that include: component: names (the project's own components, $CI_PROJECT_PATH at $CI_COMMIT_SHA, are read from --project-dir)",

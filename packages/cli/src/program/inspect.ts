@@ -10,7 +10,10 @@ export function declareInspect(program: Command, io: Io): void {
       .command("inspect")
       .description("show an image or multi-arch index as a tree: platforms, digests, config and layers")
       .argument("<ref>", "registry reference ([registry/]repo[:tag][@digest]) or oci:<dir>[:<tag>|@<digest>]")
-      .option("--platform <os/arch[/variant]>", "show the child of an index that serves this platform")
+      .option(
+        "--platform <os/arch[/variant]>",
+        "show the child of an index that is this platform (linux/amd64 is the baseline child, not amd64/v3)",
+      )
       .option("--raw", "print the manifest bytes exactly as stored")
       .option(
         "--expand-config",

@@ -25,6 +25,34 @@ describe("platform choice", () => {
     expect(picked.emulated).toBe(false);
   });
 
+  test("an index gives the best child the host runs, whatever the order: never a level above the host's", () => {
+    const variant = (architecture: string, v: string | undefined, digest: string) =>
+      child(architecture, digest, { platform: { os: "linux", architecture, ...(v && { variant: v }) } });
+    const levels = [
+      variant("amd64", "v4", "4"),
+      variant("amd64", "v3", "3"),
+      variant("amd64", undefined, "1"),
+    ];
+    const at = (level: string | undefined): PlatformPolicy => ({
+      ...native,
+      host: { os: "linux", architecture: "amd64", ...(level && { variant: level }) },
+    });
+    expect(chooseChild("app", levels, at(undefined)).child.digest).toMatch(/^sha256:1/);
+    expect(chooseChild("app", levels, at("v3")).child.digest).toMatch(/^sha256:3/);
+    expect(chooseChild("app", levels, at("v2")).child.digest).toMatch(/^sha256:1/);
+    const arm = [variant("arm", "v6", "6"), variant("arm", "v7", "7")];
+    const armHost: PlatformPolicy = { ...native, host: { os: "linux", architecture: "arm", variant: "v7" } };
+    expect(chooseChild("app", arm, armHost).child.digest).toMatch(/^sha256:7/);
+  });
+
+  test("a single image of a level above the host's is refused, one at or below runs", () => {
+    const v2: PlatformPolicy = { ...native, host: { os: "linux", architecture: "amd64", variant: "v2" } };
+    expect(() => judgePlatform("app", { os: "linux", architecture: "amd64", variant: "v3" }, v2)).toThrow(
+      /image app cannot run on this linux\/amd64\/v2 host: it is linux\/amd64\/v3/,
+    );
+    expect(judgePlatform("app", { os: "linux", architecture: "amd64" }, v2).emulated).toBe(false);
+  });
+
   test("an index without the host's platform is refused, or emulated when allowed", () => {
     expect(() => chooseChild("app", [child("arm64", "a")], native)).toThrow(
       /image app cannot run on this linux\/amd64 host: its index offers linux\/arm64/,

@@ -6,7 +6,8 @@ import {
   normalizePlatform,
   type Platform,
   PolyarchError,
-  platformMatches,
+  platformRuns,
+  selectChild,
 } from "@polyarch/oci";
 
 /** The architectures the host can run through enabled binfmt_misc handlers (pure). */
@@ -27,20 +28,25 @@ export interface PlatformPolicy {
 
 export type PlatformChoice = { platform: Platform; emulated: boolean };
 
-/** The child of an index this host runs: its own platform, else (when allowed) an emulated one. */
+/**
+ * The child of an index this host runs: the best one it runs natively (oci's `selectChild`, `runs-on`
+ * the host's platform with its amd64 level or ARM variant), else, when allowed, the baseline child of
+ * the first architecture in the index a binfmt_misc handler emulates.
+ */
 export function chooseChild(
   image: string,
   manifests: readonly Descriptor[],
   policy: PlatformPolicy,
 ): { child: Descriptor } & PlatformChoice {
-  const runnable = manifests.filter((child) => child.platform !== undefined && !isAttestation(child));
-  const native = runnable.find((child) => platformMatches(policy.host, child.platform as Platform));
+  const native = selectChild(manifests, policy.host, "runs-on");
   if (native) return { child: native, platform: native.platform as Platform, emulated: false };
+  const runnable = manifests.filter((child) => child.platform !== undefined && !isAttestation(child));
   if (policy.emulation) {
-    const emulated = runnable.find((child) =>
-      policy.emulated.includes(normalizePlatform(child.platform as Platform).architecture),
-    );
-    if (emulated) return { child: emulated, platform: emulated.platform as Platform, emulated: true };
+    const architectures = runnable.map((child) => normalizePlatform(child.platform as Platform).architecture);
+    for (const architecture of architectures.filter((a) => policy.emulated.includes(a))) {
+      const emulated = selectChild(manifests, { os: policy.host.os, architecture }, "runs-on");
+      if (emulated) return { child: emulated, platform: emulated.platform as Platform, emulated: true };
+    }
   }
   const offered =
     runnable.map((child) => formatPlatform(child.platform as Platform)).join(", ") || "no platforms";
@@ -50,7 +56,7 @@ export function chooseChild(
 /** Whether a single-platform image runs here: natively, or emulated when allowed and possible. */
 export function judgePlatform(image: string, platform: Platform, policy: PlatformPolicy): PlatformChoice {
   const normalized = normalizePlatform(platform);
-  if (platformMatches(policy.host, normalized)) return { platform: normalized, emulated: false };
+  if (platformRuns(policy.host, normalized)) return { platform: normalized, emulated: false };
   if (policy.emulation && policy.emulated.includes(normalized.architecture)) {
     return { platform: normalized, emulated: true };
   }

@@ -27,6 +27,8 @@ export interface PulledImage {
   /** Layers unpacked by this pull (the rest were in the cache already). */
   unpacked: number;
   layers: CachedLayer[];
+  /** What reading the layers noticed (a media type that lies about the compression), one line each. */
+  notes: string[];
 }
 
 export interface PullContext {
@@ -72,6 +74,7 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
   const choice = judgePlatform(text, configPlatform, context.policy);
   let unpacked = 0;
   const layers: CachedLayer[] = [];
+  const notes: string[] = [];
   for (const [index, layer] of manifest.layers.entries()) {
     const what = `layer ${index + 1}/${manifest.layers.length} (${layer.digest}) of ${text}`;
     const result = await context.cache.layer(
@@ -80,6 +83,8 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
     );
     if (result.unpacked) unpacked += 1;
     layers.push(result.layer);
+    // Kept with the unpacked layer, so every job that uses it is told, not only the first.
+    for (const note of result.layer.changes.notes ?? []) notes.push(`${what}: ${note}`);
   }
   const root = await context.cache.root(parsed.digest, layers);
   return {
@@ -92,6 +97,7 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
     rootKey: cacheKey(parsed.digest),
     unpacked,
     layers,
+    notes,
   };
 }
 

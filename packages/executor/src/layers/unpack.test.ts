@@ -10,8 +10,8 @@ import { unpackLayer } from "./unpack.ts";
 
 type Entry = { header: Partial<tar.Header> & { name: string }; content?: string };
 
-/** A layer tar made by code, hostile or not: every header field as given. */
-async function layer(entries: Entry[]): Promise<Readable> {
+/** A layer tar made by code, hostile or not: every header field as given; gzipped unless `plain`. */
+async function layer(entries: Entry[], { plain = false } = {}): Promise<Readable> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = (async () => {
@@ -26,7 +26,8 @@ async function layer(entries: Entry[]): Promise<Readable> {
   }
   pack.finalize();
   await done;
-  return Readable.from([gzipSync(Buffer.concat(chunks))]);
+  const archive = Buffer.concat(chunks);
+  return Readable.from([plain ? archive : gzipSync(archive)]);
 }
 
 const GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -120,6 +121,18 @@ describe("unpackLayer", () => {
       expect((await lstat(join(work.path, "outside-file"))).nlink).toBe(1);
     },
   );
+
+  test("a layer labelled gzip but stored as plain tar is unpacked as its bytes say, with a note", async () => {
+    const entries = [{ header: { name: "etc/motd", type: "file" as const }, content: "plain\n" }];
+    const changes = await unpackLayer(await layer(entries, { plain: true }), GZIP, root, "mislabelled layer");
+    expect(await readFile(join(root, "etc/motd"), "utf8")).toBe("plain\n");
+    expect(changes.notes).toEqual([
+      `the media type ${GZIP} says gzip-compressed tar, but the bytes are plain tar: read as plain tar`,
+    ]);
+    await mkdir(join(work.path, "honest"));
+    const honest = await unpackLayer(await layer(entries), GZIP, join(work.path, "honest"), "honest layer");
+    expect(honest.notes).toBeUndefined();
+  });
 
   test("a truncated layer fails with POLYARCH_E_LAYER_CORRUPT", async () => {
     const whole = Buffer.concat(

@@ -1,11 +1,8 @@
-import { once } from "node:events";
 import { constants } from "node:fs";
 import { chmod, link, mkdir, open, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline, type Readable } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
-import { PolyarchError } from "@polyarch/oci";
-import { type Extract, extract as tarExtract } from "tar-stream";
+import type { Readable } from "node:stream";
+import { isPolyarchError, PolyarchError, readLayerTar } from "@polyarch/oci";
 import { type EntryAction, judgeEntry } from "./entry-policy.ts";
 import { lstatOrUndefined } from "./tree-fs.ts";
 
@@ -15,6 +12,8 @@ export interface LayerChanges {
   opaques: string[];
   /** Bytes of regular files written, for the cache's size limit. */
   bytes: number;
+  /** What the reader noticed, e.g. a media type that says gzip for a plain tar (the bytes won). */
+  notes?: string[];
 }
 
 /** Owner bits the executor needs to walk, copy and later delete its own trees. */
@@ -22,19 +21,11 @@ const DIRECTORY_OWNER_BITS = 0o700;
 const FILE_OWNER_BITS = 0o400;
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-export function decompressorFor(mediaType: string, what: string) {
-  if (/(\+|\.)gzip$|tar\.gz$/.test(mediaType)) return createGunzip();
-  if (/(\+|\.)zstd$/.test(mediaType)) return createZstdDecompress();
-  if (/(\.|\/)tar$|\.tar$|rootfs\.diff\.tar$/.test(mediaType)) return undefined;
-  throw new PolyarchError("POLYARCH_E_LAYER_UNSUPPORTED", `${what} has media type ${mediaType}`, {
-    hint: "layers must be tar, tar+gzip or tar+zstd",
-  });
-}
-
 /**
  * Unpacks a layer blob into the empty directory `root`. Each header is judged first (entry-policy.ts);
  * then every write refuses to go through a symlink: parents are checked with lstat, files are created
- * with O_EXCL|O_NOFOLLOW, links never dereference. The tar parsing is tar-stream's; the safety is ours.
+ * with O_EXCL|O_NOFOLLOW, links never dereference. The reading is oci's `readLayerTar` (the bytes, not
+ * the media type, decide the compression; a media type that lies is a note in the changes); the safety is ours.
  * On any refusal or damage it throws, and the caller discards `root` whole.
  */
 export async function unpackLayer(
@@ -43,21 +34,19 @@ export async function unpackLayer(
   root: string,
   what: string,
 ): Promise<LayerChanges> {
-  const decompressor = decompressorFor(mediaType, what);
-  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   const changes: LayerChanges = { whiteouts: [], opaques: [], bytes: 0 };
+  const onNote = (note: string) => {
+    changes.notes = [...(changes.notes ?? []), note];
+  };
   const written = new Set<string>();
-  const abort = new AbortController();
-  const feeding = feed(decompressor ? pipeline(blob, decompressor, () => {}) : blob, extract, abort.signal);
   try {
-    for await (const entry of extract) {
+    for await (const entry of readLayerTar(blob, mediaType, { onNote })) {
       const action = judgeEntry(entry.header, written);
       if (action.kind === "file") {
         const path = await prepareTarget(root, action.path, what);
         const handle = await open(path, CREATE_FILE, action.mode | FILE_OWNER_BITS);
         try {
-          // tar-stream's entries are streamx streams: read them as async iterables, not with pipeline.
-          for await (const chunk of entry as AsyncIterable<Buffer>) await handle.write(chunk);
+          for await (const chunk of entry.body) await handle.write(chunk);
         } finally {
           await handle.close();
         }
@@ -67,15 +56,16 @@ export async function unpackLayer(
         changes.bytes += entry.header.size ?? 0;
         continue;
       }
-      entry.resume();
       await apply(action, root, written, changes, what);
     }
-    await feeding;
   } catch (error: unknown) {
-    abort.abort();
-    extract.destroy();
-    blob.destroy();
-    await feeding.catch(() => undefined);
+    // The reader's failures name the media type but not the layer; ours name both.
+    if (
+      isPolyarchError(error, "POLYARCH_E_LAYER_CORRUPT") ||
+      isPolyarchError(error, "POLYARCH_E_LAYER_UNSUPPORTED")
+    ) {
+      throw new PolyarchError(error.code, `${what}: ${error.message}`, { hint: error.hint, cause: error });
+    }
     if (error instanceof PolyarchError) throw error;
     throw new PolyarchError("POLYARCH_E_LAYER_CORRUPT", `${what} could not be unpacked: ${describe(error)}`, {
       hint: "the layer is damaged or truncated; re-push the image",
@@ -142,21 +132,6 @@ async function apply(
       written.add(action.path);
       return;
     }
-  }
-}
-
-/** Writes the (decompressed) bytes into the tar parser, honouring its backpressure; errors end it. */
-async function feed(bytes: Readable, extract: Extract, signal: AbortSignal): Promise<void> {
-  try {
-    for await (const chunk of bytes) {
-      if (signal.aborted) return;
-      if (!extract.write(chunk)) await once(extract, "drain", { signal });
-    }
-    // streamx declares end(data) with a required argument; undefined ends without writing.
-    extract.end(undefined);
-  } catch (error: unknown) {
-    extract.destroy(error instanceof Error ? error : new Error(String(error)));
-    throw error;
   }
 }
 

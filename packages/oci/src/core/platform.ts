@@ -26,7 +26,8 @@ const ARCH_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * Normalizes a platform the way containerd does (`platforms.Normalize`): known aliases become the
- * Go architecture name, `arm64/v8` is plain `arm64`, a bare `arm` is `arm/v7`, and `amd64/v1` is `amd64`.
+ * Go architecture name, `arm64/v8` is plain `arm64` (and `arm64/v9.0` is `arm64/v9`), a bare `arm` is
+ * `arm/v7`, and `amd64/v1` is `amd64`.
  */
 export function normalizePlatform(platform: Platform): Platform {
   const os = platform.os.toLowerCase();
@@ -36,6 +37,7 @@ export function normalizePlatform(platform: Platform): Platform {
   if (variant !== undefined && /^\d/.test(variant)) variant = `v${variant}`;
   if (rawArch === "armel" && variant === undefined) variant = "v6";
   if (architecture === "arm64" && (variant === "v8" || variant === "v8.0")) variant = undefined;
+  if (architecture === "arm64" && variant === "v9.0") variant = "v9";
   if (architecture === "arm" && variant === undefined) variant = "v7";
   if (architecture === "amd64" && variant === "v1") variant = undefined;
   const normalized: Platform = { ...platform, os, architecture };
@@ -98,34 +100,6 @@ export function formatPlatform(platform: Platform): string {
 /** True when two platforms are the same once normalized (os, architecture and variant). */
 export function platformsEqual(a: Platform, b: Platform): boolean {
   return formatPlatform(a) === formatPlatform(b);
-}
-
-/**
- * True when an image built for `have` can serve a request for `want`: equal platforms, or an older
- * ARM variant for a newer request (arm/v7 hosts run arm/v6 and arm/v5 images), as containerd's
- * matcher allows. A `want` without variant accepts any variant of its architecture except for arm.
- */
-export function platformMatches(want: Platform, have: Platform): boolean {
-  const w = normalizePlatform(want);
-  const h = normalizePlatform(have);
-  if (w.os !== h.os || w.architecture !== h.architecture) return false;
-  if (w.variant === h.variant) return true;
-  if (w.architecture === "arm" && w.variant && h.variant) return armLevel(h.variant) <= armLevel(w.variant);
-  return w.variant === undefined && w.architecture !== "arm";
-}
-
-function armLevel(variant: string): number {
-  return Number.parseInt(variant.replace(/^v/, ""), 10) || 0;
-}
-
-/**
- * True when an index entry for `have` is what a request for `want` names: the same platform once
- * normalized, or any variant of the architecture when `want` names none (but arm, where a bare
- * `arm` means `arm/v7`). Unlike a runtime's matcher, an older ARM variant is not a match: the
- * user asked for those children exactly.
- */
-export function entryMatches(want: Platform, have: Platform): boolean {
-  return platformsEqual(want, have) || (want.variant === undefined && platformMatches(want, have));
 }
 
 /** `os/arch[/variant]` of an index entry, or `unknown` for an entry that states no platform. */

@@ -7,17 +7,22 @@ import type { Builder, BuilderInput } from "./types.ts";
  * with `--digestfile` (its blob reuse skips layers the registry has), or into the layout directory, where
  * it compresses every layer anew. A source date epoch is `--timestamp`, which pins the image's dates and
  * its files' times. Buildah has no per-registry TLS switch on the command line, so a plain-HTTP
- * destination or base registry turns TLS verification off for the build's pulls too. A cache repository is
- * `--layers --cache-from R --cache-to R`: each step's layer is pushed to R and looked up there first.
+ * destination or base registry turns TLS verification off for the build's pulls too. Where overlay
+ * storage cannot be used (an unprivileged pod without fuse-overlayfs), it gets `--storage-driver vfs`. A
+ * cache repository is `--layers --cache-from R --cache-to R`: each step's layer is pushed to R and looked
+ * up there first.
  */
 export const buildah: Builder = {
   name: "buildah",
+  title: "Buildah",
   program: "buildah",
   install:
     "apt-get install buildah (Debian/Ubuntu), dnf install buildah, or the quay.io/buildah/stable image",
   emulates: true,
+  digestFileName: "digest",
+  warnings: () => [],
   commands(input: BuilderInput) {
-    const global = input.storageDriver ? ["--storage-driver", input.storageDriver] : [];
+    const global = input.overlayUsable ? [] : ["--storage-driver", "vfs"];
     // Given to a local push too: Buildah checks an auth file (REGISTRY_AUTH_FILE, if set) for every push.
     const authfile = ["--authfile", `${input.authDir}/config.json`];
     const tls = input.plainHttp.length > 0 ? ["--tls-verify=false"] : [];

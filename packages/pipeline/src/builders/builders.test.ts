@@ -1,6 +1,6 @@
 import { isPolyarchError } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { thrown } from "../testing/thrown.ts";
 import { buildah } from "./buildah.ts";
 import { buildkit } from "./buildkit.ts";
 import { kaniko } from "./kaniko.ts";
@@ -21,13 +21,14 @@ const input: BuilderInput = {
   target: "runtime",
   plainHttp: [],
   passThrough: ["--cache-ttl=6h"],
+  overlayUsable: true,
   authDir: "/tmp/polyarch-auth-x",
   output: { kind: "push", digestFile: "/tmp/polyarch-auth-x/digest" },
 };
 
 describe("builder command lines", () => {
   it("runs buildah bud with chroot isolation and the auth file, then buildah push --digestfile", () => {
-    expect(buildah.commands({ ...input, storageDriver: "vfs" })).toEqual([
+    expect(buildah.commands({ ...input, overlayUsable: false })).toEqual([
       {
         name: "buildah bud",
         program: "buildah",
@@ -73,6 +74,18 @@ describe("builder command lines", () => {
         env: {},
       },
     ]);
+  });
+
+  it("gives Buildah vfs storage only where overlay cannot be used", () => {
+    for (const invocation of buildah.commands(input)) {
+      expect(invocation.args).not.toContain("--storage-driver");
+    }
+    for (const invocation of buildah.commands({ ...input, overlayUsable: false })) {
+      expect(invocation.args.slice(0, 2)).toEqual(["--storage-driver", "vfs"]);
+    }
+    for (const builder of [kaniko, buildkit]) {
+      expect(builder.commands({ ...input, overlayUsable: false })).toEqual(builder.commands(input));
+    }
   });
 
   it("turns Buildah's TLS verification off only for a plain-HTTP registry", () => {
@@ -282,6 +295,31 @@ describe("a layer cache (--cache-repo), this platform's own repository", () => {
   });
 });
 
+describe("each builder's quirks", () => {
+  it("puts Kaniko's private directory under /kaniko, which Kaniko keeps between stages; the others use the OS default", () => {
+    expect(kaniko.privateDirParent).toBe("/kaniko");
+    expect(buildah.privateDirParent).toBeUndefined();
+    expect(buildkit.privateDirParent).toBeUndefined();
+  });
+
+  it("names the file each push writes what it pushed to: BuildKit's metadata file, the others' digest file", () => {
+    expect(buildkit.digestFileName).toBe("metadata.json");
+    expect(buildah.digestFileName).toBe("digest");
+    expect(kaniko.digestFileName).toBe("digest");
+  });
+
+  it("warns that Kaniko pins timestamps to 0 whatever the source date epoch; the others pin it", () => {
+    expect(kaniko.warnings({ ...input, sourceDateEpoch: 1_700_000_000 })).toEqual([
+      "Kaniko's --reproducible pins every timestamp to 1970-01-01, not to the source date epoch 1700000000",
+    ]);
+    expect(kaniko.warnings({ ...input, sourceDateEpoch: 0 })).toEqual([]);
+    expect(kaniko.warnings(input)).toEqual([]);
+    for (const builder of [buildah, buildkit]) {
+      expect(builder.warnings({ ...input, sourceDateEpoch: 1_700_000_000 })).toEqual([]);
+    }
+  });
+});
+
 describe("chooseBuilder", () => {
   it("picks Kaniko, then Buildah, then BuildKit, among those present", () => {
     expect(chooseBuilder(undefined, ["buildkit", "buildah", "kaniko"]).name).toBe("kaniko");
@@ -295,7 +333,7 @@ describe("chooseBuilder", () => {
     expect(isPolyarchError(error, "POLYARCH_E_NO_BUILDER")).toBe(true);
     const { message, hint } = error as { message: string; hint: string };
     expect(message).toContain(
-      "Kaniko (/kaniko/executor), Buildah (buildah) or BuildKit (buildctl-daemonless.sh)",
+      "polyarch runs one of Kaniko (/kaniko/executor), Buildah (buildah), BuildKit (buildctl-daemonless.sh)",
     );
     expect(hint).toContain("kaniko: run the job in the gcr.io/kaniko-project/executor");
     expect(hint).toContain("buildah: apt-get install buildah");

@@ -11,9 +11,12 @@ import type { Builder, BuilderInput } from "./types.ts";
  */
 export const buildkit: Builder = {
   name: "buildkit",
+  title: "BuildKit",
   program: "buildctl-daemonless.sh",
   install: "run the job in the moby/buildkit:rootless image, which has buildctl-daemonless.sh",
   emulates: true,
+  digestFileName: "metadata.json",
+  warnings: () => [],
   commands(input: BuilderInput) {
     const epoch = input.sourceDateEpoch;
     const rewrite = epoch !== undefined ? ",rewrite-timestamp=true" : "";

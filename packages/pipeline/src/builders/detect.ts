@@ -55,8 +55,8 @@ const CAP_SYS_ADMIN = 21n;
 
 /**
  * Overlay works when the kernel has it and the process may mount (CAP_SYS_ADMIN), or when
- * fuse-overlayfs and /dev/fuse are there. Otherwise Buildah gets `--storage-driver vfs`. A storage
- * driver chosen by the job (`STORAGE_DRIVER`, which Buildah reads itself) is left alone.
+ * fuse-overlayfs and /dev/fuse are there (else Buildah falls back to vfs: buildah.ts). A storage driver
+ * chosen by the job (`STORAGE_DRIVER`, which Buildah reads itself) counts as usable: it is left alone.
  */
 async function overlayUsable(env: Env): Promise<boolean> {
   if (env.STORAGE_DRIVER) return true;

@@ -8,14 +8,25 @@ import type { Builder, BuilderInput } from "./types.ts";
  * reads the image back by digest before trusting it. `--no-push` with `--oci-layout-path` leaves the image
  * in the layout directory instead (its base layers downloaded into it); `--destination` stays for the
  * cache repository Kaniko infers from it. A source date epoch is `--reproducible`, which pins every
- * timestamp to 0 (Kaniko has no way to pin another).
+ * timestamp to 0 (Kaniko has no way to pin another): another epoch gets a warning. Without `TMPDIR` the
+ * private directory goes under `/kaniko`, because Kaniko deletes its container's filesystem between
+ * stages except `/kaniko` and mounted volumes.
  */
 export const kaniko: Builder = {
   name: "kaniko",
+  title: "Kaniko",
   program: "/kaniko/executor",
   install:
     "run the job in the gcr.io/kaniko-project/executor:debug image (or the maintained fork's), which has /kaniko/executor",
   emulates: false,
+  digestFileName: "digest",
+  privateDirParent: "/kaniko",
+  warnings: ({ sourceDateEpoch }) =>
+    sourceDateEpoch !== undefined && sourceDateEpoch !== 0
+      ? [
+          `Kaniko's --reproducible pins every timestamp to 1970-01-01, not to the source date epoch ${sourceDateEpoch}`,
+        ]
+      : [],
   commands(input: BuilderInput) {
     const args = [
       "--context",

@@ -28,10 +28,17 @@ export function chooseBuilder(named: string | undefined, present: readonly Build
   return found;
 }
 
+const BY_NAME = Object.fromEntries(BUILDERS.map((b) => [b.name, b])) as Record<BuilderName, Builder>;
+
+/** The builder a plan names. */
+export function builderNamed(name: BuilderName): Builder {
+  return BY_NAME[name];
+}
+
 function noBuilder(problem: string): PolyarchError {
   return new PolyarchError(
     "POLYARCH_E_NO_BUILDER",
-    `${problem}; polyarch runs Kaniko (/kaniko/executor), Buildah (buildah) or BuildKit (buildctl-daemonless.sh)`,
+    `${problem}; polyarch runs one of ${BUILDERS.map((b) => `${b.title} (${b.program})`).join(", ")}`,
     { hint: BUILDERS.map((b) => `${b.name}: ${b.install}`).join("; ") },
   );
 }

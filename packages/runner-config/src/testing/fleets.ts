@@ -149,6 +149,57 @@ export function maximalFleetData(): FleetInput {
   };
 }
 
+/** The minimal fleet with its job pods confined by a seccomp profile on the node. */
+export function localhostSeccompFleetData(): FleetInput {
+  const data = minimalFleetData();
+  const kubernetes = data.runners[0] as { kubernetes: Record<string, unknown> };
+  kubernetes.kubernetes.security = { seccomp: "Localhost", seccomp_localhost_profile: "profiles/ci.json" };
+  return data;
+}
+
+/**
+ * Custom-executor hosts only, with no helper_image: the shape test/executor's runner renders. It names no
+ * runner version, so nothing pins it.
+ */
+export function customHostsFleetData(): FleetInput {
+  return {
+    version: 1,
+    gitlab: { url: "https://gitlab.example.com" },
+    runners: [
+      {
+        name: "test-host",
+        executor: "custom",
+        token: "$RUNNER_TOKEN",
+        custom: { executor_path: "/opt/polyarch/polyarch-executor", settings_path: "/tmp/executor.yaml" },
+      },
+    ],
+  };
+}
+
+/** Every example and test fleet, by name: what the reference tests render at each pin. */
+export const FLEET_FIXTURES = {
+  example: exampleFleetData,
+  minimal: minimalFleetData,
+  maximal: maximalFleetData,
+  "localhost-seccomp": localhostSeccompFleetData,
+  "custom-hosts": customHostsFleetData,
+};
+
+/** The fleet with every runner version in its images set to `version`, or removed (`undefined`). */
+export function pinnedAt(data: FleetInput, version: string | undefined): FleetInput {
+  const pin = (image: string) =>
+    image.replace(/(^|[:-])v\d+\.\d+\.\d+(?=$|[-@])/, (_, before: string) =>
+      version === undefined ? `${before}latest` : `${before}v${version}`,
+    );
+  const copy = structuredClone(data) as FleetInput & { helper_image?: string };
+  if (copy.helper_image !== undefined) copy.helper_image = pin(copy.helper_image);
+  for (const runner of copy.runners as Array<{ kubernetes?: { manager?: { image?: string } } }>) {
+    const manager = runner.kubernetes?.manager;
+    if (manager?.image !== undefined) manager.image = pin(manager.image);
+  }
+  return copy;
+}
+
 /** Validates fixture data that a test expects to be valid, failing loudly with the problems otherwise. */
 export function fleetFrom(data: unknown): Fleet {
   const result = validateFleet(data);

@@ -1,0 +1,68 @@
+import { access, mkdir, rename, writeFile } from "node:fs/promises";
+import { release } from "node:os";
+import { PolyarchError } from "@polyarch/oci/errors";
+import { removeTree } from "../layers/tree-fs.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { overlayWorksMarker, type RootDirs } from "../state/layout.ts";
+import { overlayProbeArgv, type RootPlan } from "./argv.ts";
+import { runTool } from "./process.ts";
+
+/**
+ * A job's (or a service's) root: an overlay over the cached tree when the kernel allows it, else a copy of it. Whether
+ * it allows it is probed once per kernel and remembered in the state dir (the probe is a process start).
+ */
+export async function makeRoot(
+  paths: RootDirs,
+  tree: string,
+  settings: Pick<ExecutorSettings, "root" | "stateDir">,
+): Promise<RootPlan> {
+  if (settings.root !== "copy") {
+    const overlay: RootPlan = {
+      mode: "overlay",
+      lower: tree,
+      upper: paths.upper,
+      work: paths.work,
+      merged: paths.merged,
+    };
+    for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
+    const known = overlayWorksMarker(settings.stateDir, release());
+    if (
+      await access(known).then(
+        () => true,
+        () => false,
+      )
+    )
+      return overlay;
+    const probe = await runTool(overlayProbeArgv(overlay), { timeoutMs: 30_000 });
+    if (probe.exitCode === 0) {
+      await writeFile(known, "");
+      return overlay;
+    }
+    if (settings.root === "overlay") {
+      throw new PolyarchError(
+        "POLYARCH_E_SANDBOX",
+        `this kernel does not let uid ${process.getuid?.()} mount an overlay in a user namespace: ${probe.tail}`,
+        {
+          hint: "set root: copy (or auto) in the executor settings; polyarch-executor doctor shows what is missing",
+        },
+      );
+    }
+    for (const dir of [paths.upper, paths.work, paths.merged]) await removeTree(dir);
+  }
+  const scratch = `${paths.rootfs}.tmp`;
+  await removeTree(scratch);
+  // --reflink=auto shares blocks on btrfs/XFS; elsewhere it copies. Hard links would let a job
+  // change the cache's files, so the copy never uses them.
+  const copy = await runTool({ file: "cp", args: ["-a", "--reflink=auto", "--", tree, scratch] });
+  if (copy.exitCode !== 0) {
+    throw new PolyarchError(
+      "POLYARCH_E_SANDBOX",
+      `copying the image's tree for the job failed: ${copy.tail}`,
+      {
+        hint: "check the free space of the executor's state_dir",
+      },
+    );
+  }
+  await rename(scratch, paths.rootfs);
+  return { mode: "copy", rootfs: paths.rootfs };
+}
