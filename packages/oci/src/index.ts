@@ -1,3 +1,11 @@
+export type { BinfmtHandler } from "./binfmt.ts";
+export {
+  architectureOfQemuHandler,
+  BINFMT_DIR,
+  emulatedArchitectures,
+  qemuHandlerName,
+  readBinfmtHandlers,
+} from "./binfmt.ts";
 export type { BlobOutcome, CopyImageOptions, CopyProgress, CopyStats } from "./copy.ts";
 export { addStats, BlobTransfers, copyImage, emptyStats, transferBlob } from "./copy.ts";
 export { isAttestation } from "./core/attestation.ts";
@@ -74,12 +82,10 @@ export { withFileLock } from "./file-lock.ts";
 export type { MachineFacts } from "./host-platform.ts";
 export {
   amd64Level,
-  architectureOfQemuHandler,
   CPUINFO_OVERRIDE,
   detectHostPlatform,
   detectRunnablePlatform,
   platformOfMachine,
-  qemuHandlerName,
   runnablePlatformOfMachine,
 } from "./host-platform.ts";
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
