@@ -64,3 +64,15 @@ export type { TlsProxy } from "./tls-proxy.ts";
 export { loopbackLookup, startTlsProxy } from "./tls-proxy.ts";
 export type { TokenGrant, TokenRequestRecord, TokenServer, TokenServerOptions } from "./token-server.ts";
 export { startTokenServer } from "./token-server.ts";
+export type { Artifact, Referrer } from "./referrers.ts";
+export {
+  buildkitIndex,
+  cosignSignature,
+  cosignTag,
+  fallbackTag,
+  ociArtifact,
+  pushCosignTag,
+  pushReferrer,
+  referrerDescriptor,
+  referrerMediaTypes,
+} from "./referrers.ts";
