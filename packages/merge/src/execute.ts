@@ -34,6 +34,8 @@ export interface MergeReport {
   action: TagAction;
   tags: Array<{ tag: string; action: TagAction }>;
   manifests: Array<{ source: string; platform: string; digest: string; attestation?: boolean }>;
+  /** Attestations of index sources left out by `keepAttestations: false` (`--no-attestations`). */
+  droppedAttestations: Array<{ source: string; digest: string; attests: string }>;
   /** Sources skipped by --ignore-missing. */
   missing: string[];
   /** With --verify-binaries: what was checked per source. */
@@ -111,6 +113,13 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
       digest: e.descriptor.digest,
       ...(e.attestation && { attestation: true }),
     })),
+    droppedAttestations: sources.flatMap((source) =>
+      (source.droppedAttestations ?? []).map((descriptor) => ({
+        source: source.spec.text,
+        digest: descriptor.digest,
+        attests: source.manifest.digest,
+      })),
+    ),
     missing,
     verified,
     relabelled,
