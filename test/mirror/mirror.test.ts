@@ -97,7 +97,7 @@ describe("mirror registry → registry", () => {
     }
   });
 
-  it("costs one HEAD on each side when the target already holds the source digest", async () => {
+  it("costs one HEAD on each side, and the referrers lookup, when the target already holds the source digest", async () => {
     await mirror(
       { source: ref(upstreamProxy, "library/app:1.0"), target: ref(targetProxy, "noop/app") },
       context,
@@ -110,8 +110,10 @@ describe("mirror registry → registry", () => {
     );
     expect(again.action).toBe("unchanged");
     expect(again.digest).toBe(index.manifest.digest);
-    expect(requestLog(upstreamProxy)).toEqual(["HEAD manifest"]);
-    expect(requestLog(targetProxy)).toEqual(["HEAD manifest"]);
+    // Referrers: a probe of the referrers API (404: distribution 2.8 has none) and the tag list, where
+    // fallback and cosign tags would be; the target's index is read for its children, which are subjects too.
+    expect(requestLog(upstreamProxy)).toEqual(["HEAD manifest", "GET referrers", "GET tags"]);
+    expect(requestLog(targetProxy)).toEqual(["HEAD manifest", "GET manifest"]);
   });
 
   it("--platforms keeps only those children and their attestations, rebuilding the index", async () => {
@@ -245,14 +247,15 @@ describe("mirror with oci: layouts", () => {
     expect(sha256Digest(await skopeoInspectRaw(`${target.host}/from-layout/app:restored`))).toBe(
       index.manifest.digest,
     );
-    // Running it again is a HEAD on the layout and one on the registry.
+    // Running it again is a HEAD on the layout and one on the registry, then a GET of the index there,
+    // whose children's referrers are looked up in the layout.
     targetProxy.reset();
     const again = await mirror(
       { source: parseReference(`oci:${dir}:app-1.0`), target: ref(targetProxy, "from-layout/app:restored") },
       context,
     );
     expect(again.action).toBe("unchanged");
-    expect(requestLog(targetProxy)).toEqual(["HEAD manifest"]);
+    expect(requestLog(targetProxy)).toEqual(["HEAD manifest", "GET manifest"]);
   });
 
   it("filters platforms into a layout", async () => {

@@ -3,25 +3,31 @@ import {
   type CopyProgress,
   type CopyStats,
   copyImage,
+  copyReferrers,
   emptyStats,
   entryMatches,
   type FetchedManifest,
+  findReferrers,
   fingerprint,
   formatPlatform,
   formatReference,
   formatRepository,
   type ImageReference,
   type ImageStore,
+  isIndexMediaType,
   type ManifestHead,
   manifestReference,
   type Platform,
   PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
+  ReferrerCache,
+  type ReferrerReport,
   readBlob,
   receiptTag,
 } from "@polyarch/oci";
 import { filterIndex } from "./filter.ts";
+import { subjectsOf } from "./subjects.ts";
 
 export interface MirrorRequest {
   /** A tag or digest reference, in a registry or an `oci:` layout. */
@@ -39,6 +45,13 @@ export interface MirrorRequest {
    * is current from HEAD requests alone. @default false
    */
   receipts?: boolean;
+  /**
+   * Carry what refers to the image (OCI referrers and cosign's digest tags), written after the image and
+   * before its tag. @default true
+   */
+  referrers?: boolean;
+  /** Carry only OCI referrers of these artifact types (cosign's tags are not filtered). @default every type */
+  artifactTypes?: readonly string[];
 }
 
 export interface MirrorContext {
@@ -51,6 +64,8 @@ export interface MirrorContext {
   onProgress?: (event: CopyProgress) => void;
   /** Shared by mirrors that run at the same time, so each blob is transferred into a store once. */
   transfers?: BlobTransfers;
+  /** Shared by the mirrors of one run: which registries answer the referrers API, and tag lists. */
+  referrerCache?: ReferrerCache;
 }
 
 export type MirrorAction = "created" | "updated" | "unchanged";
@@ -75,6 +90,8 @@ export interface MirrorReport {
   /** Platforms of the images stored, when the source's manifests were read. */
   platforms?: string[];
   copied: CopyStats;
+  /** What refers to the image and came along (unless `referrers: false` or dryRun). */
+  referrers?: ReferrerReport;
 }
 
 /**
@@ -97,7 +114,23 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
     dryRun: request.dryRun ?? false,
     copied: emptyStats(),
   };
-  if (check.upToDate) return report;
+  const carry = request.referrers !== false && !report.dryRun;
+  const referrerOptions = {
+    ...(request.artifactTypes && { artifactTypes: request.artifactTypes }),
+    ...(context.transfers && { transfers: context.transfers }),
+    cache: context.referrerCache ?? new ReferrerCache(),
+  };
+  if (check.upToDate) {
+    if (!carry) return report;
+    // An index's children are read from the target's copy (the same bytes): no GET on the source.
+    const stored = isIndexMediaType(report.mediaType)
+      ? await target.getManifest(report.digest)
+      : { digest: report.digest, mediaType: report.mediaType, bytes: new Uint8Array() };
+    const subjects = subjectsOf(stored, report.digest === report.sourceDigest);
+    const found = await findReferrers(source, subjects, referrerOptions);
+    report.referrers = await copyReferrers(source, target, found, referrerOptions);
+    return report;
+  }
   const { platforms } = request;
   const { tag, receipt } = check;
   let current = check.current;
@@ -120,12 +153,19 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
     }
     report.action = current ? "updated" : "created";
     if (report.dryRun) return report;
+    const found = carry
+      ? await findReferrers(source, subjectsOf(top, !platforms), referrerOptions)
+      : undefined;
+    const referred = found !== undefined && (found.referrers.length > 0 || found.tags.length > 0);
+    // With referrers the image goes by digest, then its referrers, then the tag, last.
     report.copied = await copyImage(source, target, top, {
-      ...(tag !== undefined && { tag }),
+      ...(tag !== undefined && !referred && { tag }),
       ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
       ...(context.onProgress && { onProgress: context.onProgress }),
       ...(context.transfers && { transfers: context.transfers }),
     });
+    if (found) report.referrers = await copyReferrers(source, target, found, referrerOptions);
+    if (referred && tag !== undefined) await target.putManifest(top.bytes, top.mediaType, tag);
     // The receipt is written after the tag: a run cut short in between is redone, never trusted.
     if (receipt !== undefined) await target.putManifest(top.bytes, top.mediaType, receipt);
     return report;

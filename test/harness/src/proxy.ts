@@ -214,8 +214,8 @@ export async function startFaultProxy(
             : errorBody(status);
       record.status = status;
       res.writeHead(status, {
-        ...headers,
         "content-type": "application/json",
+        ...headers,
         "content-length": body.length,
       });
       res.end(body);
