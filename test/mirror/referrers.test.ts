@@ -249,4 +249,25 @@ describe("sync carries referrers and cosign tags", () => {
     expect(run.report.items[0].error.message).toContain(plain.sbom.subject);
     expect(await digestAt("mirror/refused", "1")).toBeUndefined();
   });
+
+  it("polyarch mirror carries them too and says so; --referrer-type with --no-referrers is refused (exit 2)", async () => {
+    const run = await polyarch(["mirror", `${up.host}/signed/plain:1`, `${down.host}/mirror/cli`]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "referrers: 2 of 2 copied (target lists them by fallback tags), 1 of 1 cosign tags",
+    );
+    expect(await digestAt("mirror/cli", plain.signature.tag)).toBe(plain.signature.manifest.digest);
+    down.reset();
+    const both = await polyarch([
+      "mirror",
+      "--no-referrers",
+      "--referrer-type",
+      "application/spdx+json",
+      `${up.host}/signed/plain:1`,
+      `${down.host}/mirror/cli-refused`,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--no-referrers");
+    expect(writes(down)).toEqual([]);
+  });
 });

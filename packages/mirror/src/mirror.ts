@@ -7,6 +7,7 @@ import {
   emptyStats,
   entryMatches,
   type FetchedManifest,
+  type FoundReferrers,
   findReferrers,
   fingerprint,
   formatPlatform,
@@ -122,12 +123,7 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
   };
   if (check.upToDate) {
     if (!carry) return report;
-    // An index's children are read from the target's copy (the same bytes): no GET on the source.
-    const stored = isIndexMediaType(report.mediaType)
-      ? await target.getManifest(report.digest)
-      : { digest: report.digest, mediaType: report.mediaType, bytes: new Uint8Array() };
-    const subjects = subjectsOf(stored, report.digest === report.sourceDigest);
-    const found = await findReferrers(source, subjects, referrerOptions);
+    const found = await referrersOfStored(source, target, report, referrerOptions);
     report.referrers = await copyReferrers(source, target, found, referrerOptions);
     return report;
   }
@@ -170,6 +166,29 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
     if (receipt !== undefined) await target.putManifest(top.bytes, top.mediaType, receipt);
     return report;
   });
+}
+
+/**
+ * What refers to a copy the target already holds: the top manifest's referrers (unless the index was
+ * rebuilt: then nothing refers to its digest), then, when the source may hold any more, those of the
+ * children, read from the target's copy (the same bytes: no GET on the source, which Docker Hub counts).
+ */
+async function referrersOfStored(
+  source: ImageStore,
+  target: ImageStore,
+  report: MirrorReport,
+  options: { artifactTypes?: readonly string[]; cache: ReferrerCache },
+): Promise<FoundReferrers> {
+  const own = report.digest === report.sourceDigest ? [report.digest] : [];
+  const top = await findReferrers(source, own, options);
+  if (!isIndexMediaType(report.mediaType) || !(await options.cache.mayHoldReferrers(source))) return top;
+  const children = subjectsOf(await target.getManifest(report.digest), false);
+  const more = await findReferrers(source, children, options);
+  return {
+    listedBy: own.length > 0 ? top.listedBy : more.listedBy,
+    referrers: [...top.referrers, ...more.referrers],
+    tags: [...top.tags, ...more.tags],
+  };
 }
 
 /** Whether a mirror is current, found out with HEAD requests only (one on each side). */

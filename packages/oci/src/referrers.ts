@@ -4,6 +4,7 @@ import {
   cosignTags,
   extendFallbackIndex,
   fallbackTag,
+  isReferrerTag,
   referrerDescriptor,
   wantedReferrer,
 } from "./core/referrers.ts";
@@ -52,6 +53,18 @@ export class ReferrerCache {
       this.#api.set(store.registry, decided);
     }
     return answer;
+  }
+
+  /**
+   * False when nothing in `store` can refer to anything: it lacks the referrers API (as learned) and its
+   * tags hold no fallback or cosign tag. Lets a caller skip reading an index for its children's digests.
+   */
+  async mayHoldReferrers(store: ImageStore): Promise<boolean> {
+    if (store instanceof RegistryRepository) {
+      const known = this.#api.get(store.registry);
+      if (known === undefined || (await known)) return true;
+    }
+    return [...(await this.tags(store))].some(isReferrerTag);
   }
 
   /** The store's tags, listed once per run (or given: sync lists them to plan). */
