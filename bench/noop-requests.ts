@@ -194,8 +194,8 @@ export const noopRequests: Benchmark = {
       // HEAD source + target per tag, the tag list, and one referrers probe for the registry (404 here).
       const syncBound = 2 * SYNC_TAGS.length + 2;
       // Signed: also, per tag, a GET of the stored index (its children are subjects), HEADs of the .sig tag on
-      // both sides, and a GET of the amd64 child's fallback index on both sides.
-      const signedBound = 7 * SYNC_TAGS.length + 2;
+      // both sides, and a GET of the amd64 child's fallback index on both sides; and the target's probe.
+      const signedBound = 7 * SYNC_TAGS.length + 3;
       const helperBound = HELPER_VERSIONS.length * HELPER_ARCHES.length + HELPER_VERSIONS.length;
       const rows: Row[] = [
         ...compare(
@@ -209,7 +209,7 @@ export const noopRequests: Benchmark = {
           `sync no-op, ${SYNC_TAGS.length} signed tags (cosign .sig + an SBOM referrer each)`,
           signedNoop,
           skopeoSignedNoop,
-          `bound ${signedBound} (computed: per tag HEAD source + target, GET stored index, HEAD .sig both sides, GET fallback index both sides; 1 tag list, 1 probe); skopeo syncs the 20 referrer tags as plain tags, polyarch as the image's referrers`,
+          `bound ${signedBound} (computed: per tag HEAD source + target, GET stored index, HEAD .sig both sides, GET fallback index both sides; 1 tag list, 1 probe per registry); skopeo syncs the 20 referrer tags as plain tags, polyarch as the image's referrers`,
           signedBound,
         ),
         ...compare(
