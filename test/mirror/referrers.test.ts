@@ -134,6 +134,7 @@ describe("sync carries referrers and cosign tags", () => {
       .filter({ method: "PUT", route: "manifest" })
       .map((r) => r.path.split("/manifests/")[1]);
     expect(puts.at(-1)).toBe("1");
+    expect(puts.filter((reference) => reference === "1")).toHaveLength(1);
     const children = plain.index.images.map((i) => i.manifest.digest);
     const firstReferrer = puts.indexOf(plain.sbom.manifest.digest);
     expect(Math.max(...children.map((c) => puts.indexOf(c)))).toBeLessThan(firstReferrer);
