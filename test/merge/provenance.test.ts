@@ -4,13 +4,19 @@ import {
   type Buildah,
   buildkitIndex,
   busyboxImage,
+  cosignSignature,
   type FaultProxy,
+  fallbackTag,
   fetchManifest,
   type Image,
   type ImageIndex,
   mediaTypes,
+  ociArtifact,
+  pushCosignTag,
   pushIndex,
+  pushReferrer,
   type Registry,
+  referrerDescriptor,
   skopeo,
   skopeoInspectRaw,
   startBuildah,
@@ -183,5 +189,50 @@ describe("--annotation with buildx's type prefixes", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(why);
     expect(writes(proxy)).toEqual([]);
+  });
+});
+
+describe("referrers of the images merge copies from another repository", () => {
+  it("come along before the index tag: the build job's signature and SBOM of each image; --no-referrers leaves them", async () => {
+    const via = through(registry, proxy);
+    await pushIndex(via, "ci/signed", "amd64-abc", sources.amd64);
+    await pushIndex(via, "ci/signed", "arm64-abc", sources.arm64);
+    const signature = cosignSignature(images.amd64.manifest.digest, `${host}/ci/signed`);
+    const sbom = ociArtifact(images.arm64.descriptor);
+    await pushCosignTag(via, "ci/signed", signature);
+    await pushReferrer(via, "ci/signed", sbom);
+    const sourcesOf = ["amd64", "arm64"].map((arch) => `${host}/ci/signed:${arch}-abc`);
+
+    proxy.reset();
+    const run = await polyarch(["merge", "--target", `${host}/release/signed:1`, ...sourcesOf]);
+    expect(run.code).toBe(0);
+    expect((await fetchManifest(registry, "release/signed", signature.tag)).digest).toBe(
+      signature.manifest.digest,
+    );
+    const fallback = await fetchManifest(
+      registry,
+      "release/signed",
+      fallbackTag(images.arm64.manifest.digest),
+    );
+    expect(json(fallback.bytes).manifests).toEqual([referrerDescriptor(sbom)]);
+    const puts = proxy.counter
+      .filter({ method: "PUT", route: "manifest" })
+      .map((r) => r.path.split("/manifests/")[1]);
+    expect(puts.at(-1)).toBe("1");
+    expect(puts.filter((reference) => reference === "1")).toHaveLength(1);
+    expect(puts.indexOf(sbom.manifest.digest)).toBeGreaterThan(puts.indexOf(images.arm64.manifest.digest));
+
+    const bare = await polyarch([
+      "merge",
+      "--no-referrers",
+      "--target",
+      `${host}/release/bare:1`,
+      ...sourcesOf,
+    ]);
+    expect(bare.code).toBe(0);
+    expect((await fetchManifest(registry, "release/bare", signature.tag)).status).toBe(404);
+    expect(
+      (await fetchManifest(registry, "release/bare", fallbackTag(images.arm64.manifest.digest))).status,
+    ).toBe(404);
   });
 });

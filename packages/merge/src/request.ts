@@ -56,4 +56,9 @@ export interface MergeRequest {
   keepAttestations: boolean;
   verifyBinaries: boolean;
   dryRun: boolean;
+  /**
+   * Carry what refers to each image copied from another repository (OCI referrers, cosign's digest
+   * tags), before the index tag. @default true
+   */
+  referrers?: boolean;
 }

@@ -32,6 +32,8 @@ export interface MergeOptions extends RegistryFlags {
   keepAttestations?: boolean;
   /** False with `--no-attestations`. @default true */
   attestations?: boolean;
+  /** False with `--no-referrers`. @default true */
+  referrers?: boolean;
   verifyBinaries?: boolean;
   dryRun?: boolean;
   digestFile?: string;
@@ -168,6 +170,7 @@ export async function buildRequest(
     descriptorAnnotations: annotations.descriptors,
     ignoreMissing: options.ignoreMissing ?? false,
     keepAttestations: options.attestations !== false,
+    referrers: options.referrers !== false,
     verifyBinaries: options.verifyBinaries ?? false,
     dryRun: options.dryRun ?? false,
     rules: options.rules ?? "merge",

@@ -46,6 +46,10 @@ export function declareMerge(program: Command, io: Io): void {
       )
       .option("--keep-attestations", "keep the attestation manifests of index sources (the default)")
       .option(
+        "--no-referrers",
+        "leave behind what refers to the images copied from other repositories (signatures, SBOMs; copied before the tag by default)",
+      )
+      .option(
         "--verify-binaries",
         "read each source's layers and fail when its ELF binaries are for another architecture",
       )
