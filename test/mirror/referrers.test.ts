@@ -221,6 +221,23 @@ describe("sync carries referrers and cosign tags", () => {
     expect(up.counter.count({ route: "referrers" })).toBe(0);
   });
 
+  it("a registry whose referrers endpoint answers with something that is not an index lacks the API: the fallback tags are used", async () => {
+    // A catch-all page in front of a registry: 200, but HTML. The spec's client reads it as no API.
+    downApi.inject({
+      type: "status",
+      status: 200,
+      path: /\/referrers\//,
+      headers: { "content-type": "text/html" },
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await runSync("html", entry(up, "signed/plain", downApi, "mirror/html"));
+    expect(run.code).toBe(0);
+    expect(run.report.items[0].referrers).toMatchObject({ target: "fallback-tag" });
+    expect(
+      json((await fetchManifest(target, "mirror/html", fallbackTag(plain.sbom.subject))).bytes).manifests,
+    ).toEqual([referrerDescriptor(plain.sbom)]);
+  });
+
   it("a registry that answers the referrers API with something that is not an index fails the item, and the tag is not written", async () => {
     downApi.inject({
       type: "status",
