@@ -275,6 +275,11 @@ describe("sync carries referrers and cosign tags", () => {
       "referrers: 2 of 2 copied (target lists them by fallback tags), 1 of 1 cosign tags",
     );
     expect(await digestAt("mirror/cli", plain.signature.tag)).toBe(plain.signature.manifest.digest);
+    const file = join(work.path, "human.yaml");
+    await writeFile(file, `images:\n${entry(up, "signed/plain", down, "mirror/human")}`);
+    const synced = await polyarch(["sync", file]);
+    expect(synced.code).toBe(0);
+    expect(synced.stderr).toContain("referrers copied: 2 OCI referrers, 1 cosign tags");
     down.reset();
     const both = await polyarch([
       "mirror",
