@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   cosignSignature,
@@ -292,5 +292,31 @@ describe("sync carries referrers and cosign tags", () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--no-referrers");
     expect(writes(down)).toEqual([]);
+  });
+
+  it("through an oci: layout and back: the layout holds the signature and fallback tags as ref names", async () => {
+    const layout = join(work.path, "airgap");
+    const out = await polyarch(["mirror", `${up.host}/signed/plain:1`, `oci:${layout}:1`]);
+    expect(out.code).toBe(0);
+    const refs = (
+      JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as {
+        manifests: Array<{ annotations?: Record<string, string> }>;
+      }
+    ).manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"]);
+    expect(refs.sort()).toEqual(
+      [
+        "1",
+        plain.signature.tag,
+        fallbackTag(plain.sbom.subject),
+        fallbackTag(plain.index.manifest.digest),
+      ].sort(),
+    );
+    const back = await polyarch(["mirror", `oci:${layout}:1`, `${down.host}/mirror/from-layout`]);
+    expect(back.code).toBe(0);
+    expect(await digestAt("mirror/from-layout", plain.signature.tag)).toBe(plain.signature.manifest.digest);
+    expect(
+      json((await fetchManifest(target, "mirror/from-layout", fallbackTag(plain.sbom.subject))).bytes)
+        .manifests,
+    ).toEqual([referrerDescriptor(plain.sbom)]);
   });
 });
