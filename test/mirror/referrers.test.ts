@@ -14,6 +14,8 @@ import {
   type Referrer,
   type Registry,
   referrerDescriptor,
+  skopeo,
+  skopeoInspectRaw,
   startFaultProxy,
   startRegistry,
   syntheticImage,
@@ -129,6 +131,18 @@ describe("sync carries referrers and cosign tags", () => {
       json((await fetchManifest(target, "mirror/plain", fallbackTag(plain.index.manifest.digest))).bytes)
         .manifests,
     ).toEqual([referrerDescriptor(plain.other)]);
+    // skopeo reads the fallback index polyarch wrote, and copies it with everything it lists.
+    const fallbackRef = `${target.host}/mirror/plain:${sbomSubject}`;
+    expect(await skopeoInspectRaw(fallbackRef)).toEqual(
+      (await fetchManifest(target, "mirror/plain", sbomSubject)).bytes,
+    );
+    await skopeo([
+      "copy",
+      "--all",
+      "--src-tls-verify=false",
+      `docker://${fallbackRef}`,
+      `oci:${work.path}/fallback-copy:1`,
+    ]);
     // Write order: blobs, children by digest, referrers (and their fallback tags), the image's tag last.
     const puts = down.counter
       .filter({ method: "PUT", route: "manifest" })
