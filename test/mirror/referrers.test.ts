@@ -333,4 +333,34 @@ describe("sync carries referrers and cosign tags", () => {
         .manifests,
     ).toEqual([referrerDescriptor(plain.sbom)]);
   });
+
+  it("referrers of referrers come along too (a signature of the SBOM), each after its subject", async () => {
+    const via = through(upstream, up);
+    const image = await syntheticImage({ platform: amd64, seed: "nested" });
+    await pushIndex(via, "signed/nested", "1", indexOf([image]));
+    const sbom = ociArtifact(image.descriptor);
+    const sbomSubject = {
+      mediaType: sbom.manifest.mediaType,
+      digest: sbom.manifest.digest,
+      size: sbom.manifest.size,
+    };
+    const sbomSignature = ociArtifact(sbomSubject, {
+      artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+      content: '{"sig":"nested"}',
+    });
+    await pushReferrer(via, "signed/nested", sbom);
+    await pushReferrer(via, "signed/nested", sbomSignature);
+
+    const run = await runSync("nested", entry(up, "signed/nested", down, "mirror/nested"));
+    expect(run.code).toBe(0);
+    expect(run.report.items[0].referrers).toMatchObject({ copied: { referrers: 2 } });
+    expect(
+      json((await fetchManifest(target, "mirror/nested", fallbackTag(sbom.manifest.digest))).bytes).manifests,
+    ).toEqual([referrerDescriptor(sbomSignature)]);
+    const puts = down.counter
+      .filter({ method: "PUT", route: "manifest" })
+      .map((r) => r.path.split("/manifests/")[1]);
+    expect(puts.indexOf(sbomSignature.manifest.digest)).toBeGreaterThan(puts.indexOf(sbom.manifest.digest));
+    expect(puts.at(-1)).toBe("1");
+  });
 });

@@ -181,7 +181,11 @@ async function referrersOfStored(
 ): Promise<FoundReferrers> {
   const own = report.digest === report.sourceDigest ? [report.digest] : [];
   const top = await findReferrers(source, own, options);
-  if (!isIndexMediaType(report.mediaType) || !(await options.cache.mayHoldReferrers(source))) return top;
+  if (
+    !isIndexMediaType(report.mediaType) ||
+    !(await options.cache.mayHoldReferrers(source, report.sourceDigest))
+  )
+    return top;
   const children = subjectsOf(await target.getManifest(report.digest), false);
   const more = await findReferrers(source, children, options);
   return {

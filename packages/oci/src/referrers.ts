@@ -13,6 +13,9 @@ import { isPolyarchError, PolyarchError } from "./errors.ts";
 import { RegistryRepository } from "./registry/repository.ts";
 import type { ImageStore } from "./store.ts";
 
+/** How deep referrers of referrers are followed (an image, its SBOM, the SBOM's signature, …). */
+const REFERRER_DEPTH = 4;
+
 /** What travels with an image. */
 export interface ReferrerOptions {
   /** Copy only OCI referrers of these artifact types (cosign's tags are not filtered). @default every type */
@@ -56,14 +59,12 @@ export class ReferrerCache {
   }
 
   /**
-   * False when nothing in `store` can refer to anything: it lacks the referrers API (as learned) and its
-   * tags hold no fallback or cosign tag. Lets a caller skip reading an index for its children's digests.
+   * False when nothing in `store` can refer to anything: it lacks the referrers API and its tags hold no
+   * fallback or cosign tag. Lets a caller skip reading an index for its children's digests. When the
+   * registry's answer is not known yet, `probe` (any digest of the store) asks it.
    */
-  async mayHoldReferrers(store: ImageStore): Promise<boolean> {
-    if (store instanceof RegistryRepository) {
-      const known = this.#api.get(store.registry);
-      if (known === undefined || (await known)) return true;
-    }
+  async mayHoldReferrers(store: ImageStore, probe: string): Promise<boolean> {
+    if (store instanceof RegistryRepository && (await this.listed(store, probe)) !== undefined) return true;
     return [...(await this.tags(store))].some(isReferrerTag);
   }
 
@@ -118,27 +119,32 @@ export async function findReferrers(
   options: Pick<ReferrerOptions, "artifactTypes" | "cache"> = {},
 ): Promise<FoundReferrers> {
   const cache = options.cache ?? new ReferrerCache();
-  const listed = await listThroughApi(store, subjects, cache);
-  const tags = await cache.tags(store);
-  const referrers: FoundReferrers["referrers"] = [];
-  for (const [i, subject] of subjects.entries()) {
-    let descriptors = listed?.[i];
-    if (descriptors === undefined && tags.has(fallbackTag(subject))) {
-      descriptors = (await fallbackIndexOf(store, subject))?.manifests;
+  const found: FoundReferrers = { listedBy: "fallback-tag", referrers: [], tags: [] };
+  const seen = new Set(subjects);
+  let level = [...subjects];
+  // Referrers of referrers too (a signature of an SBOM), listed after the referrer they refer to, so a
+  // copy writes each subject first; a few levels at most, as a loop of subjects cannot be stored.
+  for (let depth = 0; level.length > 0 && depth < REFERRER_DEPTH; depth++) {
+    const listed = await listThroughApi(store, level, cache);
+    if (depth === 0 && listed) found.listedBy = "api";
+    const tags = await cache.tags(store);
+    const next: string[] = [];
+    for (const [i, subject] of level.entries()) {
+      let descriptors = listed?.[i];
+      if (descriptors === undefined && tags.has(fallbackTag(subject))) {
+        descriptors = (await fallbackIndexOf(store, subject))?.manifests;
+      }
+      for (const descriptor of descriptors ?? []) {
+        if (!wantedReferrer(descriptor, options.artifactTypes)) continue;
+        found.referrers.push({ subject, descriptor });
+        if (!seen.has(descriptor.digest)) next.push(descriptor.digest);
+        seen.add(descriptor.digest);
+      }
+      for (const tag of cosignTags(subject).filter((t) => tags.has(t))) found.tags.push({ subject, tag });
     }
-    for (const descriptor of descriptors ?? []) {
-      if (wantedReferrer(descriptor, options.artifactTypes)) referrers.push({ subject, descriptor });
-    }
+    level = next;
   }
-  return {
-    listedBy: listed ? "api" : "fallback-tag",
-    referrers,
-    tags: subjects.flatMap((subject) =>
-      cosignTags(subject)
-        .filter((tag) => tags.has(tag))
-        .map((tag) => ({ subject, tag })),
-    ),
-  };
+  return found;
 }
 
 /**
