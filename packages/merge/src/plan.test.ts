@@ -257,6 +257,63 @@ describe("planMerge", () => {
   });
 });
 
+describe("planMerge: attestations and buildx's annotation types", () => {
+  it("an attestation's vnd.docker.reference.digest names the image as the index lists it (a relabelled copy's digest)", () => {
+    const attestationBytes = encodeJson({ schemaVersion: 2, note: "attests the original" });
+    const original = `sha256:${"1".repeat(64)}`;
+    const descriptor = {
+      mediaType: MediaType.OciManifest,
+      digest: digestOf(attestationBytes),
+      size: attestationBytes.length,
+      platform: { os: "unknown", architecture: "unknown" },
+      annotations: {
+        "vnd.docker.reference.type": "attestation-manifest",
+        "vnd.docker.reference.digest": original,
+      },
+    };
+    const relabelled = source({
+      text: "a",
+      config: amd64,
+      attestations: [
+        {
+          descriptor,
+          manifest: { bytes: attestationBytes, mediaType: MediaType.OciManifest, digest: descriptor.digest },
+        },
+      ],
+    });
+    const plan = planMerge(request(), [relabelled]);
+    expect(plan.entries[1]?.descriptor.annotations).toEqual({
+      "vnd.docker.reference.type": "attestation-manifest",
+      "vnd.docker.reference.digest": relabelled.manifest.digest,
+    });
+  });
+
+  it("a manifest-descriptor annotation without a platform goes on every image entry, not on attestations", () => {
+    const attestationBytes = encodeJson({ schemaVersion: 2, note: "attestation" });
+    const descriptor = {
+      mediaType: MediaType.OciManifest,
+      digest: digestOf(attestationBytes),
+      size: attestationBytes.length,
+      platform: { os: "unknown", architecture: "unknown" },
+    };
+    const attested = source({
+      text: "a",
+      config: amd64,
+      attestations: [
+        {
+          descriptor,
+          manifest: { bytes: attestationBytes, mediaType: MediaType.OciManifest, digest: descriptor.digest },
+        },
+      ],
+    });
+    const plan = planMerge(request({ descriptors: [{ key: "k", value: "v" }] }), [
+      attested,
+      source({ text: "b", config: arm64 }),
+    ]);
+    expect(plan.entries.map((e) => e.descriptor.annotations)).toEqual([{ k: "v" }, undefined, { k: "v" }]);
+  });
+});
+
 describe("planMerge under manifest-tool's rules (polyarch push)", () => {
   const entries = (plan: { bytes: Uint8Array }) =>
     JSON.parse(new TextDecoder().decode(plan.bytes)).manifests.map((m: { platform: unknown }) => m.platform);
