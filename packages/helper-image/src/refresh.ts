@@ -3,9 +3,11 @@ import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   BlobTransfers,
   copyImage,
+  copyReferrers,
   type DeletingStore,
   type Descriptor,
   type FetchedManifest,
+  findReferrers,
   fingerprint,
   formatPlatform,
   formatReference,
@@ -21,6 +23,7 @@ import {
   platformName,
   pruneReceipts,
   type ReceiptCount,
+  ReferrerCache,
   type ReportedError,
   readBlob,
   receiptTag,
@@ -111,6 +114,7 @@ export async function refresh(
     upstreamName: formatRepository(upstreamRef),
     targetRef,
     transfers: new BlobTransfers(),
+    referrerCache: new ReferrerCache(),
   };
   const reports = await Promise.all(
     items.map((item) => limit(() => refreshItem(spec, item, stores, context, options))),
@@ -143,6 +147,8 @@ interface Stores {
   targetRef: ImageReference;
   /** Items share blobs (the helper binary's layer): each is uploaded once. */
   transfers: BlobTransfers;
+  /** Items share the upstream's tag list and what each registry says of the referrers API. */
+  referrerCache: ReferrerCache;
 }
 
 async function refreshItem(
@@ -205,6 +211,13 @@ async function refreshItem(
           ? "an image whose binaries are for another architecture cannot be fixed; wait for upstream to republish it, or drop the architecture"
           : "set fixPlatform: true in the spec to republish mislabelled images with a corrected config",
       });
+    }
+    if (spec.referrers) {
+      // Referrers after the images they refer to, before the index tag: GitLab refuses them otherwise.
+      const options = { transfers: stores.transfers, cache: stores.referrerCache };
+      const subjects = images.map((image) => image.manifest.digest);
+      const found = await findReferrers(stores.upstream, subjects, options);
+      await copyReferrers(stores.upstream, stores.target, found, options);
     }
     const index = buildIndex(item, entries, stores.upstreamName);
     const current = await stores.target.headManifest(item.targetTag);

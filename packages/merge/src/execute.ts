@@ -4,8 +4,10 @@ import {
   addStats,
   type CopyStats,
   copyImage,
+  copyReferrers,
   emptyStats,
   type FetchedManifest,
+  findReferrers,
   formatPlatform,
   formatRepository,
   type ImageReference,
@@ -14,6 +16,7 @@ import {
   type Platform,
   PolyarchError,
   platformName,
+  ReferrerCache,
   readBlob,
   relabel,
   sameRepository,
@@ -35,6 +38,8 @@ export interface MergeReport {
   action: TagAction;
   tags: Array<{ tag: string; action: TagAction }>;
   manifests: Array<{ source: string; platform: string; digest: string; attestation?: boolean }>;
+  /** Attestations of index sources left out by `keepAttestations: false` (`--no-attestations`). */
+  droppedAttestations: Array<{ source: string; digest: string; attests: string }>;
   /** Sources skipped by --ignore-missing. */
   missing: string[];
   /** With --verify-binaries: what was checked per source. */
@@ -114,6 +119,13 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
       digest: e.descriptor.digest,
       ...(e.attestation && { attestation: true }),
     })),
+    droppedAttestations: sources.flatMap((source) =>
+      (source.droppedAttestations ?? []).map((descriptor) => ({
+        source: source.spec.text,
+        digest: descriptor.digest,
+        attests: source.manifest.digest,
+      })),
+    ),
     missing,
     verified,
     relabelled,
@@ -130,7 +142,8 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
   } else {
     const copyTarget = { target, reference: request.target, storeOf };
     await pushRelabelled(sources, copyTarget, report.copied);
-    await copyChildren(plan, copyTarget, report.copied);
+    const copied = await copyChildren(plan, copyTarget, report.copied);
+    if (request.referrers !== false) await copyChildReferrers(copied, copyTarget, report.copied);
     await writeTag(target, plan, report.repository, request.target.tag, current?.digest);
     report.action = current ? "updated" : "created";
   }
@@ -187,6 +200,7 @@ interface CopyTarget {
 }
 
 async function copyChildren(plan: MergePlan, { target, reference, storeOf }: CopyTarget, stats: CopyStats) {
+  const copied: ResolvedSource[] = [];
   for (const entry of plan.entries) {
     const { source } = entry;
     // Children in the target repository are already where the index will be.
@@ -196,6 +210,25 @@ async function copyChildren(plan: MergePlan, { target, reference, storeOf }: Cop
       ? attestationManifest(source, entry.descriptor.digest)
       : source.manifest;
     addStats(stats, await copyImage(storeOf(source), target, manifest));
+    if (!entry.attestation && !source.relabelled) copied.push(source);
+  }
+  return copied;
+}
+
+/**
+ * What refers to the images copied from other repositories (a signature the build job made, an SBOM)
+ * comes along, after the images and before the index tag, as mirror carries it.
+ */
+async function copyChildReferrers(
+  copied: ResolvedSource[],
+  { target, storeOf }: CopyTarget,
+  stats: CopyStats,
+) {
+  const cache = new ReferrerCache();
+  for (const source of copied) {
+    const store = storeOf(source);
+    const found = await findReferrers(store, [source.manifest.digest], { cache });
+    addStats(stats, (await copyReferrers(store, target, found, { cache })).stats);
   }
 }
 

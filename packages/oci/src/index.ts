@@ -46,6 +46,15 @@ export {
   parseWrittenReference,
   sameRepository,
 } from "./core/reference.ts";
+export {
+  COSIGN_SUFFIXES,
+  cosignTags,
+  extendFallbackIndex,
+  fallbackTag,
+  isReferrerTag,
+  referrerDescriptor,
+  wantedReferrer,
+} from "./core/referrers.ts";
 export type { RelabelledImage } from "./core/relabel.ts";
 export { relabel } from "./core/relabel.ts";
 export type {
@@ -99,6 +108,8 @@ export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";
 export { pruneReceipts } from "./prune-receipts.ts";
 export { readBlob } from "./read-blob.ts";
 export { MASK, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
+export type { FoundReferrers, ReferrerOptions, ReferrerReport } from "./referrers.ts";
+export { copyReferrers, findReferrers, ReferrerCache } from "./referrers.ts";
 export type { CredentialLookup } from "./registry/auth.ts";
 export type { Challenge } from "./registry/challenge.ts";
 export { parseChallenges } from "./registry/challenge.ts";
