@@ -30,6 +30,8 @@ import {
   relabel,
   reportedError,
   selectChild,
+  type TagWrite,
+  tagWrite,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { buildIndex, type IndexEntry } from "./index-document.ts";
@@ -49,7 +51,7 @@ export interface RefreshOptions {
 }
 
 /** `pending`: a dry run found the item out of date. */
-export type RefreshAction = "created" | "updated" | "unchanged" | "fixed" | "failed" | "pending";
+export type RefreshAction = TagWrite | "fixed" | "failed" | "pending";
 
 export interface RefreshItemReport {
   version: string;
@@ -221,10 +223,11 @@ async function refreshItem(
     }
     const index = buildIndex(item, entries, stores.upstreamName);
     const current = await stores.target.headManifest(item.targetTag);
-    let action: RefreshAction = "unchanged";
-    if (current?.digest !== index.digest) {
+    const write = tagWrite(current, index.digest);
+    let action: RefreshAction = write;
+    if (write !== "unchanged") {
       await stores.target.putManifest(index.bytes, index.mediaType, item.targetTag);
-      action = report.fixed?.length ? "fixed" : current ? "updated" : "created";
+      if (report.fixed?.length) action = "fixed";
     }
     // Written last: a run cut short before this point is redone, never taken as current.
     await stores.target.putManifest(index.bytes, index.mediaType, receipt);

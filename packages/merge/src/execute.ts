@@ -20,6 +20,8 @@ import {
   readBlob,
   relabel,
   sameRepository,
+  type TagWrite,
+  tagWrite,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { configuredPlatform, contradictsConfig, type MergePlan, planMerge } from "./plan.ts";
@@ -27,7 +29,7 @@ import type { MergeRequest, MergeRules } from "./request.ts";
 import { type ResolvedSource, resolveSources } from "./resolve.ts";
 import { checkMergeRequest } from "./validate.ts";
 
-export type TagAction = "created" | "updated" | "unchanged" | "planned";
+export type TagAction = TagWrite | "planned";
 
 export interface MergeReport {
   /** `registry/repository` or `oci:dir`. */
@@ -137,24 +139,19 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
 
   const target = context.openStore(request.target);
   const current = await target.headManifest(request.target.tag);
-  if (current?.digest === plan.digest) {
-    report.action = "unchanged";
-  } else {
+  report.action = tagWrite(current, plan.digest);
+  if (report.action !== "unchanged") {
     const copyTarget = { target, reference: request.target, storeOf };
     await pushRelabelled(sources, copyTarget, report.copied);
     const copied = await copyChildren(plan, copyTarget, report.copied);
     if (request.referrers !== false) await copyChildReferrers(copied, copyTarget, report.copied);
     await writeTag(target, plan, report.repository, request.target.tag, current?.digest);
-    report.action = current ? "updated" : "created";
   }
   for (const entry of report.tags) {
     const head = await target.headManifest(entry.tag);
-    if (head?.digest === plan.digest) {
-      entry.action = "unchanged";
-      continue;
-    }
+    entry.action = tagWrite(head, plan.digest);
+    if (entry.action === "unchanged") continue;
     await writeTag(target, plan, report.repository, entry.tag, head?.digest);
-    entry.action = head ? "updated" : "created";
   }
   return report;
 }

@@ -26,6 +26,7 @@ import {
   type ReferrerReport,
   readBlob,
   receiptTag,
+  type TagWrite,
 } from "@polyarch/oci";
 import { filterIndex } from "./filter.ts";
 import { subjectsOf } from "./subjects.ts";
@@ -69,7 +70,7 @@ export interface MirrorContext {
   referrerCache?: ReferrerCache;
 }
 
-export type MirrorAction = "created" | "updated" | "unchanged";
+export type MirrorAction = TagWrite;
 
 export interface MirrorReport {
   /** The source as given, normalized. */

@@ -127,3 +127,5 @@ export type {
   ImageStore,
   ManifestHead,
 } from "./store.ts";
+export type { TagWrite } from "./tag-write.ts";
+export { tagWrite } from "./tag-write.ts";
