@@ -3,11 +3,15 @@ import { join } from "node:path";
 import {
   type BusyboxArch,
   busyboxImage,
+  cosignSignature,
   type FaultProxy,
   type Image,
   imageFrom,
   indexOf,
+  ociArtifact,
+  pushCosignTag,
   pushIndex,
+  pushReferrer,
   type Registry,
   startFaultProxy,
   startRegistry,
@@ -22,6 +26,8 @@ import { createSandbox } from "./lib/sandbox.ts";
 import type { Benchmark, Row } from "./lib/types.ts";
 
 const SYNC_REPO = "library/tool";
+/** The same ten tags, each signed by cosign (`.sig` on the index) with an SBOM referrer of its amd64 child. */
+const SIGNED_REPO = "library/signed";
 const SYNC_TAGS = Array.from({ length: 10 }, (_, i) => `1.${i}`);
 const HELPER_REPO = "gitlab-org/gitlab-runner/gitlab-runner-helper";
 const HELPER_VERSIONS = ["18.1.0", "18.2.0", "18.3.0", "18.4.0", "18.5.0"];
@@ -43,7 +49,8 @@ interface Counted {
 
 /**
  * Requests of a no-op re-run, counted by fault proxies in front of both the upstream and the target
- * registry: `polyarch sync` of a repository with ten tags (each a two-platform index), and `polyarch
+ * registry: `polyarch sync` of a repository with ten tags (each a two-platform index; then with
+ * `referrers: false`; then ten signed tags, each with a cosign `.sig` and an SBOM referrer), and `polyarch
  * helper refresh` of five versions × two architectures (ten per-architecture upstream tags, stitched into
  * five indexes), each after a first run that did the work. The peer is `skopeo sync --src docker --dest
  * docker --all` of the same ten upstream tags, re-run the same way through the same proxies (into its own
@@ -60,6 +67,7 @@ export const noopRequests: Benchmark = {
       const [up, down] = await Promise.all([startFaultProxy(upstream.url), startFaultProxy(target.url)]);
       proxies.push(up, down);
       await seedSyncSource(upstream);
+      await seedSignedSource(upstream);
       await seedHelperUpstream(upstream);
       const options: ProcessOptions = { env: sandbox.env, cwd: sandbox.dir, signal: context.signal };
 
@@ -121,6 +129,41 @@ export const noopRequests: Benchmark = {
       const skopeoSyncNoop = await counted(() => skopeoSync(skopeoSyncSource, `${down.host}/skopeo`));
       context.log(`sync no-op: polyarch ${syncNoop.total}, skopeo ${skopeoSyncNoop.total} requests`);
 
+      // The same without referrers, and a signed repository (cosign .sig tags, SBOM referrers by the fallback tag).
+      const plainSpec = join(sandbox.dir, "mirror-no-referrers.yaml");
+      await writeFile(
+        plainSpec,
+        [
+          "images:",
+          `  - source: ${up.host}/${SYNC_REPO}`,
+          `    target: ${down.host}/mirror/tool-plain`,
+          "    tags: {}",
+          "    referrers: false",
+          "",
+        ].join("\n"),
+      );
+      await counted(() => polyarch(["sync", plainSpec], "created 10"));
+      const syncNoopNoReferrers = await counted(() => polyarch(["sync", plainSpec], "unchanged 10"));
+      const signedSpec = join(sandbox.dir, "mirror-signed.yaml");
+      await writeFile(
+        signedSpec,
+        [
+          "images:",
+          `  - source: ${up.host}/${SIGNED_REPO}`,
+          `    target: ${down.host}/mirror/signed`,
+          "    tags: {}",
+          "",
+        ].join("\n"),
+      );
+      const signedFirst = await counted(() => polyarch(["sync", signedSpec], "created 10"));
+      const signedNoop = await counted(() => polyarch(["sync", signedSpec], "unchanged 10"));
+      const skopeoSigned = `${up.host}/${SIGNED_REPO}`;
+      const skopeoSignedFirst = await counted(() => skopeoSync(skopeoSigned, `${down.host}/skopeo-signed`));
+      const skopeoSignedNoop = await counted(() => skopeoSync(skopeoSigned, `${down.host}/skopeo-signed`));
+      context.log(
+        `sync no-op: without referrers ${syncNoopNoReferrers.total}; signed: polyarch ${signedNoop.total}, skopeo ${skopeoSignedNoop.total} requests`,
+      );
+
       // helper refresh: five versions × two architectures, stitched into five indexes.
       const helperSpec = join(sandbox.dir, "helper.yaml");
       await writeFile(
@@ -148,15 +191,26 @@ export const noopRequests: Benchmark = {
       );
       context.log(`helper no-op: polyarch ${helperNoop.total}, skopeo ${skopeoHelperNoop.total} requests`);
 
-      const syncBound = 2 * SYNC_TAGS.length + 1;
+      // HEAD source + target per tag, the tag list, and one referrers probe for the registry (404 here).
+      const syncBound = 2 * SYNC_TAGS.length + 2;
+      // Signed: also, per tag, a GET of the stored index (its children are subjects), HEADs of the .sig tag on
+      // both sides, and a GET of the amd64 child's fallback index on both sides; and the target's probe.
+      const signedBound = 7 * SYNC_TAGS.length + 3;
       const helperBound = HELPER_VERSIONS.length * HELPER_ARCHES.length + HELPER_VERSIONS.length;
       const rows: Row[] = [
         ...compare(
           `sync no-op, ${SYNC_TAGS.length} tags (2-platform indexes)`,
           syncNoop,
           skopeoSyncNoop,
-          `bound ${syncBound} (HEAD source + target per tag, 1 tag list)`,
+          `bound ${syncBound} (HEAD source + target per tag, 1 tag list, 1 referrers probe); with referrers: false ${syncNoopNoReferrers.total}`,
           syncBound,
+        ),
+        ...compare(
+          `sync no-op, ${SYNC_TAGS.length} signed tags (cosign .sig + an SBOM referrer each)`,
+          signedNoop,
+          skopeoSignedNoop,
+          `bound ${signedBound} (computed: per tag HEAD source + target, GET stored index, HEAD .sig both sides, GET fallback index both sides; 1 tag list, 1 probe per registry); skopeo syncs the 20 referrer tags as plain tags, polyarch as the image's referrers`,
+          signedBound,
         ),
         ...compare(
           `helper refresh no-op, ${HELPER_VERSIONS.length} versions × ${HELPER_ARCHES.length} arch`,
@@ -169,7 +223,11 @@ export const noopRequests: Benchmark = {
       return {
         rows,
         data: {
-          sync: { tags: SYNC_TAGS, polyarch: { first: syncFirst, noop: syncNoop } },
+          sync: {
+            tags: SYNC_TAGS,
+            polyarch: { first: syncFirst, noop: syncNoop, noopWithoutReferrers: syncNoopNoReferrers },
+            signed: { polyarch: { first: signedFirst, noop: signedNoop } },
+          },
           helper: {
             versions: HELPER_VERSIONS,
             architectures: HELPER_ARCHES.map(([, name]) => name),
@@ -177,6 +235,7 @@ export const noopRequests: Benchmark = {
           },
           skopeo: {
             sync: { first: skopeoSyncFirst, noop: skopeoSyncNoop },
+            signed: { first: skopeoSignedFirst, noop: skopeoSignedNoop },
             helperTags: { first: skopeoHelperFirst, noop: skopeoHelperNoop },
           },
         },
@@ -234,6 +293,23 @@ async function seedSyncSource(upstream: Registry): Promise<void> {
       PLATFORMS.slice(0, 2).map((platform) => syntheticImage({ platform, seed: `tool-${tag}` })),
     );
     await pushIndex(upstream, SYNC_REPO, tag, indexOf(images));
+  }
+}
+
+/** SYNC_TAGS again, each signed: a cosign `.sig` tag on the index, an SBOM of the amd64 child in its fallback index. */
+async function seedSignedSource(upstream: Registry): Promise<void> {
+  for (const tag of SYNC_TAGS) {
+    const images = await Promise.all(
+      PLATFORMS.slice(0, 2).map((platform) => syntheticImage({ platform, seed: `signed-${tag}` })),
+    );
+    const index = indexOf(images);
+    await pushIndex(upstream, SIGNED_REPO, tag, index);
+    await pushCosignTag(
+      upstream,
+      SIGNED_REPO,
+      cosignSignature(index.manifest.digest, `${upstream.host}/${SIGNED_REPO}`),
+    );
+    await pushReferrer(upstream, SIGNED_REPO, ociArtifact(images[0]!.descriptor));
   }
 }
 

@@ -45,6 +45,8 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("as root says what is wrong and how to fix it, and exits 1", async () => {
+    // The executor tests run as root (executorUser() refuses otherwise): this doctor runs as the test does.
+    expect(process.getuid?.(), "this test runs doctor as root").toBe(0);
     // A state dir of its own: one root creates must not be the runner user's.
     const settings = join(host.dir, "root-executor.yaml");
     await writeFile(settings, `state_dir: ${join(host.dir, "root-state")}\n`);

@@ -176,7 +176,7 @@ describe("helper spec validation", () => {
       '  flavors[1]: "Ubuntu" is not a flavor name (e.g. alpine, alpine3.21, ubuntu)',
       '  architectures[0]: "amd64" is not how helper tags name it; write x86_64',
       '  architectures[2]: "mips" is not a helper architecture; use x86_64, arm64, arm, s390x, ppc64le, riscv64',
-      '  fixplatform: unknown key; did you mean "fixPlatform"? (valid keys: upstream, versions, flavors, architectures, target, fixPlatform, verify, concurrency)',
+      '  fixplatform: unknown key; did you mean "fixPlatform"? (valid keys: upstream, versions, flavors, architectures, target, fixPlatform, referrers, verify, concurrency)',
     ]);
     expect(cli.stderr).toContain("hint: see images/gitlab-runner-helper/README.md");
   });

@@ -474,10 +474,11 @@ describe("index sources", () => {
     );
   });
 
-  it("takes the image out of a one-entry index and drops attestations by default", async () => {
+  it("takes the image out of a one-entry index and drops attestations with --no-attestations", async () => {
     proxy.reset();
     const run = await polyarch([
       "merge",
+      "--no-attestations",
       "--target",
       `${host}/mirror/helper:v17.8.0`,
       `${host}/upstream/helper:x86_64-v17.8.0`,
@@ -551,7 +552,7 @@ describe("index sources", () => {
     expect((await fetchManifest(registry, "mirror/helper", attestation.manifest.digest)).status).toBe(200);
   });
 
-  it("picks the stated platform's child from a multi-platform index", async () => {
+  it("picks the stated platform's child from a multi-platform index, with that child's attestation", async () => {
     const run = await polyarch([
       "merge",
       "--target",
@@ -560,7 +561,10 @@ describe("index sources", () => {
     ]);
     expect(run.code).toBe(0);
     const index = json(await skopeoInspectRaw(`${registry.host}/mirror/multi:arm`));
-    expect(index.manifests.map((m) => m.digest)).toEqual([helperArm.manifest.digest]);
+    expect(index.manifests.map((m) => m.digest)).toEqual([
+      helperArm.manifest.digest,
+      (await attestationFor(helperArm)).manifest.digest,
+    ]);
   });
 
   it("takes the child that is the stated platform, never a lower variant listed first (exit 1 when absent)", async () => {

@@ -122,7 +122,7 @@ describe("polyarch sync", () => {
     expect(report.counts).toMatchObject({ created: 3, failed: 0 });
   });
 
-  it("re-running with nothing changed upstream costs HEAD requests (and the tag list) only", async () => {
+  it("re-running with nothing changed upstream costs HEAD requests, the tag lists and the referrers probe only", async () => {
     const text = specText(alpineEntry("noop/alpine") + toolEntry("noop/tool", ":1.4"));
     await run(text);
     up.reset();
@@ -130,9 +130,19 @@ describe("polyarch sync", () => {
     const again = await run(text);
     expect(again.items.map((item) => item.action)).toEqual(["unchanged", "unchanged", "unchanged"]);
     expect(again.items[2]!.digest).not.toBe(tools.get("1.4")!.manifest.digest);
-    // Upstream: one tag list for the filtered repository, one HEAD per image; no manifest or blob GET.
-    expect(requestLog(up).sort()).toEqual(["GET tags", "HEAD manifest", "HEAD manifest", "HEAD manifest"]);
-    // Target: one HEAD per image (the filtered index through its receipt tag), nothing written.
+    // Upstream: one tag list per repository (planning's serves referrers too), one HEAD per image, one
+    // referrers probe for the registry (404: no API, so referrers are looked up in the tag lists); no
+    // manifest or blob GET.
+    expect(requestLog(up).sort()).toEqual([
+      "GET referrers",
+      "GET tags",
+      "GET tags",
+      "HEAD manifest",
+      "HEAD manifest",
+      "HEAD manifest",
+    ]);
+    // Target: one HEAD per image (the filtered index through its receipt tag), nothing written: upstream
+    // holds no referrer tags, so no index is read for its children.
     expect(requestLog(down)).toEqual(["HEAD manifest", "HEAD manifest", "HEAD manifest"]);
   });
 

@@ -116,7 +116,11 @@ describe("polyarch build with Buildah", () => {
       variables.POLYARCH_DIGEST_AMD64,
       variables.POLYARCH_DIGEST_ARM64,
     ]);
-    expect(await readFile(indexEnv, "utf8")).toBe(`POLYARCH_INDEX=${merged.stdout.trim()}\n`);
+    const repository = `${registry.host}/team/app`;
+    expect(await readFile(indexEnv, "utf8")).toBe(
+      `POLYARCH_INDEX=${merged.stdout.trim()}\n` +
+        `POLYARCH_DIGESTS=${repository}@${variables.POLYARCH_DIGEST_AMD64},${repository}@${variables.POLYARCH_DIGEST_ARM64}\n`,
+    );
 
     const out = join(work.dir.path, "arm64-copy");
     await skopeo(["copy", "--override-arch", "arm64", `docker://${target}`, `dir:${out}`]);

@@ -62,7 +62,7 @@ const mergeFromEnv = (target: string, env: Record<string, string>, ...extra: str
   polyarch(["merge", "--from-env", "--target", `${proxy.host}/team/app:${target}`, ...extra], { env });
 
 describe("polyarch merge --from-env", () => {
-  it("merges every POLYARCH_IMAGE_<ARCH> by digest and writes POLYARCH_INDEX", async () => {
+  it("merges every POLYARCH_IMAGE_<ARCH> by digest and writes POLYARCH_INDEX and POLYARCH_DIGESTS", async () => {
     const dotenv = join(dir.path, "merge.env");
     const run = await mergeFromEnv(
       "v1",
@@ -79,7 +79,11 @@ describe("polyarch merge --from-env", () => {
       amd64.manifest.digest,
       arm64.manifest.digest,
     ]);
-    expect(await readFile(dotenv, "utf8")).toBe(`POLYARCH_INDEX=${proxy.host}/team/app@${index.digest}\n`);
+    const repository = `${proxy.host}/team/app`;
+    expect(await readFile(dotenv, "utf8")).toBe(
+      `POLYARCH_INDEX=${repository}@${index.digest}\n` +
+        `POLYARCH_DIGESTS=${repository}@${amd64.manifest.digest},${repository}@${arm64.manifest.digest}\n`,
+    );
     // Sources are read by digest: no tag of a build job is ever asked for.
     expect(proxy.counter.requests.filter((r) => /manifests\/(amd64|arm64)-/.test(r.path))).toEqual([]);
   });

@@ -10,7 +10,13 @@ beforeAll(async () => {
 afterAll(() => matrix?.stop());
 
 describe("the fault matrix: each cell ends right or fails cleanly with no tag moved, and a re-run finishes", () => {
-  for (const row of [rows.mirror, rows.sync, rows.helperRefresh]) {
+  for (const row of [
+    rows.mirror,
+    rows.mirrorSigned,
+    rows.mirrorReferrerWrites,
+    rows.sync,
+    rows.helperRefresh,
+  ]) {
     it(`${row?.name} × every fault × first, middle and last request`, async () => {
       expect(await runRow(matrix, row!)).toEqual([]);
     });

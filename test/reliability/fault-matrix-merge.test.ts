@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => matrix?.stop());
 
 describe("the fault matrix: each cell ends right or fails cleanly with no tag moved, and a re-run finishes", () => {
-  for (const row of [rows.merge, rows.pushFromArgs, rows.pushFromSpec]) {
+  for (const row of [rows.merge, rows.mergeAttested, rows.pushFromArgs, rows.pushFromSpec]) {
     it(`${row?.name} × every fault × first, middle and last request`, async () => {
       expect(await runRow(matrix, row!)).toEqual([]);
     });

@@ -1,10 +1,15 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  buildkitIndex,
+  cosignSignature,
   type FaultProxy,
   indexOf,
+  ociArtifact,
+  pushCosignTag,
   pushImage,
   pushIndex,
+  pushReferrer,
   type Registry,
   startFaultProxy,
   startRegistry,
@@ -19,6 +24,7 @@ import { polyarch } from "../support/cli.ts";
 import {
   type CellOutcome,
   columns,
+  type FaultColumn,
   type LoggedRequest,
   POSITIONS,
   positions,
@@ -41,6 +47,8 @@ export interface Matrix {
   proxy: FaultProxy;
   work: TempDir;
   host: string;
+  /** The digest of src/signed's SBOM referrer. */
+  referrer: string;
   stop(): Promise<void>;
 }
 
@@ -62,6 +70,20 @@ export async function startMatrix(): Promise<Matrix> {
   await pushImage(source, "src/app", "amd64", amd64);
   await pushImage(source, "src/app", "arm64", arm64);
   await pushIndex(source, "src/app", "multi", indexOf([amd64, arm64]));
+  // Provenance: a signed index with an SBOM of its amd64 child (the fallback tag: distribution 2.8 has no
+  // referrers API), and BuildKit-style per-architecture indexes with attestations.
+  const signed = indexOf([amd64, arm64]);
+  await pushIndex(source, "src/signed", "1", signed);
+  await pushCosignTag(
+    source,
+    "src/signed",
+    cosignSignature(signed.manifest.digest, `${source.host}/src/signed`),
+  );
+  const sbom = ociArtifact(amd64.descriptor);
+  await pushReferrer(source, "src/signed", sbom);
+
+  await pushIndex(source, "src/attested", "amd64", await buildkitIndex(amd64));
+  await pushIndex(source, "src/attested", "arm64", await buildkitIndex(arm64));
   for (const tag of ["1.0", "1.1"]) {
     await pushImage(source, "src/many", tag, await syntheticImage({ layers: [2000], seed: `many-${tag}` }));
   }
@@ -75,6 +97,7 @@ export async function startMatrix(): Promise<Matrix> {
     proxy,
     work,
     host: proxy.host,
+    referrer: sbom.manifest.digest,
     async stop() {
       await proxy.stop();
       await Promise.all([source.stop(), target.stop()]);
@@ -89,7 +112,30 @@ export interface Row {
   args(matrix: Matrix, repository: string): Promise<string[]>;
   /** What the command's environment needs besides the shortened retries (a builder's PATH and storage). */
   env?: Record<string, string>;
+  /** Which requests of a run the positions are taken from, for every column. @default all of them */
+  among?: (logged: LoggedRequest, matrix: Matrix) => boolean;
+  /**
+   * The tag the command writes last, after everything else it writes (referrers' tags too): a failed run
+   * that left it must have left every other tag of the calibration as well.
+   */
+  lastTag?: string;
+  /** Columns of this row only, after the shared ones. */
+  columns?: FaultColumn[];
 }
+
+/**
+ * A request the registry refuses for good (a 400, as ECR answers an artifact it does not take): no retry
+ * helps, so the run fails there, and what it wrote before shows the order of its writes.
+ */
+const refusedForGood: FaultColumn = {
+  name: "refused for good",
+  fault: () => ({
+    type: "status",
+    status: 400,
+    errors: [{ code: "MANIFEST_INVALID", message: "refused by the fault matrix" }],
+    times: Number.POSITIVE_INFINITY,
+  }),
+};
 
 async function specFile(matrix: Matrix, repository: string, text: string): Promise<string> {
   const file = join(matrix.work.path, `${repository.replaceAll("/", "-")}.yaml`);
@@ -146,6 +192,34 @@ export const rows: Record<string, Row> = {
       "from-spec",
       await specFile(matrix, repo, mergeSpec(matrix.host, repo)),
     ],
+  },
+  mergeAttested: {
+    name: "merge of attested indexes",
+    lastTag: "v1",
+    columns: [refusedForGood],
+    args: async ({ host }, repo) => [
+      "merge",
+      "--target",
+      `${host}/${repo}:v1`,
+      `${host}/src/attested:amd64`,
+      `${host}/src/attested:arm64`,
+    ],
+  },
+  mirrorSigned: {
+    name: "mirror with referrers",
+    lastTag: "v1",
+    columns: [refusedForGood],
+    args: async ({ host }, repo) => ["mirror", `${host}/src/signed:1`, `${host}/${repo}:v1`],
+  },
+  mirrorReferrerWrites: {
+    name: "mirror with faults on the referrer requests",
+    lastTag: "v1",
+    columns: [refusedForGood],
+    args: async ({ host }, repo) => ["mirror", `${host}/src/signed:1`, `${host}/${repo}:v1`],
+    // The referrers API probe, the fallback indexes and cosign tags (sha256-<hex>…), and the referrer's manifest.
+    among: (logged, { referrer }) =>
+      /\/referrers\/|\/manifests\/sha256-|\/tags\/list/.test(logged.path) ||
+      (logged.method === "PUT" && logged.path.endsWith(`/manifests/${referrer}`)),
   },
   mirror: {
     name: "mirror",
@@ -216,8 +290,10 @@ export async function runRow(matrix: Matrix, row: Row): Promise<string[]> {
   const problems: string[] = [];
   const outcomes: CellOutcome[] = [];
   let cell = 0;
-  for (const column of columns) {
-    const candidates = logged.filter(column.among ?? (() => true));
+  for (const column of [...columns, ...(row.columns ?? [])]) {
+    const candidates = logged.filter(
+      (request) => (column.among?.(request) ?? true) && (row.among?.(request, matrix) ?? true),
+    );
     const at = positions(candidates.length > 0 ? candidates : logged);
     for (const position of POSITIONS) {
       const repository = `dst/${slug}/c${cell++}`;
@@ -237,6 +313,11 @@ export async function runRow(matrix: Matrix, row: Row): Promise<string[]> {
       let outcome: CellOutcome;
       if (run.code === 0 && wrong.length === 0 && whole) {
         outcome = injected.hits > 0 ? "success after retry" : "success, fault not reached";
+      } else if (row.lastTag !== undefined && state[row.lastTag] !== undefined && !whole) {
+        outcome = "partial";
+        problems.push(
+          `${label}: ${row.lastTag} was written before ${JSON.stringify(Object.keys(expected).filter((t) => !(t in state)))}`,
+        );
       } else if ((run.code === 1 || run.code === 3) && wrong.length === 0 && clearFailure(run.stderr)) {
         outcome = "clean failure";
       } else {

@@ -47,6 +47,7 @@ describe("buildIndex", () => {
     flavors: [{ name: "ubuntu", architectures: ["arm64"] }],
     target: { repository: "t.example/helper", tag: "{prefix}v{version}" },
     fixPlatform: true,
+    referrers: false,
     binaries: [],
     concurrency: 1,
   });

@@ -16,6 +16,7 @@ const spec: HelperSpec = {
   ],
   target: { repository: "registry.example.com/helper", tag: "{prefix}v{version}" },
   fixPlatform: false,
+  referrers: true,
   binaries: ["/usr/bin/gitlab-runner-helper"],
   concurrency: 2,
 };

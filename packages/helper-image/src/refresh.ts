@@ -3,9 +3,11 @@ import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
 import {
   BlobTransfers,
   copyImage,
+  copyReferrers,
   type DeletingStore,
   type Descriptor,
   type FetchedManifest,
+  findReferrers,
   fingerprint,
   formatPlatform,
   formatReference,
@@ -21,12 +23,15 @@ import {
   platformName,
   pruneReceipts,
   type ReceiptCount,
+  ReferrerCache,
   type ReportedError,
   readBlob,
   receiptTag,
   relabel,
   reportedError,
   selectChild,
+  type TagWrite,
+  tagWrite,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { buildIndex, type IndexEntry } from "./index-document.ts";
@@ -46,7 +51,7 @@ export interface RefreshOptions {
 }
 
 /** `pending`: a dry run found the item out of date. */
-export type RefreshAction = "created" | "updated" | "unchanged" | "fixed" | "failed" | "pending";
+export type RefreshAction = TagWrite | "fixed" | "failed" | "pending";
 
 export interface RefreshItemReport {
   version: string;
@@ -111,6 +116,7 @@ export async function refresh(
     upstreamName: formatRepository(upstreamRef),
     targetRef,
     transfers: new BlobTransfers(),
+    referrerCache: new ReferrerCache(),
   };
   const reports = await Promise.all(
     items.map((item) => limit(() => refreshItem(spec, item, stores, context, options))),
@@ -143,6 +149,8 @@ interface Stores {
   targetRef: ImageReference;
   /** Items share blobs (the helper binary's layer): each is uploaded once. */
   transfers: BlobTransfers;
+  /** Items share the upstream's tag list and what each registry says of the referrers API. */
+  referrerCache: ReferrerCache;
 }
 
 async function refreshItem(
@@ -206,12 +214,20 @@ async function refreshItem(
           : "set fixPlatform: true in the spec to republish mislabelled images with a corrected config",
       });
     }
+    if (spec.referrers) {
+      // Referrers after the images they refer to, before the index tag: GitLab refuses them otherwise.
+      const options = { transfers: stores.transfers, cache: stores.referrerCache };
+      const subjects = images.map((image) => image.manifest.digest);
+      const found = await findReferrers(stores.upstream, subjects, options);
+      await copyReferrers(stores.upstream, stores.target, found, options);
+    }
     const index = buildIndex(item, entries, stores.upstreamName);
     const current = await stores.target.headManifest(item.targetTag);
-    let action: RefreshAction = "unchanged";
-    if (current?.digest !== index.digest) {
+    const write = tagWrite(current, index.digest);
+    let action: RefreshAction = write;
+    if (write !== "unchanged") {
       await stores.target.putManifest(index.bytes, index.mediaType, item.targetTag);
-      action = report.fixed?.length ? "fixed" : current ? "updated" : "created";
+      if (report.fixed?.length) action = "fixed";
     }
     // Written last: a run cut short before this point is redone, never taken as current.
     await stores.target.putManifest(index.bytes, index.mediaType, receipt);

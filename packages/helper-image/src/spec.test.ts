@@ -39,6 +39,7 @@ describe("parseHelperSpec", () => {
       ],
       target: { repository: "registry.example.com/platform/gitlab-runner-helper", tag: "{prefix}v{version}" },
       fixPlatform: true,
+      referrers: true,
       binaries: ["/usr/bin/gitlab-runner-helper"],
       concurrency: 2,
     });
@@ -52,6 +53,7 @@ describe("parseHelperSpec", () => {
     expect(spec.upstream.registry).toBe("registry.gitlab.com");
     expect(spec.target.tag).toBe("{prefix}v{version}");
     expect(spec.fixPlatform).toBe(false);
+    expect(spec.referrers).toBe(true);
     expect(spec.flavors[1]).toEqual({ name: "ubuntu", architectures: ["x86_64"] });
   });
 

@@ -31,6 +31,11 @@ export interface HelperSpec {
   };
   /** Republish a mislabelled image with a corrected config instead of failing it. */
   fixPlatform: boolean;
+  /**
+   * Carry what refers to each upstream image (OCI referrers, cosign's digest tags) into the target, before
+   * the index tag. @default true
+   */
+  referrers: boolean;
   /** The binaries whose ELF machine must match the tag's architecture (all executables when absent). */
   binaries: string[];
   /** Version/flavor items refreshed at once. */
@@ -108,6 +113,7 @@ export const helperSpecSchema = strictObject({
   architectures: architectureList,
   target: strictObject({ repository: z.string(), tag: z.string().optional() }),
   fixPlatform: z.boolean().optional(),
+  referrers: z.boolean().optional(),
   verify: strictObject({ binaries: z.array(z.string().startsWith("/")).min(1).optional() }).optional(),
   concurrency: count(16).optional(),
 });
@@ -148,6 +154,7 @@ function normalize(raw: RawSpec): HelperSpec {
     ),
     target: { repository: raw.target.repository, tag: raw.target.tag ?? DEFAULT_TARGET_TAG },
     fixPlatform: raw.fixPlatform ?? false,
+    referrers: raw.referrers ?? true,
     binaries: raw.verify?.binaries ?? DEFAULT_BINARIES,
     concurrency: raw.concurrency ?? 2,
   };

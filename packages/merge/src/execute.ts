@@ -4,8 +4,10 @@ import {
   addStats,
   type CopyStats,
   copyImage,
+  copyReferrers,
   emptyStats,
   type FetchedManifest,
+  findReferrers,
   formatPlatform,
   formatRepository,
   type ImageReference,
@@ -14,9 +16,12 @@ import {
   type Platform,
   PolyarchError,
   platformName,
+  ReferrerCache,
   readBlob,
   relabel,
   sameRepository,
+  type TagWrite,
+  tagWrite,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
 import { configuredPlatform, contradictsConfig, type MergePlan, planMerge } from "./plan.ts";
@@ -24,7 +29,7 @@ import type { MergeRequest, MergeRules } from "./request.ts";
 import { type ResolvedSource, resolveSources } from "./resolve.ts";
 import { checkMergeRequest } from "./validate.ts";
 
-export type TagAction = "created" | "updated" | "unchanged" | "planned";
+export type TagAction = TagWrite | "planned";
 
 export interface MergeReport {
   /** `registry/repository` or `oci:dir`. */
@@ -35,6 +40,8 @@ export interface MergeReport {
   action: TagAction;
   tags: Array<{ tag: string; action: TagAction }>;
   manifests: Array<{ source: string; platform: string; digest: string; attestation?: boolean }>;
+  /** Attestations of index sources left out by `keepAttestations: false` (`--no-attestations`). */
+  droppedAttestations: Array<{ source: string; digest: string; attests: string }>;
   /** Sources skipped by --ignore-missing. */
   missing: string[];
   /** With --verify-binaries: what was checked per source. */
@@ -114,6 +121,13 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
       digest: e.descriptor.digest,
       ...(e.attestation && { attestation: true }),
     })),
+    droppedAttestations: sources.flatMap((source) =>
+      (source.droppedAttestations ?? []).map((descriptor) => ({
+        source: source.spec.text,
+        digest: descriptor.digest,
+        attests: source.manifest.digest,
+      })),
+    ),
     missing,
     verified,
     relabelled,
@@ -125,23 +139,19 @@ export async function merge(request: MergeRequest, context: MergeContext): Promi
 
   const target = context.openStore(request.target);
   const current = await target.headManifest(request.target.tag);
-  if (current?.digest === plan.digest) {
-    report.action = "unchanged";
-  } else {
+  report.action = tagWrite(current, plan.digest);
+  if (report.action !== "unchanged") {
     const copyTarget = { target, reference: request.target, storeOf };
     await pushRelabelled(sources, copyTarget, report.copied);
-    await copyChildren(plan, copyTarget, report.copied);
+    const copied = await copyChildren(plan, copyTarget, report.copied);
+    if (request.referrers !== false) await copyChildReferrers(copied, copyTarget, report.copied);
     await writeTag(target, plan, report.repository, request.target.tag, current?.digest);
-    report.action = current ? "updated" : "created";
   }
   for (const entry of report.tags) {
     const head = await target.headManifest(entry.tag);
-    if (head?.digest === plan.digest) {
-      entry.action = "unchanged";
-      continue;
-    }
+    entry.action = tagWrite(head, plan.digest);
+    if (entry.action === "unchanged") continue;
     await writeTag(target, plan, report.repository, entry.tag, head?.digest);
-    entry.action = head ? "updated" : "created";
   }
   return report;
 }
@@ -187,6 +197,7 @@ interface CopyTarget {
 }
 
 async function copyChildren(plan: MergePlan, { target, reference, storeOf }: CopyTarget, stats: CopyStats) {
+  const copied: ResolvedSource[] = [];
   for (const entry of plan.entries) {
     const { source } = entry;
     // Children in the target repository are already where the index will be.
@@ -196,6 +207,25 @@ async function copyChildren(plan: MergePlan, { target, reference, storeOf }: Cop
       ? attestationManifest(source, entry.descriptor.digest)
       : source.manifest;
     addStats(stats, await copyImage(storeOf(source), target, manifest));
+    if (!entry.attestation && !source.relabelled) copied.push(source);
+  }
+  return copied;
+}
+
+/**
+ * What refers to the images copied from other repositories (a signature the build job made, an SBOM)
+ * comes along, after the images and before the index tag, as mirror carries it.
+ */
+async function copyChildReferrers(
+  copied: ResolvedSource[],
+  { target, storeOf }: CopyTarget,
+  stats: CopyStats,
+) {
+  const cache = new ReferrerCache();
+  for (const source of copied) {
+    const store = storeOf(source);
+    const found = await findReferrers(store, [source.manifest.digest], { cache });
+    addStats(stats, (await copyReferrers(store, target, found, { cache })).stats);
   }
 }
 

@@ -8,6 +8,7 @@ export {
   platformOf,
   REFUSE_DOCKER_LIST_OF_OCI,
 } from "./plan.ts";
+export { imageReferences } from "./report.ts";
 export type { DescriptorAnnotation, IndexType, MergeRequest, MergeRules, SourceSpec } from "./request.ts";
 export type { ResolvedSource } from "./resolve.ts";
 export { resolveSource, resolveSources } from "./resolve.ts";

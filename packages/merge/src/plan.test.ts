@@ -37,6 +37,22 @@ function source(options: SourceOptions): ResolvedSource {
   } as ResolvedSource;
 }
 
+/** An attestation of a source, as resolveSource reads it: its index entry and its manifest. */
+function attestation(
+  note: string,
+  annotations?: Record<string, string>,
+): ResolvedSource["attestations"][number] {
+  const bytes = encodeJson({ schemaVersion: 2, note });
+  const descriptor = {
+    mediaType: MediaType.OciManifest,
+    digest: digestOf(bytes),
+    size: bytes.length,
+    platform: { os: "unknown", architecture: "unknown" },
+    ...(annotations && { annotations }),
+  };
+  return { descriptor, manifest: { bytes, mediaType: MediaType.OciManifest, digest: descriptor.digest } };
+}
+
 function request(
   options: {
     type?: IndexType;
@@ -227,24 +243,9 @@ describe("planMerge", () => {
   });
 
   it("lists a kept attestation right after the image it attests", () => {
-    const attestationBytes = encodeJson({ schemaVersion: 2, note: "attestation" });
-    const descriptor = {
-      mediaType: MediaType.OciManifest,
-      digest: digestOf(attestationBytes),
-      size: attestationBytes.length,
-      platform: { os: "unknown", architecture: "unknown" },
-      annotations: { "vnd.docker.reference.type": "attestation-manifest" },
-    };
-    const attested = source({
-      text: "a",
-      config: amd64,
-      attestations: [
-        {
-          descriptor,
-          manifest: { bytes: attestationBytes, mediaType: MediaType.OciManifest, digest: descriptor.digest },
-        },
-      ],
-    });
+    const kept = attestation("attestation", { "vnd.docker.reference.type": "attestation-manifest" });
+    const { descriptor } = kept;
+    const attested = source({ text: "a", config: amd64, attestations: [kept] });
     const plan = planMerge(request(), [attested, source({ text: "b", config: arm64 })]);
     expect(plan.entries.map((e) => [e.descriptor.digest, e.attestation ?? false])).toEqual([
       [attested.manifest.digest, false],
@@ -254,6 +255,36 @@ describe("planMerge", () => {
     expect(caught(() => planMerge(request({ type: "docker" }), [attested]))).toMatchObject({
       code: "POLYARCH_E_TYPE_MISMATCH",
     });
+  });
+});
+
+describe("planMerge: attestations and buildx's annotation types", () => {
+  it("an attestation's vnd.docker.reference.digest names the image as the index lists it (a relabelled copy's digest)", () => {
+    const original = `sha256:${"1".repeat(64)}`;
+    const relabelled = source({
+      text: "a",
+      config: amd64,
+      attestations: [
+        attestation("attests the original", {
+          "vnd.docker.reference.type": "attestation-manifest",
+          "vnd.docker.reference.digest": original,
+        }),
+      ],
+    });
+    const plan = planMerge(request(), [relabelled]);
+    expect(plan.entries[1]?.descriptor.annotations).toEqual({
+      "vnd.docker.reference.type": "attestation-manifest",
+      "vnd.docker.reference.digest": relabelled.manifest.digest,
+    });
+  });
+
+  it("a manifest-descriptor annotation without a platform goes on every image entry, not on attestations", () => {
+    const attested = source({ text: "a", config: amd64, attestations: [attestation("attestation")] });
+    const plan = planMerge(request({ descriptors: [{ key: "k", value: "v" }] }), [
+      attested,
+      source({ text: "b", config: arm64 }),
+    ]);
+    expect(plan.entries.map((e) => e.descriptor.annotations)).toEqual([{ k: "v" }, undefined, { k: "v" }]);
   });
 });
 

@@ -66,7 +66,7 @@ export function planMerge(request: PlanRequest, sources: ResolvedSource[]): Merg
     const platform = platforms[i] as Platform;
     const annotations = Object.fromEntries(
       request.descriptorAnnotations
-        .filter((a) => platformsEqual(a.platform, platform))
+        .filter((a) => a.platform === undefined || platformsEqual(a.platform, platform))
         .map((a) => [a.key, a.value]),
     );
     entries.push({
@@ -83,17 +83,18 @@ export function planMerge(request: PlanRequest, sources: ResolvedSource[]): Merg
       (rules === "manifest-tool" ? trailing : entries).push({
         source,
         attestation: true,
-        descriptor: attestation.descriptor,
+        descriptor: attests(attestation.descriptor, source),
       });
     }
   });
   // manifest-tool lists every image first, then every attestation.
   entries.push(...trailing);
   for (const annotation of request.descriptorAnnotations) {
-    if (!platforms.some((p) => platformsEqual(p, annotation.platform))) {
+    const wanted = annotation.platform;
+    if (wanted && !platforms.some((p) => platformsEqual(p, wanted))) {
       throw new PolyarchError(
         "POLYARCH_E_BAD_ANNOTATION",
-        `--annotation for ${formatPlatform(annotation.platform)} matches no source`,
+        `--annotation for ${formatPlatform(wanted)} matches no source`,
         { hint: `the sources are ${platforms.map(formatPlatform).join(", ")}` },
       );
     }
@@ -107,6 +108,19 @@ export function planMerge(request: PlanRequest, sources: ResolvedSource[]): Merg
   };
   const bytes = encodeJson(document);
   return { mediaType, bytes, digest: digestOf(bytes), entries, warnings };
+}
+
+/**
+ * An attestation's entry, naming the image it attests by the digest the index lists: a source relabelled
+ * by --fix-platform is listed under its new digest, so the annotation follows it.
+ */
+function attests(descriptor: Descriptor, source: ResolvedSource): Descriptor {
+  const named = descriptor.annotations?.["vnd.docker.reference.digest"];
+  if (named === undefined || named === source.manifest.digest) return descriptor;
+  return {
+    ...descriptor,
+    annotations: { ...descriptor.annotations, "vnd.docker.reference.digest": source.manifest.digest },
+  };
 }
 
 /**
@@ -272,7 +286,7 @@ function chooseType(
     }
     if (sources.some((s) => s.attestations.length > 0)) {
       throw new PolyarchError("POLYARCH_E_TYPE_MISMATCH", "--type docker cannot carry attestations", {
-        hint: "use --type oci or drop --keep-attestations",
+        hint: "use --type oci, or drop the attestations with --no-attestations",
       });
     }
     if (Object.keys(request.indexAnnotations).length > 0 || request.descriptorAnnotations.length > 0) {

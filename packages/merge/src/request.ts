@@ -15,7 +15,8 @@ export interface SourceSpec {
 }
 
 export interface DescriptorAnnotation {
-  platform: Platform;
+  /** The entry of this platform; every image entry (not the attestations) when absent. */
+  platform?: Platform;
   key: string;
   value: string;
 }
@@ -51,7 +52,13 @@ export interface MergeRequest {
   indexAnnotations: Record<string, string>;
   descriptorAnnotations: DescriptorAnnotation[];
   ignoreMissing: boolean;
+  /** Keep the attestation manifests of index sources, each after its image (`--no-attestations` drops them). */
   keepAttestations: boolean;
   verifyBinaries: boolean;
   dryRun: boolean;
+  /**
+   * Carry what refers to each image copied from another repository (OCI referrers, cosign's digest
+   * tags), before the index tag. @default true
+   */
+  referrers?: boolean;
 }

@@ -29,6 +29,8 @@ export interface ResolvedSource {
   fromIndex?: string;
   /** Attestation manifests that reference this image, from the source index. */
   attestations: Array<{ descriptor: Descriptor; manifest: FetchedManifest }>;
+  /** Attestations of this image in the source index that were left out (`keepAttestations: false`). */
+  droppedAttestations?: Descriptor[];
   /**
    * Set when the stated platform is merged although the config says otherwise: `mislabelled` when the
    * binaries agree with the stated platform, `unjudged` (manifest-tool rules) when there were none to read.
@@ -129,27 +131,33 @@ export async function resolveSource(
   let image: ImageManifest;
   let fromIndex: string | undefined;
   const attestations: ResolvedSource["attestations"] = [];
+  const dropped: Descriptor[] = [];
   if (parsed.kind === "index") {
     fromIndex = top.digest;
     const child = pickChild(spec, parsed.index.manifests);
     manifest = await store.getManifest(child.digest);
     image = imageOf(manifest, spec.text);
+    const attesting = parsed.index.manifests.filter(
+      (descriptor) =>
+        isAttestation(descriptor) && descriptor.annotations?.["vnd.docker.reference.digest"] === child.digest,
+    );
     if (options.keepAttestations) {
-      for (const descriptor of parsed.index.manifests) {
-        if (
-          isAttestation(descriptor) &&
-          descriptor.annotations?.["vnd.docker.reference.digest"] === child.digest
-        ) {
-          attestations.push({ descriptor, manifest: await store.getManifest(descriptor.digest) });
-        }
+      for (const descriptor of attesting) {
+        attestations.push({ descriptor, manifest: await store.getManifest(descriptor.digest) });
       }
+    } else {
+      dropped.push(...attesting);
     }
   } else {
     image = parsed.manifest;
   }
   const resolved = await readImage(spec, store, manifest, image);
   resolved.attestations.push(...attestations);
-  return { ...resolved, ...(fromIndex && { fromIndex }) };
+  return {
+    ...resolved,
+    ...(fromIndex && { fromIndex }),
+    ...(dropped.length > 0 && { droppedAttestations: dropped }),
+  };
 }
 
 function pickChild(spec: SourceSpec, manifests: Descriptor[]): Descriptor {

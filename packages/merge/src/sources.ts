@@ -86,7 +86,18 @@ export function refuseDuplicatePlatforms(sources: SourceSpec[]): void {
   });
 }
 
-/** `--annotation KEY=VALUE` (the index) or `--annotation os/arch[/variant]:KEY=VALUE` (one entry). */
+/**
+ * buildx's `--annotation` type prefixes (`docker buildx imagetools create`): `index:` and
+ * `manifest-descriptor:` (optionally `[os/arch]`) are what an index can carry; `manifest:` and
+ * `index-descriptor:` would mean rewriting a child or a parent polyarch does not write, so they are refused.
+ */
+const ANNOTATION_TYPE = /^(index|manifest-descriptor|manifest|index-descriptor)(?:\[([^\]]*)\])?$/;
+
+/**
+ * `--annotation` values: `KEY=VALUE` or `index:KEY=VALUE` (the index), `os/arch[/variant]:KEY=VALUE` or
+ * `manifest-descriptor[os/arch]:KEY=VALUE` (that platform's entry), `manifest-descriptor:KEY=VALUE`
+ * (every image entry). A key may hold colons when what precedes the first is no type or platform.
+ */
 export function parseAnnotations(values: string[]): {
   index: Record<string, string>;
   descriptors: DescriptorAnnotation[];
@@ -95,26 +106,42 @@ export function parseAnnotations(values: string[]): {
   const descriptors: DescriptorAnnotation[] = [];
   for (const value of values) {
     const eq = value.indexOf("=");
-    if (eq <= 0) {
+    const left = eq > 0 ? value.slice(0, eq) : "";
+    const colon = left.indexOf(":");
+    const prefix = colon > 0 ? left.slice(0, colon) : "";
+    const key = colon > 0 ? left.slice(colon + 1) : left;
+    const typed = ANNOTATION_TYPE.exec(prefix);
+    const platformPrefix = typed === null && prefix.includes("/");
+    if (eq <= 0 || ((typed || platformPrefix) && key === "")) {
       throw new PolyarchError(
         "POLYARCH_E_BAD_ANNOTATION",
         `--annotation ${JSON.stringify(value)} is not KEY=VALUE`,
         {
-          hint: "write KEY=VALUE for the index, or os/arch:KEY=VALUE for one platform's entry",
+          hint: "write KEY=VALUE or index:KEY=VALUE for the index, manifest-descriptor:KEY=VALUE for every entry, os/arch:KEY=VALUE or manifest-descriptor[os/arch]:KEY=VALUE for one platform's entry",
         },
       );
     }
-    const left = value.slice(0, eq);
     const annotationValue = value.slice(eq + 1);
-    const colon = left.indexOf(":");
-    if (colon > 0 && left.slice(0, colon).includes("/")) {
+    if (platformPrefix) {
+      descriptors.push({ platform: parsePlatform(prefix), key, value: annotationValue });
+    } else if (!typed) {
+      index[left] = annotationValue;
+    } else if (typed[1] === "index" && typed[2] === undefined) {
+      index[key] = annotationValue;
+    } else if (typed[1] === "manifest-descriptor") {
       descriptors.push({
-        platform: parsePlatform(left.slice(0, colon)),
-        key: left.slice(colon + 1),
+        ...(typed[2] !== undefined && { platform: parsePlatform(typed[2]) }),
+        key,
         value: annotationValue,
       });
     } else {
-      index[left] = annotationValue;
+      throw new PolyarchError(
+        "POLYARCH_E_BAD_ANNOTATION",
+        `--annotation ${JSON.stringify(value)}: polyarch merge annotates the index and its entries, not ${typed[1] === "index" ? "one platform of the index" : typed[1] === "manifest" ? "the images themselves (that would change their digests)" : "a parent index"}`,
+        {
+          hint: "use index:KEY=VALUE for the index, manifest-descriptor:KEY=VALUE or manifest-descriptor[os/arch]:KEY=VALUE for its entries",
+        },
+      );
     }
   }
   return { index, descriptors };

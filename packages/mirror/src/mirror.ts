@@ -3,14 +3,18 @@ import {
   type CopyProgress,
   type CopyStats,
   copyImage,
+  copyReferrers,
   emptyStats,
   type FetchedManifest,
+  type FoundReferrers,
+  findReferrers,
   fingerprint,
   formatPlatform,
   formatReference,
   formatRepository,
   type ImageReference,
   type ImageStore,
+  isIndexMediaType,
   type ManifestHead,
   manifestReference,
   type Platform,
@@ -18,10 +22,14 @@ import {
   parseFetchedManifest,
   parseImageConfig,
   platformsEqual,
+  ReferrerCache,
+  type ReferrerReport,
   readBlob,
   receiptTag,
+  type TagWrite,
 } from "@polyarch/oci";
 import { filterIndex } from "./filter.ts";
+import { subjectsOf } from "./subjects.ts";
 
 export interface MirrorRequest {
   /** A tag or digest reference, in a registry or an `oci:` layout. */
@@ -39,6 +47,13 @@ export interface MirrorRequest {
    * is current from HEAD requests alone. @default false
    */
   receipts?: boolean;
+  /**
+   * Carry what refers to the image (OCI referrers and cosign's digest tags), written after the image and
+   * before its tag. @default true
+   */
+  referrers?: boolean;
+  /** Carry only OCI referrers of these artifact types (cosign's tags are not filtered). @default every type */
+  artifactTypes?: readonly string[];
 }
 
 export interface MirrorContext {
@@ -51,9 +66,11 @@ export interface MirrorContext {
   onProgress?: (event: CopyProgress) => void;
   /** Shared by mirrors that run at the same time, so each blob is transferred into a store once. */
   transfers?: BlobTransfers;
+  /** Shared by the mirrors of one run: which registries answer the referrers API, and tag lists. */
+  referrerCache?: ReferrerCache;
 }
 
-export type MirrorAction = "created" | "updated" | "unchanged";
+export type MirrorAction = TagWrite;
 
 export interface MirrorReport {
   /** The source as given, normalized. */
@@ -75,6 +92,8 @@ export interface MirrorReport {
   /** Platforms of the images stored, when the source's manifests were read. */
   platforms?: string[];
   copied: CopyStats;
+  /** What refers to the image and came along (unless `referrers: false` or dryRun). */
+  referrers?: ReferrerReport;
 }
 
 /**
@@ -97,7 +116,18 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
     dryRun: request.dryRun ?? false,
     copied: emptyStats(),
   };
-  if (check.upToDate) return report;
+  const carry = request.referrers !== false && !report.dryRun;
+  const referrerOptions = {
+    ...(request.artifactTypes && { artifactTypes: request.artifactTypes }),
+    ...(context.transfers && { transfers: context.transfers }),
+    cache: context.referrerCache ?? new ReferrerCache(),
+  };
+  if (check.upToDate) {
+    if (!carry) return report;
+    const found = await referrersOfStored(source, target, report, referrerOptions);
+    report.referrers = await copyReferrers(source, target, found, referrerOptions);
+    return report;
+  }
   const { platforms } = request;
   const { tag, receipt } = check;
   let current = check.current;
@@ -120,16 +150,50 @@ export async function mirror(request: MirrorRequest, context: MirrorContext): Pr
     }
     report.action = current ? "updated" : "created";
     if (report.dryRun) return report;
+    const found = carry
+      ? await findReferrers(source, subjectsOf(top, !platforms), referrerOptions)
+      : undefined;
+    const referred = found !== undefined && (found.referrers.length > 0 || found.tags.length > 0);
+    // With referrers the image goes by digest, then its referrers, then the tag, last.
     report.copied = await copyImage(source, target, top, {
-      ...(tag !== undefined && { tag }),
+      ...(tag !== undefined && !referred && { tag }),
       ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
       ...(context.onProgress && { onProgress: context.onProgress }),
       ...(context.transfers && { transfers: context.transfers }),
     });
+    if (found) report.referrers = await copyReferrers(source, target, found, referrerOptions);
+    if (referred && tag !== undefined) await target.putManifest(top.bytes, top.mediaType, tag);
     // The receipt is written after the tag: a run cut short in between is redone, never trusted.
     if (receipt !== undefined) await target.putManifest(top.bytes, top.mediaType, receipt);
     return report;
   });
+}
+
+/**
+ * What refers to a copy the target already holds: the top manifest's referrers (unless the index was
+ * rebuilt: then nothing refers to its digest), then, when the source may hold any more, those of the
+ * children, read from the target's copy (the same bytes: no GET on the source, which Docker Hub counts).
+ */
+async function referrersOfStored(
+  source: ImageStore,
+  target: ImageStore,
+  report: MirrorReport,
+  options: { artifactTypes?: readonly string[]; cache: ReferrerCache },
+): Promise<FoundReferrers> {
+  const own = report.digest === report.sourceDigest ? [report.digest] : [];
+  const top = await findReferrers(source, own, options);
+  if (
+    !isIndexMediaType(report.mediaType) ||
+    !(await options.cache.mayHoldReferrers(source, report.sourceDigest))
+  )
+    return top;
+  const children = subjectsOf(await target.getManifest(report.digest), false);
+  const more = await findReferrers(source, children, options);
+  return {
+    listedBy: own.length > 0 ? top.listedBy : more.listedBy,
+    referrers: [...top.referrers, ...more.referrers],
+    tags: [...top.tags, ...more.tags],
+  };
 }
 
 /** Whether a mirror is current, found out with HEAD requests only (one on each side). */

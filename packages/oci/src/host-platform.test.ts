@@ -4,11 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   amd64Level,
-  architectureOfQemuHandler,
   detectHostPlatform,
   detectRunnablePlatform,
   platformOfMachine,
-  qemuHandlerName,
   runnablePlatformOfMachine,
 } from "./host-platform.ts";
 
@@ -30,17 +28,6 @@ describe("platformOfMachine", () => {
       "v6",
     );
     expect(platformOfMachine({ arch: "ppc64", os: "linux", endianness: "LE" }).architecture).toBe("ppc64le");
-  });
-});
-
-describe("QEMU's binfmt_misc handlers", () => {
-  it("are named for the architectures they run, both ways", () => {
-    expect(qemuHandlerName("arm64")).toBe("qemu-aarch64");
-    expect(qemuHandlerName("amd64")).toBe("qemu-x86_64");
-    expect(qemuHandlerName("arm")).toBe("qemu-arm");
-    expect(architectureOfQemuHandler("qemu-aarch64")).toBe("arm64");
-    expect(architectureOfQemuHandler("qemu-i386")).toBe("386");
-    expect(architectureOfQemuHandler("python3.11")).toBeUndefined();
   });
 });
 

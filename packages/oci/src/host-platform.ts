@@ -88,24 +88,3 @@ export async function detectHostPlatform(env: NodeJS.ProcessEnv = process.env): 
 export async function detectRunnablePlatform(env: NodeJS.ProcessEnv = process.env): Promise<Platform> {
   return runnablePlatformOfMachine(await machineFacts(env));
 }
-
-/** QEMU's names for Go's architectures, as qemu-user-static registers its binfmt_misc handlers. */
-const QEMU_NAMES: Record<string, string> = {
-  amd64: "x86_64",
-  arm64: "aarch64",
-  arm: "arm",
-  "386": "i386",
-  ppc64le: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
-
-/** The binfmt_misc handler that runs `architecture`'s binaries through QEMU (`arm64` → `qemu-aarch64`). */
-export function qemuHandlerName(architecture: string): string {
-  return `qemu-${QEMU_NAMES[architecture] ?? architecture}`;
-}
-
-/** The architecture a QEMU binfmt_misc handler runs (`qemu-aarch64` → `arm64`), or undefined for others. */
-export function architectureOfQemuHandler(name: string): string | undefined {
-  return Object.keys(QEMU_NAMES).find((architecture) => qemuHandlerName(architecture) === name);
-}

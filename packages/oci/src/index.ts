@@ -1,3 +1,11 @@
+export type { BinfmtHandler } from "./binfmt.ts";
+export {
+  architectureOfQemuHandler,
+  BINFMT_DIR,
+  emulatedArchitectures,
+  qemuHandlerName,
+  readBinfmtHandlers,
+} from "./binfmt.ts";
 export type { BlobOutcome, CopyImageOptions, CopyProgress, CopyStats } from "./copy.ts";
 export { addStats, BlobTransfers, copyImage, emptyStats, transferBlob } from "./copy.ts";
 export { isAttestation } from "./core/attestation.ts";
@@ -38,6 +46,15 @@ export {
   parseWrittenReference,
   sameRepository,
 } from "./core/reference.ts";
+export {
+  COSIGN_SUFFIXES,
+  cosignTags,
+  extendFallbackIndex,
+  fallbackTag,
+  isReferrerTag,
+  referrerDescriptor,
+  wantedReferrer,
+} from "./core/referrers.ts";
 export type { RelabelledImage } from "./core/relabel.ts";
 export { relabel } from "./core/relabel.ts";
 export type {
@@ -74,12 +91,10 @@ export { withFileLock } from "./file-lock.ts";
 export type { MachineFacts } from "./host-platform.ts";
 export {
   amd64Level,
-  architectureOfQemuHandler,
   CPUINFO_OVERRIDE,
   detectHostPlatform,
   detectRunnablePlatform,
   platformOfMachine,
-  qemuHandlerName,
   runnablePlatformOfMachine,
 } from "./host-platform.ts";
 export { interruptedError, throwIfInterrupted } from "./interrupted.ts";
@@ -93,6 +108,8 @@ export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";
 export { pruneReceipts } from "./prune-receipts.ts";
 export { readBlob } from "./read-blob.ts";
 export { MASK, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
+export type { FoundReferrers, ReferrerOptions, ReferrerReport } from "./referrers.ts";
+export { copyReferrers, findReferrers, ReferrerCache } from "./referrers.ts";
 export type { CredentialLookup } from "./registry/auth.ts";
 export type { Challenge } from "./registry/challenge.ts";
 export { parseChallenges } from "./registry/challenge.ts";
@@ -110,3 +127,5 @@ export type {
   ImageStore,
   ManifestHead,
 } from "./store.ts";
+export type { TagWrite } from "./tag-write.ts";
+export { tagWrite } from "./tag-write.ts";

@@ -11,6 +11,8 @@ import {
   type Platform,
   PolyarchError,
   type RegistryReference,
+  type TagWrite,
+  tagWrite,
   throwIfInterrupted,
 } from "@polyarch/oci";
 import { type AuthDir, renderAuthConfig, writeAuthDir } from "./auth-file.ts";
@@ -64,7 +66,7 @@ export interface BuildReport {
    * What the push did to the tag; `unchanged` when it already named this image (polyarch's push only);
    * `pushed` when the builder pushed.
    */
-  action: "created" | "updated" | "unchanged" | "pushed";
+  action: TagWrite | "pushed";
   size: BuiltImage["size"];
   binaries?: BuiltImage["binaries"];
   /** The `--dotenv` lines: `POLYARCH_IMAGE_<ARCH>`, `POLYARCH_DIGEST_<ARCH>`. */
@@ -202,10 +204,9 @@ async function push(
   top: FetchedManifest,
   tag: string,
 ): Promise<BuildReport["action"]> {
-  const current = await target.headManifest(tag);
-  if (current?.digest === top.digest) return "unchanged";
-  await copyImage(layout, target, top, { tag });
-  return current ? "updated" : "created";
+  const action = tagWrite(await target.headManifest(tag), top.digest);
+  if (action !== "unchanged") await copyImage(layout, target, top, { tag });
+  return action;
 }
 
 async function runBuilder(

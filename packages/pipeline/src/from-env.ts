@@ -70,7 +70,18 @@ export function sourcesFromEnv(env: Env, platforms?: string): EnvSource[] {
   return wanted.map((p) => found.find((s) => platformsEqual(s.platform, p)) as EnvSource);
 }
 
-/** The merge job's own dotenv line: `POLYARCH_INDEX=registry/repository@sha256:…`. */
-export function indexDotenvEntries(repository: string, digest: string): Array<[string, string]> {
-  return [["POLYARCH_INDEX", `${repository}@${digest}`]];
+/**
+ * The merge job's own dotenv lines: `POLYARCH_INDEX=registry/repository@sha256:…`, and with `images`
+ * `POLYARCH_DIGESTS`, each image of the index as `registry/repository@sha256:…`, comma-separated (a
+ * dotenv value holds no spaces), so a signing step is one line (`cosign sign ${POLYARCH_DIGESTS//,/ }`).
+ */
+export function indexDotenvEntries(
+  repository: string,
+  digest: string,
+  images: string[] = [],
+): Array<[string, string]> {
+  return [
+    ["POLYARCH_INDEX", `${repository}@${digest}`],
+    ...(images.length > 0 ? [["POLYARCH_DIGESTS", images.join(",")] as [string, string]] : []),
+  ];
 }

@@ -122,7 +122,7 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
     });
   }
   const { platform, emulated } = targetPlatform(options, builder, facts.host);
-  if (emulated) checkEmulator(platform, facts.builders.emulators);
+  if (emulated) checkEmulator(platform, facts.builders.emulated);
   const destination = destinationOf(
     options.image,
     options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
@@ -167,12 +167,12 @@ export function planBuild(options: BuildOptions, facts: BuildFacts): BuildPlan {
 }
 
 /** An emulated build needs the platform's binfmt handler; when the machine can say, check it is there. */
-function checkEmulator(platform: Platform, emulators: string[] | undefined): void {
+function checkEmulator(platform: Platform, emulated: string[] | undefined): void {
+  if (emulated === undefined || emulated.includes(platform.architecture)) return;
   const wanted = qemuHandlerName(platform.architecture);
-  if (emulators === undefined || emulators.includes(wanted)) return;
   throw new PolyarchError(
     "POLYARCH_E_NO_EMULATOR",
-    `--emulate for ${formatPlatform(platform)} needs the ${wanted} binfmt handler, which this machine has not registered`,
+    `--emulate for ${formatPlatform(platform)} needs the ${wanted} binfmt handler, which this machine has not registered and enabled`,
     {
       hint: "install qemu-user-static and register its handlers (docker run --privileged tonistiigi/binfmt --install all, or .ci/system-packages here); or run the job on a native runner",
     },

@@ -47,6 +47,18 @@ export type { Fault, FaultKind, FaultMatch, FaultProxy, FaultProxyOptions, Injec
 export { startFaultProxy } from "./proxy.ts";
 export type { FetchedManifest, PushResult } from "./push.ts";
 export { fetchManifest, pushBlob, pushImage, pushIndex } from "./push.ts";
+export type { Artifact, Referrer } from "./referrers.ts";
+export {
+  buildkitIndex,
+  cosignSignature,
+  cosignTag,
+  fallbackTag,
+  ociArtifact,
+  pushCosignTag,
+  pushReferrer,
+  referrerDescriptor,
+  referrerMediaTypes,
+} from "./referrers.ts";
 export type { Registry, RegistryAuth, StartRegistryOptions } from "./registry.ts";
 export { startRegistry } from "./registry.ts";
 export type { AuthOptions, Credentials, RegistryTarget, Session } from "./registry-http.ts";

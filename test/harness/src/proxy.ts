@@ -8,6 +8,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type OtherHost, startOtherHost } from "./other-host.ts";
+import { ReferrersEndpoint } from "./referrers-endpoint.ts";
 import { createRequestCounter, type ProxiedRequest, type RequestCounter, routeOf } from "./requests.ts";
 
 /** What to do to a matching request. */
@@ -80,6 +81,12 @@ export interface FaultProxyOptions {
    * proxy host fronts a source and a target registry (cross-registry copies, faults on both sides).
    */
   routes?: Array<{ prefix: string; url: string }>;
+  /**
+   * Serve the OCI referrers API in front of a registry that lacks it (distribution 2.8): see
+   * `ReferrersEndpoint`. Without it, referrers requests reach the registry, which answers 404.
+   * @default false
+   */
+  referrersApi?: boolean;
 }
 
 export interface FaultProxy {
@@ -117,6 +124,7 @@ export async function startFaultProxy(
     prefix: `/v2/${route.prefix}`,
     url: new URL(route.url),
   }));
+  const referrers = options.referrersApi ? new ReferrersEndpoint() : undefined;
   const backendFor = (path: string) => routes.find((route) => path.startsWith(route.prefix))?.url ?? target;
 
   const takeFault = (req: IncomingMessage): Fault | undefined => {
@@ -206,11 +214,18 @@ export async function startFaultProxy(
             : errorBody(status);
       record.status = status;
       res.writeHead(status, {
-        ...headers,
         "content-type": "application/json",
+        ...headers,
         "content-length": body.length,
       });
       res.end(body);
+      return;
+    }
+    if (referrers && req.method === "GET" && record.route === "referrers") {
+      req.resume();
+      const { headers, body } = referrers.answer(record.path);
+      record.status = 200;
+      res.writeHead(200, { ...headers, "content-length": Buffer.byteLength(body) }).end(body);
       return;
     }
     forward(req, res, record, fault);
@@ -226,6 +241,10 @@ export async function startFaultProxy(
     for (const name of hopByHop) delete headers[name];
     const backend = backendFor(req.url ?? "/");
     if (options.forwardHost === false) headers.host = backend.host;
+    const pushed: Buffer[] = [];
+    if (referrers && req.method === "PUT" && record.route === "manifest") {
+      req.on("data", (chunk: Buffer) => pushed.push(chunk));
+    }
     const upstream = request(
       { host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
@@ -235,6 +254,10 @@ export async function startFaultProxy(
         const location = answer.headers.location;
         if (location?.startsWith(backend.origin)) out.location = self + location.slice(backend.origin.length);
         if (fault?.type === "addHeaders") Object.assign(out, fault.headers);
+        if (referrers && pushed.length > 0 && status === 201) {
+          const subject = referrers.recordPush(record.path, Buffer.concat(pushed));
+          if (subject !== undefined) out["oci-subject"] = subject;
+        }
         if (fault?.type === "quota") {
           const { limit, left } = fault as QuotaState;
           Object.assign(out, { "ratelimit-limit": String(limit), "ratelimit-remaining": String(left) });

@@ -16,12 +16,12 @@ export interface PushResult {
   reference: string;
 }
 
-/** Pushes every blob, then the manifest under `tagOrDigest` (monolithic uploads: POST, then PUT ?digest=). */
+/** Pushes every blob, then the manifest (an image, or an artifact such as a signature) under `tagOrDigest` (monolithic uploads: POST, then PUT ?digest=). */
 export async function pushImage(
   target: RegistryTarget,
   repo: string,
   tagOrDigest: string,
-  image: Image,
+  image: Pick<Image, "manifest" | "config" | "layers">,
   options: AuthOptions = {},
 ): Promise<PushResult> {
   const session = await openSession(target, repo, ["pull", "push"], options);
@@ -87,7 +87,12 @@ export async function fetchManifest(
   };
 }
 
-async function pushImageWith(session: Session, repo: string, ref: string, image: Image): Promise<void> {
+async function pushImageWith(
+  session: Session,
+  repo: string,
+  ref: string,
+  image: Pick<Image, "manifest" | "config" | "layers">,
+): Promise<void> {
   for (const blob of [image.config, ...image.layers]) await putBlob(session, repo, blob);
   await putManifest(session, repo, ref, image.manifest);
 }

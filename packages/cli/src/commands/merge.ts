@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import {
   argumentSources,
   type IndexType,
+  imageReferences,
   type MergeReport,
   type MergeRequest,
   type MergeRules,
@@ -30,6 +31,10 @@ export interface MergeOptions extends RegistryFlags {
   type?: string;
   annotation?: string[];
   keepAttestations?: boolean;
+  /** False with `--no-attestations`. @default true */
+  attestations?: boolean;
+  /** False with `--no-referrers`. @default true */
+  referrers?: boolean;
   verifyBinaries?: boolean;
   dryRun?: boolean;
   digestFile?: string;
@@ -61,7 +66,10 @@ export async function mergeCommand(args: string[], options: MergeOptions, io: Io
     });
     if (options.digestFile && !request.dryRun) await writeFile(options.digestFile, `${report.digest}\n`);
     if (options.dotenv && !request.dryRun) {
-      await writeFile(options.dotenv, renderDotenv(indexDotenvEntries(report.repository, report.digest)));
+      await writeFile(
+        options.dotenv,
+        renderDotenv(indexDotenvEntries(report.repository, report.digest, imageReferences(report))),
+      );
     }
     return report;
   } finally {
@@ -92,6 +100,13 @@ export async function buildRequest(
   let targetText = options.target;
   let tags = splitList(options.tags);
   const annotations = parseAnnotations(options.annotation ?? []);
+  if (options.keepAttestations && options.attestations === false) {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      "--keep-attestations and --no-attestations ask for opposite things",
+      { hint: "attestations are kept by default; give --no-attestations alone to drop them" },
+    );
+  }
   if (options.fromEnv) {
     // By digest, each stated as the platform its variable names: planMerge checks the config agrees.
     sources = sourcesFromEnv(env, options.platforms).map(({ text, reference, platform }) => ({
@@ -137,7 +152,8 @@ export async function buildRequest(
     indexAnnotations: annotations.index,
     descriptorAnnotations: annotations.descriptors,
     ignoreMissing: options.ignoreMissing ?? false,
-    keepAttestations: options.keepAttestations ?? false,
+    keepAttestations: options.attestations !== false,
+    referrers: options.referrers !== false,
     verifyBinaries: options.verifyBinaries ?? false,
     dryRun: options.dryRun ?? false,
     rules: options.rules ?? "merge",
@@ -155,5 +171,5 @@ function parseType(value: string): IndexType {
 /** The report as `--json` prints it: the index as JSON, not bytes. */
 export function mergeReportJson(report: MergeReport): string {
   const { index, ...rest } = report;
-  return `${JSON.stringify({ ...rest, reference: `${report.repository}@${report.digest}`, index: JSON.parse(new TextDecoder().decode(index)) }, null, 2)}\n`;
+  return `${JSON.stringify({ ...rest, reference: `${report.repository}@${report.digest}`, images: imageReferences(report), index: JSON.parse(new TextDecoder().decode(index)) }, null, 2)}\n`;
 }

@@ -17,6 +17,9 @@ export interface MirrorOptions extends RegistryFlags {
   platforms?: string;
   dryRun?: boolean;
   concurrency?: string;
+  /** False with `--no-referrers`. @default true */
+  referrers?: boolean;
+  referrerType?: string[];
 }
 
 /** `polyarch mirror SRC DST`: one image or index from any store to any other. */
@@ -30,6 +33,16 @@ export async function mirrorCommand(
   const target = parseWrittenReference(targetText);
   const platforms = options.platforms === undefined ? undefined : parsePlatformList(options.platforms);
   const concurrency = parseConcurrency(options.concurrency);
+  const artifactTypes = options.referrerType ?? [];
+  if (options.referrers === false && artifactTypes.length > 0) {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_FLAG",
+      "--referrer-type filters referrers, but --no-referrers leaves them all behind",
+      {
+        hint: "give one of the two",
+      },
+    );
+  }
   const { client } = await createClient(
     options,
     io,
@@ -44,6 +57,8 @@ export async function mirrorCommand(
         ...(platforms && { platforms }),
         dryRun: options.dryRun ?? false,
         ...(concurrency !== undefined && { concurrency }),
+        referrers: options.referrers !== false,
+        ...(artifactTypes.length > 0 && { artifactTypes }),
       },
       {
         openStore: (reference) => openStore(reference, client),
@@ -80,6 +95,14 @@ export function formatMirrorReport(report: MirrorReport): string {
     );
   }
   if (!report.dryRun && report.action !== "unchanged") lines.push(`  ${formatStats(report.copied)}`);
+  const referrers = report.referrers;
+  if (referrers && (referrers.found.referrers > 0 || referrers.found.tags > 0)) {
+    lines.push(
+      `  referrers: ${referrers.copied.referrers} of ${referrers.found.referrers} copied` +
+        `${referrers.target ? ` (target lists them by ${referrers.target === "api" ? "its referrers API" : "fallback tags"})` : ""}` +
+        `, ${referrers.copied.tags} of ${referrers.found.tags} cosign tags`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
 

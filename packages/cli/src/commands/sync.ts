@@ -53,6 +53,16 @@ export function formatSyncReport(report: SyncReport): string {
     .map(([action, n]) => `${n} ${action}`)
     .join(", ");
   lines.push(`${report.dryRun ? "plan" : "sync"}: ${counts || "nothing to do"}`);
+  const referrers = report.items.reduce(
+    (sum, item) => ({
+      referrers: sum.referrers + (item.referrers?.copied.referrers ?? 0),
+      tags: sum.tags + (item.referrers?.copied.tags ?? 0),
+    }),
+    { referrers: 0, tags: 0 },
+  );
+  if (referrers.referrers + referrers.tags > 0) {
+    lines.push(`referrers copied: ${referrers.referrers} OCI referrers, ${referrers.tags} cosign tags`);
+  }
   for (const item of report.items) {
     if (item.error)
       lines.push(

@@ -36,11 +36,19 @@ export function declareMerge(program: Command, io: Io): void {
       )
       .option(
         "--annotation <key=value>",
-        "annotate the index (KEY=VALUE) or one platform's entry (os/arch:KEY=VALUE); repeatable, OCI only",
+        "annotate the index (KEY=VALUE or index:KEY=VALUE), every entry (manifest-descriptor:KEY=VALUE) or one platform's entry (os/arch:KEY=VALUE or manifest-descriptor[os/arch]:KEY=VALUE); repeatable, OCI only",
         collect,
         [],
       )
-      .option("--keep-attestations", "keep the attestation manifests of index sources (dropped by default)")
+      .option(
+        "--no-attestations",
+        "drop the attestation manifests (provenance, SBOM) of index sources; by default each is kept after its image",
+      )
+      .option("--keep-attestations", "keep the attestation manifests of index sources (the default)")
+      .option(
+        "--no-referrers",
+        "leave behind what refers to the images copied from other repositories (signatures, SBOMs; copied before the tag by default)",
+      )
       .option(
         "--verify-binaries",
         "read each source's layers and fail when its ELF binaries are for another architecture",
@@ -52,7 +60,10 @@ export function declareMerge(program: Command, io: Io): void {
       .option("--ignore-unknown-keys", "with --spec: warn about unknown keys instead of refusing the file")
       .option("--dry-run", "print the index that would be pushed; push nothing")
       .option("--digest-file <file>", "write the pushed index's digest to this file")
-      .option("--dotenv <file>", "write POLYARCH_INDEX=repo@sha256:… for artifacts: reports: dotenv")
+      .option(
+        "--dotenv <file>",
+        "write POLYARCH_INDEX=repo@sha256:… and POLYARCH_DIGESTS (every image of the index as repo@sha256:…, comma-separated) for artifacts: reports: dotenv",
+      )
       .option("--json", "print a machine-readable report"),
   )
     .addHelpText(

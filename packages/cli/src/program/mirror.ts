@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { MirrorOptions } from "../commands/mirror.ts";
 import type { Io } from "../output.ts";
-import { addRegistryOptions } from "../registry-flags.ts";
+import { addRegistryOptions, collect } from "../registry-flags.ts";
 
 /** `polyarch mirror SRC DST`. */
 export function declareMirror(program: Command, io: Io): void {
@@ -19,6 +19,16 @@ export function declareMirror(program: Command, io: Io): void {
         "keep only these children of an index, e.g. linux/amd64,linux/arm64 (the index is rebuilt: its digest changes)",
       )
       .option("--concurrency <n>", "blobs transferred at once", "4")
+      .option(
+        "--no-referrers",
+        "leave behind what refers to the image (OCI referrers: signatures, SBOMs; cosign's sha256-<hex>.sig/.att/.sbom tags), copied by default",
+      )
+      .option(
+        "--referrer-type <type>",
+        "copy only OCI referrers of this artifactType (repeatable; cosign's tags are not filtered)",
+        collect,
+        [],
+      )
       .option("--dry-run", "find out what would be copied; write nothing")
       .option("--json", "print a machine-readable report"),
   )

@@ -39,6 +39,14 @@ export const ociCodes = {
   POLYARCH_E_RATE_LIMITED: { kind: "operation", summary: "the registry's rate limit outlasted the retries" },
   POLYARCH_E_NETWORK: { kind: "operation", summary: "the registry could not be reached after retries" },
   POLYARCH_E_REGISTRY: { kind: "operation", summary: "the registry refused the request" },
+  POLYARCH_E_REFERRERS_INVALID: {
+    kind: "operation",
+    summary: "a registry answered the referrers API with something that is not a valid image index",
+  },
+  POLYARCH_E_REFERRER_REFUSED: {
+    kind: "operation",
+    summary: "a registry refused a referrer (a manifest with a subject: a signature, SBOM or attestation)",
+  },
   POLYARCH_E_REGISTRY_UNAVAILABLE: {
     kind: "operation",
     summary: "the registry kept failing (5xx) after retries",

@@ -26,7 +26,7 @@ export const pipelineCodes = {
   },
   POLYARCH_E_NO_EMULATOR: {
     kind: "operation",
-    summary: "an emulated build's binfmt (QEMU) handler is not registered",
+    summary: "an emulated build's binfmt (QEMU) handler is not registered and enabled",
   },
   POLYARCH_E_BUILDER_FAILED: { kind: "operation", summary: "the image builder failed" },
   POLYARCH_E_BUILDER_OUTPUT: {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { emulatedArchitectures, readBinfmtHandlers } from "@polyarch/oci";
 import { isPolyarchError, type PolyarchError } from "@polyarch/oci/errors";
-import { emulatedArchitectures } from "../image/platform.ts";
 import { removeTree } from "../layers/tree-fs.ts";
 import { overlayProbeArgv } from "../sandbox/argv.ts";
 import { runTool } from "../sandbox/process.ts";
@@ -68,12 +68,17 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     await removeTree(probe);
     checks.push(overlayCheck(overlay, settings.root));
   }
-  const handlers = await readdir("/proc/sys/fs/binfmt_misc").catch(() => [] as string[]);
-  const emulated = emulatedArchitectures(handlers.map((name) => ({ name, enabled: true })));
+  const handlers = await readBinfmtHandlers();
+  const emulated = emulatedArchitectures(handlers ?? []);
   checks.push({
     name: "binfmt",
     ok: !settings.emulation || emulated.length > 0,
-    detail: emulated.length > 0 ? `can emulate ${emulated.join(", ")}` : "no QEMU binfmt_misc handlers",
+    detail:
+      emulated.length > 0
+        ? `can emulate ${emulated.join(", ")}`
+        : handlers === undefined
+          ? "binfmt_misc is not mounted"
+          : "no enabled QEMU binfmt_misc handler",
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
   return checks;

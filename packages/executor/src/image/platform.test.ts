@@ -1,6 +1,6 @@
 import type { Descriptor } from "@polyarch/oci";
 import { describe, expect, test } from "vitest";
-import { chooseChild, emulatedArchitectures, judgePlatform, type PlatformPolicy } from "./platform.ts";
+import { chooseChild, judgePlatform, type PlatformPolicy } from "./platform.ts";
 
 const child = (architecture: string, digest: string, extra: Partial<Descriptor> = {}): Descriptor => ({
   mediaType: "application/vnd.oci.image.manifest.v1+json",
@@ -75,15 +75,5 @@ describe("platform choice", () => {
       emulated: true,
     });
     expect(judgePlatform("app", { os: "linux", architecture: "x86_64" }, native).emulated).toBe(false);
-  });
-
-  test("QEMU's binfmt_misc handlers name the architectures they run; disabled ones do not count", () => {
-    expect(
-      emulatedArchitectures([
-        { name: "qemu-aarch64", enabled: true },
-        { name: "qemu-arm", enabled: false },
-        { name: "python3.11", enabled: true },
-      ]),
-    ).toEqual(["arm64"]);
   });
 });

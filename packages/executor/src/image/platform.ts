@@ -1,5 +1,4 @@
 import {
-  architectureOfQemuHandler,
   type Descriptor,
   formatPlatform,
   isAttestation,
@@ -9,14 +8,6 @@ import {
   platformRuns,
   selectChild,
 } from "@polyarch/oci";
-
-/** The architectures the host can run through enabled binfmt_misc handlers (pure). */
-export function emulatedArchitectures(handlers: ReadonlyArray<{ name: string; enabled: boolean }>): string[] {
-  return handlers.flatMap((handler) => {
-    const architecture = architectureOfQemuHandler(handler.name);
-    return handler.enabled && architecture !== undefined ? [architecture] : [];
-  });
-}
 
 export interface PlatformPolicy {
   host: Platform;

@@ -2,14 +2,16 @@ import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import {
   detectRunnablePlatform,
+  emulatedArchitectures,
   formatPlatform,
   PolyarchError,
   Redactor,
   RegistryClient,
+  readBinfmtHandlers,
 } from "@polyarch/oci";
 import type { StageIo } from "../host/io.ts";
 import { jobCredentials } from "../image/credentials.ts";
-import { emulatedArchitectures, type PlatformPolicy } from "../image/platform.ts";
+import type { PlatformPolicy } from "../image/platform.ts";
 import { type PulledImage, pullImage } from "../image/pull.ts";
 import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
@@ -27,7 +29,6 @@ import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
 /** Where the helper images keep the tools a job's scripts call, first match wins. */
 const HELPER_TOOLS: Record<string, string[]> = {
   "gitlab-runner": ["/usr/bin/gitlab-runner-helper", "/usr/bin/gitlab-runner", "/bin/gitlab-runner-helper"],
@@ -65,7 +66,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     const policy: PlatformPolicy = {
       host: await detectRunnablePlatform(),
       emulation: settings.emulation,
-      emulated: emulatedArchitectures(await binfmtHandlers()),
+      emulated: emulatedArchitectures((await readBinfmtHandlers()) ?? []),
     };
     const reference = image.name ?? settings.defaultImage;
     io.stdout.write(`polyarch-executor: pulling ${reference} for ${formatPlatform(policy.host)}\n`);
@@ -191,22 +192,6 @@ async function linkTools(tools: string, helperRoot: string): Promise<void> {
       break;
     }
   }
-}
-
-async function binfmtHandlers(): Promise<Array<{ name: string; enabled: boolean }>> {
-  let names: string[];
-  try {
-    names = await readdir(BINFMT_DIR);
-  } catch {
-    return [];
-  }
-  const handlers = [];
-  for (const name of names) {
-    if (name === "register" || name === "status") continue;
-    const text = await readFile(join(BINFMT_DIR, name), "utf8").catch(() => "");
-    handlers.push({ name, enabled: text.startsWith("enabled") });
-  }
-  return handlers;
 }
 
 /** Roots that prepared jobs run on are kept; eviction problems never fail a job. */

@@ -9,6 +9,8 @@ export interface SyncItem {
   source: ImageReference;
   target: ImageReference;
   platforms?: Platform[];
+  referrers?: boolean;
+  artifactTypes?: string[];
 }
 
 /** A spec entry that could not be expanded into items (its tags could not be listed). */
@@ -77,5 +79,12 @@ export function planSync(spec: SyncSpec, listed: ReadonlyMap<number, ListedTags>
 }
 
 function itemFor(image: SyncImage, source: ImageReference, target: ImageReference): SyncItem {
-  return { image: image.index, source, target, ...(image.platforms && { platforms: image.platforms }) };
+  return {
+    image: image.index,
+    source,
+    target,
+    ...(image.platforms && { platforms: image.platforms }),
+    ...(image.referrers !== undefined && { referrers: image.referrers }),
+    ...(image.artifactTypes && { artifactTypes: image.artifactTypes }),
+  };
 }

@@ -6,6 +6,8 @@ import {
   type ImageReference,
   type ImageStore,
   type RateLimit,
+  ReferrerCache,
+  type ReferrerReport,
   type ReportedError,
   reportedError,
 } from "@polyarch/oci";
@@ -42,6 +44,8 @@ export interface SyncItemReport {
   /** Set when a platform filter rebuilt the index (its digest differs from the source's). */
   rebuilt?: { kept: string[]; dropped: string[] };
   copied?: CopyStats;
+  /** What refers to the image and came along. */
+  referrers?: ReferrerReport;
   error?: ReportedError;
 }
 
@@ -65,7 +69,8 @@ export async function sync(
   options: { dryRun?: boolean; shard?: Shard } = {},
 ): Promise<SyncReport> {
   const dryRun = options.dryRun ?? false;
-  const plan = shardPlan(planSync(spec, await listTags(spec, context)), options.shard);
+  const listed = await listTags(spec, context);
+  const plan = shardPlan(planSync(spec, listed), options.shard);
   for (const note of plan.notes) context.log?.(note);
   const throttle = new PullThrottle({
     ...(context.rateLimit && { rateLimit: context.rateLimit }),
@@ -73,6 +78,12 @@ export async function sync(
     ...(context.log && { log: context.log }),
   });
   const transfers = new BlobTransfers();
+  const referrerCache = new ReferrerCache();
+  for (const [index, listing] of listed) {
+    const entry = spec.images[index];
+    if (entry && "tags" in listing)
+      referrerCache.knowTags(context.openStore(entry.source).name, listing.tags);
+  }
   const limits = new RegistryLimits(spec.concurrency, (registry) => spec.registries[registry]?.concurrency);
   const planned = plan.failures.map(
     (failure): SyncItemReport => ({
@@ -86,7 +97,9 @@ export async function sync(
   );
   const applied = await Promise.all(
     plan.items.map((item) =>
-      limits.run(registriesOf(item), () => syncItem(item, context, { throttle, transfers }, dryRun)),
+      limits.run(registriesOf(item), () =>
+        syncItem(item, context, { throttle, transfers, referrerCache }, dryRun),
+      ),
     ),
   );
   const items = [...planned, ...applied].sort((a, b) => a.image - b.image);
@@ -113,7 +126,7 @@ async function listTags(spec: SyncSpec, context: SyncContext): Promise<Map<numbe
 async function syncItem(
   item: SyncItem,
   context: SyncContext,
-  shared: { throttle: PullThrottle; transfers: BlobTransfers },
+  shared: { throttle: PullThrottle; transfers: BlobTransfers; referrerCache: ReferrerCache },
   dryRun: boolean,
 ): Promise<SyncItemReport> {
   const base = {
@@ -127,6 +140,8 @@ async function syncItem(
     target: item.target,
     receipts: true,
     ...(item.platforms && { platforms: item.platforms }),
+    ...(item.referrers !== undefined && { referrers: item.referrers }),
+    ...(item.artifactTypes && { artifactTypes: item.artifactTypes }),
   };
   try {
     if (dryRun) {
@@ -144,6 +159,7 @@ async function syncItem(
       openStore: context.openStore,
       transfer: (run) => shared.throttle.run(sourceRegistry, run),
       transfers: shared.transfers,
+      referrerCache: shared.referrerCache,
     });
     return {
       ...base,
@@ -154,6 +170,7 @@ async function syncItem(
       ...(report.platforms && { platforms: report.platforms }),
       ...(report.rebuilt && { rebuilt: report.rebuilt }),
       copied: report.copied,
+      ...(report.referrers && { referrers: report.referrers }),
     };
   } catch (error: unknown) {
     context.log?.(`${base.source}: ${reportedError(error).message}`);

@@ -28,6 +28,7 @@ import { anchored, type TagFilter } from "./tags.ts";
  *       tags: { allow: ['3\.\d+'], deny: ['3\.1\d'], semver: '>=3.19', latest: 3 }
  *     - source: ghcr.io/org/tool:1.4
  *       target: oci:/srv/airgap
+ *       referrerFilters: [{ artifactType: application/spdx+json }]   # or referrers: false
  */
 export interface SyncSpec {
   /** Images copied at once. @default 4 */
@@ -52,6 +53,10 @@ export interface SyncImage {
   target: ImageReference;
   tags?: TagFilter;
   platforms?: Platform[];
+  /** False: leave referrers and cosign's digest tags behind. @default true */
+  referrers?: boolean;
+  /** From `referrerFilters[].artifactType`: carry only OCI referrers of these types. @default every type */
+  artifactTypes?: string[];
 }
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -109,11 +114,23 @@ const tagFilterSchema = strictObject({
   latest: count("tags").optional(),
 });
 
+/** As regsync's `referrerFilters`: each entry keeps the referrers of one artifact type. */
+const referrerFilterSchema = strictObject({
+  artifactType: z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, {
+    error: "must be a media type, e.g. application/spdx+json",
+  }),
+});
+
 const imageSchema = strictObject({
   source: referenceText,
   target: referenceText,
   tags: tagFilterSchema.optional(),
   platforms: platformList.optional(),
+  referrers: z.boolean().optional(),
+  referrerFilters: z
+    .array(referrerFilterSchema)
+    .min(1, { error: "list at least one filter, or leave the key out" })
+    .optional(),
 });
 
 export const syncSpecSchema = strictObject({
@@ -158,6 +175,8 @@ export function parseSyncSpec(text: string, file: string): SyncSpec {
           },
         }),
         ...(platforms && { platforms: platforms.map(parsePlatform) }),
+        ...(image.referrers !== undefined && { referrers: image.referrers }),
+        ...(image.referrerFilters && { artifactTypes: image.referrerFilters.map((f) => f.artifactType) }),
       };
     }),
   };
@@ -183,6 +202,12 @@ function checkSpec(spec: RawSpec): SpecProblem[] {
       problems.push({
         path: at("tags"),
         message: `filters the tags of a repository, but source ${image.source} names one image; drop its tag or digest, or drop tags`,
+      });
+    }
+    if (image.referrers === false && image.referrerFilters !== undefined) {
+      problems.push({
+        path: at("referrerFilters"),
+        message: "filters referrers, but referrers: false leaves them all behind; drop one of the two",
       });
     }
     if (target.digest !== undefined) {

@@ -49,4 +49,14 @@ describe("tag filters", () => {
     expect(selectTags(tags)).not.toContain("3.21.polyarch-0123456789ab");
     expect(sortTags(["b", "1.2", "a", "1.10", "1.2.0"])).toEqual(["1.10", "1.2", "1.2.0", "a", "b"]);
   });
+
+  it("never selects referrer tags, which travel with the image they refer to, even when a filter allows them", () => {
+    const hex = "0123456789abcdef".repeat(4);
+    const referrerTags = [`sha256-${hex}`, `sha256-${hex}.sig`, `sha256-${hex}.att`, `sha256-${hex}.sbom`];
+    expect(selectTags([...tags, ...referrerTags])).toEqual(selectTags(tags));
+    expect(selectTags(referrerTags, { allow: [anchored("sha256-.*")] })).toEqual([]);
+    expect(selectTags([`sha256-${hex}.bak`], { allow: [anchored("sha256-.*")] })).toEqual([
+      `sha256-${hex}.bak`,
+    ]);
+  });
 });

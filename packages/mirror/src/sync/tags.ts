@@ -1,4 +1,4 @@
-import { isReceiptTag } from "@polyarch/oci";
+import { isReceiptTag, isReferrerTag } from "@polyarch/oci";
 import semver from "semver";
 
 /** Which tags of a repository a sync copies. Every field narrows the set; none means every tag. */
@@ -35,10 +35,11 @@ export function tagVersion(tag: string): string | undefined {
 
 /**
  * The tags to copy, highest version first, then tags that are not versions in name order. Receipt
- * tags that polyarch writes are never selected.
+ * tags that polyarch writes are never selected, nor referrer tags (`sha256-<hex>` fallback indexes,
+ * cosign's `.sig`/`.att`/`.sbom`): they travel with the image they refer to.
  */
 export function selectTags(tags: readonly string[], filter: TagFilter = {}): string[] {
-  let selected = [...new Set(tags)].filter((tag) => !isReceiptTag(tag));
+  let selected = [...new Set(tags)].filter((tag) => !isReceiptTag(tag) && !isReferrerTag(tag));
   if (filter.allow?.length) selected = selected.filter((tag) => filter.allow!.some((re) => re.test(tag)));
   if (filter.deny?.length) selected = selected.filter((tag) => !filter.deny!.some((re) => re.test(tag)));
   if (filter.semver !== undefined) {

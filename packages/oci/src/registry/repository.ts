@@ -1,8 +1,8 @@
 import { pipeline, Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { digestOf, digestVerifier, isDigest, verifyDigest } from "../core/digest.ts";
-import { MANIFEST_ACCEPT } from "../core/media-types.ts";
-import { declaredMediaType } from "../core/schemas.ts";
+import { isIndexMediaType, MANIFEST_ACCEPT, MediaType } from "../core/media-types.ts";
+import { declaredMediaType, type ImageIndex, parseManifest } from "../core/schemas.ts";
 import { type ErrorCode, PolyarchError } from "../errors.ts";
 import type {
   BlobContent,
@@ -37,7 +37,7 @@ export class RegistryRepository implements ImageStore {
     this.name = `${registry}/${repository}`;
   }
 
-  #path(kind: "manifests" | "blobs" | "tags", rest: string): string {
+  #path(kind: "manifests" | "blobs" | "tags" | "referrers", rest: string): string {
     return `/v2/${this.repository}/${kind}/${rest}`;
   }
 
@@ -118,6 +118,39 @@ export class RegistryRepository implements ImageStore {
     const contentType = header(response, "content-type")?.split(";")[0]?.trim();
     const declared = declaredMediaType(bytes);
     return { bytes, digest, mediaType: declared ?? contentType ?? "application/octet-stream" };
+  }
+
+  /**
+   * The referrers of `digest` from the referrers API, or undefined when the registry lacks it (404, or an
+   * answer that is not an image index, as the spec tells clients to read it). A registry that claims an
+   * index but sends a malformed one fails (POLYARCH_E_REFERRERS_INVALID): it answers the API wrongly,
+   * and falling back would hide that. Filters are applied by the caller: registries need not apply them.
+   */
+  async getReferrers(digest: string): Promise<ImageIndex["manifests"] | undefined> {
+    const what = `GET referrers ${this.name}@${digest}`;
+    const response = await this.#send(this.#path("referrers", digest), {
+      method: "GET",
+      headers: { accept: MediaType.OciIndex },
+    });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    if (response.statusCode !== 200) return this.#fail(response, what);
+    const contentType = header(response, "content-type")?.split(";")[0]?.trim();
+    const bytes = await readLimited(response.body, MANIFEST_LIMIT, what);
+    if (!isIndexMediaType(contentType)) return undefined;
+    try {
+      const parsed = parseManifest(bytes, "(referrers list)", contentType);
+      if (parsed.kind !== "index") throw new Error("not an index");
+      return parsed.index.manifests;
+    } catch (error: unknown) {
+      throw new PolyarchError(
+        "POLYARCH_E_REFERRERS_INVALID",
+        `${what}: the registry says it sends an image index, but the body is not one`,
+        { cause: error, hint: "the registry answers the referrers API wrongly; report it to its operators" },
+      );
+    }
   }
 
   async putManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
-import { access, readdir, readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
+import { emulatedArchitectures, readBinfmtHandlers } from "@polyarch/oci";
 import type { Env } from "../routing.ts";
 import { BUILDERS } from "./registry.ts";
 import type { BuilderName } from "./types.ts";
@@ -10,10 +11,10 @@ export interface BuilderFacts {
   present: BuilderName[];
   overlayUsable: boolean;
   /**
-   * The binfmt_misc handlers registered (`qemu-aarch64`, `qemu-arm`), which emulated builds run through;
-   * `undefined` when /proc/sys/fs/binfmt_misc cannot be read (not mounted in this container).
+   * The architectures enabled QEMU binfmt_misc handlers run (`arm64`, `arm`), which emulated builds run
+   * through; `undefined` when binfmt_misc cannot be read (not mounted in this container).
    */
-  emulators?: string[];
+  emulated?: string[];
 }
 
 /** Looks for each builder's program (an absolute path, or on `PATH`) and probes overlay support. */
@@ -22,14 +23,10 @@ export async function detectBuilders(env: Env): Promise<BuilderFacts> {
   for (const builder of BUILDERS) {
     if (await findProgram(builder.program, env)) present.push(builder.name);
   }
-  const emulators = await readdir(BINFMT_DIR).then(
-    (names) => names.filter((name) => name.startsWith("qemu-")),
-    () => undefined,
-  );
-  return { present, overlayUsable: await overlayUsable(env), ...(emulators && { emulators }) };
+  const handlers = await readBinfmtHandlers();
+  const emulated = handlers && emulatedArchitectures(handlers);
+  return { present, overlayUsable: await overlayUsable(env), ...(emulated && { emulated }) };
 }
-
-const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
 
 async function findProgram(program: string, env: Env): Promise<boolean> {
   const candidates = isAbsolute(program)
