@@ -27,10 +27,10 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
   const codes = stages.failureExitCodes(io.env);
   const stageIo = { ...stages.processStageIo, env: io.env, stdout: io.stdout, stderr: io.stderr };
   let exitCode = 0;
-  const settingsOf = (options: { settings?: string }) => async () =>
-    (await import("@polyarch/executor/settings")).loadSettings(
-      options.settings ?? stages.DEFAULT_SETTINGS_PATH,
-    );
+  const settingsOf = (options: { settings?: string }) => async () => {
+    const { loadSettings, processReader } = await import("@polyarch/executor/settings");
+    return loadSettings(options.settings, processReader(io.env));
+  };
   const program = new Command("polyarch-executor")
     .description(
       "Runs GitLab CI jobs rootless, each in a bubblewrap sandbox made from its own image for this host's platform.",
@@ -89,8 +89,9 @@ export async function executorMain(argv: string[], io: Io): Promise<number> {
   try {
     await program.parseAsync(argv);
     return exitCode;
-  } catch (error: unknown) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  } catch (thrown: unknown) {
+    if (thrown instanceof CommanderError) return thrown.exitCode === 0 ? 0 : 2;
+    const error = stages.describeFileSystemFailure(thrown, process.getuid?.());
     if (stage === "cleanup") return 0;
     io.stderr.write(`polyarch-executor: ${redactText(describe(error))}\n`);
     if (isPolyarchError(error) && error.hint) io.stderr.write(`hint: ${redactText(error.hint)}\n`);

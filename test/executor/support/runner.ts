@@ -66,6 +66,7 @@ export interface JobRun {
 export interface RunnerHost {
   user: HostUser;
   dir: string;
+  /** The state_dir the settings file names (with `settingsFile: false`, nothing is there). */
   stateDir: string;
   settingsPath: string;
   custom: CustomTable;
@@ -85,9 +86,21 @@ export interface RunnerHost {
  * stage with the runner's bash scripts, then cleanup, as an ordinary user, in a temp working directory,
  * with CUSTOM_ENV_* variables, a JOB_RESPONSE_FILE and the failure exit codes in the environment.
  */
+export interface RunnerHostOptions {
+  /** The built binary as a user installs it (benchmarks), instead of the sources. */
+  built?: boolean;
+  /**
+   * false: no settings file, and `[runners.custom]` without `--settings` (a user who wires the executor
+   * by hand); the executor then takes its defaults, and `stateDir` is not where its state goes.
+   */
+  settingsFile?: boolean;
+  /** Variables every stage gets on top of the runner's, given the host's temporary directory. */
+  env?: (dir: string) => Record<string, string>;
+}
+
 export async function startRunnerHost(
   settings: Record<string, unknown> = {},
-  options: { built?: boolean } = {},
+  options: RunnerHostOptions = {},
 ): Promise<RunnerHost> {
   const user = executorUser();
   grantTraverse(user, entry);
@@ -95,7 +108,8 @@ export async function startRunnerHost(
   await chown(temp.path, user.uid, user.gid);
   const stateDir = join(temp.path, "state");
   const settingsPath = join(temp.path, "executor.yaml");
-  await writeFile(settingsPath, JSON.stringify({ state_dir: stateDir, ...settings }));
+  const withSettings = options.settingsFile ?? true;
+  if (withSettings) await writeFile(settingsPath, JSON.stringify({ state_dir: stateDir, ...settings }));
   // The sources (tests), or the built binary as a user installs it (benchmarks).
   const launcher = join(temp.path, "polyarch-executor");
   const command = options.built
@@ -124,7 +138,19 @@ export async function startRunnerHost(
   const toml = parseToml(renderConfigToml(fleet.fleet)) as unknown as {
     runners: Array<{ custom: CustomTable }>;
   };
-  const custom = toml.runners[0]?.custom as CustomTable;
+  const rendered = toml.runners[0]?.custom as CustomTable;
+  const withoutSettingsFlag = (args: string[]) =>
+    args.filter((arg, index) => arg !== "--settings" && args[index - 1] !== "--settings");
+  const custom: CustomTable = withSettings
+    ? rendered
+    : {
+        ...rendered,
+        config_args: withoutSettingsFlag(rendered.config_args),
+        prepare_args: withoutSettingsFlag(rendered.prepare_args),
+        run_args: withoutSettingsFlag(rendered.run_args),
+        cleanup_args: withoutSettingsFlag(rendered.cleanup_args),
+      };
+  const extraEnv = options.env?.(temp.path) ?? {};
 
   const environment = async (job: JobSpec, jobDir: string) => {
     const variables: Record<string, string> = {
@@ -157,6 +183,7 @@ export async function startRunnerHost(
       BUILD_FAILURE_EXIT_CODE: String(BUILD_FAILURE_EXIT_CODE),
       SYSTEM_FAILURE_EXIT_CODE: String(SYSTEM_FAILURE_EXIT_CODE),
       BUILD_EXIT_CODE_FILE: join(jobDir, "exit-code"),
+      ...extraEnv,
     };
     for (const [name, value] of Object.entries(variables)) env[`CUSTOM_ENV_${name}`] = value;
     return { env, variables };

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "n
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import lockfile from "proper-lockfile";
+import { type CacheKind, cacheDir, cacheEntryFiles, cacheLock } from "../state/layout.ts";
 import { assembleRoot } from "./assemble.ts";
 import { type LayerChanges, unpackLayer } from "./unpack.ts";
 
@@ -41,7 +42,7 @@ async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The executor's content-addressed cache under `stateDir`, shared by every job on the host:
+ * The executor's content-addressed cache under `stateDir` (state/layout.ts), shared by every job on the host:
  * `layers/<digest>/{tree,changes.json}` (one unpacked copy of each layer) and `roots/<manifest>/tree`
  * (an image's layers merged, its files hard links into the layer trees, so common layers are stored
  * once). Entries are built in a temporary directory and renamed into place under a lock: a half-built
@@ -54,22 +55,22 @@ export class ImageCache {
     this.stateDir = stateDir;
   }
 
-  #dir(kind: "layers" | "roots", key: string): string {
-    return join(this.stateDir, kind, key);
+  #dir(kind: CacheKind, key: string): string {
+    return join(cacheDir(this.stateDir, kind), key);
   }
 
-  #lock(kind: "layers" | "roots", key: string): string {
-    return join(this.stateDir, "locks", `${kind}-${key}`);
+  #lock(kind: CacheKind, key: string): string {
+    return cacheLock(this.stateDir, `${kind}-${key}`);
   }
 
-  async #scratch(kind: "layers" | "roots"): Promise<string> {
-    const path = join(this.stateDir, kind, `.tmp-${randomBytes(6).toString("hex")}`);
+  async #scratch(kind: CacheKind): Promise<string> {
+    const path = join(cacheDir(this.stateDir, kind), `.tmp-${randomBytes(6).toString("hex")}`);
     await mkdir(path, { recursive: true });
     return path;
   }
 
   async #complete<T>(
-    kind: "layers" | "roots",
+    kind: CacheKind,
     key: string,
     read: (dir: string) => Promise<T>,
   ): Promise<T | undefined> {
@@ -88,8 +89,8 @@ export class ImageCache {
   async #readLayer(key: string): Promise<CachedLayer | undefined> {
     return this.#complete("layers", key, async (dir) => ({
       key,
-      tree: join(dir, "tree"),
-      changes: JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges,
+      tree: cacheEntryFiles(dir).tree,
+      changes: JSON.parse(await readFile(cacheEntryFiles(dir).changes, "utf8")) as LayerChanges,
     }));
   }
 
@@ -103,9 +104,10 @@ export class ImageCache {
       if (again) return { layer: again, unpacked: false };
       const scratch = await this.#scratch("layers");
       try {
-        await mkdir(join(scratch, "tree"), { mode: 0o755 });
-        const changes = await unpackLayer(await source.open(), source.mediaType, join(scratch, "tree"), what);
-        await writeFile(join(scratch, "changes.json"), `${JSON.stringify(changes)}\n`);
+        const files = cacheEntryFiles(scratch);
+        await mkdir(files.tree, { mode: 0o755 });
+        const changes = await unpackLayer(await source.open(), source.mediaType, files.tree, what);
+        await writeFile(files.changes, `${JSON.stringify(changes)}\n`);
         await rename(scratch, this.#dir("layers", key));
       } catch (error: unknown) {
         await rm(scratch, { recursive: true, force: true });
@@ -120,7 +122,7 @@ export class ImageCache {
   /** The image's merged tree (keyed by its manifest digest), assembling it from its layers first. */
   async root(manifestDigest: string, layers: CachedLayer[]): Promise<string> {
     const key = cacheKey(manifestDigest);
-    const read = (dir: string) => stat(join(dir, "layers.json")).then(() => join(dir, "tree"));
+    const read = (dir: string) => stat(cacheEntryFiles(dir).layers).then(() => cacheEntryFiles(dir).tree);
     const cached = await this.#complete("roots", key, read);
     if (cached) return cached;
     return withLock(this.#lock("roots", key), async () => {
@@ -128,17 +130,15 @@ export class ImageCache {
       if (again) return again;
       const scratch = await this.#scratch("roots");
       try {
-        await assembleRoot(join(scratch, "tree"), layers);
-        await writeFile(
-          join(scratch, "layers.json"),
-          `${JSON.stringify(layers.map((layer) => layer.key))}\n`,
-        );
+        const files = cacheEntryFiles(scratch);
+        await assembleRoot(files.tree, layers);
+        await writeFile(files.layers, `${JSON.stringify(layers.map((layer) => layer.key))}\n`);
         await rename(scratch, this.#dir("roots", key));
       } catch (error: unknown) {
         await rm(scratch, { recursive: true, force: true });
         throw error;
       }
-      return join(this.#dir("roots", key), "tree");
+      return cacheEntryFiles(this.#dir("roots", key)).tree;
     });
   }
 
@@ -147,14 +147,15 @@ export class ImageCache {
    * `inUse` (keys of roots that prepared jobs run on) and the layers they are made of are kept.
    */
   async evict(maxBytes: number, inUse: ReadonlySet<string>): Promise<string[]> {
-    return withLock(join(this.stateDir, "locks", "evict"), async () => {
+    return withLock(cacheLock(this.stateDir, "evict"), async () => {
       const roots = await this.#entries(
         "roots",
-        async (dir) => JSON.parse(await readFile(join(dir, "layers.json"), "utf8")) as string[],
+        async (dir) => JSON.parse(await readFile(cacheEntryFiles(dir).layers, "utf8")) as string[],
       );
       const layers = await this.#entries(
         "layers",
-        async (dir) => (JSON.parse(await readFile(join(dir, "changes.json"), "utf8")) as LayerChanges).bytes,
+        async (dir) =>
+          (JSON.parse(await readFile(cacheEntryFiles(dir).changes, "utf8")) as LayerChanges).bytes,
       );
       const evicted: string[] = [];
       let total = layers.reduce((sum, layer) => sum + layer.value, 0);
@@ -189,10 +190,10 @@ export class ImageCache {
     });
   }
 
-  async #entries<T>(kind: "layers" | "roots", read: (dir: string) => Promise<T>) {
+  async #entries<T>(kind: CacheKind, read: (dir: string) => Promise<T>) {
     let names: string[];
     try {
-      names = await readdir(join(this.stateDir, kind));
+      names = await readdir(cacheDir(this.stateDir, kind));
     } catch (error: unknown) {
       if ((error as { code?: unknown }).code === "ENOENT") return [];
       throw error;
@@ -200,15 +201,15 @@ export class ImageCache {
     const entries: Array<{ key: string; usedAt: number; value: T }> = [];
     for (const key of names) {
       if (key.startsWith(".")) continue;
-      const dir = join(this.stateDir, kind, key);
+      const dir = this.#dir(kind, key);
       entries.push({ key, usedAt: (await stat(dir)).mtimeMs, value: await read(dir) });
     }
     return entries;
   }
 
   /** Renamed away first, so no job finds a half-deleted entry. */
-  async #remove(kind: "layers" | "roots", key: string): Promise<void> {
-    const trash = join(this.stateDir, kind, `.evicted-${randomBytes(6).toString("hex")}`);
+  async #remove(kind: CacheKind, key: string): Promise<void> {
+    const trash = join(cacheDir(this.stateDir, kind), `.evicted-${randomBytes(6).toString("hex")}`);
     await rename(this.#dir(kind, key), trash);
     await rm(trash, { recursive: true, force: true });
   }

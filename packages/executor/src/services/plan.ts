@@ -2,7 +2,7 @@ import type { RuntimeConfig } from "../image/runtime-config.ts";
 import type { SandboxUser } from "../image/user.ts";
 import type { JobService } from "../protocol/job-response.ts";
 import type { RootPlan, SandboxPlan } from "../sandbox/argv.ts";
-import { BUILDS_DIR } from "../stages/config.ts";
+import { BUILDS_DIR } from "../sandbox/mounts.ts";
 
 /**
  * The host names a job reaches a service by, as the Docker executor gives them

@@ -1,21 +1,18 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { PolyarchError } from "@polyarch/oci";
 import { redactText } from "@polyarch/oci/redact";
+import type { StageIo } from "../host/io.ts";
 import type { PulledImage } from "../image/pull.ts";
 import { imageUser } from "../image/user.ts";
-import type { JobPaths } from "../job-dir.ts";
 import type { JobService } from "../protocol/job-response.ts";
 import { sandboxArgv } from "../sandbox/argv.ts";
 import { isDetachedRunning, startDetached, stopDetached } from "../sandbox/process.ts";
-import type { ExecutorSettings } from "../settings.ts";
-import type { StageIo } from "../stages/io.ts";
-import { makeRoot } from "../stages/root.ts";
+import { makeRoot } from "../sandbox/root.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { type JobPaths, jobFiles, servicePaths } from "../state/layout.ts";
 import { hostsWithServices, serviceAliases, serviceCommand, serviceSandboxPlan } from "./plan.ts";
 
-/** What cleanup needs to stop a job's services, written as each one starts (prepare may be killed). */
-const STARTED_FILE = "services.json";
 const LOG_TAIL_LINES = 20;
 
 export interface ServicesContext {
@@ -63,7 +60,7 @@ export async function startServices(
     pulled.push(await context.pull(service.name));
   }
   const aliases = services.map(serviceAliases);
-  const hostsFile = join(paths.dir, "hosts");
+  const hostsFile = paths.hosts;
   const hostHosts = await readFile("/etc/hosts", "utf8").catch(() => "127.0.0.1\tlocalhost\n");
   await writeFile(hostsFile, hostsWithServices(hostHosts, aliases.flat()), { mode: 0o644 });
 
@@ -82,14 +79,8 @@ export async function startServices(
         );
       }
     }
-    const dir = join(paths.dir, "services", String(index));
-    const dirs = {
-      upper: join(dir, "upper"),
-      work: join(dir, "work"),
-      merged: join(dir, "merged"),
-      rootfs: join(dir, "rootfs"),
-    };
-    const tmp = join(dir, "tmp");
+    const dirs = servicePaths(paths.dir, index);
+    const tmp = dirs.tmp;
     await mkdir(tmp, { recursive: true, mode: 0o700 });
     const root = await makeRoot(dirs, image.root, settings);
     const user = await imageUser(image.root, image.config.user);
@@ -117,10 +108,10 @@ export async function startServices(
       hostsFile,
       command,
     });
-    const log = join(dir, "service.log");
+    const log = dirs.log;
     io.stdout.write(`polyarch-executor: starting service ${service.name} as ${names.join(", ")}\n`);
     const pid = await startDetached(sandboxArgv(plan), log);
-    await appendFile(join(paths.dir, STARTED_FILE), `${JSON.stringify({ pid, marker: paths.dir })}\n`);
+    await appendFile(paths.startedServices, `${JSON.stringify({ pid, marker: paths.dir })}\n`);
     waits.push({ name: service.name, ports: image.config.tcpPorts, log, pid });
   }
   const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
@@ -146,7 +137,7 @@ export async function startServices(
 
 /** Stops the services prepare started for the job in `jobDir` (cleanup; never throws). */
 export async function stopServices(jobDir: string, graceSeconds: number): Promise<void> {
-  const text = await readFile(join(jobDir, STARTED_FILE), "utf8").catch(() => "");
+  const text = await readFile(jobFiles(jobDir).startedServices, "utf8").catch(() => "");
   for (const line of text.split("\n").filter(Boolean)) {
     let started: { pid?: unknown; marker?: unknown };
     try {

@@ -1,9 +1,9 @@
-import { readJobState } from "../job-dir.ts";
+import type { StageIo } from "../host/io.ts";
 import { removeTree } from "../layers/tree-fs.ts";
 import { stopServices } from "../services/start.ts";
-import type { ExecutorSettings } from "../settings.ts";
-import type { StageIo } from "./io.ts";
-import { locateJob } from "./locate.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { readJobState } from "../state/job-state.ts";
+import { locateJob } from "../state/locate.ts";
 
 /**
  * `cleanup`: stops the job's services, removes everything the job wrote on the host (its directory:

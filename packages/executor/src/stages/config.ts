@@ -1,10 +1,9 @@
-import { JOB_DIR_VARIABLE, jobPaths } from "../job-dir.ts";
 import { jobContext } from "../protocol/job.ts";
+import { BUILDS_DIR, CACHE_DIR } from "../sandbox/mounts.ts";
+import { JOB_DIR_VARIABLE } from "../state/job-state.ts";
+import { jobPaths } from "../state/layout.ts";
 
 export const DRIVER = { name: "polyarch-executor", version: "0.1.0" } as const;
-/** Where a job sees its builds and cache directories (bound in from its job directory). */
-export const BUILDS_DIR = "/builds";
-export const CACHE_DIR = "/cache";
 
 /**
  * The `config` stage's answer (https://docs.gitlab.com/runner/executors/custom/#config): pure. Each

@@ -1,5 +1,6 @@
 import { expect, test } from "vitest";
-import { type JobState, jobPaths } from "../job-dir.ts";
+import type { JobState } from "../state/job-state.ts";
+import { jobPaths } from "../state/layout.ts";
 import { jobEnv } from "./prepare.ts";
 import { stagePlan } from "./run.ts";
 

@@ -1,22 +1,24 @@
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { detectHostPlatform, formatPlatform, PolyarchError, Redactor, RegistryClient } from "@polyarch/oci";
+import type { StageIo } from "../host/io.ts";
 import { jobCredentials } from "../image/credentials.ts";
 import { emulatedArchitectures, type PlatformPolicy } from "../image/platform.ts";
 import { type PulledImage, pullImage } from "../image/pull.ts";
 import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
 import { imageUser } from "../image/user.ts";
-import { type JobPaths, type JobState, jobPaths, readJobState, writeJobState } from "../job-dir.ts";
 import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
+import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
+import { makeRoot } from "../sandbox/root.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
-import type { ExecutorSettings } from "../settings.ts";
-import type { StageIo } from "./io.ts";
-import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
-import { makeRoot } from "./root.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
+import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
+import { ensureStateDir } from "../state/state-dir.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -33,6 +35,7 @@ const HELPER_TOOLS: Record<string, string[]> = {
  */
 export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
   const job = jobContext(io.env);
+  await ensureStateDir(settings.stateDir);
   const response = await readJobResponse(io.env);
   const image = jobImage(response, job.variables);
   const services = jobServices(response, job.variables);
@@ -203,9 +206,9 @@ async function binfmtHandlers(): Promise<Array<{ name: string; enabled: boolean 
 async function evictQuietly(cache: ImageCache, settings: ExecutorSettings, io: StageIo): Promise<void> {
   try {
     const inUse = new Set<string>();
-    const jobsDir = join(settings.stateDir, "jobs");
-    for (const name of await readdir(jobsDir)) {
-      const state = await readJobState(join(jobsDir, name)).catch(() => undefined);
+    const jobs = jobsDir(settings.stateDir);
+    for (const name of await readdir(jobs)) {
+      const state = await readJobState(join(jobs, name)).catch(() => undefined);
       if (state?.image.rootKey) inUse.add(state.image.rootKey);
       if (state?.helper?.rootKey) inUse.add(state.helper.rootKey);
       for (const key of state?.serviceRootKeys ?? []) inUse.add(key);

@@ -1,17 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { PolyarchError } from "@polyarch/oci/errors";
-import { type JobState, readJobState } from "../job-dir.ts";
+import type { StageIo } from "../host/io.ts";
 import { jobContext } from "../protocol/job.ts";
 import { type Bind, type SandboxPlan, sandboxArgv } from "../sandbox/argv.ts";
+import { BUILDS_DIR, CACHE_DIR, HELPER_MOUNT, SCRIPT_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { runStage, STATUS_FD, type StageOutcome } from "../sandbox/process.ts";
-import type { ExecutorSettings } from "../settings.ts";
-import { BUILDS_DIR, CACHE_DIR } from "./config.ts";
-import type { StageIo } from "./io.ts";
-import { locateJob } from "./locate.ts";
-import { HELPER_MOUNT, TOOLS_MOUNT } from "./mounts.ts";
-
-/** Where the stage's script (a file gitlab-runner wrote on the host) is seen inside the job. */
-export const SCRIPT_MOUNT = "/polyarch/script";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { type JobState, readJobState } from "../state/job-state.ts";
+import { locateJob } from "../state/locate.ts";
 
 /** What the stage's outcome means to gitlab-runner. */
 export type RunResult =

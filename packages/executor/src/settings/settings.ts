@@ -1,13 +1,12 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { join } from "node:path";
 import { parseReference } from "@polyarch/oci/reference";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
 
-export { DEFAULT_SETTINGS_PATH } from "./settings-path.ts";
-
 /**
  * The executor's one settings file (YAML, strict: an unknown key is an error naming the closest valid
- * key). `polyarch render` writes its path into the `[runners.custom]` args as `--settings <path>`.
+ * key). `polyarch render` writes its path into the `[runners.custom]` args as `--settings <path>`;
+ * without it the executor reads `/etc/polyarch/executor.yaml`, or takes every default when that is absent.
  */
 export interface ExecutorSettings {
   /** Where layers, image roots and job directories live; must be on one filesystem. */
@@ -32,7 +31,25 @@ export interface ExecutorSettings {
   servicesTimeoutSeconds: number;
 }
 
-export const DEFAULT_STATE_DIR = "/var/lib/polyarch-executor";
+/** Who reads the settings: where the state dir defaults to depends on it. */
+export interface SettingsReader {
+  uid: number;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The user's home directory, for `~/.local/state` when XDG_STATE_HOME is not set. */
+  home: string;
+}
+
+/**
+ * The state dir when the settings name none (pure). Root keeps the system's `/var/lib/polyarch-executor`;
+ * an ordinary user, who cannot create that, gets a directory of their own as rootless tools do (podman's
+ * `~/.local/share/containers`): `$XDG_STATE_HOME/polyarch-executor`, else `~/.local/state/polyarch-executor`
+ * (the XDG base directory spec; a relative XDG_STATE_HOME is invalid there and ignored).
+ */
+export function defaultStateDir(reader: SettingsReader): string {
+  if (reader.uid === 0) return "/var/lib/polyarch-executor";
+  const xdg = reader.env.XDG_STATE_HOME;
+  return join(xdg?.startsWith("/") ? xdg : join(reader.home, ".local", "state"), "polyarch-executor");
+}
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?$/;
 const UNITS: Record<string, number> = {
@@ -96,13 +113,14 @@ export const settingsSchema = strictObject({
 });
 
 /** Reads the settings file's text; every problem at once (POLYARCH_E_BAD_SPEC). */
-export function parseSettings(text: string, file: string): ExecutorSettings {
+export function parseSettings(text: string, file: string, reader: SettingsReader): ExecutorSettings {
+  const fallbackStateDir = defaultStateDir(reader);
   const raw = parseSpecText(text, file, settingsSchema, {
     hint: `fix ${file}; packages/executor/README.md lists every key`,
-    check: checkSettings,
+    check: (parsed) => checkSettings(parsed, fallbackStateDir),
   });
   return {
-    stateDir: raw.state_dir ?? DEFAULT_STATE_DIR,
+    stateDir: raw.state_dir ?? fallbackStateDir,
     defaultImage: raw.default_image ?? "busybox:latest",
     helperImage: raw.helper_image,
     network: raw.network ?? "host",
@@ -115,22 +133,14 @@ export function parseSettings(text: string, file: string): ExecutorSettings {
   };
 }
 
-function checkSettings(raw: z.infer<typeof settingsSchema>): SpecProblem[] {
+function checkSettings(raw: z.infer<typeof settingsSchema>, fallbackStateDir: string): SpecProblem[] {
   // Overlay options separate directories with ',' and ':'; a state dir holding them cannot be mounted.
-  if (raw.state_dir !== undefined && /[,:\\\s]/.test(raw.state_dir)) {
+  const stateDir = raw.state_dir ?? fallbackStateDir;
+  if (/[,:\\\s]/.test(stateDir)) {
+    const what = raw.state_dir === undefined ? " (the default; set state_dir to another directory)" : "";
     return [
-      { path: "state_dir", message: `${JSON.stringify(raw.state_dir)} must not contain , : \\ or spaces` },
+      { path: "state_dir", message: `${JSON.stringify(stateDir)}${what} must not contain , : \\ or spaces` },
     ];
   }
   return [];
-}
-
-/** The settings file could not be read at all. */
-export function unreadableSettings(file: string, cause: unknown): PolyarchError {
-  const code = (cause as { code?: unknown } | null)?.code;
-  return new PolyarchError(
-    "POLYARCH_E_BAD_SPEC",
-    `the executor settings file ${file} cannot be read${typeof code === "string" ? ` (${code})` : ""}`,
-    { hint: "create it (an empty file takes every default) or pass --settings <file>", cause },
-  );
 }

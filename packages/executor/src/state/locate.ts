@@ -1,6 +1,7 @@
-import { JOB_DIR_VARIABLE, jobPaths } from "../job-dir.ts";
 import { jobContext } from "../protocol/job.ts";
-import type { ExecutorSettings } from "../settings.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { JOB_DIR_VARIABLE } from "./job-state.ts";
+import { jobPaths } from "./layout.ts";
 
 /**
  * The job's directory: from `job_env` (the config stage's answer, which gitlab-runner passes to every

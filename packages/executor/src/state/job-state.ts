@@ -1,39 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { PolyarchError } from "@polyarch/oci/errors";
-import type { RootPlan } from "./sandbox/argv.ts";
-
-/** Where a job's files are on the host; everything below `dir` is removed by cleanup. */
-export interface JobPaths {
-  dir: string;
-  state: string;
-  builds: string;
-  tmp: string;
-  tools: string;
-  upper: string;
-  work: string;
-  merged: string;
-  rootfs: string;
-  /** The project's local cache (`cache:` without a distributed cache); outlives the job. */
-  projectCache: string;
-}
-
-export function jobPaths(stateDir: string, jobKey: string, projectKey: string): JobPaths {
-  const dir = join(stateDir, "jobs", jobKey);
-  return {
-    dir,
-    state: join(dir, "job.json"),
-    builds: join(dir, "builds"),
-    tmp: join(dir, "tmp"),
-    tools: join(dir, "tools"),
-    upper: join(dir, "upper"),
-    work: join(dir, "work"),
-    merged: join(dir, "merged"),
-    rootfs: join(dir, "rootfs"),
-    projectCache: join(stateDir, "project-cache", projectKey),
-  };
-}
+import type { RootPlan } from "../sandbox/argv.ts";
+import { type JobPaths, jobFiles } from "./layout.ts";
 
 /** Set by the config stage's `job_env` for every later stage: the job's directory on the host. */
 export const JOB_DIR_VARIABLE = "POLYARCH_EXECUTOR_JOB_DIR";
@@ -67,7 +36,7 @@ export async function writeJobState(paths: JobPaths, state: JobState): Promise<v
 
 /** The job's state in `dir` (a JobPaths.dir), or undefined before prepare wrote it. */
 export async function readJobState(dir: string): Promise<JobState | undefined> {
-  const file = join(dir, "job.json");
+  const file = jobFiles(dir).state;
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -1,15 +1,11 @@
 import { access, mkdir, rename, writeFile } from "node:fs/promises";
 import { release } from "node:os";
-import { join } from "node:path";
 import { PolyarchError } from "@polyarch/oci";
-import type { JobPaths } from "../job-dir.ts";
 import { removeTree } from "../layers/tree-fs.ts";
-import { overlayProbeArgv, type RootPlan } from "../sandbox/argv.ts";
-import { runTool } from "../sandbox/process.ts";
-import type { ExecutorSettings } from "../settings.ts";
-
-/** The directories a root is made in: the overlay's upper, work and mount point, or the copy's. */
-export type RootDirs = Pick<JobPaths, "upper" | "work" | "merged" | "rootfs">;
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { overlayWorksMarker, type RootDirs } from "../state/layout.ts";
+import { overlayProbeArgv, type RootPlan } from "./argv.ts";
+import { runTool } from "./process.ts";
 
 /**
  * A job's (or a service's) root: an overlay over the cached tree when the kernel allows it, else a copy of it. Whether
@@ -29,7 +25,7 @@ export async function makeRoot(
       merged: paths.merged,
     };
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
-    const known = join(settings.stateDir, `overlay-works-${release()}`);
+    const known = overlayWorksMarker(settings.stateDir, release());
     if (
       await access(known).then(
         () => true,

@@ -1,10 +1,13 @@
 import { isPolyarchError } from "@polyarch/oci";
 import { describe, expect, test } from "vitest";
-import { parseSettings, parseSize } from "./settings.ts";
+import { defaultStateDir, parseSettings, parseSize, type SettingsReader } from "./settings.ts";
+
+const root: SettingsReader = { uid: 0, env: { XDG_STATE_HOME: "/ignored/for/root" }, home: "/root" };
+const runner: SettingsReader = { uid: 999, env: {}, home: "/home/gitlab-runner" };
 
 describe("parseSettings", () => {
   test("an empty file takes every default", () => {
-    expect(parseSettings("", "executor.yaml")).toEqual({
+    expect(parseSettings("", "executor.yaml", root)).toEqual({
       stateDir: "/var/lib/polyarch-executor",
       defaultImage: "busybox:latest",
       helperImage: undefined,
@@ -32,6 +35,7 @@ describe("parseSettings", () => {
         "stop_grace_seconds: 3",
       ].join("\n"),
       "executor.yaml",
+      root,
     );
     expect(settings).toMatchObject({
       network: "none",
@@ -45,7 +49,11 @@ describe("parseSettings", () => {
   test("names every problem at once, suggesting the closest key for a typo", () => {
     let error: unknown;
     try {
-      parseSettings("netwrok: none\nroot: zfs\ncache: { max_size: lots }\n", "/etc/polyarch/executor.yaml");
+      parseSettings(
+        "netwrok: none\nroot: zfs\ncache: { max_size: lots }\n",
+        "/etc/polyarch/executor.yaml",
+        root,
+      );
     } catch (caught: unknown) {
       error = caught;
     }
@@ -58,8 +66,40 @@ describe("parseSettings", () => {
   });
 
   test("a state dir overlay options cannot carry is refused", () => {
-    expect(() => parseSettings("state_dir: /srv/a,b\n", "s.yaml")).toThrow(/state_dir: .* must not contain/);
+    expect(() => parseSettings("state_dir: /srv/a,b\n", "s.yaml", root)).toThrow(
+      /state_dir: .* must not contain/,
+    );
   });
+
+  test("an ordinary user's state dir defaults to their own, not the system's", () => {
+    expect(parseSettings("", "executor.yaml", runner).stateDir).toBe(
+      "/home/gitlab-runner/.local/state/polyarch-executor",
+    );
+    expect(parseSettings("state_dir: /srv/ci\n", "executor.yaml", runner).stateDir).toBe("/srv/ci");
+  });
+
+  test("a default state dir overlay options cannot carry is refused, naming the setting that fixes it", () => {
+    expect(() => parseSettings("", "s.yaml", { ...runner, home: "/home/a b" })).toThrow(
+      /state_dir: "\/home\/a b\/.local\/state\/polyarch-executor" \(the default; set state_dir/,
+    );
+  });
+});
+
+test.each<[string, SettingsReader, string]>([
+  ["root", root, "/var/lib/polyarch-executor"],
+  [
+    "a user with XDG_STATE_HOME",
+    { uid: 999, env: { XDG_STATE_HOME: "/srv/state" }, home: "/h" },
+    "/srv/state/polyarch-executor",
+  ],
+  ["a user without it", { uid: 999, env: {}, home: "/h" }, "/h/.local/state/polyarch-executor"],
+  [
+    "a user with a relative one (invalid, ignored)",
+    { uid: 999, env: { XDG_STATE_HOME: "state" }, home: "/h" },
+    "/h/.local/state/polyarch-executor",
+  ],
+])("the state dir of %s defaults to their own", (_who, reader, expected) => {
+  expect(defaultStateDir(reader)).toBe(expected);
 });
 
 test.each([

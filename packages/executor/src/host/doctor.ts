@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { access, constants, mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { emulatedArchitectures } from "./image/platform.ts";
-import { removeTree } from "./layers/tree-fs.ts";
-import { overlayProbeArgv } from "./sandbox/argv.ts";
-import { runTool } from "./sandbox/process.ts";
-import type { ExecutorSettings } from "./settings.ts";
+import { isPolyarchError, type PolyarchError } from "@polyarch/oci/errors";
+import { emulatedArchitectures } from "../image/platform.ts";
+import { removeTree } from "../layers/tree-fs.ts";
+import { overlayProbeArgv } from "../sandbox/argv.ts";
+import { runTool } from "../sandbox/process.ts";
+import type { ExecutorSettings } from "../settings/settings.ts";
+import { doctorProbeDir } from "../state/layout.ts";
+import { ensureStateDir } from "../state/state-dir.ts";
 
 export interface DoctorCheck {
   name: string;
@@ -42,36 +45,28 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     detail: userns.exitCode === 0 ? "bwrap can create unprivileged user namespaces" : userns.tail,
     fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000; on Ubuntu 24.04 allow bwrap in AppArmor (kernel.apparmor_restrict_unprivileged_userns=0)",
   });
-  let stateProblem: string | undefined;
+  let stateProblem: PolyarchError | undefined;
   try {
-    await mkdir(settings.stateDir, { recursive: true });
-    await access(settings.stateDir, constants.W_OK);
+    await ensureStateDir(settings.stateDir);
   } catch (error: unknown) {
-    stateProblem = String((error as { code?: unknown }).code ?? error);
+    if (!isPolyarchError(error)) throw error;
+    stateProblem = error;
   }
   const stateOk = stateProblem === undefined;
   checks.push({
     name: "state dir",
     ok: stateOk,
-    detail: `${settings.stateDir}${stateOk ? " is writable" : ` is not writable (${stateProblem})`}`,
-    fix: `mkdir -p ${settings.stateDir} && chown <runner user> ${settings.stateDir}`,
+    detail: stateProblem?.message ?? `${settings.stateDir} is writable`,
+    fix: stateProblem?.hint ?? "",
   });
   if (stateOk) {
-    const probe = join(settings.stateDir, `.doctor-${randomBytes(4).toString("hex")}`);
+    const probe = doctorProbeDir(settings.stateDir, randomBytes(4).toString("hex"));
     const dirs = ["lower", "upper", "work", "merged"].map((name) => join(probe, name));
     for (const dir of dirs) await mkdir(dir, { recursive: true });
     const [lower, upper, work, merged] = dirs as [string, string, string, string];
     const overlay = await runTool(overlayProbeArgv({ mode: "overlay", lower, upper, work, merged }));
     await removeTree(probe);
-    checks.push({
-      name: "overlay",
-      ok: overlay.exitCode === 0 || settings.root === "copy",
-      detail:
-        overlay.exitCode === 0
-          ? "unprivileged overlayfs works: jobs start without copying"
-          : `no unprivileged overlayfs (${overlay.tail}); jobs get a copy of their image`,
-      fix: "Linux 5.11 or later mounts overlayfs in user namespaces; or set root: copy",
-    });
+    checks.push(overlayCheck(overlay, settings.root));
   }
   const handlers = await readdir("/proc/sys/fs/binfmt_misc").catch(() => [] as string[]);
   const emulated = emulatedArchitectures(handlers.map((name) => ({ name, enabled: true })));
@@ -82,6 +77,28 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
   return checks;
+}
+
+/**
+ * The overlay check, by the rule the job's root is made by (sandbox/root.ts): without unprivileged
+ * overlayfs, `root: auto` and `root: copy` give each job a copy of its image, and only `root: overlay`
+ * fails its jobs (pure).
+ */
+export function overlayCheck(
+  probe: { exitCode: number; tail: string },
+  root: ExecutorSettings["root"],
+): DoctorCheck {
+  const works = probe.exitCode === 0;
+  return {
+    name: "overlay",
+    ok: works || root !== "overlay",
+    detail: works
+      ? "unprivileged overlayfs works: jobs start without copying"
+      : root === "overlay"
+        ? `no unprivileged overlayfs (${probe.tail}), and root: overlay allows nothing else`
+        : `no unprivileged overlayfs (${probe.tail}); jobs get a copy of their image (root: ${root})`,
+    fix: "Linux 5.11 or later mounts overlayfs in user namespaces; or set root: auto (or copy) to copy each job's image",
+  };
 }
 
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
