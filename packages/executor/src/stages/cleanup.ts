@@ -1,8 +1,10 @@
 import type { StageIo } from "../host/io.ts";
 import { removeTree } from "../layers/tree-fs.ts";
+import { stopRecordedNamespace } from "../sandbox/job-namespace.ts";
 import { stopServices } from "../services/start.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { readJobState } from "../state/job-state.ts";
+import { jobFiles } from "../state/layout.ts";
 import { locateJob } from "../state/locate.ts";
 
 /**
@@ -15,6 +17,7 @@ export async function cleanup(io: StageIo, settings: () => Promise<ExecutorSetti
     const dir = await locateJob(io.env, settings);
     const state = await readJobState(dir).catch(() => undefined);
     await stopServices(dir, state?.stopGraceSeconds ?? 10);
+    await stopRecordedNamespace(jobFiles(dir).namespace);
     await removeTree(dir);
   } catch (error: unknown) {
     io.stderr.write(

@@ -12,6 +12,7 @@ import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot, removeTree } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
+import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-namespace.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
@@ -45,8 +46,9 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
-  // A half-prepared job is started over: first the services an earlier attempt may have started.
+  // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
   await stopServices(paths.dir, 0);
+  await stopRecordedNamespace(paths.namespace);
   await removeTree(paths.dir);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const cache = new ImageCache(settings.stateDir);
@@ -82,6 +84,15 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           allowedRegistries: [],
         })
       : undefined;
+    const namespace = await prepareJobNamespace(
+      {
+        dir: paths.dir,
+        recordFile: paths.namespace,
+        network: settings.network,
+        hostPorts: settings.isolatedHostPorts,
+      },
+      io,
+    );
     const created = await createJob(paths, { job, image }, settings, pulled, helper);
     let started: StartedServices | undefined;
     try {
@@ -93,13 +104,16 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           pullImage(reference, { client, cache, policy, allowedRegistries: settings.allowedRegistries }),
         imageEnv: (env, uid) => jobEnv(env, uid, false),
         io,
+        namespace,
       });
     } catch (error: unknown) {
       await stopServices(paths.dir, 0);
+      await stopRecordedNamespace(paths.namespace);
       throw error;
     }
     const state: JobState = {
       ...created,
+      ...(namespace && { namespace }),
       ...(started && { hostsFile: started.hostsFile, serviceRootKeys: started.rootKeys }),
     };
     await writeJobState(paths, state);
