@@ -87,6 +87,8 @@ export interface RunnerHost {
  * with CUSTOM_ENV_* variables, a JOB_RESPONSE_FILE and the failure exit codes in the environment.
  */
 export interface RunnerHostOptions {
+  /** The host user the runner runs as (host-user.ts); polyarch-ci by default. */
+  user?: string;
   /** The built binary as a user installs it (benchmarks), instead of the sources. */
   built?: boolean;
   /**
@@ -102,7 +104,7 @@ export async function startRunnerHost(
   settings: Record<string, unknown> = {},
   options: RunnerHostOptions = {},
 ): Promise<RunnerHost> {
-  const user = executorUser();
+  const user = executorUser(options.user);
   grantTraverse(user, entry);
   const temp: TempDir = await tempDir("polyarch-executor-host-");
   await chown(temp.path, user.uid, user.gid);
