@@ -9,6 +9,7 @@ import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { doctorProbeDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
+import { isolationChecks } from "./isolation-checks.ts";
 
 export interface DoctorCheck {
   name: string;
@@ -76,6 +77,7 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     detail: emulated.length > 0 ? `can emulate ${emulated.join(", ")}` : "no QEMU binfmt_misc handlers",
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
+  checks.push(...(await isolationChecks(settings)));
   return checks;
 }
 
