@@ -35,6 +35,18 @@ describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
     expect(run.log).toMatch(/\nx86_64\n/);
   });
 
+  test("an image whose config cannot be read is a system failure naming the field, not a job run as root", async () => {
+    // Env must be an array of strings; the image's User must not be lost with it.
+    const arch = process.arch === "arm64" ? "arm64" : "amd64";
+    const image = await jobImage({ arch, runtime: { Env: "PATH=/bin", User: "builder" } });
+    const reference = await pushJobImage(registry, "malformed-env", "1", image);
+    const run = await host.runJob({ id: 309, image: reference, script: ['echo "ran as uid $(id -u)"'] });
+    expect(run.result).toBe("system_failure");
+    expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
+    expect(run.log).toContain("does not follow the spec: config.Env: expected an array, got string");
+    expect(run.log).not.toContain("ran as uid");
+  });
+
   test("a single-arch arm64 image on this amd64 host is a system failure naming both architectures", async () => {
     const reference = await pushJobImage(registry, "arm-only", "1", await jobImage({ arch: "arm64" }));
     const run = await host.runJob({ id: 302, image: reference, script: ["uname -m"] });

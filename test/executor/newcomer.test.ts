@@ -1,4 +1,4 @@
-import { access, chmod, readdir, stat } from "node:fs/promises";
+import { access, chmod, chown, mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Registry, startRegistry, type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -84,6 +84,22 @@ describe("polyarch-executor for a new user", { timeout: JOB_TIMEOUT_MS }, () => 
     } finally {
       await rootOwned.remove();
     }
+  });
+
+  test("any other file-system failure of a stage names the path and the fix, not Node's raw error", async () => {
+    const blocked = await host({});
+    await mkdir(blocked.stateDir, { mode: 0o700 });
+    await chown(blocked.stateDir, blocked.user.uid, blocked.user.gid);
+    await mkdir(join(blocked.stateDir, "jobs"), { mode: 0o755 }); // root's: the job's directory cannot go there
+    const prepared = await blocked.stage("prepare", { id: 805, image, script: ["true"] });
+    expect(prepared.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
+    expect(prepared.output).toMatch(
+      new RegExp(
+        `polyarch-executor: cannot mkdir ${blocked.stateDir}/jobs/runner-7-job-805-\\d+: permission denied \\(EACCES\\)`,
+      ),
+    );
+    expect(prepared.output).toContain(`hint: let uid ${blocked.user.uid} (the runner's user) write there`);
+    expect(prepared.output).not.toContain("EACCES: permission denied");
   });
 
   test("an explicit --settings file that does not exist is still a system failure that names it", async () => {

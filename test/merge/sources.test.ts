@@ -1,19 +1,10 @@
 import { argumentSources, parseAnnotations, parseMergeSpec, templateSources } from "@polyarch/merge";
 import { formatReference } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 
 function texts(sources: Array<{ text: string }>): string[] {
   return sources.map((s) => s.text);
-}
-
-function thrown(run: () => unknown): Error & { code?: string; kind?: string; hint?: string } {
-  try {
-    run();
-  } catch (error: unknown) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error("expected an error, but none was thrown");
 }
 
 describe("templateSources (--platforms with --template)", () => {

@@ -5,13 +5,14 @@ import {
   pushBlob,
   pushImage,
   type Registry,
+  rejection,
   startFaultProxy,
   startRegistry,
   syntheticImage,
   type TokenServer,
 } from "@polyarch/test-harness";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { contentOf, credentialFor, rejection, withCredentials } from "./support.ts";
+import { contentOf, credentialFor, withCredentials } from "./support.ts";
 
 describe("anonymous registry", () => {
   let registry: Registry;

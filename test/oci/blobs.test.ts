@@ -6,12 +6,13 @@ import {
   type Image,
   pushImage,
   type Registry,
+  rejection,
   startFaultProxy,
   startRegistry,
   syntheticImage,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { collect, contentOf, fastRetry, rejection, withCredentials } from "./support.ts";
+import { collect, contentOf, fastRetry, withCredentials } from "./support.ts";
 
 /** `size` deterministic, incompressible bytes. */
 function bytesOf(seed: string, size: number): Buffer {

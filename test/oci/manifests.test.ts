@@ -8,12 +8,13 @@ import {
   pushImage,
   pushIndex,
   type Registry,
+  rejection,
   startFaultProxy,
   startRegistry,
   syntheticImage,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fastRetry, rejection } from "./support.ts";
+import { fastRetry } from "./support.ts";
 
 const amd64 = { os: "linux", architecture: "amd64" };
 const arm64 = { os: "linux", architecture: "arm64" };

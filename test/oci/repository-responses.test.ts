@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isPolyarchError, RegistryClient } from "@polyarch/oci";
+import { rejection } from "@polyarch/test-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fastRetry, rejection } from "./support.ts";
+import { fastRetry } from "./support.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -5,6 +5,7 @@ import {
   type Image,
   pushImage,
   type Registry,
+  rejection,
   startFaultProxy,
   startRegistry,
   syntheticImage,
@@ -12,7 +13,7 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fastRetry, rejection } from "./support.ts";
+import { fastRetry } from "./support.ts";
 
 interface RetryEvent {
   method: string;

@@ -59,16 +59,3 @@ export async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
   for await (const chunk of stream) parts.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(parts);
 }
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-export async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { code?: string; hint?: string }> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error("expected a rejection, but the promise resolved");
-}

@@ -16,10 +16,26 @@ describe("platforms (property-based)", () => {
     });
   });
 
-  it("refuses anything else with the typed input error that quotes it", () => {
+  it("gives any text a platform or the typed input error that quotes it", () => {
     holds(typed, (text) => {
       const outcome = valueOrInputError(() => parsePlatform(text));
       if (!outcome.ok) expect(outcome.message).toBe(`${JSON.stringify(text)} is not a platform`);
+    });
+  });
+
+  it("refuses text that is not os/arch[/variant]: one part, four parts, an empty part or a stray character", () => {
+    const part = fc.string({ unit: fc.constantFrom(..."az09_.-"), minLength: 1, maxLength: 6 });
+    const notPlatform = fc.oneof(
+      part,
+      fc.tuple(part, part, part, part).map((parts) => parts.join("/")),
+      fc.tuple(part, part).map(([os, variant]) => `${os}//${variant}`),
+      fc
+        .tuple(part, part, fc.constantFrom(..." :@#*{}\t"), fc.boolean())
+        .map(([os, arch, stray, front]) => (front ? `${os}/${stray}${arch}` : `${os}/${arch}${stray}x`)),
+    );
+    holds(notPlatform, (text) => {
+      const outcome = valueOrInputError(() => parsePlatform(text));
+      expect(outcome).toEqual({ ok: false, message: `${JSON.stringify(text)} is not a platform` });
     });
   });
 

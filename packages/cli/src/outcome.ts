@@ -17,14 +17,20 @@ export function itemsOutcome(failed: number, total: number): Outcome {
  * Wraps a command's action so the outcome it returns reaches main: commander awaits an action but
  * drops what it returns. An action that returns nothing succeeded.
  */
-export type Act = <A extends unknown[]>(
-  action: (...args: A) => Promise<Outcome | undefined>,
+export type Act<O extends string = Outcome> = <A extends unknown[]>(
+  action: (...args: A) => Promise<O | undefined>,
 ) => (...args: A) => Promise<void>;
 
-/** One run's outcome: `act` wraps the actions, `outcome()` is what the action that ran returned. */
-export function outcomeRecorder(): { act: Act; outcome: () => Outcome } {
-  let last: Outcome = "succeeded";
-  const act: Act =
+/**
+ * One run's outcome: `act` wraps the actions, `outcome()` is what the action that ran returned.
+ * `polyarch-executor` records outcomes of its own kind (executor/exit.ts), with the same `succeeded`.
+ */
+export function outcomeRecorder<O extends string = Outcome>(): {
+  act: Act<O>;
+  outcome: () => O | "succeeded";
+} {
+  let last: O | "succeeded" = "succeeded";
+  const act: Act<O> =
     (action) =>
     async (...args) => {
       last = (await action(...args)) ?? "succeeded";

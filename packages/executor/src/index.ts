@@ -6,7 +6,7 @@ export type { JobContext } from "./protocol/job.ts";
 export { failureExitCodes, jobContext } from "./protocol/job.ts";
 export { DEFAULT_SETTINGS_PATH, loadSettings, processReader } from "./settings/load.ts";
 export type { ExecutorSettings, SettingsReader } from "./settings/settings.ts";
-export { defaultStateDir, parseSettings } from "./settings/settings.ts";
+export { parseSettings } from "./settings/settings.ts";
 export { cleanup } from "./stages/cleanup.ts";
 export { configOutput } from "./stages/config.ts";
 export { prepare } from "./stages/prepare.ts";

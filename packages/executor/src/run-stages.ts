@@ -4,6 +4,7 @@ export { describeFileSystemFailure } from "./host/fs-failure.ts";
 export type { StageIo } from "./host/io.ts";
 export { processStageIo } from "./host/io.ts";
 export { failureExitCodes } from "./protocol/job.ts";
+export type { ExecutorSettings } from "./settings/settings.ts";
 export { cleanup } from "./stages/cleanup.ts";
 export { configOutput } from "./stages/config.ts";
 export type { RunResult } from "./stages/run.ts";

@@ -69,6 +69,8 @@ export type {
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
 export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
 export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
+export type { FileLockOptions } from "./file-lock.ts";
+export { withFileLock } from "./file-lock.ts";
 export type { MachineFacts } from "./host-platform.ts";
 export {
   architectureOfQemuHandler,

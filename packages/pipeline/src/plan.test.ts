@@ -1,7 +1,7 @@
 import type { Platform } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { type BuildFacts, type BuildOptions, planBuild } from "./plan.ts";
-import { thrown } from "./testing/thrown.ts";
 
 const amd64: Platform = { os: "linux", architecture: "amd64" };
 const arm64: Platform = { os: "linux", architecture: "arm64" };

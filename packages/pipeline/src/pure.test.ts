@@ -1,3 +1,4 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { renderAuthConfig } from "./auth-file.ts";
 import { privateDirParent } from "./build.ts";
@@ -5,7 +6,6 @@ import { baseImageRegistries } from "./dockerfile.ts";
 import { archKey, buildDotenvEntries, platformOfArchKey, renderDotenv } from "./dotenv.ts";
 import { sourcesFromEnv } from "./from-env.ts";
 import { requestedPlatform } from "./routing.ts";
-import { thrown } from "./testing/thrown.ts";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 

@@ -1,6 +1,6 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { destinationOf } from "./tag-template.ts";
-import { thrown } from "./testing/thrown.ts";
 
 const arm64 = { os: "linux", architecture: "arm64" };
 const armv7 = { os: "linux", architecture: "arm", variant: "v7" };

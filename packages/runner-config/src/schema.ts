@@ -1,8 +1,24 @@
 import { parseRegistryReference } from "@polyarch/oci";
+import { strictObject } from "@polyarch/spec";
 import { z } from "zod";
 import { orList } from "./or-list.ts";
-import { strictObject } from "./strict.ts";
-import { envReferenceName, findTokenKind, literalTokenMessage } from "./tokens.ts";
+import {
+  envReferenceName,
+  findTokenKind,
+  LEGACY_REGISTRATION_TOKEN_HINT,
+  literalTokenMessage,
+} from "./tokens.ts";
+
+/** Keys that once carried a legacy registration token; a fleet that names one gets a pointed hint. */
+const LEGACY_TOKEN_KEYS = new Set(["registration_token", "registrationToken", "runnerRegistrationToken"]);
+
+/** Every object of a fleet file: strict, described for the JSON Schema, and pointed about legacy tokens. */
+function fleetObject<Shape extends z.ZodRawShape>(shape: Shape, description: string) {
+  return strictObject(shape, {
+    description,
+    knownMistake: (key) => (LEGACY_TOKEN_KEYS.has(key) ? LEGACY_REGISTRATION_TOKEN_HINT : undefined),
+  });
+}
 
 /**
  * The fleet file: one declarative description of a GitLab Runner fleet, rendered into `config.toml`
@@ -95,8 +111,8 @@ const tokenReference = z
   .union(
     [
       tokenString,
-      strictObject({ env: environmentName }, "An environment variable of the runner process."),
-      strictObject(
+      fleetObject({ env: environmentName }, "An environment variable of the runner process."),
+      fleetObject(
         { kubernetes_secret: dnsSubdomain },
         "A Secret with keys runner-token and runner-registration-token.",
       ),
@@ -113,7 +129,7 @@ const tokenReference = z
   );
 export type TokenReference = { env: string } | { kubernetes_secret: string };
 
-const global = strictObject(
+const global = fleetObject(
   {
     concurrent: z.int().min(1).default(10).describe("Jobs run at once across all runners."),
     check_interval: z.int().min(1).default(3).describe("Seconds between checks for new jobs."),
@@ -136,11 +152,11 @@ const cacheCommon = {
 const cache = z.discriminatedUnion(
   "type",
   [
-    strictObject(
+    fleetObject(
       {
         type: z.literal("s3"),
         ...cacheCommon,
-        s3: strictObject(
+        s3: fleetObject(
           {
             bucket_name: z.string().min(1),
             bucket_location: z.string().min(1).optional(),
@@ -154,22 +170,22 @@ const cache = z.discriminatedUnion(
       },
       "Distributed cache in S3.",
     ),
-    strictObject(
+    fleetObject(
       {
         type: z.literal("gcs"),
         ...cacheCommon,
-        gcs: strictObject(
+        gcs: fleetObject(
           { bucket_name: z.string().min(1), credentials_file: absolutePath.optional() },
           "[runners.cache.gcs]",
         ),
       },
       "Distributed cache in Google Cloud Storage.",
     ),
-    strictObject(
+    fleetObject(
       {
         type: z.literal("azure"),
         ...cacheCommon,
-        azure: strictObject(
+        azure: fleetObject(
           {
             account_name: z.string().min(1),
             container_name: z.string().min(1),
@@ -198,7 +214,7 @@ export const RESOURCE_KEYS = ["", "helper_", "service_"].flatMap((container) =>
     }),
   ),
 );
-const resources = strictObject(
+const resources = fleetObject(
   Object.fromEntries(RESOURCE_KEYS.map((key) => [key, quantity.optional()])) as Record<
     string,
     z.ZodOptional<typeof quantity>
@@ -206,7 +222,7 @@ const resources = strictObject(
   "Requests and limits for build, helper and service containers, and how far jobs may raise them.",
 ).prefault({});
 
-const toleration = strictObject(
+const toleration = fleetObject(
   {
     key: labelKey,
     operator: choice(["Equal", "Exists"], "a toleration operator").default("Equal"),
@@ -216,7 +232,7 @@ const toleration = strictObject(
   "A Kubernetes toleration.",
 );
 
-const security = strictObject(
+const security = fleetObject(
   {
     privileged: z.boolean().default(false).describe("Opt-out: privileged containers own the node."),
     allow_privilege_escalation: z
@@ -240,7 +256,7 @@ const security = strictObject(
   "Pod and container security for job pods; unprivileged unless opted out here.",
 ).prefault({});
 
-const manager = strictObject(
+const manager = fleetObject(
   {
     image: imageReference
       .optional()
@@ -251,7 +267,7 @@ const manager = strictObject(
   "The runner manager pod that the Helm chart deploys.",
 ).prefault({});
 
-const kubernetes = strictObject(
+const kubernetes = fleetObject(
   {
     namespace: dnsLabel.describe("Namespace of job pods; install the Helm release here."),
     service_account: dnsSubdomain.optional().describe("Service account of job pods."),
@@ -281,7 +297,7 @@ const kubernetes = strictObject(
   "[runners.kubernetes]: job pods on a cluster with one or more architectures.",
 );
 
-const custom = strictObject(
+const custom = fleetObject(
   {
     executor_path: absolutePath.default("/usr/local/bin/polyarch-executor"),
     settings_path: absolutePath.default("/etc/polyarch/executor.yaml"),
@@ -309,8 +325,8 @@ const runnerCommon = {
 const runner = z.discriminatedUnion(
   "executor",
   [
-    strictObject({ ...runnerCommon, executor: z.literal("kubernetes"), kubernetes }, "A Kubernetes runner."),
-    strictObject(
+    fleetObject({ ...runnerCommon, executor: z.literal("kubernetes"), kubernetes }, "A Kubernetes runner."),
+    fleetObject(
       { ...runnerCommon, executor: z.literal("custom"), custom },
       "A host running the polyarch executor.",
     ),
@@ -326,10 +342,10 @@ const runner = z.discriminatedUnion(
   },
 );
 
-export const fleetSchema = strictObject(
+export const fleetSchema = fleetObject(
   {
     version: z.literal(1, { error: () => "must be 1 (the fleet file format version)" }),
-    gitlab: strictObject(
+    gitlab: fleetObject(
       {
         url: z.url({
           protocol: /^https?$/,

@@ -60,11 +60,13 @@ describe("validateFleet", () => {
       fleet.runners[1].frobnicate = true;
     });
     expect(lines(problems)).toEqual([
-      'globl: unknown key; did you mean "global"?',
-      'runners[0].kubernetes.architecure: unknown key; did you mean "architectures"?',
+      'globl: unknown key; did you mean "global"? (valid keys: version, gitlab, global, helper_image, runners)',
+      expect.stringMatching(
+        /^runners\[0\]\.kubernetes\.architecure: unknown key; did you mean "architectures"\? \(valid keys: namespace, .*, manager\)$/,
+      ),
       'runners[0].kubernetes.resources.memory_limt: unknown key; did you mean "memory_limit"?',
       expect.stringMatching(
-        /^runners\[1\]\.frobnicate: unknown key; valid keys are name, token, limit, .* or custom$/,
+        /^runners\[1\]\.frobnicate: unknown key \(valid keys: name, token, limit, .*, custom\)$/,
       ),
     ]);
   });

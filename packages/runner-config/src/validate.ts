@@ -1,9 +1,8 @@
-import { typeMessage } from "@polyarch/spec";
+import { typeMessage, unknownKeyProblems } from "@polyarch/spec";
 import type { z } from "zod";
 import { formatPath, type Problem, sortProblems } from "./problems.ts";
 import { type Fleet, fleetSchema } from "./schema.ts";
 import { checkSemantics } from "./semantics.ts";
-import { splitUnknownKeys } from "./strict.ts";
 import { redactTokens } from "./tokens.ts";
 
 export type ValidationResult = { ok: true; fleet: Fleet } | { ok: false; problems: Problem[] };
@@ -28,11 +27,7 @@ export function validateFleet(data: unknown): ValidationResult {
 }
 
 function toProblems(issue: z.core.$ZodIssue): Problem[] {
-  if (issue.code === "unrecognized_keys")
-    return splitUnknownKeys(issue.keys, issue.message).map(([key, message]) => ({
-      path: formatPath([...issue.path, key]),
-      message,
-    }));
+  if (issue.code === "unrecognized_keys") return unknownKeyProblems(issue);
   if (issue.code === "invalid_key") {
     // A record's key failed its own schema; zod's summary ("Invalid key in record") names neither the
     // key nor what is valid, the key schema's own message does.

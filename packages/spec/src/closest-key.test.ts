@@ -42,6 +42,12 @@ describe("unknownKeyMessage", () => {
     );
   });
 
+  it("leaves the list out beside a suggestion past a dozen keys, and keeps it without one", () => {
+    const many = Array.from({ length: 13 }, (_, i) => `key_${String.fromCharCode(97 + i)}`);
+    expect(unknownKeyMessage("key_aa", many)).toBe('unknown key; did you mean "key_a"?');
+    expect(unknownKeyMessage("colour", many)).toBe(`unknown key (valid keys: ${many.join(", ")})`);
+  });
+
   it("lists the valid keys without a suggestion when none is close", () => {
     expect(unknownKeyMessage("colour", ["source", "target"])).toBe(
       "unknown key (valid keys: source, target)",

@@ -1,4 +1,4 @@
-export type { SpecProblem, SpecResult, YamlTextOptions } from "./spec-file.ts";
+export type { SpecProblem, SpecResult, StrictObjectOptions, YamlTextOptions } from "./spec-file.ts";
 export {
   closestKey,
   formatPath,
@@ -7,5 +7,6 @@ export {
   strictObject,
   typeMessage,
   unknownKeyMessage,
+  unknownKeyProblems,
   validateSpecText,
 } from "./spec-file.ts";

@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { formatPath, parseSpecText, strictObject, validateSpecText } from "./spec-file.ts";

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { closest, distance } from "fastest-levenshtein";
 import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { z } from "zod";
@@ -13,25 +13,55 @@ export interface SpecProblem {
   message: string;
 }
 
-/** An object schema that refuses unknown keys, suggesting the closest valid key. */
-export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-  const valid = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => unknownKeyMessage(key, valid)).join("\n")
-        : undefined,
-  });
+export interface StrictObjectOptions {
+  /** The schema's description (fleet files publish theirs as JSON Schema). */
+  description?: string;
+  /** A message of its own for a key that deserves more than a suggestion (a key an older version took). */
+  knownMistake?: (key: string) => string | undefined;
 }
 
-/** `unknown key; did you mean "tags"? (valid keys: source, target, tags, platforms)` */
+/**
+ * An object schema that refuses unknown keys, suggesting the closest valid key. Users write these files by
+ * hand, and a silently ignored typo (`architecure:`) is a runner or a mirror that does the wrong thing.
+ */
+export function strictObject<Shape extends z.ZodRawShape>(shape: Shape, options: StrictObjectOptions = {}) {
+  const valid = Object.keys(shape);
+  const schema = z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => options.knownMistake?.(key) ?? unknownKeyMessage(key, valid)).join("\n")
+        : undefined,
+  });
+  return options.description === undefined ? schema : schema.describe(options.description);
+}
+
+/** A suggestion stands alone when the valid keys are more than a reader takes in at a glance. */
+const LISTED_WITH_SUGGESTION = 12;
+
+/**
+ * `unknown key; did you mean "tags"? (valid keys: source, target, tags, platforms)`; without a
+ * suggestion, every valid key is listed; with one, the list is left out past a dozen keys.
+ */
 export function unknownKeyMessage(key: string, valid: readonly string[]): string {
   if (valid.length === 0) return "unknown key; this mapping takes no keys";
   const suggestion = closestKey(key, valid);
-  const list = `valid keys: ${valid.join(", ")}`;
-  return suggestion === undefined
-    ? `unknown key (${list})`
-    : `unknown key; did you mean "${suggestion}"? (${list})`;
+  const list = `(valid keys: ${valid.join(", ")})`;
+  if (suggestion === undefined) return `unknown key ${list}`;
+  const mean = `unknown key; did you mean "${suggestion}"?`;
+  return valid.length > LISTED_WITH_SUGGESTION ? mean : `${mean} ${list}`;
+}
+
+/** One problem per key of an unrecognized-keys issue made by {@link strictObject}, each with its own line. */
+export function unknownKeyProblems(issue: {
+  keys: readonly string[];
+  path: readonly PropertyKey[];
+  message: string;
+}): SpecProblem[] {
+  const lines = issue.message.split("\n");
+  return issue.keys.map((key, index) => ({
+    path: formatPath([...issue.path, key]),
+    message: lines[index] ?? "unknown key",
+  }));
 }
 
 /**
@@ -176,13 +206,7 @@ export function parseSpecText<T>(
 }
 
 function toProblems(issue: z.core.$ZodIssue): SpecProblem[] {
-  if (issue.code === "unrecognized_keys") {
-    const lines = issue.message.split("\n");
-    return issue.keys.map((key, index) => ({
-      path: formatPath([...issue.path, key]),
-      message: lines[index] ?? "unknown key",
-    }));
-  }
+  if (issue.code === "unrecognized_keys") return unknownKeyProblems(issue);
   return [{ path: formatPath(issue.path), message: issue.message }];
 }
 

@@ -1,6 +1,6 @@
-// polyarch-executor from the TypeScript sources, so the tests exercise the code as it is now (the
-// published binary, packages/cli/bin/polyarch-executor.js, runs the same function from dist/).
-import { executorMain } from "../../../packages/cli/src/executor-main.ts";
-import { processIo } from "../../../packages/cli/src/output.ts";
+// polyarch-executor from the TypeScript sources, reached through @polyarch/cli's public entry (the
+// runner harness starts node with --conditions=polyarch-source), so the tests exercise the code as it
+// is now; the published binary, packages/cli/bin/polyarch-executor.js, runs the same function from dist/.
+import { executorMain, processIo } from "@polyarch/cli";
 
 process.exitCode = await executorMain(process.argv, processIo);

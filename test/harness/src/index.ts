@@ -60,6 +60,7 @@ export type { SkopeoOptions } from "./skopeo.ts";
 export { skopeo, skopeoBytes, skopeoInspectRaw, withTransport } from "./skopeo.ts";
 export type { TempDir } from "./temp.ts";
 export { tempDir } from "./temp.ts";
+export { rejection, thrown } from "./thrown.ts";
 export type { TlsProxy } from "./tls-proxy.ts";
 export { loopbackLookup, startTlsProxy } from "./tls-proxy.ts";
 export type { TokenGrant, TokenRequestRecord, TokenServer, TokenServerOptions } from "./token-server.ts";

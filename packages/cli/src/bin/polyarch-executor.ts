@@ -1,4 +1,4 @@
-import { executorMain } from "../executor-main.ts";
+import { executorMain } from "../executor/main.ts";
 import { processIo } from "../output.ts";
 
 // The process entry of the `polyarch-executor` binary (gitlab-runner's custom executor stages), bundled

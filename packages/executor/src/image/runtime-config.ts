@@ -1,10 +1,10 @@
 import type { ImageConfig } from "@polyarch/oci";
-import { z } from "zod";
 
 /**
  * The parts of an image config's `config` object a job runs with
- * (https://github.com/opencontainers/image-spec/blob/main/config.md#properties). Lenient: registries
- * serve configs with nulls and extra keys.
+ * (https://github.com/opencontainers/image-spec/blob/main/config.md#properties). Their types were
+ * checked once, when the config was parsed (oci's parseImageConfig refuses a config whose `Env`,
+ * `User`, … has the wrong type, naming the field): a config that cannot be read is never run as root.
  */
 export interface RuntimeConfig {
   env: string[];
@@ -16,18 +16,8 @@ export interface RuntimeConfig {
   tcpPorts: number[];
 }
 
-const runtimeSchema = z.looseObject({
-  Env: z.array(z.string()).nullish(),
-  WorkingDir: z.string().nullish(),
-  User: z.string().nullish(),
-  Entrypoint: z.array(z.string()).nullish(),
-  Cmd: z.array(z.string()).nullish(),
-  ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
-});
-
 export function runtimeConfig(config: ImageConfig): RuntimeConfig {
-  const parsed = runtimeSchema.safeParse(config.config ?? {});
-  const runtime = parsed.success ? parsed.data : {};
+  const runtime = config.config ?? {};
   return {
     env: runtime.Env ?? [],
     workingDir: runtime.WorkingDir || "/",

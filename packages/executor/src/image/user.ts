@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/oci/errors";
 import { readInRoot } from "../layers/tree-fs.ts";
 
 export interface SandboxUser {

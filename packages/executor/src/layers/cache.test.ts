@@ -66,6 +66,6 @@ describe("ImageCache", () => {
     const evicted = await cache.evict(2000, new Set([cacheKey(`sha256:${"d2".padEnd(64, "0")}`)]));
     expect(evicted).toEqual([`roots/${cacheKey(`sha256:${"d1".padEnd(64, "0")}`)}`, `layers/${old.key}`]);
     expect((await readdir(join(work.path, "layers"))).sort()).toEqual([used.key, recent.key].sort());
-    await expect(stat(oldRoot)).rejects.toThrow();
+    await expect(stat(oldRoot)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import lockfile from "proper-lockfile";
+import { PolyarchError, withFileLock } from "@polyarch/oci";
 import { type CacheKind, cacheDir, cacheEntryFiles, cacheLock } from "../state/layout.ts";
 import { assembleRoot } from "./assemble.ts";
 import { type LayerChanges, unpackLayer } from "./unpack.ts";
@@ -26,19 +26,19 @@ export function cacheKey(digest: string): string {
   return digest.replace(":", "-");
 }
 
-/** A lock held across processes (parallel jobs on one host): proper-lockfile's mkdir lock, refreshed while held. */
+/**
+ * A lock held across processes (parallel jobs on one host). Another job may be unpacking a large layer
+ * under it, so wait up to a quarter of an hour before calling the cache busy.
+ */
 async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
   await mkdir(join(path, ".."), { recursive: true });
-  const release = await lockfile.lock(path, {
-    realpath: false,
-    stale: 20_000,
-    retries: { retries: 1000, factor: 1.2, minTimeout: 50, maxTimeout: 1000 },
+  return withFileLock(path, task, {
+    waitMs: 15 * 60_000,
+    busy: () =>
+      new PolyarchError("POLYARCH_E_SANDBOX", `the image cache stayed locked at ${path}`, {
+        hint: `another job has held it for a quarter of an hour; if no job is running, remove ${path}.lock`,
+      }),
   });
-  try {
-    return await task();
-  } finally {
-    await release();
-  }
 }
 
 /**

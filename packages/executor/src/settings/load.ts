@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { userInfo } from "node:os";
+import { homedir } from "node:os";
 import { PolyarchError } from "@polyarch/oci/errors";
 import { type ExecutorSettings, parseSettings, type SettingsReader } from "./settings.ts";
 
@@ -8,7 +8,7 @@ export const DEFAULT_SETTINGS_PATH = "/etc/polyarch/executor.yaml";
 
 /** The process that runs the executor, as the settings' defaults see it. */
 export function processReader(env: Readonly<Record<string, string | undefined>>): SettingsReader {
-  return { uid: process.getuid?.() ?? 0, env, home: env.HOME || userInfo().homedir };
+  return { uid: process.getuid?.() ?? 0, env, home: env.HOME || homedir() };
 }
 
 /**

@@ -79,6 +79,12 @@ describe("parseSettings", () => {
     expect(parseSettings("state_dir: /srv/ci\n", "executor.yaml", runner).stateDir).toBe("/srv/ci");
   });
 
+  test("a user with no absolute HOME or XDG_STATE_HOME is told to set state_dir", () => {
+    expect(() => parseSettings("", "s.yaml", { uid: 999, env: {}, home: "" })).toThrow(
+      /state_dir: the default \(".local\/state\/polyarch-executor"\) is not an absolute path.*set state_dir/,
+    );
+  });
+
   test("a default state dir overlay options cannot carry is refused, naming the setting that fixes it", () => {
     expect(() => parseSettings("", "s.yaml", { ...runner, home: "/home/a b" })).toThrow(
       /state_dir: "\/home\/a b\/.local\/state\/polyarch-executor" \(the default; set state_dir/,

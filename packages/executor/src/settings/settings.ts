@@ -144,6 +144,14 @@ export function parseSettings(text: string, file: string, reader: SettingsReader
 function checkSettings(raw: z.infer<typeof settingsSchema>, fallbackStateDir: string): SpecProblem[] {
   // Overlay options separate directories with ',' and ':'; a state dir holding them cannot be mounted.
   const stateDir = raw.state_dir ?? fallbackStateDir;
+  if (!stateDir.startsWith("/")) {
+    return [
+      {
+        path: "state_dir",
+        message: `the default (${JSON.stringify(stateDir)}) is not an absolute path: neither HOME nor XDG_STATE_HOME is one; set state_dir`,
+      },
+    ];
+  }
   if (/[,:\\\s]/.test(stateDir)) {
     const what = raw.state_dir === undefined ? " (the default; set state_dir to another directory)" : "";
     return [

@@ -38,9 +38,15 @@ describe("shardPlan", () => {
     expect(targets(large).filter((repository) => targets(small).includes(repository))).toEqual(
       targets(small),
     );
-    expect(shardOf("registry.example.com/mirror/app1:1", 3)).toBe(
-      shardOf("registry.example.com/mirror/app1:1", 3),
-    );
+  });
+
+  it("is the first four bytes of the key's SHA-256, modulo the total, plus one", () => {
+    // Worked out with coreutils: `printf 'mirror/app1:1' | sha256sum` starts 5ad0040d, and
+    // 0x5ad0040d % 3 + 1 = 1, % 7 + 1 = 4; 'mirror/app2:1' starts 27522b95 (2 of 3, 7 of 7).
+    expect(shardOf("mirror/app1:1", 3)).toBe(1);
+    expect(shardOf("mirror/app1:1", 7)).toBe(4);
+    expect(shardOf("mirror/app2:1", 3)).toBe(2);
+    expect(shardOf("mirror/app2:1", 7)).toBe(7);
   });
 
   it("returns the plan unchanged without a shard or with one shard", () => {

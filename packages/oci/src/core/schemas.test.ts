@@ -1,20 +1,10 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { PolyarchError } from "../errors.ts";
 import { imageIndexProblems, parseImageConfig, parseManifest } from "./schemas.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const descriptor = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: DIGEST, size: 10 };
-
-function thrown(fn: () => unknown): PolyarchError {
-  try {
-    fn();
-  } catch (error: unknown) {
-    if (error instanceof PolyarchError) return error;
-    throw error;
-  }
-  throw new Error("expected a PolyarchError");
-}
 
 describe("parseManifest", () => {
   it("reads an index, keeping keys the spec does not name", () => {
@@ -84,6 +74,31 @@ describe("parseImageConfig", () => {
     );
     expect(error.message).toContain("architecture: is required");
     expect(error.message).toContain("rootfs.diff_ids: is required");
+  });
+});
+
+describe("parseImageConfig's runtime fields", () => {
+  it("takes nulls where Docker writes them, and refuses a field of the wrong type, naming it", () => {
+    const nulls = {
+      User: null,
+      Env: null,
+      Entrypoint: null,
+      Cmd: null,
+      WorkingDir: null,
+      ExposedPorts: null,
+    };
+    const config = { os: "linux", architecture: "amd64", config: nulls };
+    expect(parseImageConfig(encode(config), "config")).toEqual(config);
+    const error = thrown(() =>
+      parseImageConfig(
+        encode({ ...config, config: { User: "builder", Env: "PATH=/bin", Cmd: [1], ExposedPorts: [] } }),
+        "config of app:1",
+      ),
+    );
+    expect(error.code).toBe("POLYARCH_E_BAD_MANIFEST");
+    expect(error.message).toBe(
+      "config of app:1 does not follow the spec: config.Env: expected an array, got string; config.Cmd.0: expected a string, got number; config.ExposedPorts: expected an object, got array",
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import {
   literal,
   looseObject,
   nonNegativeInteger,
+  nullish,
   optional,
   problemsOf,
   recordOf,
@@ -101,6 +102,21 @@ const imageIndexShape = looseObject({
   annotations: optional(annotations),
 });
 
+/**
+ * A config's `config`: how a container of the image runs
+ * (https://github.com/opencontainers/image-spec/blob/main/config.md#properties; only what polyarch reads).
+ * Docker and registries write `null` for an empty field; a field of the wrong type is refused.
+ */
+export interface ImageRuntimeConfig {
+  User?: string | null;
+  Env?: string[] | null;
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string | null;
+  ExposedPorts?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
 /** https://github.com/opencontainers/image-spec/blob/main/config.md (only what polyarch reads) */
 export interface ImageConfig {
   architecture: string;
@@ -109,7 +125,7 @@ export interface ImageConfig {
   "os.version"?: string;
   "os.features"?: string[];
   created?: string;
-  config?: Record<string, unknown>;
+  config?: ImageRuntimeConfig;
   rootfs?: { type: string; diff_ids: string[]; [key: string]: unknown };
   [key: string]: unknown;
 }
@@ -120,7 +136,16 @@ const imageConfigShape = looseObject({
   "os.version": optional(string),
   "os.features": optional(strings),
   created: optional(string),
-  config: optional(looseObject({})),
+  config: optional(
+    looseObject({
+      User: nullish(string),
+      Env: nullish(strings),
+      Entrypoint: nullish(strings),
+      Cmd: nullish(strings),
+      WorkingDir: nullish(string),
+      ExposedPorts: nullish(looseObject({})),
+    }),
+  ),
   rootfs: optional(looseObject({ type: string, diff_ids: strings })),
 });
 

@@ -1,20 +1,11 @@
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError, type PolyarchError } from "../errors.ts";
+import type { PolyarchError } from "../errors.ts";
 import { authEntryCredential, parseDockerConfig } from "./docker-config.ts";
 
 const FILE = "/home/me/.docker/config.json";
 const SECRET = "s3cr3t-pa55word";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
-
-function thrown(run: () => unknown): PolyarchError {
-  try {
-    run();
-  } catch (error: unknown) {
-    if (isPolyarchError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected an error");
-}
 
 function expectNoSecret(error: PolyarchError): void {
   const text = `${error.message}\n${error.hint}`;

@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rejection } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isPolyarchError, type PolyarchError } from "../errors.ts";
 import { Redactor } from "../redact.ts";
 import { credentialFromHelper, type HelperContext } from "./helper.ts";
 import { defaultCredentialIO } from "./io.ts";
@@ -34,16 +34,6 @@ function context(runHelper: CredentialIO["runHelper"], env: Env = {}): HelperCon
 }
 
 const ok = (body: object): HelperOutput => ({ exitCode: 0, stdout: `${JSON.stringify(body)}\n`, stderr: "" });
-
-async function rejection(promise: Promise<unknown>): Promise<PolyarchError> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (isPolyarchError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("credentialFromHelper", () => {
   it("runs docker-credential-<name> get with the host on stdin and the environment it was given", async () => {

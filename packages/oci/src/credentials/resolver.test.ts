@@ -1,3 +1,4 @@
+import { rejection } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { isPolyarchError, type PolyarchError } from "../errors.ts";
 import { Redactor } from "../redact.ts";
@@ -61,16 +62,6 @@ const notFound = (): HelperOutput => ({
   stdout: "credentials not found in native keychain\n",
   stderr: "",
 });
-
-async function rejection(promise: Promise<unknown>): Promise<PolyarchError> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (isPolyarchError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("credentialFiles", () => {
   it("reads ~/.docker/config.json and podman's defaults when nothing is set", () => {

@@ -14,6 +14,7 @@ import {
   imageIndexProblems,
 } from "../core/schemas.ts";
 import { PolyarchError } from "../errors.ts";
+import { withFileLock } from "../file-lock.ts";
 import { throwIfInterrupted } from "../interrupted.ts";
 import type {
   BlobContent,
@@ -23,7 +24,9 @@ import type {
   ImageStore,
   ManifestHead,
 } from "../store.ts";
-import { withDirectoryLock } from "./directory-lock.ts";
+
+/** The lock directory inside a layout. */
+export const LOCK_NAME = ".polyarch.lock";
 
 /** The annotation an OCI layout uses to name a manifest (its "tag"). */
 export const REF_NAME = "org.opencontainers.image.ref.name";
@@ -96,7 +99,7 @@ export class LayoutStore implements ImageStore {
 
   async #ensureLayout(): Promise<void> {
     await mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
-    await withDirectoryLock(this.path, async () => {
+    await this.#locked(async () => {
       await this.#createIfAbsent("oci-layout", `${JSON.stringify(LAYOUT_FILE)}\n`);
       await this.#createIfAbsent("index.json", encodeJson(EMPTY_INDEX));
     });
@@ -195,9 +198,21 @@ export class LayoutStore implements ImageStore {
     return digest;
   }
 
+  /** Runs `task` holding the layout's lock (`.polyarch.lock` inside it; other tools ignore entries they do not know). */
+  #locked(task: () => Promise<void>): Promise<void> {
+    const lockPath = join(this.path, LOCK_NAME);
+    return withFileLock(this.path, task, {
+      lockPath,
+      busy: () =>
+        new PolyarchError("POLYARCH_E_LAYOUT_LOCKED", `${this.path} stayed locked by another writer`, {
+          hint: `another polyarch process is writing this layout; if none is, remove ${lockPath}`,
+        }),
+    });
+  }
+
   /** Read-modify-write of index.json under the directory's lock; `update` returns undefined to keep it. */
   async #withIndex(update: (index: ImageIndex) => ImageIndex | undefined): Promise<void> {
-    await withDirectoryLock(this.path, async () => {
+    await this.#locked(async () => {
       const updated = update(await this.#readIndex());
       if (updated) await this.#writeIndex(updated);
     });

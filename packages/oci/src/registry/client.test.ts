@@ -15,18 +15,21 @@ async function listen(server: Server): Promise<string> {
 }
 
 describe("retries after a redirect to a presigned blob URL", () => {
-  // The registry redirects blob GETs to "object storage", which fails once with 503 and then serves.
+  // The registry redirects blob GETs to "object storage", which fails each path once with 503 and then
+  // serves it: each test asks for its own path, so neither depends on what the other asked.
   let registry: Server;
   let storage: Server;
   let registryHost: string;
   let storageHost: string;
-  let storageHits = 0;
+  const storageHits = new Map<string, number>();
   let client: RegistryClient | undefined;
 
   beforeAll(async () => {
-    storage = createServer((_request, response) => {
-      storageHits += 1;
-      response.writeHead(storageHits % 2 === 1 ? 503 : 200, { "content-length": "2" }).end("ok");
+    storage = createServer((request, response) => {
+      const path = new URL(request.url ?? "/", "http://storage").pathname;
+      const hits = (storageHits.get(path) ?? 0) + 1;
+      storageHits.set(path, hits);
+      response.writeHead(hits === 1 ? 503 : 200, { "content-length": "2" }).end("ok");
     });
     storageHost = await listen(storage);
     registry = createServer((request, response) => {

@@ -1,6 +1,6 @@
 import { isPolyarchError } from "@polyarch/oci";
+import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { thrown } from "../testing/thrown.ts";
 import { buildah } from "./buildah.ts";
 import { buildkit } from "./buildkit.ts";
 import { kaniko } from "./kaniko.ts";

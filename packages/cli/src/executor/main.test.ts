@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, test } from "vitest";
-import { executorMain } from "./executor-main.ts";
+import { executorMain } from "./main.ts";
 
 function capture() {
   const chunks: string[] = [];
@@ -74,6 +74,15 @@ describe("polyarch-executor", () => {
     });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("cannot be read");
+  });
+
+  test("cleanup with a flag it does not know exits 2: only the job's own problems never fail it", async () => {
+    const result = await run(["cleanup", "--setings", "/etc/polyarch/executor.yaml"], {
+      CUSTOM_ENV_CI_JOB_ID: "9",
+      SYSTEM_FAILURE_EXIT_CODE: "42",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown option '--setings'");
   });
 
   test("doctor with an invalid settings file exits 2 naming the bad key", async () => {

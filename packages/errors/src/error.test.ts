@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { errorCatalogue, PolyarchError, reportedError } from "./errors.ts";
+import { errorCatalogue } from "./catalogue.ts";
+import { PolyarchError, reportedError } from "./error.ts";
 
 describe("the error catalogue", () => {
   it("gives each error its kind from its code", () => {
@@ -8,7 +9,7 @@ describe("the error catalogue", () => {
     expect(new PolyarchError("POLYARCH_E_BLOB_UNKNOWN", "x").kind).toBe("operation");
   });
 
-  it("is the table packages/oci/README.md documents, code for code and exit for exit", () => {
+  it("is the table packages/errors/README.md documents, code for code and exit for exit", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     const rows = [...readme.matchAll(/^\| `(POLYARCH_E_[A-Z_]+)` +\| ([12]) +\|/gm)].map((m) => [m[1], m[2]]);
     expect(rows).toEqual(
