@@ -1,6 +1,7 @@
 import { buildPushPaths } from "./build-push-paths.ts";
 import { buildVsBuildah } from "./build-vs-buildah.ts";
 import { executorBuildah } from "./executor-buildah.ts";
+import { executorIsolation } from "./executor-isolation.ts";
 import { executorStart } from "./executor-start.ts";
 import { inspectVsSkopeo } from "./inspect-vs-skopeo.ts";
 import type { Benchmark } from "./lib/types.ts";
@@ -27,4 +28,5 @@ export const benchmarks: Benchmark[] = [
   buildPushPaths,
   executorStart,
   executorBuildah,
+  executorIsolation,
 ];
