@@ -1,5 +1,7 @@
+import { access, readFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { type Registry, startRegistry } from "@polyarch/test-harness";
+import { join } from "node:path";
+import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FLAT_USER } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
@@ -15,8 +17,8 @@ let webB: string;
 
 const APPLETS = ["chown", "su", "wget", "httpd", "sed"];
 
-/** A busybox httpd service on port 8080 (on its own loopback) serving `text`. */
-async function web(text: string, tag: string): Promise<string> {
+/** A busybox httpd service on loopback `port` (8080 by default) serving `text`. */
+async function web(text: string, tag: string, port = 8080): Promise<string> {
   const service = await jobImage({
     extra: [
       [
@@ -26,8 +28,8 @@ async function web(text: string, tag: string): Promise<string> {
       ],
     ],
     runtime: {
-      Cmd: ["/bin/httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"],
-      ExposedPorts: { "8080/tcp": {} },
+      Cmd: ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"],
+      ExposedPorts: { [`${port}/tcp`]: {} },
       Env: ["PATH=/bin"],
     },
   });
@@ -159,3 +161,67 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
     }
   });
 });
+
+describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("leaves a job whose service, namespace and directory the next prepare stops and removes", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const left = {
+        id: 2106,
+        image,
+        services: [{ name: await web("left behind\n", "left", port) }],
+        script: [],
+      };
+      const prepared = await host.stage("prepare", left, { runnerExits: true });
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      const jobDir = join(
+        host.stateDir,
+        "jobs",
+        (await import("node:fs")).readdirSync(join(host.stateDir, "jobs"))[0] as string,
+      );
+      const holder = (
+        JSON.parse(await readFile(join(jobDir, "namespace.json"), "utf8")) as { holderPid: number }
+      ).holderPid;
+      expect(await listening(port)).toBe(true);
+      expect(await running(holder)).toBe(true);
+
+      const next = await host.runJob({ id: 2107, image, script: ["true"] });
+      expect(next.result, next.log).toBe("success");
+      expect(next.log).toMatch(/stopping job \S+, left by a runner that is gone/);
+      expect(await listening(port)).toBe(false);
+      expect(await running(holder)).toBe(false);
+      await expect(access(jobDir)).rejects.toThrow();
+    } finally {
+      await host.remove();
+    }
+  });
+
+  test("leaves a job whose runner still runs alone", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2108,
+        image,
+        services: [{ name: await web("still wanted\n", "wanted", port) }],
+        script: [],
+      };
+      expect((await host.stage("prepare", job)).exitCode).toBe(0);
+      const next = await host.runJob({ id: 2109, image, script: ["true"] });
+      expect(next.result, next.log).toBe("success");
+      expect(next.log).not.toContain("left by a runner");
+      expect(await listening(port)).toBe(true);
+      await host.stage("cleanup", job);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
+/** Whether `pid` is a live process (not a zombie). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}

@@ -20,6 +20,7 @@ import type { ExecutorSettings } from "../settings/settings.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
+import { reapOrphans, recordOwner } from "./orphans.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -50,7 +51,9 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
   await stopServices(paths.dir, 0);
   await stopRecordedNamespace(paths.namespace);
   await removeTree(paths.dir);
+  await reapOrphans(settings.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await recordOwner(paths);
   const cache = new ImageCache(settings.stateDir);
   const redactor = new Redactor();
   const client = new RegistryClient({
