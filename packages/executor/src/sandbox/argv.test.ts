@@ -162,6 +162,8 @@ describe("sandboxArgv in the job's namespaces", () => {
     ]);
     expect(bwrap).not.toContain("--unshare-user");
     expect(bwrap).not.toContain("--unshare-net");
+    // buildah's RUN steps bind /sys; such jobs see the host's, read-only.
+    expect(bwrap.join(" ")).toContain("--ro-bind /sys /sys");
   });
 
   test("another user gets a one-uid namespace inside the job's, without capabilities", () => {
@@ -176,6 +178,7 @@ describe("sandboxArgv in the job's namespaces", () => {
       "--cap-drop",
       "ALL",
     ]);
+    expect(argv.args).not.toContain("/sys");
   });
 
   test("network none unshares the network inside the job's namespace", () => {

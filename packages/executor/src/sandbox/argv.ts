@@ -136,6 +136,9 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     "/proc",
     "--dev",
     "/dev",
+    // buildah's chroot isolation bind-mounts /sys into each RUN step, as Docker and Podman give
+    // containers a read-only one; jobs that hold every id (where RUN steps work) see the host's.
+    ...(joinsAsRoot(plan) ? ["--ro-bind", "/sys", "/sys"] : []),
   ];
   if (plan.network !== "none") {
     args.push(
