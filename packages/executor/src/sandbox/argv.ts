@@ -5,6 +5,8 @@
  * invisible except what is bound in. In overlay mode the root is an overlayfs that `unshare` mounts in
  * a user namespace of its own (bubblewrap 0.8 cannot mount overlays): the image's merged tree is the
  * read-only lower layer, the job's writes go to its upper directory.
+ * With the job's own namespaces (sandbox/job-namespace.ts) all of it runs inside them: `nsenter` enters
+ * the holder's user (and network) namespace as its root, `unshare --mount` mounts the overlay there.
  */
 
 export interface Bind {
