@@ -103,6 +103,22 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
     expect(run.log).not.toContain("subordinate uids");
   });
 
+  test("cleanup removes what the job gave other uids, in its directories and its root", async () => {
+    const run = await host.runJob({
+      id: 2110,
+      image,
+      script: [
+        "mkdir -p /builds/theirs/deeper /srv/theirs && touch /builds/theirs/deeper/f /srv/theirs/f",
+        "chown -R 1234:1234 /builds/theirs /srv/theirs && chmod -R go-w /builds/theirs /srv/theirs",
+      ],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).not.toContain("cleanup incomplete");
+    expect((await import("node:fs")).readdirSync(join(host.stateDir, "jobs"))).not.toContain(
+      expect.stringContaining("job-2110"),
+    );
+  });
+
   test("gives two concurrent jobs a network each: both run a service on 8080 and reach their own", async () => {
     const job = (id: number, service: string) =>
       host.runJob({

@@ -80,15 +80,43 @@ export async function prepareJobNamespace(
   return namespace;
 }
 
-/** Stops the namespaces recorded in `recordFile`, if any (cleanup, a retried prepare; never throws). */
-export async function stopRecordedNamespace(recordFile: string): Promise<void> {
+/** The namespaces recorded in `recordFile`, if prepare got that far (a record cut short is none). */
+export async function readRecordedNamespace(recordFile: string): Promise<JobNamespace | undefined> {
   const text = await readFile(recordFile, "utf8").catch(() => "");
-  if (text === "") return;
   try {
-    await stopJobNamespace(JSON.parse(text) as JobNamespace);
+    return text === "" ? undefined : (JSON.parse(text) as JobNamespace);
   } catch {
-    // A record cut short when prepare was killed mid-write: its holder is found by doctor --cleanup.
+    return undefined;
   }
+}
+
+/**
+ * Removes `dir` as root of the job's namespace while its holder runs: a job with every id leaves
+ * directories of other uids (its subordinate ids on the host), which the runner's own uid cannot empty.
+ * What remains (no holder) is for the caller's own removal.
+ */
+export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string): Promise<void> {
+  if (namespace.nestedPid === undefined || !(await runs(namespace.holderPid, HOLDER_NAME))) return;
+  await runTool({
+    file: "nsenter",
+    args: [
+      `--user=/proc/${namespace.holderPid}/ns/user`,
+      "--setuid=0",
+      "--setgid=0",
+      "--",
+      "rm",
+      "-rf",
+      "--one-file-system",
+      "--",
+      dir,
+    ],
+  });
+}
+
+/** Stops the namespaces recorded in `recordFile`, if any (a failed prepare; never throws). */
+export async function stopRecordedNamespace(recordFile: string): Promise<void> {
+  const namespace = await readRecordedNamespace(recordFile);
+  if (namespace !== undefined) await stopJobNamespace(namespace);
 }
 
 export async function startJobNamespace(options: NamespaceOptions): Promise<JobNamespace> {

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StageIo } from "../host/io.ts";
 import { removeTree } from "../layers/tree-fs.ts";
-import { stopRecordedNamespace } from "../sandbox/job-namespace.ts";
+import { readRecordedNamespace, removeAsNamespaceRoot, stopJobNamespace } from "../sandbox/job-namespace.ts";
 import { stopServices } from "../services/start.ts";
 import { type JobPaths, jobFiles, jobsDir } from "../state/layout.ts";
 
@@ -50,13 +50,27 @@ export async function reapOrphans(stateDir: string, io: StageIo): Promise<void> 
       `polyarch-executor: stopping job ${name}, left by a runner that is gone (pid ${owner.pid})\n`,
     );
     try {
-      await stopServices(files.dir, 0);
-      await stopRecordedNamespace(files.namespace);
-      await removeTree(files.dir);
+      await removeJob(files.dir, 0);
     } catch (error: unknown) {
       io.stderr.write(
         `polyarch-executor: could not remove ${files.dir}: ${error instanceof Error ? error.message : String(error)}\n`,
       );
     }
   }
+}
+
+/**
+ * Stops a job's services and namespaces and removes its directory (cleanup, a retried prepare, a job
+ * left behind): what the job gave other uids is removed as root of its namespace, before the holder
+ * stops.
+ */
+export async function removeJob(dir: string, graceSeconds: number): Promise<void> {
+  const files = jobFiles(dir);
+  await stopServices(dir, graceSeconds);
+  const namespace = await readRecordedNamespace(files.namespace);
+  if (namespace !== undefined) {
+    await removeAsNamespaceRoot(namespace, dir);
+    await stopJobNamespace(namespace);
+  }
+  await removeTree(dir);
 }

@@ -9,7 +9,7 @@ import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
 import { imageUser } from "../image/user.ts";
 import { ImageCache } from "../layers/cache.ts";
-import { isExecutableInRoot, removeTree } from "../layers/tree-fs.ts";
+import { isExecutableInRoot } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
 import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-namespace.ts";
@@ -20,7 +20,7 @@ import type { ExecutorSettings } from "../settings/settings.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
-import { reapOrphans, recordOwner } from "./orphans.ts";
+import { reapOrphans, recordOwner, removeJob } from "./orphans.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
@@ -48,9 +48,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     return existing;
   }
   // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
-  await stopServices(paths.dir, 0);
-  await stopRecordedNamespace(paths.namespace);
-  await removeTree(paths.dir);
+  await removeJob(paths.dir, 0);
   await reapOrphans(settings.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await recordOwner(paths);
