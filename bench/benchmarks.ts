@@ -2,6 +2,7 @@ import { buildCache } from "./build-cache.ts";
 import { buildPushPaths } from "./build-push-paths.ts";
 import { buildVsBuildah } from "./build-vs-buildah.ts";
 import { executorBuildah } from "./executor-buildah.ts";
+import { executorIsolation } from "./executor-isolation.ts";
 import { executorStart } from "./executor-start.ts";
 import { inspectVsSkopeo } from "./inspect-vs-skopeo.ts";
 import type { Benchmark } from "./lib/types.ts";
@@ -29,4 +30,5 @@ export const benchmarks: Benchmark[] = [
   buildCache,
   executorStart,
   executorBuildah,
+  executorIsolation,
 ];

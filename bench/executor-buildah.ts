@@ -1,39 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { startRegistry, type TarEntry } from "@polyarch/test-harness";
-import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
+import { startRegistry } from "@polyarch/test-harness";
+import { buildahEntries, jobImage, pushJobImage } from "../test/executor/support/images.ts";
 import { startRunnerHost } from "../test/executor/support/runner.ts";
 import type { Benchmark } from "./lib/types.ts";
-
-/** The host's buildah, its shared libraries and its configuration, as layer entries. */
-async function buildahEntries(): Promise<TarEntry[]> {
-  const libraries = execFileSync("ldd", ["/usr/bin/buildah"], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
-    .filter((path): path is string => path !== undefined);
-  const files = [
-    "/usr/bin/buildah",
-    ...libraries,
-    "/etc/containers/policy.json",
-    "/etc/containers/registries.conf",
-    "/usr/share/containers/containers.conf",
-    "/usr/share/containers/seccomp.json",
-  ];
-  const entries: TarEntry[] = [];
-  const dirs = new Set<string>();
-  for (const file of files) {
-    const parts = file.slice(1).split("/");
-    for (let index = 1; index < parts.length; index++) {
-      const dir = `${parts.slice(0, index).join("/")}/`;
-      if (dir === "bin/" || dirs.has(dir)) continue;
-      dirs.add(dir);
-      entries.push({ path: dir, type: "directory" });
-    }
-    entries.push({ path: file.slice(1), content: await readFile(file), mode: 0o755 });
-  }
-  entries.push({ path: "var/", type: "directory" }, { path: "var/tmp/", type: "directory", mode: 0o1777 });
-  return entries;
-}
 
 /**
  * Whether an image build works inside a job of polyarch-executor: `buildah bud --isolation chroot`

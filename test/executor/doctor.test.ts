@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FLAT_USER } from "./support/host-user.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -38,10 +39,54 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
       exitCode: 0,
       stdout: expect.any(String),
     });
-    for (const check of ["user", "bubblewrap", "user namespaces", "state dir", "overlay", "binfmt"]) {
+    for (const check of [
+      "user",
+      "bubblewrap",
+      "user namespaces",
+      "state dir",
+      "overlay",
+      "binfmt",
+      "newuidmap",
+      "newgidmap",
+      "subordinate ids",
+      "pasta",
+      "/dev/net/tun",
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
     }
     expect(result.stdout).toContain("can emulate arm64");
+    expect(result.stdout).toMatch(
+      /^ok +subordinate ids: polyarch-ci has uids 65536 from 100000 and gids 65536 from 100000/m,
+    );
+  });
+
+  test("as a user without subordinate ids says the usermod command that adds them, and exits 1", async () => {
+    const flat = await startRunnerHost({}, { user: FLAT_USER });
+    try {
+      const result = await execa(
+        "setpriv",
+        [
+          `--reuid=${flat.user.uid}`,
+          `--regid=${flat.user.gid}`,
+          "--clear-groups",
+          flat.custom.config_exec,
+          "doctor",
+          "--settings",
+          flat.settingsPath,
+        ],
+        {
+          reject: false,
+          env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+          extendEnv: false,
+        },
+      );
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toMatch(
+        /^MISSING subordinate ids: polyarch-ci-flat has uids none and gids none .*\n +fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 polyarch-ci-flat$/m,
+      );
+    } finally {
+      await flat.remove();
+    }
   });
 
   test("as root says what is wrong and how to fix it, and exits 1", async () => {

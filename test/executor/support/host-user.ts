@@ -20,20 +20,22 @@ export interface HostUser {
 }
 
 export const EXECUTOR_USER = "polyarch-ci";
+/** A second ordinary user .ci/system-packages creates without subordinate ids (single-uid jobs). */
+export const FLAT_USER = "polyarch-ci-flat";
 
 /** The user .ci/system-packages creates; the tests run as root and drop to it with setpriv. */
-export function executorUser(): HostUser {
+export function executorUser(name = EXECUTOR_USER): HostUser {
   let uid: number;
   let gid: number;
   try {
-    uid = Number(execFileSync("id", ["-u", EXECUTOR_USER], { encoding: "utf8" }).trim());
-    gid = Number(execFileSync("id", ["-g", EXECUTOR_USER], { encoding: "utf8" }).trim());
+    uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
+    gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
   } catch {
-    throw new Error(`no user ${EXECUTOR_USER}: run bash .ci/system-packages (it creates it)`);
+    throw new Error(`no user ${name}: run bash .ci/system-packages (it creates it)`);
   }
   if (process.getuid?.() !== 0)
     throw new Error("the executor tests run as root, to run the executor as another user");
-  return { name: EXECUTOR_USER, uid, gid };
+  return { name, uid, gid };
 }
 
 /**

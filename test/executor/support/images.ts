@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import {
   busyboxPath,
@@ -129,4 +130,34 @@ export async function helperStandIn(arch: "amd64" | "arm64"): Promise<Image> {
       ],
     ],
   });
+}
+
+/** The host's buildah, its shared libraries and its configuration, as layer entries. */
+export async function buildahEntries(): Promise<TarEntry[]> {
+  const libraries = execFileSync("ldd", ["/usr/bin/buildah"], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
+    .filter((path): path is string => path !== undefined);
+  const files = [
+    "/usr/bin/buildah",
+    ...libraries,
+    "/etc/containers/policy.json",
+    "/etc/containers/registries.conf",
+    "/usr/share/containers/containers.conf",
+    "/usr/share/containers/seccomp.json",
+  ];
+  const entries: TarEntry[] = [];
+  const dirs = new Set<string>();
+  for (const file of files) {
+    const parts = file.slice(1).split("/");
+    for (let index = 1; index < parts.length; index++) {
+      const dir = `${parts.slice(0, index).join("/")}/`;
+      if (dir === "bin/" || dirs.has(dir)) continue;
+      dirs.add(dir);
+      entries.push({ path: dir, type: "directory" });
+    }
+    entries.push({ path: file.slice(1), content: await readFile(file), mode: 0o755 });
+  }
+  entries.push({ path: "var/", type: "directory" }, { path: "var/tmp/", type: "directory", mode: 0o1777 });
+  return entries;
 }

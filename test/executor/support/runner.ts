@@ -76,7 +76,11 @@ export interface RunnerHost {
     job: JobSpec,
     options?: { prepared?: boolean },
   ): Promise<{ step: ResultPromise; finish: () => Promise<void> }>;
-  stage(name: "config" | "prepare" | "cleanup", job: JobSpec): Promise<{ exitCode: number; output: string }>;
+  stage(
+    name: "config" | "prepare" | "cleanup",
+    job: JobSpec,
+    options?: { runnerExits?: boolean },
+  ): Promise<{ exitCode: number; output: string }>;
   remove(): Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export interface RunnerHost {
  * with CUSTOM_ENV_* variables, a JOB_RESPONSE_FILE and the failure exit codes in the environment.
  */
 export interface RunnerHostOptions {
+  /** The host user the runner runs as (host-user.ts); polyarch-ci by default. */
+  user?: string;
   /** The built binary as a user installs it (benchmarks), instead of the sources. */
   built?: boolean;
   /**
@@ -102,7 +108,7 @@ export async function startRunnerHost(
   settings: Record<string, unknown> = {},
   options: RunnerHostOptions = {},
 ): Promise<RunnerHost> {
-  const user = executorUser();
+  const user = executorUser(options.user);
   grantTraverse(user, entry);
   const temp: TempDir = await tempDir("polyarch-executor-host-");
   await chown(temp.path, user.uid, user.gid);
@@ -207,10 +213,32 @@ export async function startRunnerHost(
       stdin: "ignore",
     });
 
-  const stage = async (name: "config" | "prepare" | "cleanup", job: JobSpec) => {
+  const stage = async (
+    name: "config" | "prepare" | "cleanup",
+    job: JobSpec,
+    options: { runnerExits?: boolean } = {},
+  ) => {
     const jobDir = await jobDirOf(job);
     const { env } = await environment(job, jobDir);
-    const result = await spawn(custom[`${name}_exec`], custom[`${name}_args`], env, jobDir);
+    // runnerExits: the stage's parent is a shell that exits right after it, as a runner killed then.
+    const result = options.runnerExits
+      ? await execa(
+          "sh",
+          [
+            "-c",
+            '"$@"; exit $?',
+            "runner",
+            "setpriv",
+            `--reuid=${user.uid}`,
+            `--regid=${user.gid}`,
+            "--clear-groups",
+            "--",
+            custom[`${name}_exec`],
+            ...custom[`${name}_args`],
+          ],
+          { env, extendEnv: false, cwd: jobDir, reject: false, all: true, stdin: "ignore" },
+        )
+      : await spawn(custom[`${name}_exec`], custom[`${name}_args`], env, jobDir);
     return { exitCode: result.exitCode ?? -1, output: String(result.all ?? "") };
   };
 

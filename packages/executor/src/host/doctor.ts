@@ -9,6 +9,7 @@ import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { doctorProbeDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
+import { isolationChecks } from "./isolation-checks.ts";
 
 export interface DoctorCheck {
   name: string;
@@ -81,6 +82,7 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
           : "no enabled QEMU binfmt_misc handler",
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
+  checks.push(...(await isolationChecks(settings)));
   return checks;
 }
 

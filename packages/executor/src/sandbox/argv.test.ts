@@ -113,3 +113,82 @@ describe("sandboxArgv", () => {
     ).toThrow(/contains/);
   });
 });
+
+describe("sandboxArgv in the job's namespaces", () => {
+  const namespace = { holderPid: 41, nestedPid: 42, isolated: true };
+  const overlay = {
+    mode: "overlay" as const,
+    lower: "/state/roots/r/tree",
+    upper: "/state/jobs/j/upper",
+    work: "/state/jobs/j/work",
+    merged: "/state/jobs/j/merged",
+  };
+
+  test("root joins the nested full-range namespace with --userns, on the job's own network", () => {
+    const argv = sandboxArgv({
+      ...plan,
+      root: overlay,
+      user: { uid: 0, gid: 0 },
+      network: "isolated",
+      namespace,
+    });
+    expect(argv.file).toBe("nsenter");
+    const bwrapAt = argv.args.indexOf("bwrap");
+    expect(argv.args.slice(0, 10)).toEqual([
+      "--user=/proc/41/ns/user",
+      "--net=/proc/41/ns/net",
+      "--setuid=0",
+      "--setgid=0",
+      "--",
+      "unshare",
+      "--mount",
+      "--",
+      "/bin/sh",
+      "-c",
+    ]);
+    expect(argv.args.slice(bwrapAt - 3, bwrapAt)).toEqual([
+      overlayOptions(overlay),
+      "/state/jobs/j/merged",
+      "/proc/42/ns/user",
+    ]);
+    const bwrap = argv.args.slice(bwrapAt + 1);
+    expect(bwrap.slice(0, 6)).toEqual([
+      "--userns",
+      "5",
+      "--unshare-ipc",
+      "--unshare-pid",
+      "--unshare-uts",
+      "--unshare-cgroup-try",
+    ]);
+    expect(bwrap).not.toContain("--unshare-user");
+    expect(bwrap).not.toContain("--unshare-net");
+    // buildah's RUN steps bind /sys; such jobs see the host's, read-only.
+    expect(bwrap.join(" ")).toContain("--ro-bind /sys /sys");
+  });
+
+  test("another user gets a one-uid namespace inside the job's, without capabilities", () => {
+    const argv = sandboxArgv({ ...plan, namespace: { holderPid: 41, isolated: false } });
+    expect(argv.args).not.toContain("--net=/proc/41/ns/net");
+    const bwrapAt = argv.args.indexOf("bwrap");
+    expect(argv.args.slice(bwrapAt - 3, bwrapAt)).toEqual(["", "", ""]);
+    expect(argv.args.slice(bwrapAt + 1, bwrapAt + 6)).toEqual([
+      "--unshare-all",
+      "--share-net",
+      "--unshare-user",
+      "--cap-drop",
+      "ALL",
+    ]);
+    expect(argv.args).not.toContain("/sys");
+  });
+
+  test("network none unshares the network inside the job's namespace", () => {
+    const argv = sandboxArgv({
+      ...plan,
+      user: { uid: 0, gid: 0 },
+      network: "none",
+      namespace: { ...namespace, isolated: false },
+    });
+    expect(argv.args).toContain("--unshare-net");
+    expect(argv.args).not.toContain("/etc/resolv.conf");
+  });
+});

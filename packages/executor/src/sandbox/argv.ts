@@ -5,6 +5,8 @@
  * invisible except what is bound in. In overlay mode the root is an overlayfs that `unshare` mounts in
  * a user namespace of its own (bubblewrap 0.8 cannot mount overlays): the image's merged tree is the
  * read-only lower layer, the job's writes go to its upper directory.
+ * With the job's own namespaces (sandbox/job-namespace.ts) all of it runs inside them: `nsenter` enters
+ * the holder's user (and network) namespace as its root, `unshare --mount` mounts the overlay there.
  */
 
 export interface Bind {
@@ -17,15 +19,33 @@ export type RootPlan =
   | { mode: "overlay"; lower: string; upper: string; work: string; merged: string }
   | { mode: "copy"; rootfs: string };
 
+/**
+ * The job's own namespaces, made in prepare and kept by a holder process (sandbox/job-namespace.ts):
+ * a user namespace mapping 0 to the runner and 1–65535 to its subordinate ids, and with
+ * `network: isolated` a network namespace of its own.
+ */
+export interface NamespaceRef {
+  /** The holder, whose user (and with `isolated` network) namespace the job's stages enter. */
+  holderPid: number;
+  /** With subordinate ids: a child user namespace of the holder's with the same ids, which bubblewrap joins as root. */
+  nestedPid?: number;
+  /** Whether the holder has a network namespace of its own (`network: isolated`). */
+  isolated: boolean;
+}
+
+export type Network = "host" | "none" | "isolated";
+
 export interface SandboxPlan {
   root: RootPlan;
+  /** The job's full-range namespaces; without them, bubblewrap maps the runner's one uid. */
+  namespace?: NamespaceRef;
   binds: readonly Bind[];
   user: { uid: number; gid: number };
   /** `NAME=value` entries, in order; later ones win. */
   env: readonly string[];
   workingDir: string;
   hostname: string;
-  network: "host" | "none";
+  network: Network;
   command: readonly string[];
   /** The descriptor bubblewrap reports `child-pid` and `exit-code` on (JSON); a service has none. */
   statusFd?: number;
@@ -74,12 +94,41 @@ export function overlayProbeArgv(root: Extract<RootPlan, { mode: "overlay" }>): 
   return behindOverlay(root, ["true"]);
 }
 
+/** The descriptor the job-namespace script opens the nested user namespace on, for `bwrap --userns`. */
+const NESTED_USERNS_FD = 5;
+
+/**
+ * Whether bubblewrap joins the job's full-range namespace as root (`--userns`). bubblewrap 0.8 switches
+ * to `--uid` before it mounts anything, so a user other than root would lose the capabilities the
+ * mounts need: such a job gets a one-uid namespace of its own inside the job's (its uid and gid map to
+ * root of the job's namespace, the runner's own uid on the host, as without subordinate ids).
+ */
+function joinsAsRoot(plan: SandboxPlan): boolean {
+  return plan.namespace?.nestedPid !== undefined && plan.user.uid === 0;
+}
+
+function namespaceArgs(plan: SandboxPlan): string[] {
+  const shareNet = plan.network !== "none";
+  if (joinsAsRoot(plan)) {
+    return [
+      "--userns",
+      String(NESTED_USERNS_FD),
+      "--unshare-ipc",
+      "--unshare-pid",
+      "--unshare-uts",
+      "--unshare-cgroup-try",
+      ...(shareNet ? [] : ["--unshare-net"]),
+    ];
+  }
+  // Inside the job's namespace bubblewrap starts as its root: drop every capability for the job's user.
+  const dropCaps = plan.namespace !== undefined && plan.user.uid !== 0 ? ["--cap-drop", "ALL"] : [];
+  return ["--unshare-all", ...(shareNet ? ["--share-net"] : []), "--unshare-user", ...dropCaps];
+}
+
 export function bwrapArgs(plan: SandboxPlan): string[] {
   const rootSource = plan.root.mode === "overlay" ? plan.root.merged : plan.root.rootfs;
   const args = [
-    "--unshare-all",
-    ...(plan.network === "host" ? ["--share-net"] : []),
-    "--unshare-user",
+    ...namespaceArgs(plan),
     "--die-with-parent",
     "--new-session",
     "--bind",
@@ -89,8 +138,11 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     "/proc",
     "--dev",
     "/dev",
+    // buildah's chroot isolation bind-mounts /sys into each RUN step, as Docker and Podman give
+    // containers a read-only one; jobs that hold every id (where RUN steps work) see the host's.
+    ...(joinsAsRoot(plan) ? ["--ro-bind", "/sys", "/sys"] : []),
   ];
-  if (plan.network === "host") {
+  if (plan.network !== "none") {
     args.push(
       "--ro-bind-try",
       "/etc/resolv.conf",
@@ -114,9 +166,52 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   return args;
 }
 
-/** The whole argv: bwrap directly (copy mode), or behind the overlay mount (overlay mode). */
+/**
+ * Inside the job's namespace as its root: mounts the overlay when given one, opens the nested user
+ * namespace for `bwrap --userns` when given one, then execs the rest (positional, never interpolated).
+ */
+const IN_NAMESPACE_SCRIPT = `if [ -n "$1" ]; then mount -t overlay overlay -o "$1" "$2" || exit 1; fi
+if [ -n "$3" ]; then exec ${NESTED_USERNS_FD}<"$3" || exit 1; fi
+shift 3 && exec "$@"`;
+
+/**
+ * Enters the job's namespaces as their root (nsenter), in a mount namespace of its own for the overlay
+ * (unshare), then runs bubblewrap (pure).
+ */
+function inJobNamespace(plan: SandboxPlan, namespace: NamespaceRef, bwrap: string[]): Argv {
+  const holder = `/proc/${namespace.holderPid}/ns`;
+  const overlay = plan.root.mode === "overlay" ? [overlayOptions(plan.root), plan.root.merged] : ["", ""];
+  const nested = joinsAsRoot(plan) ? `/proc/${namespace.nestedPid}/ns/user` : "";
+  return {
+    file: "nsenter",
+    args: [
+      `--user=${holder}/user`,
+      ...(namespace.isolated ? [`--net=${holder}/net`] : []),
+      "--setuid=0",
+      "--setgid=0",
+      "--",
+      "unshare",
+      "--mount",
+      "--",
+      "/bin/sh",
+      "-c",
+      IN_NAMESPACE_SCRIPT,
+      "polyarch-job-namespace",
+      ...overlay,
+      nested,
+      "bwrap",
+      ...bwrap,
+    ],
+  };
+}
+
+/**
+ * The whole argv: in the job's namespaces when it has them; else bwrap directly (copy mode), or behind
+ * the overlay mount (overlay mode).
+ */
 export function sandboxArgv(plan: SandboxPlan): Argv {
   const bwrap = bwrapArgs(plan);
+  if (plan.namespace !== undefined) return inJobNamespace(plan, plan.namespace, bwrap);
   if (plan.root.mode === "copy") return { file: "bwrap", args: bwrap };
   return behindOverlay(plan.root, ["bwrap", ...bwrap]);
 }

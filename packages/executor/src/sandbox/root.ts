@@ -1,4 +1,4 @@
-import { access, mkdir, rename, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { release } from "node:os";
 import { PolyarchError } from "@polyarch/oci/errors";
 import { removeTree } from "../layers/tree-fs.ts";
@@ -25,6 +25,9 @@ export async function makeRoot(
       merged: paths.merged,
     };
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { mode: 0o700 });
+    // The merged root takes the upper directory's mode: keep the image's own (0755), or no user but
+    // root could enter `/` inside the job. The job's directory on the host stays 0700.
+    await chmod(paths.upper, (await stat(tree)).mode & 0o7777);
     const known = overlayWorksMarker(settings.stateDir, release());
     if (
       await access(known).then(

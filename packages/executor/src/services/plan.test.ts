@@ -62,6 +62,7 @@ describe("serviceSandboxPlan", () => {
       hostname: "db",
       hostsFile: "/state/jobs/j/hosts",
       command: ["postgres"],
+      network: "host",
     });
     expect(plan).toMatchObject({ network: "host", hostsFile: "/state/jobs/j/hosts", hostname: "db" });
     expect(plan.binds).toEqual([

@@ -1,7 +1,7 @@
 import type { RuntimeConfig } from "../image/runtime-config.ts";
 import type { SandboxUser } from "../image/user.ts";
 import type { JobService } from "../protocol/job-response.ts";
-import type { RootPlan, SandboxPlan } from "../sandbox/argv.ts";
+import type { NamespaceRef, RootPlan, SandboxPlan } from "../sandbox/argv.ts";
 import { BUILDS_DIR } from "../sandbox/mounts.ts";
 
 /**
@@ -54,6 +54,9 @@ export interface ServiceSandboxInput {
   hostname: string;
   hostsFile: string;
   command: string[];
+  /** The job's network (`isolated`: the job's own namespace, shared with its services) and namespaces. */
+  network: "host" | "isolated";
+  namespace?: NamespaceRef;
 }
 
 /**
@@ -71,7 +74,8 @@ export function serviceSandboxPlan(input: ServiceSandboxInput): SandboxPlan {
     env: input.env,
     workingDir: input.workingDir,
     hostname: input.hostname,
-    network: "host",
+    network: input.network,
+    ...(input.namespace !== undefined && { namespace: input.namespace }),
     hostsFile: input.hostsFile,
     command: input.command,
   };

@@ -6,7 +6,7 @@ import type { StageIo } from "../host/io.ts";
 import type { PulledImage } from "../image/pull.ts";
 import { imageUser } from "../image/user.ts";
 import type { JobService } from "../protocol/job-response.ts";
-import { sandboxArgv } from "../sandbox/argv.ts";
+import { type NamespaceRef, sandboxArgv } from "../sandbox/argv.ts";
 import { isDetachedRunning, startDetached, stopDetached } from "../sandbox/process.ts";
 import { makeRoot } from "../sandbox/root.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
@@ -24,6 +24,8 @@ export interface ServicesContext {
   /** The image's Env with PATH and HOME defaulted for `uid` (what a job's stages get). */
   imageEnv(env: readonly string[], uid: number): string[];
   io: StageIo;
+  /** The job's namespaces: its services run in them too (with `isolated`, on the job's own network). */
+  namespace: NamespaceRef | undefined;
 }
 
 /** What prepare records of the services it started. */
@@ -47,11 +49,14 @@ export async function startServices(
 ): Promise<StartedServices | undefined> {
   if (services.length === 0) return undefined;
   const { paths, settings, io } = context;
-  if (settings.network !== "host") {
+  const network = settings.network;
+  if (network === "none") {
     throw new PolyarchError(
       "POLYARCH_E_SANDBOX",
       `the job has services (${services.map((s) => s.name).join(", ")}) but the executor's network is none`,
-      { hint: "services share the host's network: set network: host in the executor settings" },
+      {
+        hint: "set network: isolated (a network per job, with its services) or host in the executor settings",
+      },
     );
   }
   const pulled: PulledImage[] = [];
@@ -68,7 +73,8 @@ export async function startServices(
   for (const [index, service] of services.entries()) {
     const image = pulled[index] as PulledImage;
     const names = aliases[index] as string[];
-    for (const port of image.config.tcpPorts) {
+    // On the host's network another job's service would answer instead; an isolated job has its own.
+    for (const port of network === "host" ? image.config.tcpPorts : []) {
       if (await answers(port, 200)) {
         throw new PolyarchError(
           "POLYARCH_E_SANDBOX",
@@ -107,12 +113,15 @@ export async function startServices(
       hostname: (names[0] ?? `service-${index}`).slice(0, 63),
       hostsFile,
       command,
+      network,
+      ...(context.namespace !== undefined && { namespace: context.namespace }),
     });
     const log = dirs.log;
     io.stdout.write(`polyarch-executor: starting service ${service.name} as ${names.join(", ")}\n`);
     const pid = await startDetached(sandboxArgv(plan), log);
     await appendFile(paths.startedServices, `${JSON.stringify({ pid, marker: paths.dir })}\n`);
-    waits.push({ name: service.name, ports: image.config.tcpPorts, log, pid });
+    // The host cannot connect into an isolated job's network: only whether the service still runs is checked.
+    waits.push({ name: service.name, ports: network === "host" ? image.config.tcpPorts : [], log, pid });
   }
   const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
   for (const wait of waits) {

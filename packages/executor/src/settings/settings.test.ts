@@ -12,6 +12,7 @@ describe("parseSettings", () => {
       defaultImage: "busybox:latest",
       helperImage: undefined,
       network: "host",
+      isolatedHostPorts: [],
       emulation: false,
       root: "auto",
       cacheMaxBytes: 20 * 1024 ** 3,

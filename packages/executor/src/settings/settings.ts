@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { parseReference } from "@polyarch/oci/reference";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
+import type { Network } from "../sandbox/argv.ts";
 
 /**
  * The executor's one settings file (YAML, strict: an unknown key is an error naming the closest valid
@@ -15,8 +16,13 @@ export interface ExecutorSettings {
   defaultImage: string;
   /** The multi-arch gitlab-runner-helper image whose `gitlab-runner` and `git` are put on PATH. */
   helperImage: string | undefined;
-  /** `host`: the job shares the host's network; `none`: loopback only. */
-  network: "host" | "none";
+  /**
+   * `host`: the job shares the host's network; `none`: loopback only; `isolated`: a network namespace
+   * per job, with its services, connected outwards by pasta.
+   */
+  network: Network;
+  /** With `isolated`: host loopback TCP ports a job reaches on its own loopback (pasta `-T`). */
+  isolatedHostPorts: number[];
   /** Run an image of another architecture through a registered binfmt handler (QEMU). */
   emulation: boolean;
   /** `overlay` (user-namespace overlayfs), `copy` (a copy of the image's tree per job), `auto`. */
@@ -103,7 +109,8 @@ export const settingsSchema = strictObject({
   state_dir: absolutePath.optional(),
   default_image: imageReference.optional(),
   helper_image: imageReference.optional(),
-  network: choice(["host", "none"]).optional(),
+  network: choice(["host", "none", "isolated"]).optional(),
+  isolated_host_ports: z.array(z.int().min(1).max(65535)).optional(),
   emulation: z.boolean().optional(),
   root: choice(["auto", "overlay", "copy"]).optional(),
   cache: strictObject({ max_size: size.optional() }).optional(),
@@ -124,6 +131,7 @@ export function parseSettings(text: string, file: string, reader: SettingsReader
     defaultImage: raw.default_image ?? "busybox:latest",
     helperImage: raw.helper_image,
     network: raw.network ?? "host",
+    isolatedHostPorts: raw.isolated_host_ports ?? [],
     emulation: raw.emulation ?? false,
     root: raw.root ?? "auto",
     cacheMaxBytes: parseSize(raw.cache?.max_size ?? "20GiB") ?? 0,

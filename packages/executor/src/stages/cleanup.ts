@@ -1,9 +1,8 @@
 import type { StageIo } from "../host/io.ts";
-import { removeTree } from "../layers/tree-fs.ts";
-import { stopServices } from "../services/start.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { readJobState } from "../state/job-state.ts";
 import { locateJob } from "../state/locate.ts";
+import { removeJob } from "./orphans.ts";
 
 /**
  * `cleanup`: stops the job's services, removes everything the job wrote on the host (its directory:
@@ -14,8 +13,7 @@ export async function cleanup(io: StageIo, settings: () => Promise<ExecutorSetti
   try {
     const dir = await locateJob(io.env, settings);
     const state = await readJobState(dir).catch(() => undefined);
-    await stopServices(dir, state?.stopGraceSeconds ?? 10);
-    await removeTree(dir);
+    await removeJob(dir, state?.stopGraceSeconds ?? 10);
   } catch (error: unknown) {
     io.stderr.write(
       `polyarch-executor: cleanup incomplete: ${error instanceof Error ? error.message : String(error)}\n`,

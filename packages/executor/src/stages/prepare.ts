@@ -17,9 +17,10 @@ import { effectiveEntrypoint } from "../image/runtime-config.ts";
 import { chooseShell, SHELL_CANDIDATES } from "../image/shell.ts";
 import { imageUser } from "../image/user.ts";
 import { ImageCache } from "../layers/cache.ts";
-import { isExecutableInRoot, removeTree } from "../layers/tree-fs.ts";
+import { isExecutableInRoot } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
+import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-namespace.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
@@ -27,6 +28,7 @@ import type { ExecutorSettings } from "../settings/settings.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
+import { reapOrphans, recordOwner, removeJob } from "./orphans.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Where the helper images keep the tools a job's scripts call, first match wins. */
@@ -52,10 +54,11 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
-  // A half-prepared job is started over: first the services an earlier attempt may have started.
-  await stopServices(paths.dir, 0);
-  await removeTree(paths.dir);
+  // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
+  await removeJob(paths.dir, 0);
+  await reapOrphans(settings.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await recordOwner(paths);
   const cache = new ImageCache(settings.stateDir);
   const redactor = new Redactor();
   const client = new RegistryClient({
@@ -90,6 +93,15 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           allowedRegistries: [],
         })
       : undefined;
+    const namespace = await prepareJobNamespace(
+      {
+        dir: paths.dir,
+        recordFile: paths.namespace,
+        network: settings.network,
+        hostPorts: settings.isolatedHostPorts,
+      },
+      io,
+    );
     const created = await createJob(paths, { job, image }, settings, pulled, helper);
     let started: StartedServices | undefined;
     try {
@@ -101,13 +113,16 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
           pullImage(reference, { client, cache, policy, allowedRegistries: settings.allowedRegistries }),
         imageEnv: (env, uid) => jobEnv(env, uid, false),
         io,
+        namespace,
       });
     } catch (error: unknown) {
       await stopServices(paths.dir, 0);
+      await stopRecordedNamespace(paths.namespace);
       throw error;
     }
     const state: JobState = {
       ...created,
+      ...(namespace && { namespace }),
       ...(started && { hostsFile: started.hostsFile, serviceRootKeys: started.rootKeys }),
     };
     await writeJobState(paths, state);

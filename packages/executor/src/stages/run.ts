@@ -36,6 +36,7 @@ export function stagePlan(state: JobState, script: string): SandboxPlan {
     workingDir: state.workingDir,
     hostname: state.hostname,
     network: state.network,
+    ...(state.namespace !== undefined && { namespace: state.namespace }),
     command: [...state.entrypoint, state.shell, SCRIPT_MOUNT],
     statusFd: STATUS_FD,
     ...(state.hostsFile !== undefined && { hostsFile: state.hostsFile }),

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { PolyarchError } from "@polyarch/oci/errors";
-import type { RootPlan } from "../sandbox/argv.ts";
+import type { Network, RootPlan } from "../sandbox/argv.ts";
+import type { JobNamespace } from "../sandbox/job-namespace.ts";
 import { type JobPaths, jobFiles } from "./layout.ts";
 
 /** Set by the config stage's `job_env` for every later stage: the job's directory on the host. */
@@ -20,7 +21,9 @@ export interface JobState {
   workingDir: string;
   entrypoint: string[];
   shell: string;
-  network: "host" | "none";
+  network: Network;
+  /** The job's own namespaces (full-range user namespace, isolated network), when it has them. */
+  namespace?: JobNamespace;
   hostname: string;
   /** The job's `/etc/hosts` when it has services (their names on loopback). */
   hostsFile?: string;

@@ -11,6 +11,9 @@ import { join } from "node:path";
  *     hosts                     the job's /etc/hosts when it has services
  *     services.json             the services prepare started (one JSON line each)
  *     services/<n>/             a service's root (as the job's), tmp/ and service.log
+ *     owner.json                the process that ran prepare (gitlab-runner), to find jobs it left
+ *     namespace.json            the holder of the job's namespaces, and pasta (sandbox/job-namespace.ts)
+ *     namespace.pid namespace.log pasta.pid pasta.log   what they report as they start
  *   project-cache/<project>/    a project's local `cache:`; outlives its jobs
  *   layers/<digest>/            an unpacked layer: tree/ and changes.json
  *   roots/<manifest digest>/    an image's layers merged: tree/ and layers.json
@@ -34,6 +37,10 @@ export interface JobPaths {
   hosts: string;
   /** What cleanup needs to stop the job's services, written as each starts (prepare may be killed). */
   startedServices: string;
+  /** The process that ran prepare (the runner) and its start time (stages/orphans.ts). */
+  owner: string;
+  /** The job's namespaces' holder and pasta, written as soon as they start (prepare may be killed). */
+  namespace: string;
   /** The project's local cache (`cache:` without a distributed cache); outlives the job. */
   projectCache: string;
 }
@@ -66,6 +73,8 @@ export function jobFiles(dir: string): Omit<JobPaths, "projectCache"> {
     rootfs: join(dir, "rootfs"),
     hosts: join(dir, "hosts"),
     startedServices: join(dir, "services.json"),
+    namespace: join(dir, "namespace.json"),
+    owner: join(dir, "owner.json"),
   };
 }
 

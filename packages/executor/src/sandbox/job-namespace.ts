@@ -1,0 +1,270 @@
+import { spawn } from "node:child_process";
+import { open, readFile, readlink, writeFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { PolyarchError } from "@polyarch/oci/errors";
+import type { StageIo } from "../host/io.ts";
+import { addSubordinateIdsCommand, type IdRange, isFullRange, readSubordinateIds } from "../host/subids.ts";
+import type { NamespaceRef, Network } from "./argv.ts";
+import { runTool } from "./process.ts";
+
+/**
+ * The job's own namespaces, made in prepare and kept until cleanup by a holder process, as rootless
+ * Podman's pause process keeps a pod's. With the runner's subordinate ids the holder's user namespace
+ * maps 0 to the runner and 1–65535 to them (newuidmap/newgidmap, which bubblewrap cannot do itself:
+ * bubblewrap#468); without them it maps the runner to 0 alone. With `network: isolated` the holder has
+ * a network namespace of its own too, which pasta connects outwards. Every stage and service of the
+ * job enters these namespaces (sandbox/argv.ts).
+ */
+
+/** In every holder's command line, so a pid is known to be one before it is signalled. */
+const HOLDER_NAME = "polyarch-job-namespace-holder";
+const SUBORDINATE = 65535;
+
+/**
+ * Runs once the map is written: exec'ing again as the namespace's root gives the holder its
+ * capabilities there (exec dropped them while its uid was not mapped). It then makes the nested user
+ * namespace bubblewrap joins (bubblewrap cannot join the namespace it starts in), maps it id for id
+ * (one line per extent of the holder's map, since a line may not span two), and writes its pid.
+ */
+const MAPPED_SCRIPT = `unshare --user sleep infinity &
+nested=$!
+while [ "$(readlink /proc/$nested/ns/user)" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
+printf '0 0 1\\n1 1 ${SUBORDINATE}\\n' > /proc/$nested/uid_map || exit 1
+printf '0 0 1\\n1 1 ${SUBORDINATE}\\n' > /proc/$nested/gid_map || exit 1
+echo "$nested" > "$1"
+wait`;
+/** Waits for prepare to write the map (a line on stdin), then execs MAPPED_SCRIPT. */
+const HOLDER_SCRIPT = 'read -r _ && exec /bin/sh -c "$1" "$0" "$2"';
+const SINGLE_SCRIPT = 'echo 0 > "$1" && exec sleep infinity';
+
+export interface NamespaceOptions {
+  /** The job's directory: the holder's files go there. */
+  dir: string;
+  /** The runner's subordinate ids, when it has a full range. */
+  ids: { uids: IdRange; gids: IdRange } | undefined;
+  /** `network: isolated`: a network namespace of its own, connected by pasta. */
+  isolated: boolean;
+  /** Host loopback TCP ports the job reaches on its own loopback (pasta -T). */
+  hostPorts: readonly number[];
+}
+
+export interface JobNamespace extends NamespaceRef {
+  pastaPid?: number;
+}
+
+/**
+ * The job's namespaces for prepare: with subordinate ids, or with `network: isolated`, a holder (its
+ * pid written to `recordFile` at once, so cleanup finds it even if prepare dies); else none, as before.
+ * Without subordinate ids the job log says what will not work and how to add them.
+ */
+export async function prepareJobNamespace(
+  options: { dir: string; recordFile: string; network: Network; hostPorts: readonly number[] },
+  io: StageIo,
+): Promise<JobNamespace | undefined> {
+  const ids = await readSubordinateIds();
+  const full = isFullRange(ids) ? ids : undefined;
+  if (full === undefined) {
+    io.stdout.write(
+      `WARNING: the runner's user has no 65536 subordinate uids and gids in /etc/subuid and /etc/subgid, so every uid in this job maps to the runner's own: chown to another user, su, setgroups (buildah RUN steps, apt's and apk's privilege drops) will fail and files lose their owners. An administrator adds them with: ${addSubordinateIdsCommand(userInfo().username)}\n`,
+    );
+  }
+  const isolated = options.network === "isolated";
+  if (full === undefined && !isolated) return undefined;
+  const namespace = await startJobNamespace({
+    dir: options.dir,
+    ids: full,
+    isolated,
+    hostPorts: options.hostPorts,
+  });
+  await writeFile(options.recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
+  return namespace;
+}
+
+/** The namespaces recorded in `recordFile`, if prepare got that far (a record cut short is none). */
+export async function readRecordedNamespace(recordFile: string): Promise<JobNamespace | undefined> {
+  const text = await readFile(recordFile, "utf8").catch(() => "");
+  try {
+    return text === "" ? undefined : (JSON.parse(text) as JobNamespace);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes `dir` as root of the job's namespace while its holder runs: a job with every id leaves
+ * directories of other uids (its subordinate ids on the host), which the runner's own uid cannot empty.
+ * What remains (no holder) is for the caller's own removal.
+ */
+export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string): Promise<void> {
+  if (namespace.nestedPid === undefined || !(await runs(namespace.holderPid, HOLDER_NAME))) return;
+  await runTool({
+    file: "nsenter",
+    args: [
+      `--user=/proc/${namespace.holderPid}/ns/user`,
+      "--setuid=0",
+      "--setgid=0",
+      "--",
+      "rm",
+      "-rf",
+      "--one-file-system",
+      "--",
+      dir,
+    ],
+  });
+}
+
+/** Stops the namespaces recorded in `recordFile`, if any (a failed prepare; never throws). */
+export async function stopRecordedNamespace(recordFile: string): Promise<void> {
+  const namespace = await readRecordedNamespace(recordFile);
+  if (namespace !== undefined) await stopJobNamespace(namespace);
+}
+
+export async function startJobNamespace(options: NamespaceOptions): Promise<JobNamespace> {
+  const pidFile = `${options.dir}/namespace.pid`;
+  const log = await open(`${options.dir}/namespace.log`, "a", 0o600);
+  const full = options.ids !== undefined;
+  const unshareArgs = full ? ["--user"] : ["--user", "--map-root-user"];
+  if (options.isolated) unshareArgs.push("--net");
+  const script = full ? HOLDER_SCRIPT : SINGLE_SCRIPT;
+  const scriptArgs = full ? [MAPPED_SCRIPT, pidFile] : [pidFile];
+  let holderPid: number;
+  try {
+    const child = spawn(
+      "unshare",
+      [...unshareArgs, "--", "/bin/sh", "-c", script, HOLDER_NAME, ...scriptArgs],
+      {
+        stdio: ["pipe", log.fd, log.fd],
+        detached: true,
+      },
+    );
+    holderPid = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("spawn", () => resolve(child.pid as number));
+    });
+    child.unref();
+    await waitForUnshare(holderPid);
+    if (options.ids) {
+      await mapIds("newuidmap", holderPid, process.getuid?.() ?? 0, options.ids.uids);
+      await mapIds("newgidmap", holderPid, process.getgid?.() ?? 0, options.ids.gids);
+      child.stdin?.end("mapped\n");
+    } else child.stdin?.end();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  } finally {
+    await log.close();
+  }
+  const nested = Number(await waitForFile(pidFile, holderPid, options.dir));
+  const namespace: JobNamespace = {
+    holderPid,
+    ...(full && { nestedPid: nested }),
+    isolated: options.isolated,
+  };
+  if (options.isolated) namespace.pastaPid = await startPasta(options, holderPid);
+  return namespace;
+}
+
+/** newuidmap needs the holder in its new namespace: wait until unshare has made it. */
+async function waitForUnshare(pid: number): Promise<void> {
+  const own = await readlink("/proc/self/ns/user");
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const theirs = await readlink(`/proc/${pid}/ns/user`).catch(() => own);
+    if (theirs !== own) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function mapIds(
+  tool: "newuidmap" | "newgidmap",
+  pid: number,
+  own: number,
+  range: IdRange,
+): Promise<void> {
+  const args = [String(pid), "0", String(own), "1", "1", String(range.start), String(SUBORDINATE)];
+  const result = await runTool({ file: tool, args }, { timeoutMs: 30_000 });
+  if (result.exitCode !== 0) {
+    signal(-pid, "SIGKILL");
+    throw new PolyarchError("POLYARCH_E_SANDBOX", `${tool} ${args.join(" ")} failed: ${result.tail}`, {
+      hint: "polyarch-executor doctor checks newuidmap/newgidmap and the runner's subordinate ids",
+    });
+  }
+}
+
+/** pasta connects the holder's network namespace outwards: no port of the host is forwarded in. */
+async function startPasta(options: NamespaceOptions, holderPid: number): Promise<number> {
+  const pidFile = `${options.dir}/pasta.pid`;
+  const log = await open(`${options.dir}/pasta.log`, "a", 0o600);
+  const tcpNs = options.hostPorts.length > 0 ? options.hostPorts.join(",") : "none";
+  try {
+    const child = spawn(
+      "pasta",
+      [
+        "--config-net",
+        "--quiet",
+        "--foreground",
+        "--no-map-gw",
+        "--tcp-ports",
+        "none",
+        "--udp-ports",
+        "none",
+        "--tcp-ns",
+        tcpNs,
+        "--udp-ns",
+        "none",
+        "--pid",
+        pidFile,
+        "--userns",
+        `/proc/${holderPid}/ns/user`,
+        "--netns",
+        `/proc/${holderPid}/ns/net`,
+      ],
+      { stdio: ["ignore", log.fd, log.fd], detached: true },
+    );
+    child.once("error", () => undefined);
+    child.unref();
+  } finally {
+    await log.close();
+  }
+  // pasta writes its pid once the namespace's interface is configured.
+  return Number(await waitForFile(pidFile, holderPid, options.dir, `${options.dir}/pasta.log`));
+}
+
+async function waitForFile(
+  file: string,
+  holderPid: number,
+  dir: string,
+  logFile = `${dir}/namespace.log`,
+): Promise<string> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const text = (await readFile(file, "utf8").catch(() => "")).trim();
+    if (/^\d+$/.test(text)) return text;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  signal(-holderPid, "SIGKILL");
+  const log = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("\n");
+  throw new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
+    hint: "run polyarch-executor doctor on this host",
+  });
+}
+
+/** Whether `pid` is a process whose command line holds `marker` (a pid may have been reused). */
+async function runs(pid: number, marker: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return cmdline.includes(marker);
+}
+
+/** Stops the holder's process group (its namespaces end with their last process) and pasta. */
+export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
+  if (await runs(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
+  if (
+    namespace.pastaPid !== undefined &&
+    (await runs(namespace.pastaPid, `/proc/${namespace.holderPid}/ns/net`))
+  )
+    signal(namespace.pastaPid, "SIGTERM");
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}

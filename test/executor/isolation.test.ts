@@ -1,0 +1,243 @@
+import { access, readFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FLAT_USER } from "./support/host-user.ts";
+import { jobImage, pushJobImage } from "./support/images.ts";
+import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
+
+// Full-range user namespaces and a network per job, for real: polyarch-ci has 65536 subordinate ids
+// (.ci/system-packages), polyarch-ci-flat has none; pasta connects `network: isolated` jobs.
+let registry: Registry;
+let image: string;
+let webA: string;
+let webB: string;
+
+const APPLETS = ["chown", "su", "wget", "httpd", "sed"];
+
+/** A busybox httpd service on loopback `port` (8080 by default) serving `text`. */
+async function web(text: string, tag: string, port = 8080): Promise<string> {
+  const service = await jobImage({
+    extra: [
+      [
+        { path: "bin/httpd", type: "symlink", linkname: "busybox" },
+        { path: "www/", type: "directory" },
+        { path: "www/index.html", content: text },
+      ],
+    ],
+    runtime: {
+      Cmd: ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"],
+      ExposedPorts: { [`${port}/tcp`]: {} },
+      Env: ["PATH=/bin"],
+    },
+  });
+  return pushJobImage(registry, "team/web", tag, service);
+}
+
+/** Fetches `url` until it answers (an isolated job's services are not waited for by prepare). */
+const fetchWhenUp = (url: string) =>
+  `i=0; until wget -qO- ${url}; do i=$((i+1)); [ $i -lt 100 ] || exit 7; sleep 0.1; done`;
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  image = await pushJobImage(
+    registry,
+    "team/tools",
+    "1",
+    await jobImage({
+      extra: [
+        APPLETS.map((applet) => ({ path: `bin/${applet}`, type: "symlink" as const, linkname: "busybox" })),
+      ],
+    }),
+  );
+  webA = await web("service of job A\n", "a");
+  webB = await web("service of job B\n", "b");
+}, JOB_TIMEOUT_MS);
+
+afterAll(async () => {
+  await registry?.stop();
+}, JOB_TIMEOUT_MS);
+
+describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () => {
+  let host: RunnerHost;
+  beforeAll(async () => {
+    host = await startRunnerHost({
+      network: "isolated",
+      isolated_host_ports: [Number(registry.host.split(":")[1])],
+    });
+  }, JOB_TIMEOUT_MS);
+  afterAll(async () => {
+    await host?.remove();
+  });
+
+  test("runs root jobs in a namespace of 65536 ids: chown to another uid, su to an added user work", async () => {
+    const run = await host.runJob({
+      id: 2101,
+      image,
+      script: [
+        'echo "uid=$(id -u)"',
+        "sed 's/  */ /g' /proc/self/uid_map",
+        'touch owned && chown 1234:2345 owned && echo "owner=$(stat -c %u:%g owned)"',
+        // Debian's busybox has no adduser applet: add the user as adduser would, then switch to it.
+        "echo 'builder2:x:4321:4321::/:/bin/sh' >> /etc/passwd && echo 'builder2:x:4321:' >> /etc/group",
+        "su builder2 -c 'echo \"su=$(id -u):$(id -g)\"'",
+      ],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain("uid=0");
+    expect(run.log).toMatch(/ 0 0 1\n 1 1 65535/);
+    expect(run.log).toContain("owner=1234:2345");
+    expect(run.log).toContain("su=4321:4321");
+    expect(run.log).not.toContain("subordinate uids");
+  });
+
+  test("cleanup removes what the job gave other uids, in its directories and its root", async () => {
+    const run = await host.runJob({
+      id: 2110,
+      image,
+      script: [
+        "mkdir -p /builds/theirs/deeper /srv/theirs && touch /builds/theirs/deeper/f /srv/theirs/f",
+        "chown -R 1234:1234 /builds/theirs /srv/theirs && chmod -R go-w /builds/theirs /srv/theirs",
+      ],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).not.toContain("cleanup incomplete");
+    expect((await import("node:fs")).readdirSync(join(host.stateDir, "jobs"))).not.toContain(
+      expect.stringContaining("job-2110"),
+    );
+  });
+
+  test("gives two concurrent jobs a network each: both run a service on 8080 and reach their own", async () => {
+    const job = (id: number, service: string) =>
+      host.runJob({
+        id,
+        image,
+        services: [{ name: service, alias: "web" }],
+        script: [fetchWhenUp("http://web:8080/")],
+      });
+    const [a, b] = await Promise.all([job(2102, webA), job(2103, webB)]);
+    expect(a.result, a.log).toBe("success");
+    expect(b.result, b.log).toBe("success");
+    expect(a.log).toContain("service of job A");
+    expect(a.log).not.toContain("service of job B");
+    expect(b.log).toContain("service of job B");
+    expect(b.log).not.toContain("service of job A");
+    // Neither service was on the host's network.
+    expect(await listening(8080)).toBe(false);
+  });
+
+  test("reaches a host loopback registry the settings forward, and no other host port", async () => {
+    const run = await host.runJob({
+      id: 2104,
+      image,
+      script: [
+        `wget -qO- http://${registry.host}/v2/ && echo " reached the registry"`,
+        "if wget -qO- -T 2 http://127.0.0.1:1/ 2>/dev/null; then echo reached-port-$((0+1)); fi",
+      ],
+    });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain("{} reached the registry");
+    expect(run.log).not.toContain("reached-port-1");
+  });
+});
+
+describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("runs jobs with one uid, and the job log says what will not work and how to add ids", async () => {
+    const host = await startRunnerHost({}, { user: FLAT_USER });
+    try {
+      const run = await host.runJob({
+        id: 2105,
+        image,
+        script: [
+          "sed 's/  */ /g' /proc/self/uid_map",
+          "if chown 1234 /tmp 2>/dev/null; then echo chown-$((0+1)); fi",
+        ],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("WARNING: the runner's user has no 65536 subordinate uids");
+      expect(run.log).toContain(
+        `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${FLAT_USER}`,
+      );
+      expect(run.log).not.toContain("1 1 65535");
+      expect(run.log).not.toContain("chown-1");
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
+describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("leaves a job whose service, namespace and directory the next prepare stops and removes", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const left = {
+        id: 2106,
+        image,
+        services: [{ name: await web("left behind\n", "left", port) }],
+        script: [],
+      };
+      const prepared = await host.stage("prepare", left, { runnerExits: true });
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      const jobDir = join(
+        host.stateDir,
+        "jobs",
+        (await import("node:fs")).readdirSync(join(host.stateDir, "jobs"))[0] as string,
+      );
+      const holder = (
+        JSON.parse(await readFile(join(jobDir, "namespace.json"), "utf8")) as { holderPid: number }
+      ).holderPid;
+      expect(await listening(port)).toBe(true);
+      expect(await running(holder)).toBe(true);
+
+      const next = await host.runJob({ id: 2107, image, script: ["true"] });
+      expect(next.result, next.log).toBe("success");
+      expect(next.log).toMatch(/stopping job \S+, left by a runner that is gone/);
+      expect(await listening(port)).toBe(false);
+      expect(await running(holder)).toBe(false);
+      await expect(access(jobDir)).rejects.toThrow();
+    } finally {
+      await host.remove();
+    }
+  });
+
+  test("leaves a job whose runner still runs alone", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2108,
+        image,
+        services: [{ name: await web("still wanted\n", "wanted", port) }],
+        script: [],
+      };
+      expect((await host.stage("prepare", job)).exitCode).toBe(0);
+      const next = await host.runJob({ id: 2109, image, script: ["true"] });
+      expect(next.result, next.log).toBe("success");
+      expect(next.log).not.toContain("left by a runner");
+      expect(await listening(port)).toBe(true);
+      await host.stage("cleanup", job);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
+/** Whether `pid` is a live process (not a zombie). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
