@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -52,6 +52,7 @@ const HERE = [
   "polyarch helper plan",
   "polyarch helper refresh",
   "polyarch render",
+  "polyarch ci components",
   "polyarch ci template",
   "polyarch ci check",
 ];
@@ -298,6 +299,20 @@ describe("polyarch ci template", () => {
   });
 });
 
+describe("polyarch ci components", () => {
+  it("writes every component file, byte for byte the committed templates/", async () => {
+    const out = join(work.path, "templates");
+    const run = await runPolyarch(["ci", "components", "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    const committed = (await readdir(join(ROOT, "templates"))).sort();
+    expect((await readdir(out)).sort()).toEqual(committed);
+    for (const file of committed)
+      expect(await readFile(join(out, file), "utf8"), file).toBe(
+        await readFile(join(ROOT, "templates", file), "utf8"),
+      );
+  });
+});
+
 describe("polyarch ci check", () => {
   /** examples/pipeline as a repository of its own, at `dir` under the work directory. */
   async function repository(dir: string): Promise<string> {
@@ -322,11 +337,11 @@ describe("polyarch ci check", () => {
     const text = await readFile(join(repo, ".gitlab-ci.yml"), "utf8");
     await writeFile(
       join(repo, ".gitlab-ci.yml"),
-      text.replace("hello-amd64:\n", "hello-amd64:\n  artifactz: {}\n"),
+      `${text}hello-build:\n  artifactz: {}\n`,
     );
     const run = await runPolyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: repo });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('hello-amd64: unknown key "artifactz" (GitLab CI schema)');
+    expect(run.stderr).toContain('hello-build: unknown key "artifactz" (GitLab CI schema)');
   });
 
   it("run from another directory, finds include: local: from the file's repository root", async () => {
