@@ -335,10 +335,7 @@ describe("polyarch ci check", () => {
   it("names a key GitLab's schema refuses, and exits 2", async () => {
     const repo = await repository("check-invalid");
     const text = await readFile(join(repo, ".gitlab-ci.yml"), "utf8");
-    await writeFile(
-      join(repo, ".gitlab-ci.yml"),
-      `${text}hello-build:\n  artifactz: {}\n`,
-    );
+    await writeFile(join(repo, ".gitlab-ci.yml"), `${text}hello-build:\n  artifactz: {}\n`);
     const run = await runPolyarch(["ci", "check", ".gitlab-ci.yml"], { cwd: repo });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('hello-build: unknown key "artifactz" (GitLab CI schema)');
