@@ -14,7 +14,7 @@ multi-arch-image, with its defaults, gives:
                 image IMAGES/polyarch-buildah:VERSION; polyarch build … --dotenv build.env
   image-merge   needs: [image-build]; image IMAGES/polyarch:VERSION;
                 polyarch merge --from-env --target "$POLYARCH_REPOSITORY:$CI_COMMIT_SHORT_SHA" … --dotenv merge.env
-templates/<name>.yml lists every input with its description and default.`;
+(IMAGES is the images input.) templates/<name>.yml lists every input with its description and default.`;
 
 /** `polyarch ci template|check`: generated, validated GitLab CI. */
 export function declareCi(program: Command, io: Io): void {
@@ -44,7 +44,7 @@ export function declareCi(program: Command, io: Io): void {
       [
         "",
         "Examples:",
-        "  $ polyarch ci template --input image=$CI_REGISTRY_IMAGE/app --out ci/polyarch.yml",
+        "  $ polyarch ci template --input 'image=$CI_REGISTRY_IMAGE/app' --out ci/polyarch.yml",
         "  $ polyarch ci template --input topology=node-selector --input runner-tag=k8s-multiarch --out ci/polyarch.yml",
         "  $ polyarch ci template --component mirror-sync --input shards=4 --out ci/mirror-sync.yml",
         EXAMPLE_PROJECT,
