@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -32,60 +33,119 @@ describe("the component files", () => {
     }
   });
 
-  it("polyarch ci template --component writes the jobs gitlab-ci-local makes of the include with the same inputs", async () => {
-    const inputs = {
-      image: "$CI_REGISTRY_IMAGE/app",
-      architectures: '["amd64","arm64","riscv64"]',
-      "build-args": '["VERSION=1.4","DEBUG=0"]',
-      topology: "node-selector",
-      "runner-tag": "k8s-multiarch",
-      "job-prefix": "app-",
-    };
-    const viaComponent = await pipelineProject();
-    const viaTemplate = await pipelineProject();
-    dirs.push(viaComponent.dir, viaTemplate.dir);
-    await run("cp", ["-r", join(ROOT, "templates"), join(viaComponent.project, "templates")]);
-    await writeText(
-      join(viaComponent.project, ".gitlab-ci.yml"),
-      [
-        "include:",
-        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/multi-arch-image@$CI_COMMIT_SHA",
-        "    inputs:",
-        ...Object.entries(inputs).map(
-          ([key, value]) => `      ${key}: ${value.startsWith("[") ? value : `"${value}"`}`,
-        ),
-        "",
-      ].join("\n"),
-    );
-    const template = await polyarch([
-      "ci",
-      "template",
-      "--component",
-      "multi-arch-image",
-      ...Object.entries(inputs).flatMap(([key, value]) => ["--input", `${key}=${value}`]),
-      "--out",
-      join(viaTemplate.project, "ci/app.yml"),
-    ]);
-    expect(template.stderr).toBe("");
-    await writeText(join(viaTemplate.project, ".gitlab-ci.yml"), "include:\n  - local: ci/app.yml\n");
-    const previews: string[] = [];
-    for (const work of [viaComponent, viaTemplate]) {
-      await commitProject(work.project, work.env);
-      const preview = await gitlabCiLocal(work.project, ["--preview"], work.env);
-      expect(preview.code).toBe(0);
-      const sha = (await run("git", ["rev-parse", "HEAD"], { cwd: work.project })).stdout.trim();
-      // The YAML on stdout, then gitlab-ci-local's log on stderr; its timings differ from run to run.
-      const withoutTimings = preview.output.replaceAll(/ in \d+ ms/g, "");
-      previews.push(withoutTimings.replaceAll(sha, "VERSION"));
-    }
-    const version = JSON.parse(await readFile(join(ROOT, "packages/cli/package.json"), "utf8")).version;
-    const [fromComponent, fromTemplate] = previews;
-    expect(fromComponent).toContain("\napp-build:\n");
-    expect(fromComponent).toContain("KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=$POLYARCH_ARCH");
-    expect(fromComponent).toContain(`--build-args '["VERSION=1.4","DEBUG=0"]'`);
-    expect(fromComponent).toMatch(/POLYARCH_ARCH:\n\s+- amd64\n\s+- arm64\n\s+- riscv64\n/);
-    expect(fromTemplate!.replaceAll(`:${version}`, ":VERSION")).toBe(fromComponent);
-  }, 120_000);
+  // One source of truth, checked as GitLab sees it: for each case, gitlab-ci-local's view of the pipeline
+  // (--preview: every job after includes, with images, variables and scripts) of `include: component:`
+  // and of `include: local:` of what polyarch ci template wrote are the same. `extra` is the same in both.
+  const cases: Array<{
+    name: string;
+    component?: string;
+    inputs: Record<string, string>;
+    extra?: string;
+    expected: string[];
+  }> = [
+    {
+      name: "multi-arch-image with its defaults (ci template without --component)",
+      inputs: {},
+      expected: ["\nimage-build:\n", "\nimage-merge:\n", "polyarch-buildah:VERSION", "--dotenv build.env"],
+    },
+    {
+      name: "multi-arch-image on one multi-arch runner, three architectures, build args",
+      component: "multi-arch-image",
+      inputs: {
+        image: "$CI_REGISTRY_IMAGE/app",
+        architectures: '["amd64","arm64","riscv64"]',
+        "build-args": '["VERSION=1.4","DEBUG=0"]',
+        topology: "node-selector",
+        "runner-tag": "k8s-multiarch",
+        "job-prefix": "app-",
+        builder: "kaniko",
+        cache: "true",
+      },
+      expected: [
+        "\napp-build:\n",
+        "KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=$POLYARCH_ARCH",
+        `--build-args '["VERSION=1.4","DEBUG=0"]'`,
+        "polyarch-kaniko:VERSION",
+      ],
+    },
+    {
+      name: "merge of a project's own build jobs by tag template",
+      component: "merge",
+      inputs: { needs: '["build-amd64","build-arm64"]', template: "$CI_REGISTRY_IMAGE:ARCH-$CI_COMMIT_SHA" },
+      extra: "build-amd64: { stage: build, script: [echo] }\nbuild-arm64: { stage: build, script: [echo] }\n",
+      expected: [
+        "\nmerge:\n",
+        "POLYARCH_TEMPLATE: $CI_REGISTRY_IMAGE:ARCH-$CI_COMMIT_SHA",
+        "polyarch:VERSION",
+      ],
+    },
+    {
+      name: "mirror-sync in three shards",
+      component: "mirror-sync",
+      inputs: { shards: "3" },
+      expected: ["\nmirror-sync:\n", "parallel: 3", "polyarch sync"],
+    },
+    {
+      name: "helper-refresh with its defaults",
+      component: "helper-refresh",
+      inputs: {},
+      expected: ["\nhelper-refresh:\n", "polyarch helper refresh"],
+    },
+  ];
+
+  const polyarchVersion: string = JSON.parse(
+    readFileSync(join(ROOT, "packages/cli/package.json"), "utf8"),
+  ).version;
+
+  it.each(cases)(
+    "polyarch ci template writes the jobs gitlab-ci-local makes of the include with the same inputs: $name",
+    async ({ component, inputs, extra = "", expected }) => {
+      const viaComponent = await pipelineProject();
+      const viaTemplate = await pipelineProject();
+      dirs.push(viaComponent.dir, viaTemplate.dir);
+      await run("cp", ["-r", join(ROOT, "templates"), join(viaComponent.project, "templates")]);
+      await writeText(
+        join(viaComponent.project, ".gitlab-ci.yml"),
+        [
+          "include:",
+          `  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/${component ?? "multi-arch-image"}@$CI_COMMIT_SHA`,
+          ...(Object.keys(inputs).length > 0 ? ["    inputs:"] : []),
+          ...Object.entries(inputs).map(
+            ([key, value]) => `      ${key}: ${/^[[0-9]|^true$/.test(value) ? value : `"${value}"`}`,
+          ),
+          extra,
+        ].join("\n"),
+      );
+      const template = await polyarch([
+        "ci",
+        "template",
+        ...(component === undefined ? [] : ["--component", component]),
+        ...Object.entries(inputs).flatMap(([key, value]) => ["--input", `${key}=${value}`]),
+        "--out",
+        join(viaTemplate.project, "ci/polyarch.yml"),
+      ]);
+      expect(template.stderr).toBe("");
+      await writeText(
+        join(viaTemplate.project, ".gitlab-ci.yml"),
+        `include:\n  - local: ci/polyarch.yml\n${extra}`,
+      );
+      const previews: string[] = [];
+      for (const work of [viaComponent, viaTemplate]) {
+        await commitProject(work.project, work.env);
+        const preview = await gitlabCiLocal(work.project, ["--preview"], work.env);
+        expect(preview.code, preview.output).toBe(0);
+        const sha = (await run("git", ["rev-parse", "HEAD"], { cwd: work.project })).stdout.trim();
+        // The component's release is the include's SHA; ci template's is polyarch's version.
+        const version = work === viaComponent ? sha : polyarchVersion;
+        // gitlab-ci-local's YAML of the whole pipeline, keys in its own order (its log is on stderr).
+        previews.push(preview.stdout.replaceAll(`:${version}`, ":VERSION"));
+      }
+      const [fromComponent, fromTemplate] = previews;
+      for (const text of expected) expect(fromComponent).toContain(text);
+      expect(fromTemplate).toBe(fromComponent);
+    },
+    120_000,
+  );
 });
 
 describe("the README's components section", () => {

@@ -4,14 +4,13 @@ import type { Registry, TempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import {
-  commitProject,
   expectMultiArchIndex,
-  gitlabCiLocal,
   indexPlatforms,
   pipelineProject,
   ROOT,
   readText,
   registryWithBusyboxBase,
+  runEmulatedPipeline,
   writeText,
 } from "./support.ts";
 
@@ -42,19 +41,7 @@ async function componentProject(ciYaml: string) {
 }
 
 async function runPipeline(work: { project: string; env: Record<string, string> }) {
-  await commitProject(work.project, work.env);
-  const run = await gitlabCiLocal(
-    work.project,
-    [
-      "--variable",
-      `CI_REGISTRY_IMAGE=${registry.host}/team`,
-      "--variable",
-      "CI_COMMIT_SHORT_SHA=e2e1",
-      "--variable",
-      "POLYARCH_BUILD_FLAGS=--emulate",
-    ],
-    work.env,
-  );
+  const run = await runEmulatedPipeline(work, registry);
   if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
   return run;
 }

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import { commitProject, gitlabCiLocal, pipelineProject, ROOT, readText, writeText } from "./support.ts";
 
-// The sharded sync (parallel: 2, polyarch sync --shard $CI_NODE_INDEX/$CI_NODE_TOTAL) of the scheduled
-// template and of the mirror-sync component, run by gitlab-ci-local as a scheduled pipeline against a
-// harness registry.
+// The sharded sync (parallel: 2, polyarch sync --shard $CI_NODE_INDEX/$CI_NODE_TOTAL) of the mirror-sync
+// component, included as a component and as polyarch ci template writes its jobs, run by gitlab-ci-local
+// as a scheduled pipeline against a harness registry.
 const IMAGES = Array.from({ length: 8 }, (_, i) => `app${i}`);
 let registry: Registry;
 const dirs: TempDir[] = [];
@@ -93,23 +93,23 @@ async function expectTwoShardsMirrorEverything(
 }
 
 describe("the scheduled sync under gitlab-ci-local", () => {
-  it("the template: two shards together mirror every image exactly once, only in a scheduled pipeline", async () => {
+  it("polyarch ci template --component mirror-sync: two shards together mirror every image exactly once, only in a scheduled pipeline", async () => {
     const project = await pipelineProject();
     dirs.push(project.dir);
     const template = await polyarch([
       "ci",
       "template",
-      "--schedule",
-      "--shards",
-      "2",
+      "--component",
+      "mirror-sync",
+      "--input",
+      "shards=2",
+      "--input",
+      "job-name=mirror",
       "--out",
-      join(project.project, "ci/polyarch-scheduled.yml"),
+      join(project.project, "ci/mirror-sync.yml"),
     ]);
     expect(template.code).toBe(0);
-    await writeText(
-      join(project.project, ".gitlab-ci.yml"),
-      "include:\n  - local: ci/polyarch-scheduled.yml\n\nmirror:\n  extends: .polyarch-sync\n  variables:\n    POLYARCH_SYNC_FILE: sync.yaml\n",
-    );
+    await writeText(join(project.project, ".gitlab-ci.yml"), "include:\n  - local: ci/mirror-sync.yml\n");
     await writeSyncFile(project.project, "mirror-template");
     await expectTwoShardsMirrorEverything(project, "mirror", "mirror-template");
   }, 300_000);

@@ -72,12 +72,15 @@ export async function commitProject(project: string, env: Record<string, string>
   await git(["commit", "--quiet", "-m", "pipeline under test"]);
 }
 
-/** Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code and output. */
+/**
+ * Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code, its output
+ * (stdout, then stderr) and its stdout alone (`--preview` writes the pipeline's YAML there).
+ */
 export async function gitlabCiLocal(
   project: string,
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number; output: string }> {
+): Promise<{ code: number; output: string; stdout: string }> {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
@@ -92,11 +95,40 @@ export async function gitlabCiLocal(
       ],
       { cwd: project, env, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
     );
-    return { code: 0, output: `${stdout}\n${stderr}` };
+    return { code: 0, output: `${stdout}\n${stderr}`, stdout };
   } catch (error: unknown) {
     const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof code === "number" ? code : 1, output: `${stdout ?? ""}\n${stderr ?? ""}` };
+    return {
+      code: typeof code === "number" ? code : 1,
+      output: `${stdout ?? ""}\n${stderr ?? ""}`,
+      stdout: stdout ?? "",
+    };
   }
+}
+
+/**
+ * Commits the project and runs its pipeline under gitlab-ci-local against `registry` (CI_REGISTRY_IMAGE
+ * REGISTRY/team, CI_COMMIT_SHORT_SHA e2e1), with POLYARCH_BUILD_FLAGS=--emulate: this machine is amd64, so
+ * the arm64 build job builds emulated through qemu (a real fleet runs it on an arm64 runner); the amd64 job
+ * ignores the flag.
+ */
+export async function runEmulatedPipeline(
+  work: { project: string; env: Record<string, string> },
+  registry: { host: string },
+): Promise<{ code: number; output: string }> {
+  await commitProject(work.project, work.env);
+  return await gitlabCiLocal(
+    work.project,
+    [
+      "--variable",
+      `CI_REGISTRY_IMAGE=${registry.host}/team`,
+      "--variable",
+      "CI_COMMIT_SHORT_SHA=e2e1",
+      "--variable",
+      "POLYARCH_BUILD_FLAGS=--emulate",
+    ],
+    work.env,
+  );
 }
 
 export async function readText(path: string): Promise<string> {

@@ -1,13 +1,38 @@
 import { validateFleet } from "@polyarch/runner-config";
 import { describe, expect, it } from "vitest";
 import { checkCiFiles } from "./check-file.ts";
-import { buildTemplateOptions } from "./options.ts";
-import { renderBuildTemplate } from "./render.ts";
 
-const template = (flags: Parameters<typeof buildTemplateOptions>[0] = {}) => ({
-  path: "ci/polyarch.yml",
-  text: renderBuildTemplate(buildTemplateOptions(flags)).content,
-});
+/**
+ * A project's own hidden build and merge jobs, in the shape projects write them to extend: one
+ * `.polyarch-build-<arch>` per architecture, on a runner per architecture (`runner-<arch>`) or, with
+ * `nodeSelector`, on the one multi-arch runner `runnerTag` with a node selector.
+ */
+function template(options: { nodeSelector?: boolean; runnerTag?: string } = {}) {
+  const perArch = (arch: string) =>
+    options.nodeSelector
+      ? `.polyarch-build-${arch}:
+  extends: .polyarch-build
+  tags: [${options.runnerTag ?? "k8s-multiarch"}]
+  variables: { KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=${arch}, POLYARCH_PLATFORM: linux/${arch} }
+`
+      : `.polyarch-build-${arch}:
+  extends: .polyarch-build
+  tags: [runner-${arch}]
+  variables: { POLYARCH_PLATFORM: linux/${arch} }
+`;
+  return {
+    path: "ci/polyarch.yml",
+    text: `.polyarch-build:
+  image: registry.example.com/polyarch-buildah:1
+  script: ['polyarch build --image "$POLYARCH_REPOSITORY" --dotenv build.env']
+  artifacts: { reports: { dotenv: build.env } }
+${perArch("amd64")}${perArch("arm64")}.polyarch-merge:
+  image: registry.example.com/polyarch:1
+  script: ['polyarch merge --from-env --target "$POLYARCH_REPOSITORY:1" --dotenv merge.env']
+  artifacts: { reports: { dotenv: merge.env } }
+`,
+  };
+}
 
 const project = (jobs: string) => ({
   path: ".gitlab-ci.yml",
@@ -47,7 +72,7 @@ function fleet(architectures: string[]) {
 }
 
 describe("checkCiFiles", () => {
-  it("passes a project of three short jobs over the template", () => {
+  it("passes a project of three short jobs over its hidden jobs", () => {
     expect(checkCiFiles(project(threeJobs), [template()])).toEqual([]);
   });
 
@@ -126,14 +151,12 @@ tool-arm64:
   });
 
   it("with a fleet: passes node-selector jobs on a runner that allows their architecture", () => {
-    const files = [project(threeJobs), [template({ topology: "node-selector" })]] as const;
+    const files = [project(threeJobs), [template({ nodeSelector: true })]] as const;
     expect(checkCiFiles(files[0], files[1], fleet(["amd64", "arm64"]))).toEqual([]);
   });
 
   it("with a fleet: finds a node-selector job on a runner rendered without that architecture", () => {
-    expect(
-      checkCiFiles(project(threeJobs), [template({ topology: "node-selector" })], fleet(["amd64"])),
-    ).toEqual([
+    expect(checkCiFiles(project(threeJobs), [template({ nodeSelector: true })], fleet(["amd64"]))).toEqual([
       {
         job: "app-arm64",
         key: "variables.KUBERNETES_NODE_SELECTOR_ARCH",
@@ -147,7 +170,7 @@ tool-arm64:
   it("with a fleet: finds a node-selector job routed to a custom-executor runner or to no runner", () => {
     const custom = checkCiFiles(
       project(threeJobs),
-      [template({ topology: "node-selector", runnerTag: "arm64-host" })],
+      [template({ nodeSelector: true, runnerTag: "arm64-host" })],
       fleet(["amd64", "arm64"]),
     );
     expect(custom.map((problem) => `${problem.job} ${problem.key}`)).toEqual([
@@ -157,7 +180,7 @@ tool-arm64:
     expect(custom[0]!.message).toContain("custom executor");
     const unknown = checkCiFiles(
       project(threeJobs),
-      [template({ topology: "node-selector", runnerTag: "somewhere" })],
+      [template({ nodeSelector: true, runnerTag: "somewhere" })],
       fleet(["amd64", "arm64"]),
     );
     expect(unknown).toContainEqual({

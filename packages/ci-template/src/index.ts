@@ -1,4 +1,3 @@
-export { buildTemplate } from "./build-template.ts";
 export { checkPipeline } from "./check.ts";
 export type { CiFile } from "./check-file.ts";
 export { checkCiFiles } from "./check-file.ts";
@@ -10,13 +9,7 @@ export { COMPONENTS_COMMAND, renderComponentFile } from "./components/render.ts"
 export { parseInputFlag, renderComponentJobs } from "./components/template.ts";
 export type { IncludedComponent } from "./load.ts";
 export { loadCiFiles } from "./load.ts";
-export type { Builder, BuildTemplateOptions, Topology } from "./options.ts";
-export { buildTemplateOptions } from "./options.ts";
 export type { CiProblem } from "./problems.ts";
 export { formatCiProblems } from "./problems.ts";
-export type { RenderedTemplate } from "./render.ts";
-export { renderBuildTemplate, renderScheduleTemplate } from "./render.ts";
 export { resolveJobs } from "./resolve.ts";
-export type { ScheduleTemplateOptions } from "./schedule-template.ts";
-export { scheduleTemplate } from "./schedule-template.ts";
 export { validateCiSchema } from "./schema.ts";

@@ -1,55 +1,36 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  buildTemplateOptions,
   COMPONENTS,
   checkCiFiles,
   formatCiProblems,
   loadCiFiles,
   parseInputFlag,
-  type RenderedTemplate,
-  renderBuildTemplate,
   renderComponentFile,
   renderComponentJobs,
-  renderScheduleTemplate,
 } from "@polyarch/ci-template";
 import { PolyarchError } from "@polyarch/oci";
 import { formatProblems, validateFleetYaml } from "@polyarch/runner-config";
-import { type Io, writeLine } from "../output.ts";
+import type { Io } from "../output.ts";
 import { polyarchVersion } from "../version.ts";
 
 export interface CiTemplateOptions {
-  topology?: string;
-  platforms?: string;
-  runnerTag?: string;
-  builder?: string;
-  toolImage?: string;
-  stages?: string;
-  /** Render the scheduled sync/refresh template instead of build and merge. @default false */
-  schedule?: boolean;
-  /** Sync shards of the scheduled template. @default "1" */
-  shards?: string;
-  /** Write a component's jobs, with --input values, instead of the hidden-job template. */
+  /** The CI/CD component whose jobs to write. @default "multi-arch-image" */
   component?: string;
-  /** KEY=VALUE inputs of --component. */
+  /** KEY=VALUE inputs of the component. */
   input?: string[];
   /** Write here instead of stdout. */
   out?: string;
 }
 
-/** `polyarch ci template`: renders a template; prints it, or writes it to --out. Warnings go to stderr. */
+/**
+ * `polyarch ci template`: a CI/CD component's jobs with its inputs filled in (the jobs `include:
+ * component:` gives, for instances without the Catalog); prints them, or writes them to --out.
+ */
 export async function ciTemplate(options: CiTemplateOptions, io: Io): Promise<string> {
-  if (options.component !== undefined) {
-    const given = Object.fromEntries((options.input ?? []).map(parseInputFlag));
-    const content = renderComponentJobs(options.component, given, polyarchVersion());
-    return options.out === undefined ? content : await writeAtomically(io, options.out, content);
-  }
-  const rendered = options.schedule
-    ? scheduleTemplate(options)
-    : renderBuildTemplate(buildTemplateOptions(options));
-  for (const warning of rendered.warnings) writeLine(io.stderr, `polyarch: warning: ${warning}`);
-  if (options.out === undefined) return rendered.content;
-  return await writeAtomically(io, options.out, rendered.content);
+  const given = Object.fromEntries((options.input ?? []).map(parseInputFlag));
+  const content = renderComponentJobs(options.component ?? "multi-arch-image", given, polyarchVersion());
+  return options.out === undefined ? content : await writeAtomically(io, options.out, content);
 }
 
 /** `polyarch ci components --out DIR`: writes every component file, templates/<name>.yml. */
@@ -69,28 +50,6 @@ async function writeAtomically(io: Io, file: string, content: string): Promise<s
   await writeFile(temporary, content);
   await rename(temporary, target);
   return `wrote ${file}\n`;
-}
-
-function scheduleTemplate(options: CiTemplateOptions): RenderedTemplate {
-  const shards = Number(options.shards ?? "1");
-  if (!Number.isInteger(shards) || shards < 1 || shards > 200)
-    throw new PolyarchError(
-      "POLYARCH_E_BAD_FLAG",
-      `--shards ${JSON.stringify(options.shards)} is not valid`,
-      {
-        hint: "give a whole number of parallel sync jobs from 1 to 200 (GitLab's parallel limit)",
-      },
-    );
-  if (options.stages?.includes(","))
-    throw new PolyarchError(
-      "POLYARCH_E_BAD_FLAG",
-      `--stages ${JSON.stringify(options.stages)} names more than one stage`,
-      {
-        hint: "with --schedule, give the one stage of the scheduled jobs",
-      },
-    );
-  const { toolImage } = buildTemplateOptions({ toolImage: options.toolImage });
-  return renderScheduleTemplate({ toolImage, shards, ...(options.stages && { stage: options.stages }) });
 }
 
 export interface CiCheckOptions {

@@ -4,72 +4,37 @@ import type { Io } from "../output.ts";
 import { collect } from "../registry-flags.ts";
 
 const EXAMPLE_PROJECT = `
-A project's .gitlab-ci.yml over the generated file (examples/pipeline/ is complete):
+The file holds the same jobs as include: component: with the same inputs (templates/<name>.yml, the
+same source), for instances without the CI/CD Catalog; $[[ component.version ]] becomes this polyarch's
+version. A project's .gitlab-ci.yml over it (examples/pipeline/ is complete):
   include:
     - local: ci/polyarch.yml
-  app-amd64: { extends: .polyarch-build-amd64, variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app } }
-  app-arm64: { extends: .polyarch-build-arm64, variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app } }
-  app:
-    extends: .polyarch-merge
-    needs: [app-amd64, app-arm64]
-    variables: { POLYARCH_REPOSITORY: $CI_REGISTRY_IMAGE/app }
-
-The generated file (runner-tags, the defaults) holds these hidden jobs:
-  .polyarch-build         polyarch build --image "$POLYARCH_REPOSITORY" … --dotenv build.env
-                          (artifacts: reports: dotenv: build.env; needs: [] unless --stages)
-  .polyarch-build-amd64   extends .polyarch-build; tags: [runner-amd64]; POLYARCH_PLATFORM: linux/amd64
-  .polyarch-build-arm64   extends .polyarch-build; tags: [runner-arm64]; POLYARCH_PLATFORM: linux/arm64
-  .polyarch-merge         polyarch merge --from-env --platforms linux/amd64,linux/arm64
-                          --target "$POLYARCH_REPOSITORY:$POLYARCH_TAG" --dotenv merge.env
-With --topology node-selector each .polyarch-build-<arch> instead carries the multi-arch runner's tag and
-KUBERNETES_NODE_SELECTOR_ARCH: kubernetes.io/arch=<arch> (the runner needs node_selector_overwrite_allowed).
-POLYARCH_BUILD_FLAGS and POLYARCH_MERGE_FLAGS add flags to the two commands.`;
+multi-arch-image, with its defaults, gives:
+  image-build   parallel: matrix: POLYARCH_ARCH [amd64, arm64]; tags: [runner-$POLYARCH_ARCH];
+                image IMAGES/polyarch-buildah:VERSION; polyarch build … --dotenv build.env
+  image-merge   needs: [image-build]; image IMAGES/polyarch:VERSION;
+                polyarch merge --from-env --target "$POLYARCH_REPOSITORY:$CI_COMMIT_SHORT_SHA" … --dotenv merge.env
+(IMAGES is the images input.) templates/<name>.yml lists every input with its description and default.`;
 
 /** `polyarch ci template|check`: generated, validated GitLab CI. */
 export function declareCi(program: Command, io: Io): void {
   const ci = program
     .command("ci")
     .description(
-      "write the CI/CD components' jobs or an includable GitLab CI template, and check CI files (component includes too)",
+      "write the CI/CD component files or a component's jobs as an includable file, and check CI files (component includes too)",
     );
   ci.command("template")
     .description(
-      "print an includable GitLab CI file: a CI/CD component's jobs with --component, else hidden build-per-architecture and merge jobs",
-    )
-    .option(
-      "--topology <topology>",
-      "runner-tags (one runner per architecture) or node-selector (one multi-arch runner)",
-      "runner-tags",
-    )
-    .option("--platforms <list>", "platforms to build and merge", "linux/amd64,linux/arm64")
-    .option(
-      "--runner-tag <tag>",
-      "runner-tags: each architecture's runner tag, {arch} replaced (default runner-{arch}); node-selector: the multi-arch runner's tag (default k8s-multiarch)",
-    )
-    .option("--builder <builder>", "auto, buildah, kaniko or buildkit", "auto")
-    .option(
-      "--tool-image <ref>",
-      "image the jobs run in (polyarch, a shell, Node); REPO:TAG@sha256:… pins it",
-      "registry.gitlab.com/polyarch/polyarch:0.1",
-    )
-    .option("--stages <build,merge>", "put jobs in these stages instead of the stageless form (needs: [])")
-    .option(
-      "--schedule",
-      "render the scheduled template instead: .polyarch-sync and .polyarch-helper-refresh",
-      false,
-    )
-    .option(
-      "--shards <n>",
-      "with --schedule: run polyarch sync in N parallel shards (--shard $CI_NODE_INDEX/$CI_NODE_TOTAL)",
-      "1",
+      "print an includable GitLab CI file: a CI/CD component's jobs with its inputs filled in (for instances without the Catalog)",
     )
     .option(
       "--component <name>",
-      "write this CI/CD component's jobs with --input values instead (multi-arch-image, merge, helper-refresh, mirror-sync): the jobs include: component: gives, for instances without the Catalog",
+      "the CI/CD component whose jobs to write: multi-arch-image, merge, helper-refresh or mirror-sync",
+      "multi-arch-image",
     )
     .option(
       "--input <key=value>",
-      'with --component: an input (VALUE read as JSON when it parses: ["amd64"], 3, true); repeatable',
+      'an input of the component (VALUE read as JSON when it parses: ["amd64"], 3, true); repeatable',
       collect,
       [],
     )
@@ -79,10 +44,9 @@ export function declareCi(program: Command, io: Io): void {
       [
         "",
         "Examples:",
-        "  $ polyarch ci template --component multi-arch-image --input image=$CI_REGISTRY_IMAGE/app --out ci/app.yml",
-        "  $ polyarch ci template --out ci/polyarch.yml",
-        "  $ polyarch ci template --topology node-selector --runner-tag k8s-multiarch --out ci/polyarch.yml",
-        "  $ polyarch ci template --schedule --shards 4 --out ci/polyarch-scheduled.yml",
+        "  $ polyarch ci template --input 'image=$CI_REGISTRY_IMAGE/app' --out ci/polyarch.yml",
+        "  $ polyarch ci template --input topology=node-selector --input runner-tag=k8s-multiarch --out ci/polyarch.yml",
+        "  $ polyarch ci template --component mirror-sync --input shards=4 --out ci/mirror-sync.yml",
         EXAMPLE_PROJECT,
       ].join("\n"),
     )
