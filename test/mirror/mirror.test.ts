@@ -1,13 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isPolyarchError } from "@polyarch/errors";
 import { mirror } from "@polyarch/mirror";
-import {
-  isPolyarchError,
-  parsePlatform,
-  parseReference,
-  parseWrittenReference,
-  type RegistryClient,
-} from "@polyarch/oci";
+import { parsePlatform, parseReference, parseWrittenReference, type RegistryClient } from "@polyarch/oci";
 import {
   attestationFor,
   type FaultProxy,

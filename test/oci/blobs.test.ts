@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { isPolyarchError, RegistryClient, transferBlob } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { RegistryClient, transferBlob } from "@polyarch/oci";
 import {
   blobOf,
   type FaultProxy,

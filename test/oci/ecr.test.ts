@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import {
   ECR_TEST_ACCESS_KEY,
   ECR_TEST_NAME,

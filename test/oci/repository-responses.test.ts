@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isPolyarchError, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { RegistryClient } from "@polyarch/oci";
 import { rejection } from "@polyarch/test-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fastRetry } from "./support.ts";

@@ -1,4 +1,5 @@
-import { isPolyarchError, LayoutStore, RegistryClient, transferBlob } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { LayoutStore, RegistryClient, transferBlob } from "@polyarch/oci";
 import {
   type FaultProxy,
   freePort,

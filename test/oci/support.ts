@@ -1,10 +1,10 @@
 import { Readable } from "node:stream";
+import { Redactor } from "@polyarch/errors";
 import {
   type BlobContent,
   type Credential,
   type CredentialIO,
   createCredentialResolver,
-  Redactor,
   type RegistryClientOptions,
 } from "@polyarch/oci";
 import type { Blob } from "@polyarch/test-harness";

@@ -1,4 +1,5 @@
-import { isPolyarchError, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { RegistryClient } from "@polyarch/oci";
 import {
   loopbackLookup,
   pushImage,

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { isPolyarchError, openStore, RegistryClient } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { openStore, RegistryClient } from "@polyarch/oci";
 import { type BuildContext, type BuildReport, build, type Invocation } from "@polyarch/pipeline";
 import {
   attestationFor,

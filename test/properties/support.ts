@@ -1,4 +1,4 @@
-import { errorCatalogue, isPolyarchError } from "@polyarch/oci";
+import { errorCatalogue, isPolyarchError } from "@polyarch/errors";
 import fc from "fast-check";
 import { afterAll, expect } from "vitest";
 import { addToTally } from "../setup/tally.ts";

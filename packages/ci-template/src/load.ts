@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import { parseYamlText } from "@polyarch/spec";
 import type { CiFile } from "./check-file.ts";
 import type { CiDocument } from "./ci-yaml.ts";

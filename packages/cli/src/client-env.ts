@@ -1,4 +1,5 @@
-import { PolyarchError, type RegistryClientOptions } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import type { RegistryClientOptions } from "@polyarch/oci";
 
 /**
  * Network timing from the environment, for a job that must give up sooner (or a test that cannot wait):

@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, exitCodeOf, reportError } from "./exit.ts";

@@ -1,6 +1,5 @@
 // Only the error and redaction modules: mapping an error must not load the registry client.
-import { isPolyarchError } from "@polyarch/oci/errors";
-import { redactText } from "@polyarch/oci/redact";
+import { isPolyarchError, redactText } from "@polyarch/errors";
 import { CommanderError } from "commander";
 import type { Outcome } from "./outcome.ts";
 import { type Io, writeLine } from "./output.ts";

@@ -1,10 +1,10 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type Descriptor,
   formatPlatform,
   type ImageStore,
   isAttestation,
   type Platform,
-  PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
   platformName,

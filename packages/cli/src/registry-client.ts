@@ -1,12 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import {
-  createCredentialResolver,
-  defaultCredentialIO,
-  PolyarchError,
-  Redactor,
-  RegistryClient,
-} from "@polyarch/oci";
+import { PolyarchError, Redactor } from "@polyarch/errors";
+import { createCredentialResolver, defaultCredentialIO, RegistryClient } from "@polyarch/oci";
 import { clientOptionsFromEnv } from "./client-env.ts";
 import { type Io, writeLine } from "./output.ts";
 import type { RegistryFlags } from "./registry-flags.ts";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 
 /** Reads a spec file the user named; a missing or unreadable one is bad input (exit 2) saying what was expected. */
 export async function readSpecFile(file: string, what: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 
 /** Refuses an unwritable output file before anything is pushed, not after the tag has moved. */
 export async function checkWritable(file: string, flag: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeLayerPath } from "./layer-entries.ts";
 import { type ElfBinary, scanLayer } from "./scan.ts";

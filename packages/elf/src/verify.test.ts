@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   elfHeaderBytes,

@@ -1,4 +1,5 @@
-import { type Descriptor, type ImageStore, type LayerStream, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import type { Descriptor, ImageStore, LayerStream } from "@polyarch/oci";
 import { ImageTree, type TreeNode } from "./image-tree.ts";
 import { type LayerEntry, normalizeLayerPath, readLayerEntries } from "./layer-entries.ts";
 import { type ElfPlatform, type ExpectedPlatform, elfMatchesPlatform } from "./machines.ts";

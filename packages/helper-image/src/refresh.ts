@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
+import { PolyarchError, type ReportedError, reportedError } from "@polyarch/errors";
 import {
   BlobTransfers,
   copyImage,
@@ -16,7 +17,6 @@ import {
   type ImageStore,
   isAttestation,
   type ManifestHead,
-  PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
   parseWrittenReference,
@@ -24,11 +24,9 @@ import {
   pruneReceipts,
   type ReceiptCount,
   ReferrerCache,
-  type ReportedError,
   readBlob,
   receiptTag,
   relabel,
-  reportedError,
   selectChild,
   type TagWrite,
   tagWrite,

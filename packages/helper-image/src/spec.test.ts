@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
 import { parseHelperSpec } from "./spec.ts";
 

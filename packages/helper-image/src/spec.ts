@@ -1,4 +1,5 @@
-import { hasWrittenTag, isPolyarchError, isValidTag, parseReference } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { hasWrittenTag, isValidTag, parseReference } from "@polyarch/oci";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import semver from "semver";
 import { z } from "zod";

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { judge, storeLayers, verifyBinaries } from "@polyarch/elf";
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import {
   addStats,
   type CopyStats,
@@ -12,9 +13,7 @@ import {
   formatRepository,
   type ImageReference,
   type ImageStore,
-  isPolyarchError,
   type Platform,
-  PolyarchError,
   platformName,
   ReferrerCache,
   readBlob,

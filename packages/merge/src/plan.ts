@@ -1,3 +1,4 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type Descriptor,
   digestOf,
@@ -6,7 +7,6 @@ import {
   MediaType,
   normalizePlatform,
   type Platform,
-  PolyarchError,
   platformsEqual,
 } from "@polyarch/oci";
 import type { IndexType, MergeRequest, MergeRules } from "./request.ts";

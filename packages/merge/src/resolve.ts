@@ -1,3 +1,4 @@
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import {
   type BlobRef,
   type Descriptor,
@@ -7,10 +8,8 @@ import {
   type ImageManifest,
   type ImageStore,
   isAttestation,
-  isPolyarchError,
   manifestReference,
   normalizePlatform,
-  PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
   platformName,

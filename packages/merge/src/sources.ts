@@ -1,8 +1,8 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   formatPlatform,
   formatReference,
   type Platform,
-  PolyarchError,
   parsePlatform,
   parsePlatformList,
   parseReference,

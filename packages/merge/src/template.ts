@@ -1,4 +1,5 @@
-import { type Platform, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import type { Platform } from "@polyarch/oci";
 
 /**
  * Source references from a template and a platform list.

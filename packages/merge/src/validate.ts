@@ -1,10 +1,5 @@
-import {
-  formatReference,
-  type ImageReference,
-  isValidTag,
-  PolyarchError,
-  parseReference,
-} from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { formatReference, type ImageReference, isValidTag, parseReference } from "@polyarch/oci";
 import type { MergeRequest } from "./request.ts";
 
 /**

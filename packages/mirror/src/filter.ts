@@ -1,3 +1,4 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type Descriptor,
   digestOf,
@@ -6,7 +7,6 @@ import {
   formatPlatform,
   isAttestation,
   type Platform,
-  PolyarchError,
   platformName,
   platformsEqual,
 } from "@polyarch/oci";

@@ -1,3 +1,4 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type BlobTransfers,
   type CopyProgress,
@@ -18,7 +19,6 @@ import {
   type ManifestHead,
   manifestReference,
   type Platform,
-  PolyarchError,
   parseFetchedManifest,
   parseImageConfig,
   platformsEqual,

@@ -1,9 +1,9 @@
 import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import pLimit from "p-limit";
 import { isIndexMediaType } from "./core/media-types.ts";
 import { parseFetchedManifest } from "./core/schemas.ts";
-import { isPolyarchError, PolyarchError } from "./errors.ts";
 import { RegistryRepository } from "./registry/repository.ts";
 import type { BlobRef, FetchedManifest, ImageStore } from "./store.ts";
 

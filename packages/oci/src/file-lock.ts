@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
+import type { PolyarchError } from "@polyarch/errors";
 import { lock } from "proper-lockfile";
-import type { PolyarchError } from "./errors.ts";
 
 /**
  * The tail of each locked path's queue, keyed by absolute path. Process-wide on purpose: the lock

@@ -84,8 +84,6 @@ export type {
   ResolvedCredential,
 } from "./credentials/index.ts";
 export { createCredentialResolver, defaultCredentialIO, normalizeRegistryHost } from "./credentials/index.ts";
-export type { ErrorCode, ErrorKind, PolyarchErrorOptions, ReportedError } from "./errors.ts";
-export { errorCatalogue, isPolyarchError, PolyarchError, reportedError } from "./errors.ts";
 export type { FileLockOptions } from "./file-lock.ts";
 export { withFileLock } from "./file-lock.ts";
 export type { MachineFacts } from "./host-platform.ts";
@@ -107,7 +105,6 @@ export { openStore } from "./open-store.ts";
 export type { DeletingStore, ReceiptCount } from "./prune-receipts.ts";
 export { pruneReceipts } from "./prune-receipts.ts";
 export { readBlob } from "./read-blob.ts";
-export { MASK, Redactor, redactHeaders, redactText, redactUrl } from "./redact.ts";
 export type { FoundReferrers, ReferrerOptions, ReferrerReport } from "./referrers.ts";
 export { copyReferrers, findReferrers, ReferrerCache } from "./referrers.ts";
 export type { CredentialLookup } from "./registry/auth.ts";

@@ -1,4 +1,4 @@
-import { PolyarchError } from "./errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 
 /**
  * The error every operation fails with once its signal has fired (SIGINT or SIGTERM in the CLI); the

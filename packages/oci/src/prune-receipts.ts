@@ -1,6 +1,6 @@
+import { PolyarchError } from "@polyarch/errors";
 import { isReceiptTag } from "./core/receipt.ts";
 import { planReceiptPrune, type TaggedDigest } from "./core/receipt-prune.ts";
-import { PolyarchError } from "./errors.ts";
 import type { DeleteOutcome, ImageStore } from "./store.ts";
 
 export interface DeletingStore extends ImageStore {

@@ -1,4 +1,4 @@
-import { PolyarchError } from "./errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 import type { BlobRef, ImageStore } from "./store.ts";
 
 /** Configs and other small JSON blobs are read whole; anything bigger than this is refused. */

@@ -1,3 +1,4 @@
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import { addStats, type BlobTransfers, type CopyStats, copyImage, emptyStats } from "./copy.ts";
 import { MediaType } from "./core/media-types.ts";
 import {
@@ -9,7 +10,6 @@ import {
   wantedReferrer,
 } from "./core/referrers.ts";
 import { type Descriptor, type ImageIndex, parseFetchedManifest } from "./core/schemas.ts";
-import { isPolyarchError, PolyarchError } from "./errors.ts";
 import { RegistryRepository } from "./registry/repository.ts";
 import type { ImageStore } from "./store.ts";
 

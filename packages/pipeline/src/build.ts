@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import {
   type Credential,
   copyImage,
@@ -6,10 +7,8 @@ import {
   formatPlatform,
   formatRepository,
   type ImageStore,
-  isPolyarchError,
   LayoutStore,
   type Platform,
-  PolyarchError,
   type RegistryReference,
   type TagWrite,
   tagWrite,

@@ -1,4 +1,5 @@
-import { isPolyarchError, parsePlatform } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
+import { parsePlatform } from "@polyarch/oci";
 import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { cacheRepositoryOf } from "./cache-repository.ts";

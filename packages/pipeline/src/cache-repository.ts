@@ -1,4 +1,5 @@
-import { formatRepository, type Platform, PolyarchError, parseReference } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { formatRepository, type Platform, parseReference } from "@polyarch/oci";
 
 /**
  * The layer cache of one platform's builds: `<repository>/<os>-<arch>[-<variant>]`. A cache shared by

@@ -1,4 +1,5 @@
-import { normalizePlatform, type Platform, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { normalizePlatform, type Platform } from "@polyarch/oci";
 
 /**
  * The `<ARCH>` of a platform in dotenv names (pure): architecture and variant, upper case, joined by `_`

@@ -1,7 +1,7 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   formatPlatform,
   type Platform,
-  PolyarchError,
   parsePlatformList,
   parseReference,
   platformsEqual,

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import type { Env } from "./routing.ts";
 
 /**

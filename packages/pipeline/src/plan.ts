@@ -1,11 +1,11 @@
 import { isAbsolute, resolve } from "node:path";
+import { PolyarchError } from "@polyarch/errors";
 import {
   formatPlatform,
   formatRepository,
   isLoopbackRegistry,
   normalizeRegistryHost,
   type Platform,
-  PolyarchError,
   parsePlatform,
   platformsEqual,
   qemuHandlerName,

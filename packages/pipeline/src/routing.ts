@@ -1,4 +1,5 @@
-import { formatPlatform, type Platform, PolyarchError, parsePlatform } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { formatPlatform, type Platform, parsePlatform } from "@polyarch/oci";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

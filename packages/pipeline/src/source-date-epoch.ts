@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import type { Env } from "./routing.ts";
 
 /** 9999-12-31T23:59:59Z: a later timestamp is a typo (milliseconds, most often). */

@@ -1,8 +1,8 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   formatPlatform,
   isValidTag,
   type Platform,
-  PolyarchError,
   parseReference,
   type RegistryReference,
 } from "@polyarch/oci";

@@ -1,3 +1,4 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type Descriptor,
   type FetchedManifest,
@@ -6,7 +7,6 @@ import {
   type ImageStore,
   normalizePlatform,
   type Platform,
-  PolyarchError,
   parseImageConfig,
   parseManifest,
   platformsEqual,

@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, test, vi } from "vitest";
 import { pinHelperImage } from "./pin.ts";
 import { renderConfigToml } from "./render-toml.ts";

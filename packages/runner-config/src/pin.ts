@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import type { Fleet } from "./schema.ts";
 import { isPinned } from "./warnings.ts";
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createCredentialResolver, Redactor, RegistryClient } from "@polyarch/oci";
+import { Redactor } from "@polyarch/errors";
+import { createCredentialResolver, RegistryClient } from "@polyarch/oci";
 import { type Registry, startRegistry } from "./registry.ts";
 import { loopbackLookup, startTlsProxy, type TlsProxy } from "./tls-proxy.ts";
 

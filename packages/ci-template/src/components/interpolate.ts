@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import type { CiDocument } from "../ci-yaml.ts";
 
 /** An input's value once given or defaulted. */

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import { renderCiYaml } from "../ci-yaml.ts";
 import type { Component } from "./component.ts";
 import { COMPONENTS } from "./index.ts";

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { detectHostPlatform, openStore, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { detectHostPlatform, openStore } from "@polyarch/oci";
 import {
   type BuildOptions,
   type BuildReport,

@@ -9,7 +9,7 @@ import {
   renderComponentFile,
   renderComponentJobs,
 } from "@polyarch/ci-template";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import { formatProblems, validateFleetYaml } from "@polyarch/runner-config";
 import type { Io } from "../output.ts";
 import { polyarchVersion } from "../version.ts";

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 
 /** CNCF distribution's config: filesystem storage under `storage`, plain HTTP on loopback `port` only. */
 export function demoRegistryConfig(storage: string, port: number): string {

@@ -1,5 +1,6 @@
+import { PolyarchError } from "@polyarch/errors";
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
-import { hasWrittenTag, openStore, PolyarchError, parseWrittenReference } from "@polyarch/oci";
+import { hasWrittenTag, openStore, parseWrittenReference } from "@polyarch/oci";
 import { table } from "../format.ts";
 import { itemsOutcome, type Outcome } from "../outcome.ts";
 import { type Io, writeLine } from "../output.ts";

@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { PolyarchError } from "@polyarch/errors";
 import {
   argumentSources,
   type IndexType,
@@ -12,7 +13,7 @@ import {
   type SourceSpec,
   templateSources,
 } from "@polyarch/merge";
-import { openStore, PolyarchError } from "@polyarch/oci";
+import { openStore } from "@polyarch/oci";
 import { indexDotenvEntries, renderDotenv, sourcesFromEnv } from "@polyarch/pipeline";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";

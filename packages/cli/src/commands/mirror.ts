@@ -1,9 +1,9 @@
+import { PolyarchError } from "@polyarch/errors";
 import { type MirrorReport, mirror } from "@polyarch/mirror";
 import {
   type CopyProgress,
   type CopyStats,
   openStore,
-  PolyarchError,
   parsePlatformList,
   parseReference,
   parseWrittenReference,

@@ -1,5 +1,5 @@
+import { PolyarchError } from "@polyarch/errors";
 import type { IndexType, MergeReport } from "@polyarch/merge";
-import { PolyarchError } from "@polyarch/oci";
 import { splitList } from "../format.ts";
 import type { Io } from "../output.ts";
 import type { RegistryFlags } from "../registry-flags.ts";

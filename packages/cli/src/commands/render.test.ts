@@ -2,7 +2,7 @@ import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { renderFleet, validateFleetYaml } from "@polyarch/runner-config";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { main } from "../main.ts";

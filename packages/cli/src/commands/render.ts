@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { manifestReference, openStore, PolyarchError, parseReference } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { manifestReference, openStore, parseReference } from "@polyarch/oci";
 import {
   formatProblems,
   pinHelperImage,

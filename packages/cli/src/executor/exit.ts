@@ -1,8 +1,7 @@
 // Only the error and redaction modules and the executor's lean entry: mapping an error must not load the registry client.
 
+import { isPolyarchError, redactText } from "@polyarch/errors";
 import { describeFileSystemFailure, failureExitCodes } from "@polyarch/executor/run-stages";
-import { isPolyarchError } from "@polyarch/oci/errors";
-import { redactText } from "@polyarch/oci/redact";
 import { CommanderError } from "commander";
 import type { Io } from "../output.ts";
 

@@ -35,7 +35,7 @@ export function declareInspect(program: Command, io: Io): void {
           import("../inspection.ts"),
         ]);
         if (options.expandConfig && !options.raw) {
-          const { PolyarchError } = await import("@polyarch/oci/errors");
+          const { PolyarchError } = await import("@polyarch/errors");
           throw new PolyarchError("POLYARCH_E_BAD_FLAG", "--expand-config works only with --raw", {
             hint: "write --raw --expand-config, as manifest-tool takes them",
           });

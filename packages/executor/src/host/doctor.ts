@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { isPolyarchError, type PolyarchError } from "@polyarch/errors";
 import { emulatedArchitectures, readBinfmtHandlers } from "@polyarch/oci";
-import { isPolyarchError, type PolyarchError } from "@polyarch/oci/errors";
 import { removeTree } from "../layers/tree-fs.ts";
 import { overlayProbeArgv } from "../sandbox/argv.ts";
 import { runTool } from "../sandbox/process.ts";

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { isPolyarchError } from "@polyarch/oci/errors";
+import { isPolyarchError } from "@polyarch/errors";
 import { expect, test } from "vitest";
 import { describeFileSystemFailure } from "./fs-failure.ts";
 

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 
 /** What Node puts on a failed file-system call (`EACCES: permission denied, mkdir '/var/lib/x'`). */
 interface SystemCallError {

@@ -1,9 +1,9 @@
+import type { Redactor } from "@polyarch/errors";
 import {
   type Credential,
   type CredentialIO,
   createCredentialResolver,
   defaultCredentialIO,
-  type Redactor,
 } from "@polyarch/oci";
 
 /** The job's variables the resolver reads; oci's resolver has a source for each. */

@@ -1,10 +1,10 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   type Descriptor,
   formatPlatform,
   isAttestation,
   normalizePlatform,
   type Platform,
-  PolyarchError,
   platformRuns,
   selectChild,
 } from "@polyarch/oci";

@@ -1,9 +1,9 @@
+import { PolyarchError } from "@polyarch/errors";
 import {
   formatPlatform,
   type ImageStore,
   manifestReference,
   type Platform,
-  PolyarchError,
   parseImageConfig,
   parseManifest,
   parseRegistryReference,

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { readInRoot } from "../layers/tree-fs.ts";
 
 export interface SandboxUser {

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from "node
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { tempDir } from "@polyarch/test-harness";
 import tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";

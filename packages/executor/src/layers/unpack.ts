@@ -2,7 +2,8 @@ import { constants } from "node:fs";
 import { chmod, link, mkdir, open, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { isPolyarchError, PolyarchError, readLayerTar } from "@polyarch/oci";
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
+import { readLayerTar } from "@polyarch/oci";
 import { type EntryAction, judgeEntry } from "./entry-policy.ts";
 import { lstatOrUndefined } from "./tree-fs.ts";
 

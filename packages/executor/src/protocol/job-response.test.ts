@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci/errors";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
 import { jobServices } from "./job-response.ts";
 

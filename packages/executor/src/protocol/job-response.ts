@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { z } from "zod";
 
 /**

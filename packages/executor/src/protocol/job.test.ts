@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, test } from "vitest";
 import { failureExitCodes, jobContext } from "./job.ts";
 import { jobImage } from "./job-response.ts";

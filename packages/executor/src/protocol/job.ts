@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 
 /**
  * What the custom executor learns about a job from gitlab-runner

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { open, readFile, readlink, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, isFullRange, readSubordinateIds } from "../host/subids.ts";
 import type { NamespaceRef, Network } from "./argv.ts";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { open, readdir, readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { redactText } from "@polyarch/oci/redact";
+import { redactText } from "@polyarch/errors";
 import type { Argv } from "./argv.ts";
 
 /**

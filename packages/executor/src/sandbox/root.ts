@@ -1,6 +1,6 @@
 import { access, chmod, mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { release } from "node:os";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { removeTree } from "../layers/tree-fs.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { overlayWorksMarker, type RootDirs } from "../state/layout.ts";

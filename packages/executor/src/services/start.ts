@@ -1,7 +1,6 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { PolyarchError } from "@polyarch/oci/errors";
-import { redactText } from "@polyarch/oci/redact";
+import { PolyarchError, redactText } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import type { PulledImage } from "../image/pull.ts";
 import { imageUser } from "../image/user.ts";

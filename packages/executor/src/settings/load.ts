@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { type ExecutorSettings, parseSettings, type SettingsReader } from "./settings.ts";
 
 /** Where the executor reads its settings when `--settings` is not given. */

@@ -1,11 +1,10 @@
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { PolyarchError, Redactor } from "@polyarch/errors";
 import {
   detectRunnablePlatform,
   emulatedArchitectures,
   formatPlatform,
-  PolyarchError,
-  Redactor,
   RegistryClient,
   readBinfmtHandlers,
 } from "@polyarch/oci";

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { jobContext } from "../protocol/job.ts";
 import { type Bind, type SandboxPlan, sandboxArgv } from "../sandbox/argv.ts";

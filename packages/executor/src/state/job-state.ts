@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import type { Network, RootPlan } from "../sandbox/argv.ts";
 import type { JobNamespace } from "../sandbox/job-namespace.ts";
 import { type JobPaths, jobFiles } from "./layout.ts";

@@ -1,5 +1,5 @@
 import { access, constants, mkdir } from "node:fs/promises";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 
 /**
  * Makes the state dir (with its parents) if it is missing and checks that this user can write it: the

@@ -1,4 +1,5 @@
-import { formatRepository, type ImageReference, type Platform, type ReportedError } from "@polyarch/oci";
+import type { ReportedError } from "@polyarch/errors";
+import { formatRepository, type ImageReference, type Platform } from "@polyarch/oci";
 import type { SyncImage, SyncSpec } from "./spec.ts";
 import { selectTags } from "./tags.ts";
 

@@ -1,3 +1,4 @@
+import { type ReportedError, reportedError } from "@polyarch/errors";
 import {
   BlobTransfers,
   type CopyStats,
@@ -8,8 +9,6 @@ import {
   type RateLimit,
   ReferrerCache,
   type ReferrerReport,
-  type ReportedError,
-  reportedError,
 } from "@polyarch/oci";
 import { checkMirror, type MirrorAction, mirror } from "../mirror.ts";
 import { RegistryLimits } from "./limits.ts";

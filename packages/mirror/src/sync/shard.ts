@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { formatReference, type ImageReference, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { formatReference, type ImageReference } from "@polyarch/oci";
 import type { SyncPlan } from "./plan.ts";
 
 /** Shard `index` of `total` (1-based, like GitLab's CI_NODE_INDEX of CI_NODE_TOTAL in a `parallel: N` job). */

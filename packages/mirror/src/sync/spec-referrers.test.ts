@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
 import { planSync } from "./plan.ts";
 import { parseSyncSpec } from "./spec.ts";

@@ -1,8 +1,8 @@
+import { isPolyarchError } from "@polyarch/errors";
 import {
   formatReference,
   hasWrittenTag,
   type ImageReference,
-  isPolyarchError,
   type Platform,
   parsePlatform,
   parseReference,

@@ -1,4 +1,5 @@
-import { PolyarchError, type RateLimit } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import type { RateLimit } from "@polyarch/oci";
 import pLimit, { type LimitFunction } from "p-limit";
 
 export interface ThrottleOptions {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 
 /**
  * Content digests as the OCI image spec defines them: `algorithm:encoded`.

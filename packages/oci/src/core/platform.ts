@@ -1,4 +1,4 @@
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 
 /**
  * An image platform, as in the OCI image index `platform` object.

@@ -1,5 +1,5 @@
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
 import { formatReference, isLoopbackRegistry, parseReference, parseRegistryReference } from "./reference.ts";
 
 const D = `sha256:${"a".repeat(64)}`;

@@ -1,6 +1,5 @@
 import { resolve as resolvePath } from "node:path";
-import { PolyarchError } from "../errors.ts";
-import { MASK, redactUrl } from "../redact.ts";
+import { MASK, PolyarchError, redactUrl } from "@polyarch/errors";
 import { isDigest } from "./digest.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 import { isDigest } from "./digest.ts";
 import { isImageMediaType, isIndexMediaType, MediaType } from "./media-types.ts";
 import {

@@ -1,6 +1,5 @@
+import { isPolyarchError, Redactor } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
-import { Redactor } from "../redact.ts";
 import { createCredentialResolver } from "./resolver.ts";
 import type { CredentialIO, Env } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "@polyarch/errors";
 import { type DockerConfig, parseDockerConfig } from "./docker-config.ts";
 import { lookupInConfig } from "./docker-config-source.ts";
 import { normalizeRegistryHost } from "./host.ts";

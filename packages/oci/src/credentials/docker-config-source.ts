@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { PolyarchError } from "../errors.ts";
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "@polyarch/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { authEntryCredential, type DockerConfig, parseDockerConfig } from "./docker-config.ts";
 import { credentialFromHelper } from "./helper.ts";
 import { findHostEntry, normalizeRegistryHost } from "./host.ts";

@@ -1,6 +1,6 @@
+import type { PolyarchError } from "@polyarch/errors";
 import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import type { PolyarchError } from "../errors.ts";
 import { authEntryCredential, parseDockerConfig } from "./docker-config.ts";
 
 const FILE = "/home/me/.docker/config.json";

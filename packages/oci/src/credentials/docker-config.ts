@@ -1,5 +1,5 @@
+import { PolyarchError } from "@polyarch/errors";
 import { looseObject, nullish, problemsOf, recordOf, string } from "../core/shape.ts";
-import { PolyarchError } from "../errors.ts";
 import type { Credential } from "./types.ts";
 
 /**

@@ -1,5 +1,5 @@
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
 import { ecrCredentialSource, parseEcrHost } from "./ecr.ts";
 
 const token = (password: string) => Buffer.from(`AWS:${password}`).toString("base64");

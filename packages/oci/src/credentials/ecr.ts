@@ -1,5 +1,4 @@
-import { PolyarchError } from "../errors.ts";
-import { redactText } from "../redact.ts";
+import { PolyarchError, redactText } from "@polyarch/errors";
 import { normalizeRegistryHost } from "./host.ts";
 import type { CredentialResolver, ResolvedCredential } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 import { normalizeRegistryHost } from "./host.ts";
 import type { CredentialResolver } from "./types.ts";
 

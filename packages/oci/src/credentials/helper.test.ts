@@ -1,9 +1,9 @@
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redactor } from "@polyarch/errors";
 import { rejection } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redactor } from "../redact.ts";
 import { credentialFromHelper, type HelperContext } from "./helper.ts";
 import { defaultCredentialIO } from "./io.ts";
 import type { CredentialIO, Env, HelperOutput } from "./types.ts";

@@ -1,6 +1,6 @@
+import type { Redactor } from "@polyarch/errors";
+import { PolyarchError } from "@polyarch/errors";
 import { looseObject, nullish, problemsOf, string } from "../core/shape.ts";
-import { PolyarchError } from "../errors.ts";
-import type { Redactor } from "../redact.ts";
 import { helperServerUrl } from "./host.ts";
 import type { Credential, CredentialIO } from "./types.ts";
 

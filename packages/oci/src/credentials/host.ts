@@ -1,4 +1,4 @@
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 
 /** The host Docker Hub references normalize to (`alpine` → `docker.io/library/alpine`). */
 export const DOCKER_HUB_HOST = "docker.io";

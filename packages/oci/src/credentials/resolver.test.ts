@@ -1,7 +1,6 @@
+import { isPolyarchError, type PolyarchError, Redactor } from "@polyarch/errors";
 import { rejection } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError, type PolyarchError } from "../errors.ts";
-import { Redactor } from "../redact.ts";
 import { credentialFiles, dockerConfigCredentialSource } from "./docker-config-source.ts";
 import { explicitCredentialSource } from "./explicit.ts";
 import { gitlabCiCredentialSource } from "./gitlab-ci.ts";

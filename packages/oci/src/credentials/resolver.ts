@@ -1,4 +1,4 @@
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "@polyarch/errors";
 import { dockerAuthConfigSource } from "./docker-auth-config.ts";
 import { dockerConfigCredentialSource } from "./docker-config-source.ts";
 import { type EcrSourceOptions, ecrCredentialSource } from "./ecr.ts";

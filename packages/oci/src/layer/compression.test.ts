@@ -1,5 +1,5 @@
+import { isPolyarchError } from "@polyarch/errors";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
 import { compressionOfMediaType, createDecompressor, sniffCompression } from "./compression.ts";
 
 describe("compressionOfMediaType", () => {

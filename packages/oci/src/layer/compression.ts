@@ -1,6 +1,6 @@
 import type { Transform } from "node:stream";
 import * as zlib from "node:zlib";
-import { PolyarchError } from "../errors.ts";
+import { PolyarchError } from "@polyarch/errors";
 
 export type Compression = "gzip" | "zstd" | "none";
 

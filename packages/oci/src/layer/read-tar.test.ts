@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { gzipSync, zstdCompressSync } from "node:zlib";
+import { isPolyarchError } from "@polyarch/errors";
 import tar from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
 import { readLayerTar } from "./read-tar.ts";
 
 const TAR = "application/vnd.oci.image.layer.v1.tar";

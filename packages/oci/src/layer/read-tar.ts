@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { pipeline, Readable, type Transform } from "node:stream";
+import { PolyarchError } from "@polyarch/errors";
 import type { Extract, extract, Header } from "tar-stream";
-import { PolyarchError } from "../errors.ts";
 import {
   COMPRESSION_MAGIC_BYTES,
   type Compression,

@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, utimes, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { isPolyarchError } from "@polyarch/errors";
 import { rejection } from "@polyarch/test-harness";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf } from "../core/digest.ts";
 import { MediaType } from "../core/media-types.ts";
 import { encodeJson } from "../core/schemas.ts";
-import { isPolyarchError } from "../errors.ts";
 import { LayoutStore } from "./store.ts";
 
 const manifestFor = (seed: string) =>

@@ -4,6 +4,7 @@ import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import { join } from "node:path";
 import { pipeline, type Readable } from "node:stream";
 import { pipeline as pipelineAsync } from "node:stream/promises";
+import { PolyarchError } from "@polyarch/errors";
 import { digestOf, digestVerifier, isDigest, parseDigest, verifyDigest } from "../core/digest.ts";
 import { MediaType } from "../core/media-types.ts";
 import {
@@ -13,7 +14,6 @@ import {
   type ImageIndex,
   imageIndexProblems,
 } from "../core/schemas.ts";
-import { PolyarchError } from "../errors.ts";
 import { withFileLock } from "../file-lock.ts";
 import { throwIfInterrupted } from "../interrupted.ts";
 import type {

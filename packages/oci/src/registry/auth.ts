@@ -1,6 +1,6 @@
+import { isPolyarchError, PolyarchError } from "@polyarch/errors";
 import type { Dispatcher } from "undici";
 import type { Credential as RegistryCredential } from "../credentials/types.ts";
-import { isPolyarchError, PolyarchError } from "../errors.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import { mergeScopes } from "./scopes.ts";
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isPolyarchError } from "@polyarch/errors";
 import { Agent, type Dispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isPolyarchError } from "../errors.ts";
 import { RegistryClient } from "./client.ts";
 
 const fastRetry = { baseDelayMs: 10 } as const;

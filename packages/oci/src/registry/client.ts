@@ -1,8 +1,7 @@
 import type { LookupFunction } from "node:net";
+import { PolyarchError, redactText } from "@polyarch/errors";
 import { type Dispatcher, interceptors } from "undici";
-import { PolyarchError } from "../errors.ts";
 import { interruptedError } from "../interrupted.ts";
-import { redactText } from "../redact.ts";
 import { abortGate } from "./abort-gate.ts";
 import { AuthManager, type CredentialLookup } from "./auth.ts";
 import { authInterceptor } from "./auth-interceptor.ts";

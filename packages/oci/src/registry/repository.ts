@@ -1,9 +1,9 @@
 import { pipeline, Readable } from "node:stream";
+import { type ErrorCode, PolyarchError } from "@polyarch/errors";
 import type { Dispatcher } from "undici";
 import { digestOf, digestVerifier, isDigest, verifyDigest } from "../core/digest.ts";
 import { isIndexMediaType, MANIFEST_ACCEPT, MediaType } from "../core/media-types.ts";
 import { declaredMediaType, type ImageIndex, parseManifest } from "../core/schemas.ts";
-import { type ErrorCode, PolyarchError } from "../errors.ts";
 import type {
   BlobContent,
   BlobRef,

@@ -1,5 +1,5 @@
+import { type ErrorCode, PolyarchError } from "@polyarch/errors";
 import type { Dispatcher } from "undici";
-import { type ErrorCode, PolyarchError } from "../errors.ts";
 
 /** Most a registry error body is read for its message; the rest is dropped. */
 const ERROR_BODY_LIMIT = 16 * 1024;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { redactUrl } from "@polyarch/errors";
 import type { Dispatcher } from "undici";
-import { redactUrl } from "../redact.ts";
 import { dispatchWithReplay, type Outcome } from "./replay.ts";
 
 export interface RetryOptions {

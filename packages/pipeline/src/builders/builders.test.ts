@@ -1,4 +1,4 @@
-import { isPolyarchError } from "@polyarch/oci";
+import { isPolyarchError } from "@polyarch/errors";
 import { thrown } from "@polyarch/test-harness";
 import { describe, expect, it } from "vitest";
 import { buildah } from "./buildah.ts";

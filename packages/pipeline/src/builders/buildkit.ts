@@ -1,5 +1,6 @@
 import { basename, dirname } from "node:path";
-import { isDigest, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { isDigest } from "@polyarch/oci";
 import type { Builder, BuilderInput } from "./types.ts";
 
 /**

@@ -1,4 +1,5 @@
-import { isDigest, PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
+import { isDigest } from "@polyarch/oci";
 
 /** A builder's digest file, `sha256:…` with or without a newline (Buildah's `--digestfile`, Kaniko's `--digest-file`). */
 export function readDigestFile(text: string, builder: string): string {

@@ -1,4 +1,4 @@
-import { PolyarchError } from "@polyarch/oci";
+import { PolyarchError } from "@polyarch/errors";
 import { buildah } from "./buildah.ts";
 import { buildkit } from "./buildkit.ts";
 import { kaniko } from "./kaniko.ts";

@@ -1,2 +1,0 @@
-// Moved to @polyarch/errors; this re-export keeps in-flight imports working until they are migrated.
-export * from "@polyarch/errors";
