@@ -8,6 +8,7 @@ import {
   expectMultiArchIndex,
   gitlabCiLocal,
   indexPlatforms,
+  pipelineFailure,
   pipelineProject,
   ROOT,
   readText,
@@ -55,7 +56,7 @@ async function runPipeline(work: { project: string; env: Record<string, string> 
     ],
     work.env,
   );
-  if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+  if (run.code !== 0) throw new Error(pipelineFailure(run.output));
   return run;
 }
 

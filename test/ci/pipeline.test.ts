@@ -6,6 +6,7 @@ import {
   commitProject,
   expectMultiArchIndex,
   gitlabCiLocal,
+  pipelineFailure,
   pipelineProject,
   ROOT,
   readText,
@@ -82,14 +83,14 @@ async function expectMultiArchHello(work: { dir: TempDir }, output: string) {
 describe("the example pipeline under gitlab-ci-local", () => {
   it("runner-tags: builds each architecture, merges by digest, and the index serves each its own binaries", async () => {
     const { work, run } = await runExample([]);
-    if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+    if (run.code !== 0) throw new Error(pipelineFailure(run.output));
     await expectMultiArchHello(work, run.output);
     expect(run.output).toMatch(/emulated/);
   }, 600_000);
 
   it("node-selector: the same pipeline with KUBERNETES_NODE_SELECTOR_ARCH routing, checked against the example fleet", async () => {
     const { work, run } = await runExample(["--topology", "node-selector"]);
-    if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+    if (run.code !== 0) throw new Error(pipelineFailure(run.output));
     const fleetCheck = await polyarch(
       ["ci", "check", ".gitlab-ci.yml", "--fleet", join(ROOT, "examples/fleet.yaml")],
       {

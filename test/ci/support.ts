@@ -72,6 +72,20 @@ export async function commitProject(project: string, env: Record<string, string>
   await git(["commit", "--quiet", "-m", "pipeline under test"]);
 }
 
+/**
+ * What a failed gitlab-ci-local run is reported with: the last lines of each failed job (gitlab-ci-local
+ * prints "JOB finished in … FAIL N" for it, and prefixes the job's lines with "JOB >"), not the run's last
+ * lines, which belong to whichever jobs finished last. With no failed job named, the run's last 60 lines.
+ */
+export function pipelineFailure(output: string): string {
+  const lines = output.split("\n");
+  const failed = lines.flatMap((line) => /^(.+?) finished in .* FAIL \d+/.exec(line)?.[1]?.trim() ?? []);
+  if (failed.length === 0) return lines.slice(-60).join("\n");
+  const ofJob = (job: string) =>
+    lines.filter((line) => line.startsWith(job) && /^ *>/.test(line.slice(job.length))).slice(-40);
+  return failed.map((job) => [`${job} failed:`, ...ofJob(job)].join("\n")).join("\n");
+}
+
 /** Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code and output. */
 export async function gitlabCiLocal(
   project: string,
