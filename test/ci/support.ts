@@ -86,12 +86,15 @@ export function pipelineFailure(output: string): string {
   return failed.map((job) => [`${job} failed:`, ...ofJob(job)].join("\n")).join("\n");
 }
 
-/** Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code and output. */
+/**
+ * Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code, its stdout (with
+ * --preview, the YAML alone) and its output (stdout, then stderr: its log, whose timings vary).
+ */
 export async function gitlabCiLocal(
   project: string,
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number; output: string }> {
+): Promise<{ code: number; output: string; stdout: string }> {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
@@ -106,10 +109,11 @@ export async function gitlabCiLocal(
       ],
       { cwd: project, env, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
     );
-    return { code: 0, output: `${stdout}\n${stderr}` };
+    return { code: 0, output: `${stdout}\n${stderr}`, stdout };
   } catch (error: unknown) {
     const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof code === "number" ? code : 1, output: `${stdout ?? ""}\n${stderr ?? ""}` };
+    const output = `${stdout ?? ""}\n${stderr ?? ""}`;
+    return { code: typeof code === "number" ? code : 1, output, stdout: stdout ?? "" };
   }
 }
 
