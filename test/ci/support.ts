@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { constants, createReadStream } from "node:fs";
+import { access, cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -26,7 +26,7 @@ const fs = { cp, mkdir, readFile, writeFile };
 /**
  * A project as gitlab-ci-local needs it: the files of `example` (or none) copied into a temp dir made a git
  * repository with a commit and a remote (gitlab-ci-local derives CI_PROJECT_* and the commit from them),
- * `polyarch` on PATH (the workspace's build), and Buildah storage of its own.
+ * `polyarch` on PATH (the workspace's build), and Buildah storage of its own for each job.
  */
 export async function pipelineProject(example?: string): Promise<{
   dir: TempDir;
@@ -45,8 +45,19 @@ export async function pipelineProject(example?: string): Promise<{
     { mode: 0o755 },
   );
   // polyarch build runs buildah itself: storage of its own (vfs) and no credentials from this machine.
+  // Each job gets storage of its own, as on GitLab each job of these topologies runs on its own runner
+  // or in its own pod: one containers storage holds one image per name, so two jobs pulling one base
+  // for two platforms into it at once take the name from each other (containers/storage#915: "locating
+  // pulled image ... image not known", seen here once in ~50 runs of the two-images pipeline).
   await fs.mkdir(join(dir.path, "home"), { recursive: true });
   const storage = await vfsStorage(dir.path);
+  const slug = `\${CI_JOB_NAME_SLUG:?a job's storage is named by CI_JOB_NAME_SLUG}`;
+  const jobStorage = join(dir.path, "storage", slug);
+  await fs.writeFile(
+    join(bin, "buildah"),
+    `#!/bin/sh\nexec "${await onPath("buildah")}" --root "${jobStorage}/root" --runroot "${jobStorage}/run" "$@"\n`,
+    { mode: 0o755 },
+  );
   await fs.writeFile(join(dir.path, "auth.json"), '{"auths":{}}\n');
   const env = {
     PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
@@ -61,6 +72,21 @@ export async function pipelineProject(example?: string): Promise<{
     GIT_COMMITTER_EMAIL: "test@example.com",
   };
   return { dir, project, env };
+}
+
+/** The absolute path of `program` on this process's PATH (for a wrapper of the same name to run). */
+async function onPath(program: string): Promise<string> {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+    const path = join(dir, program);
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
+  }
+  throw new Error(`${program} is not on PATH: run bash .ci/system-packages`);
 }
 
 /** Commits the project as it is now (gitlab-ci-local reads the commit and the remote). */
