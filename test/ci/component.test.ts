@@ -6,6 +6,7 @@ import { polyarch } from "../support/cli.ts";
 import {
   expectMultiArchIndex,
   indexPlatforms,
+  pipelineFailure,
   pipelineProject,
   ROOT,
   readText,
@@ -42,7 +43,7 @@ async function componentProject(ciYaml: string) {
 
 async function runPipeline(work: { project: string; env: Record<string, string> }) {
   const run = await runEmulatedPipeline(work, registry);
-  if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+  if (run.code !== 0) throw new Error(pipelineFailure(run.output));
   return run;
 }
 

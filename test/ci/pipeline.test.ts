@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import {
   expectMultiArchIndex,
+  pipelineFailure,
   pipelineProject,
   ROOT,
   readText,
@@ -65,14 +66,14 @@ describe("the example pipeline under gitlab-ci-local", () => {
   it("runner-tags: builds each architecture, merges by digest, and the index serves each its own binaries", async () => {
     const { work, run } = await runExample([]);
     expect(run.output).toContain("hello-merge");
-    if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+    if (run.code !== 0) throw new Error(pipelineFailure(run.output));
     await expectMultiArchHello(work, run.output);
     expect(run.output).toMatch(/emulated/);
   }, 600_000);
 
   it("node-selector: the same pipeline with KUBERNETES_NODE_SELECTOR_ARCH routing, checked against the example fleet", async () => {
     const { work, run } = await runExample(["topology=node-selector", "runner-tag=k8s-multiarch"]);
-    if (run.code !== 0) throw new Error(run.output.split("\n").slice(-60).join("\n"));
+    if (run.code !== 0) throw new Error(pipelineFailure(run.output));
     const fleetCheck = await polyarch(
       ["ci", "check", ".gitlab-ci.yml", "--fleet", join(ROOT, "examples/fleet.yaml")],
       {

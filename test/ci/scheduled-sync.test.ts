@@ -10,7 +10,15 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { polyarch } from "../support/cli.ts";
-import { commitProject, gitlabCiLocal, pipelineProject, ROOT, readText, writeText } from "./support.ts";
+import {
+  commitProject,
+  gitlabCiLocal,
+  pipelineFailure,
+  pipelineProject,
+  ROOT,
+  readText,
+  writeText,
+} from "./support.ts";
 
 // The sharded sync (parallel: 2, polyarch sync --shard $CI_NODE_INDEX/$CI_NODE_TOTAL) of the mirror-sync
 // component, included as a component and as polyarch ci template writes its jobs, run by gitlab-ci-local
@@ -69,7 +77,7 @@ async function expectTwoShardsMirrorEverything(
     ["--variable", "CI_PIPELINE_SOURCE=schedule"],
     project.env,
   );
-  if (run.code !== 0) throw new Error(run.output.split("\n").slice(-40).join("\n"));
+  if (run.code !== 0) throw new Error(pipelineFailure(run.output));
 
   const artifacts = join(project.project, ".gitlab-ci-local", "artifacts");
   const shards = (await readdir(artifacts)).filter((name) => name.startsWith(job));

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { constants, createReadStream } from "node:fs";
+import { access, cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -26,7 +26,7 @@ const fs = { cp, mkdir, readFile, writeFile };
 /**
  * A project as gitlab-ci-local needs it: the files of `example` (or none) copied into a temp dir made a git
  * repository with a commit and a remote (gitlab-ci-local derives CI_PROJECT_* and the commit from them),
- * `polyarch` on PATH (the workspace's build), and Buildah storage of its own.
+ * `polyarch` on PATH (the workspace's build), and Buildah storage of its own for each job.
  */
 export async function pipelineProject(example?: string): Promise<{
   dir: TempDir;
@@ -45,8 +45,19 @@ export async function pipelineProject(example?: string): Promise<{
     { mode: 0o755 },
   );
   // polyarch build runs buildah itself: storage of its own (vfs) and no credentials from this machine.
+  // Each job gets storage of its own, as on GitLab each job of these topologies runs on its own runner
+  // or in its own pod: one containers storage holds one image per name, so two jobs pulling one base
+  // for two platforms into it at once take the name from each other (containers/storage#915: "locating
+  // pulled image ... image not known", seen here once in ~50 runs of the two-images pipeline).
   await fs.mkdir(join(dir.path, "home"), { recursive: true });
   const storage = await vfsStorage(dir.path);
+  const slug = `\${CI_JOB_NAME_SLUG:?a job's storage is named by CI_JOB_NAME_SLUG}`;
+  const jobStorage = join(dir.path, "storage", slug);
+  await fs.writeFile(
+    join(bin, "buildah"),
+    `#!/bin/sh\nexec "${await onPath("buildah")}" --root "${jobStorage}/root" --runroot "${jobStorage}/run" "$@"\n`,
+    { mode: 0o755 },
+  );
   await fs.writeFile(join(dir.path, "auth.json"), '{"auths":{}}\n');
   const env = {
     PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
@@ -63,6 +74,21 @@ export async function pipelineProject(example?: string): Promise<{
   return { dir, project, env };
 }
 
+/** The absolute path of `program` on this process's PATH (for a wrapper of the same name to run). */
+async function onPath(program: string): Promise<string> {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+    const path = join(dir, program);
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
+  }
+  throw new Error(`${program} is not on PATH: run bash .ci/system-packages`);
+}
+
 /** Commits the project as it is now (gitlab-ci-local reads the commit and the remote). */
 export async function commitProject(project: string, env: Record<string, string>): Promise<void> {
   const git = (args: string[]) => run("git", args, { cwd: project, env });
@@ -73,8 +99,22 @@ export async function commitProject(project: string, env: Record<string, string>
 }
 
 /**
- * Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code, its output
- * (stdout, then stderr) and its stdout alone (`--preview` writes the pipeline's YAML there).
+ * What a failed gitlab-ci-local run is reported with: the last lines of each failed job (gitlab-ci-local
+ * prints "JOB finished in … FAIL N" for it, and prefixes the job's lines with "JOB >"), not the run's last
+ * lines, which belong to whichever jobs finished last. With no failed job named, the run's last 60 lines.
+ */
+export function pipelineFailure(output: string): string {
+  const lines = output.split("\n");
+  const failed = lines.flatMap((line) => /^(.+?) finished in .* FAIL \d+/.exec(line)?.[1]?.trim() ?? []);
+  if (failed.length === 0) return lines.slice(-60).join("\n");
+  const ofJob = (job: string) =>
+    lines.filter((line) => line.startsWith(job) && /^ *>/.test(line.slice(job.length))).slice(-40);
+  return failed.map((job) => [`${job} failed:`, ...ofJob(job)].join("\n")).join("\n");
+}
+
+/**
+ * Runs gitlab-ci-local in the project with the shell executor; resolves to its exit code, its stdout (with
+ * --preview, the YAML alone) and its output (stdout, then stderr: its log, whose timings vary).
  */
 export async function gitlabCiLocal(
   project: string,
