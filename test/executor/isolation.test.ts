@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { FLAT_USER } from "./support/host-user.ts";
+import { FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -178,9 +178,60 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
   });
 });
 
+describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("is the job's own where pasta runs: its service is not on the host's port, and the job reaches it", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2110,
+        image,
+        services: [{ name: await web("own network\n", "own", port), alias: "web" }],
+        script: [fetchWhenUp(`http://web:${port}/`)],
+      };
+      const prepared = await host.stage("prepare", job);
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      expect(prepared.output).not.toContain("shares the host's network");
+      expect(await listening(port)).toBe(false);
+      const run = await host.runJob(job);
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("own network");
+    } finally {
+      await host.remove();
+    }
+  });
+
+  test("is the host's, with a warning naming passt, on a host without pasta", async () => {
+    const host = await startRunnerHost(
+      {},
+      { env: (dir) => ({ PATH: pathWithout("pasta", join(dir, "bin")) }) },
+    );
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2111,
+        image,
+        services: [{ name: await web("shared\n", "shared", port) }],
+        script: [],
+      };
+      const prepared = await host.stage("prepare", job);
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      expect(prepared.output).toMatch(
+        /WARNING: this job shares the host's network .*: pasta is not installed\. Fix: apt-get install passt/,
+      );
+      expect(await listening(port)).toBe(true);
+      await host.stage("cleanup", job);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
 describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
   test("leaves a job whose service, namespace and directory the next prepare stops and removes", async () => {
-    const host = await startRunnerHost();
+    // On the host's network: the test sees the left service's port from the host.
+    const host = await startRunnerHost({ network: "host" });
     try {
       const port = await freePort();
       const left = {
@@ -214,7 +265,7 @@ describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("leaves a job whose runner still runs alone", async () => {
-    const host = await startRunnerHost();
+    const host = await startRunnerHost({ network: "host" });
     try {
       const port = await freePort();
       const job = {

@@ -11,7 +11,7 @@ describe("parseSettings", () => {
       stateDir: "/var/lib/polyarch-executor",
       defaultImage: "busybox:latest",
       helperImage: undefined,
-      network: "host",
+      network: undefined,
       isolatedHostPorts: [],
       emulation: false,
       root: "auto",

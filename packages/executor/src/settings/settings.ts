@@ -18,9 +18,10 @@ export interface ExecutorSettings {
   helperImage: string | undefined;
   /**
    * `host`: the job shares the host's network; `none`: loopback only; `isolated`: a network namespace
-   * per job, with its services, connected outwards by pasta.
+   * per job, with its services, connected outwards by pasta. Not set: `isolated` where the host can
+   * (host/network-support.ts), else `host` with a warning.
    */
-  network: Network;
+  network: Network | undefined;
   /** With `isolated`: host loopback TCP ports a job reaches on its own loopback (pasta `-T`). */
   isolatedHostPorts: number[];
   /** Run an image of another architecture through a registered binfmt handler (QEMU). */
@@ -36,6 +37,9 @@ export interface ExecutorSettings {
   /** Seconds prepare waits for a service's exposed ports to accept connections. */
   servicesTimeoutSeconds: number;
 }
+
+/** The settings as one job uses them: its network decided (stages/prepare.ts, host/network-support.ts). */
+export type JobSettings = ExecutorSettings & { network: Network };
 
 /** Who reads the settings: where the state dir defaults to depends on it. */
 export interface SettingsReader {
@@ -130,7 +134,7 @@ export function parseSettings(text: string, file: string, reader: SettingsReader
     stateDir: raw.state_dir ?? fallbackStateDir,
     defaultImage: raw.default_image ?? "busybox:latest",
     helperImage: raw.helper_image,
-    network: raw.network ?? "host",
+    network: raw.network,
     isolatedHostPorts: raw.isolated_host_ports ?? [],
     emulation: raw.emulation ?? false,
     root: raw.root ?? "auto",
