@@ -26,10 +26,11 @@ import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
 import type { ExecutorSettings, JobSettings } from "../settings/settings.ts";
+import { recordOwner } from "../state/job-owner.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
-import { reapOrphans, recordOwner, removeJob } from "./orphans.ts";
+import { reapOrphans, removeJob } from "./orphans.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Where the helper images keep the tools a job's scripts call, first match wins. */
