@@ -9,6 +9,7 @@ import {
   RegistryClient,
   readBinfmtHandlers,
 } from "@polyarch/oci";
+import { refuseUnenforcedLimits } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
 import { jobNetwork } from "../host/network-support.ts";
 import { jobCredentials } from "../image/credentials.ts";
@@ -56,6 +57,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
+  await refuseUnenforcedLimits(configured.limits);
   // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
   await removeJob(paths.dir, 0);
   await reapOrphans(configured.stateDir, io);
