@@ -16,7 +16,8 @@ let temp: TempDir;
 
 beforeAll(async () => {
   registry = await startRegistry();
-  host = await startRunnerHost();
+  // The job pushes to the harness's registry on the host's loopback.
+  host = await startRunnerHost({ network: "host" });
   temp = await tempDir("polyarch-executor-build-");
 }, JOB_TIMEOUT_MS);
 

@@ -75,7 +75,7 @@ describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
     expect(run.log).toMatch(/\naarch64\n/);
   });
 
-  test("network: none leaves the job only loopback; the default shares the host's network", async () => {
+  test("network: none leaves the job only loopback; the default gives it more", async () => {
     const reference = await pushJobImage(registry, "busybox", "net", await jobImage());
     const script = ['echo "interfaces=$(grep -c : /proc/net/dev) $(grep -o "^ *lo:" /proc/net/dev)"'];
     const isolated = await emulating.runJob({ id: 304, image: reference, script });

@@ -1,11 +1,11 @@
-import { access, readFile } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { FLAT_USER } from "./support/host-user.ts";
+import { FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
-import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 // Full-range user namespaces and a network per job, for real: polyarch-ci has 65536 subordinate ids
@@ -178,9 +178,60 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
   });
 });
 
+describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("is the job's own where pasta runs: its service is not on the host's port, and the job reaches it", async () => {
+    const host = await startRunnerHost();
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2110,
+        image,
+        services: [{ name: await web("own network\n", "own", port), alias: "web" }],
+        script: [fetchWhenUp(`http://web:${port}/`)],
+      };
+      const prepared = await host.stage("prepare", job);
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      expect(prepared.output).not.toContain("shares the host's network");
+      expect(await listening(port)).toBe(false);
+      const run = await host.runJob(job);
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("own network");
+    } finally {
+      await host.remove();
+    }
+  });
+
+  test("is the host's, with a warning naming passt, on a host without pasta", async () => {
+    const host = await startRunnerHost(
+      {},
+      { env: (dir) => ({ PATH: pathWithout("pasta", join(dir, "bin")) }) },
+    );
+    try {
+      const port = await freePort();
+      const job = {
+        id: 2111,
+        image,
+        services: [{ name: await web("shared\n", "shared", port) }],
+        script: [],
+      };
+      const prepared = await host.stage("prepare", job);
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      expect(prepared.output).toMatch(
+        /WARNING: this job shares the host's network .*: pasta is not installed\. Fix: apt-get install passt/,
+      );
+      expect(await listening(port)).toBe(true);
+      await host.stage("cleanup", job);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
 describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
   test("leaves a job whose service, namespace and directory the next prepare stops and removes", async () => {
-    const host = await startRunnerHost();
+    // On the host's network: the test sees the left service's port from the host.
+    const host = await startRunnerHost({ network: "host" });
     try {
       const port = await freePort();
       const left = {
@@ -214,7 +265,7 @@ describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("leaves a job whose runner still runs alone", async () => {
-    const host = await startRunnerHost();
+    const host = await startRunnerHost({ network: "host" });
     try {
       const port = await freePort();
       const job = {
@@ -230,6 +281,65 @@ describe("a runner killed before cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
       expect(await listening(port)).toBe(true);
       await host.stage("cleanup", job);
       expect(await listening(port)).toBe(false);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
+describe("doctor --cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("stops a left job's service and namespace and removes its directory; a live job is kept", async () => {
+    // On the host's network: the test sees both services' ports from the host.
+    const host = await startRunnerHost({ network: "host" });
+    try {
+      const [leftPort, livePort] = [await freePort(), await freePort()];
+      const left = {
+        id: 2112,
+        image,
+        services: [{ name: await web("left\n", "left2", leftPort) }],
+        script: [],
+      };
+      const live = {
+        id: 2113,
+        image,
+        services: [{ name: await web("live\n", "live", livePort) }],
+        script: [],
+      };
+      // The live job first: a prepare after the left one would remove it itself.
+      expect((await host.stage("prepare", live)).exitCode).toBe(0);
+      expect((await host.stage("prepare", left, { runnerExits: true })).exitCode).toBe(0);
+      const jobs = join(host.stateDir, "jobs");
+      const [leftDir, liveDir] = await Promise.all(
+        [left, live].map(async (job) => {
+          for (const name of await readdir(jobs)) {
+            const response = await readFile(join(jobs, name, "job.json"), "utf8");
+            if (response.includes(`polyarch-job-${job.id}"`)) return join(jobs, name);
+          }
+          throw new Error(`no directory for job ${job.id}`);
+        }),
+      );
+      const holder = (
+        JSON.parse(await readFile(join(leftDir as string, "namespace.json"), "utf8")) as { holderPid: number }
+      ).holderPid;
+      expect(await listening(leftPort)).toBe(true);
+      expect(await doctorAsRunnerUser(host)).toMatchObject({
+        exitCode: 1,
+        stdout: expect.stringMatching(
+          /^MISSING left jobs: 1 left by a runner that is gone.*\n +fix: polyarch-executor doctor --cleanup/m,
+        ),
+      });
+
+      const doctor = await doctorAsRunnerUser(host, "--cleanup");
+      expect(doctor.exitCode, doctor.stdout).toBe(0);
+      expect(doctor.stdout).toContain(`polyarch-executor: removed ${leftDir}\n`);
+      expect(doctor.stdout).toMatch(/^ok +left jobs: no job left by a runner that is gone$/m);
+      expect(await listening(leftPort)).toBe(false);
+      expect(await running(holder)).toBe(false);
+      await expect(access(leftDir as string)).rejects.toThrow();
+      expect(await listening(livePort)).toBe(true);
+      await access(join(liveDir as string, "job.json"));
+      await host.stage("cleanup", live);
+      expect(await listening(livePort)).toBe(false);
     } finally {
       await host.remove();
     }

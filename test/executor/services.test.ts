@@ -50,7 +50,8 @@ beforeAll(async () => {
     "1",
     await jobImage({ extra: [[{ path: "bin/wget", type: "symlink", linkname: "busybox" }]] }),
   );
-  host = await startRunnerHost();
+  // These tests are about services on the host's network (ports checked from the host, a port taken).
+  host = await startRunnerHost({ network: "host" });
 }, JOB_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -141,7 +142,7 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("keeps a running service's root when another job's prepare evicts the cache", async () => {
-    const tight = await startRunnerHost({ cache: { max_size: 1 } });
+    const tight = await startRunnerHost({ network: "host", cache: { max_size: 1 } });
     try {
       const port = await freePort();
       const service = await webService(port, "still served\n");
@@ -189,7 +190,7 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
   });
 
   test("warns with the service's last lines when it does not answer in time, and the job still runs", async () => {
-    const slow = await startRunnerHost({ services_timeout: 1 });
+    const slow = await startRunnerHost({ network: "host", services_timeout: 1 });
     try {
       const port = await freePort();
       const service = await webService(port, "unused\n");

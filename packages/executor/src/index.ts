@@ -9,6 +9,7 @@ export type { ExecutorSettings, SettingsReader } from "./settings/settings.ts";
 export { parseSettings } from "./settings/settings.ts";
 export { cleanup } from "./stages/cleanup.ts";
 export { configOutput } from "./stages/config.ts";
+export { reapOrphans as removeLeftJobs } from "./stages/orphans.ts";
 export { prepare } from "./stages/prepare.ts";
 export type { RunResult } from "./stages/run.ts";
 export { run } from "./stages/run.ts";

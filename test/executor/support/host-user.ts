@@ -7,8 +7,10 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
+  readdirSync,
   realpathSync,
   statSync,
+  symlinkSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -83,4 +85,25 @@ export function grantTraverse(user: HostUser, path: string): void {
   }
   accessSync(path, constants.R_OK);
   if (!canRead()) throw new Error(`${user.name} cannot read ${path}; make the repository readable to it`);
+}
+
+/** The PATH gitlab-runner gives the stages in these tests. */
+export const RUNNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * A PATH like the runner's on a host where `tool` is not installed: `dir` gets a link to every other
+ * program of the runner's PATH (first one of a name wins), and nothing else.
+ */
+export function pathWithout(tool: string, dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const linked = new Set([tool]);
+  for (const bin of RUNNER_PATH.split(":")) {
+    if (!existsSync(bin)) continue;
+    for (const name of readdirSync(bin)) {
+      if (linked.has(name)) continue;
+      symlinkSync(join(bin, name), join(dir, name));
+      linked.add(name);
+    }
+  }
+  return dir;
 }

@@ -385,8 +385,8 @@ function quote(text: string): string {
   return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** `polyarch-executor doctor` as the runner's user, from the host's launcher, with a bare PATH. */
-export function doctorAsRunnerUser(host: RunnerHost) {
+/** `polyarch-executor doctor [args]` as the runner's user, from the host's launcher, with a bare PATH. */
+export function doctorAsRunnerUser(host: RunnerHost, ...args: string[]) {
   return execa(
     "setpriv",
     [
@@ -397,6 +397,7 @@ export function doctorAsRunnerUser(host: RunnerHost) {
       "doctor",
       "--settings",
       host.settingsPath,
+      ...args,
     ],
     {
       reject: false,

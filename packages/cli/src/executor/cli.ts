@@ -16,7 +16,8 @@ Example ([runners.custom] as polyarch render writes it):
   run_args    = ["run", "--settings", "/etc/polyarch/executor.yaml"]   # the runner appends <script> <stage>
 
 Check a host:
-  polyarch-executor doctor --settings /etc/polyarch/executor.yaml`;
+  polyarch-executor doctor --settings /etc/polyarch/executor.yaml
+  polyarch-executor doctor --cleanup --settings /etc/polyarch/executor.yaml   # also stop jobs of a runner that died`;
 
 /**
  * The `polyarch-executor` program: gitlab-runner's custom executor stages and doctor. Each command's

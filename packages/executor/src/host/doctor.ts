@@ -7,8 +7,10 @@ import { removeTree } from "../layers/tree-fs.ts";
 import { overlayProbeArgv } from "../sandbox/argv.ts";
 import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
+import { findLeftJobs, type LeftJob } from "../state/job-owner.ts";
 import { doctorProbeDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
+import { limitsCheck } from "./cgroup.ts";
 import { isolationChecks } from "./isolation-checks.ts";
 
 export interface DoctorCheck {
@@ -83,7 +85,22 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
   checks.push(...(await isolationChecks(settings)));
+  checks.push(await limitsCheck(settings.limits));
+  if (stateOk) checks.push(leftJobsCheck(await findLeftJobs(settings.stateDir)));
   return checks;
+}
+
+/** Jobs whose runner died before `cleanup`, with their services and namespaces still running (pure). */
+export function leftJobsCheck(left: readonly LeftJob[]): DoctorCheck {
+  return {
+    name: "left jobs",
+    ok: left.length === 0,
+    detail:
+      left.length === 0
+        ? "no job left by a runner that is gone"
+        : `${left.length} left by a runner that is gone, with their services and namespaces: ${left.map((job) => `${job.dir} (runner pid ${job.ownerPid})`).join(", ")}`,
+    fix: "polyarch-executor doctor --cleanup stops and removes them (the next prepare on this host does too)",
+  };
 }
 
 /**

@@ -4,6 +4,12 @@ import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import type { DoctorCheck } from "./doctor.ts";
 import {
+  type IsolatedNetworkSupport,
+  isolatedNetworkSupport,
+  PASTA_FIX,
+  TUN_FIX,
+} from "./network-support.ts";
+import {
   addSubordinateIdsCommand,
   isFullRange,
   readSubordinateIds,
@@ -12,7 +18,7 @@ import {
 
 /**
  * doctor's checks for full-range user namespaces (newuidmap/newgidmap and the runner's subordinate
- * ids) and for `network: isolated` (pasta, and /dev/net/tun open to others, as Debian's udev makes it).
+ * ids) and for a job's own network (pasta, and /dev/net/tun open to others, as Debian's udev makes it).
  */
 export async function isolationChecks(settings: Pick<ExecutorSettings, "network">): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
@@ -29,28 +35,46 @@ export async function isolationChecks(settings: Pick<ExecutorSettings, "network"
       : `${user} has uids ${describe(ids.uids)} and gids ${describe(ids.gids)} in /etc/subuid and /etc/subgid; jobs need ${SUBORDINATE_IDS_NEEDED} of each, and without them run with one uid (no chown to other users, no su, no buildah RUN)`,
     fix: addSubordinateIdsCommand(user),
   });
-  const isolated = settings.network === "isolated";
-  const pasta = await runTool({ file: "pasta", args: ["--version"] });
-  checks.push({
-    name: "pasta",
-    ok: pasta.exitCode === 0 || !isolated,
-    detail:
-      pasta.exitCode === 0
-        ? "pasta connects network: isolated jobs"
-        : `pasta not found${isolated ? "" : " (needed only for network: isolated)"}`,
-    fix: "apt-get install passt (or dnf install passt)",
-  });
-  const tun = await stat("/dev/net/tun").catch(() => undefined);
-  const tunOpen = tun !== undefined && (tun.mode & 0o006) === 0o006;
-  checks.push({
-    name: "/dev/net/tun",
-    ok: tunOpen || !isolated,
-    detail: tun
-      ? `mode ${(tun.mode & 0o777).toString(8)}${tunOpen ? "" : ": pasta cannot open it from a job's namespace"}`
-      : "missing",
-    fix: 'chmod 0666 /dev/net/tun (Debian\'s default; keep it with a udev rule: KERNEL=="tun", MODE="0666")',
-  });
+  checks.push(...networkChecks(settings.network, await isolatedNetworkSupport()));
   return checks;
+}
+
+/**
+ * pasta and /dev/net/tun, judged by the network setting (pure): only `isolated` fails without them;
+ * with no setting jobs fall back to the host's network, which the detail says.
+ */
+export function networkChecks(
+  network: ExecutorSettings["network"],
+  support: IsolatedNetworkSupport,
+): DoctorCheck[] {
+  const needed = network === "isolated";
+  const without =
+    network === undefined
+      ? " (jobs share the host's network until it is fixed: network is not set, and isolated needs it)"
+      : needed
+        ? ""
+        : ` (needed only for network: isolated; network is ${network})`;
+  const tunOpen = support.tunMode !== undefined && (support.tunMode & 0o006) === 0o006;
+  return [
+    {
+      name: "pasta",
+      ok: support.pasta !== undefined || !needed,
+      detail:
+        support.pasta !== undefined
+          ? `${support.pasta} connects jobs' own networks`
+          : `pasta not found${without}`,
+      fix: PASTA_FIX,
+    },
+    {
+      name: "/dev/net/tun",
+      ok: tunOpen || !needed,
+      detail:
+        support.tunMode === undefined
+          ? `missing${without}`
+          : `mode ${support.tunMode.toString(8)}${tunOpen ? "" : `: pasta cannot open it from a job's namespace${without}`}`,
+      fix: TUN_FIX,
+    },
+  ];
 }
 
 /** newuidmap/newgidmap must be setuid root (shadow's default) or carry file capabilities. */

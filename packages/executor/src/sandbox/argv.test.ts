@@ -181,6 +181,17 @@ describe("sandboxArgv in the job's namespaces", () => {
     expect(argv.args).not.toContain("/sys");
   });
 
+  test("a one-uid namespace (no subordinate ids) is entered keeping the runner's credentials", () => {
+    // It denies setgroups, which nsenter's --setgid calls; the runner is its root already.
+    const argv = sandboxArgv({ ...plan, namespace: { holderPid: 41, isolated: true } });
+    expect(argv.args.slice(0, 4)).toEqual([
+      "--user=/proc/41/ns/user",
+      "--net=/proc/41/ns/net",
+      "--preserve-credentials",
+      "--",
+    ]);
+  });
+
   test("network none unshares the network inside the job's namespace", () => {
     const argv = sandboxArgv({
       ...plan,

@@ -187,8 +187,8 @@ function inJobNamespace(plan: SandboxPlan, namespace: NamespaceRef, bwrap: strin
     args: [
       `--user=${holder}/user`,
       ...(namespace.isolated ? [`--net=${holder}/net`] : []),
-      "--setuid=0",
-      "--setgid=0",
+      // A one-uid namespace denies setgroups, which --setgid calls; there the runner already is its root.
+      ...(namespace.nestedPid === undefined ? ["--preserve-credentials"] : ["--setuid=0", "--setgid=0"]),
       "--",
       "unshare",
       "--mount",

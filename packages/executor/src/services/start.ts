@@ -8,7 +8,7 @@ import type { JobService } from "../protocol/job-response.ts";
 import { type NamespaceRef, sandboxArgv } from "../sandbox/argv.ts";
 import { isDetachedRunning, startDetached, stopDetached } from "../sandbox/process.ts";
 import { makeRoot } from "../sandbox/root.ts";
-import type { ExecutorSettings } from "../settings/settings.ts";
+import type { JobSettings } from "../settings/settings.ts";
 import { type JobPaths, jobFiles, servicePaths } from "../state/layout.ts";
 import { hostsWithServices, serviceAliases, serviceCommand, serviceSandboxPlan } from "./plan.ts";
 
@@ -16,7 +16,7 @@ const LOG_TAIL_LINES = 20;
 
 export interface ServicesContext {
   paths: JobPaths;
-  settings: ExecutorSettings;
+  settings: JobSettings;
   /** The job's variables: a service gets them, as with the Docker executor. */
   variables: Readonly<Record<string, string>>;
   pull(reference: string): Promise<PulledImage>;

@@ -11,7 +11,7 @@ describe("parseSettings", () => {
       stateDir: "/var/lib/polyarch-executor",
       defaultImage: "busybox:latest",
       helperImage: undefined,
-      network: "host",
+      network: undefined,
       isolatedHostPorts: [],
       emulation: false,
       root: "auto",
@@ -19,6 +19,7 @@ describe("parseSettings", () => {
       allowedRegistries: [],
       stopGraceSeconds: 10,
       servicesTimeoutSeconds: 30,
+      limits: {},
     });
   });
 
@@ -34,6 +35,8 @@ describe("parseSettings", () => {
         "cache: { max_size: 512MiB }",
         "allowed_registries: [registry.example.com]",
         "stop_grace_seconds: 3",
+        'cpu: "1.5"',
+        "memory: 512Mi",
       ].join("\n"),
       "executor.yaml",
       root,
@@ -44,7 +47,14 @@ describe("parseSettings", () => {
       root: "copy",
       cacheMaxBytes: 512 * 1024 ** 2,
       stopGraceSeconds: 3,
+      limits: { cpu: 1.5, memoryBytes: 512 * 1024 ** 2 },
     });
+  });
+
+  test("cpu and memory that are not a number of CPUs or a size are refused, naming the value", () => {
+    expect(() => parseSettings("cpu: lots\nmemory: 1Xi\n", "executor.yaml", root)).toThrow(
+      /cpu: "lots" is not a number of CPUs; write e\.g\. 1\.5 or 2[\s\S]*memory: "1Xi" is not a size/,
+    );
   });
 
   test("names every problem at once, suggesting the closest key for a typo", () => {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { parseReference } from "@polyarch/oci/reference";
 import { parseSpecText, type SpecProblem, strictObject } from "@polyarch/spec";
 import { z } from "zod";
+import type { JobLimits } from "../host/cgroup.ts";
 import type { Network } from "../sandbox/argv.ts";
 
 /**
@@ -18,9 +19,10 @@ export interface ExecutorSettings {
   helperImage: string | undefined;
   /**
    * `host`: the job shares the host's network; `none`: loopback only; `isolated`: a network namespace
-   * per job, with its services, connected outwards by pasta.
+   * per job, with its services, connected outwards by pasta. Not set: `isolated` where the host can
+   * (host/network-support.ts), else `host` with a warning.
    */
-  network: Network;
+  network: Network | undefined;
   /** With `isolated`: host loopback TCP ports a job reaches on its own loopback (pasta `-T`). */
   isolatedHostPorts: number[];
   /** Run an image of another architecture through a registered binfmt handler (QEMU). */
@@ -35,7 +37,12 @@ export interface ExecutorSettings {
   stopGraceSeconds: number;
   /** Seconds prepare waits for a service's exposed ports to accept connections. */
   servicesTimeoutSeconds: number;
+  /** `cpu` (CPUs) and `memory` (bytes) per job, through a delegated cgroup v2 (host/cgroup.ts). */
+  limits: JobLimits;
 }
+
+/** The settings as one job uses them: its network decided (stages/prepare.ts, host/network-support.ts). */
+export type JobSettings = ExecutorSettings & { network: Network };
 
 /** Who reads the settings: where the state dir defaults to depends on it. */
 export interface SettingsReader {
@@ -57,7 +64,7 @@ export function defaultStateDir(reader: SettingsReader): string {
   return join(xdg?.startsWith("/") ? xdg : join(reader.home, ".local", "state"), "polyarch-executor");
 }
 
-const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?$/;
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|Ki|Mi|Gi|Ti|KB|MB|GB|TB)?$/;
 const UNITS: Record<string, number> = {
   B: 1,
   KB: 1e3,
@@ -68,9 +75,14 @@ const UNITS: Record<string, number> = {
   MiB: 1024 ** 2,
   GiB: 1024 ** 3,
   TiB: 1024 ** 4,
+  // Kubernetes' spelling of the same (`memory: 512Mi`).
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
 };
 
-/** `512MiB`, `10 GB`, `1048576` → bytes. */
+/** `512MiB`, `512Mi`, `10 GB`, `1048576` → bytes. */
 export function parseSize(text: string | number): number | undefined {
   if (typeof text === "number") return Number.isInteger(text) && text >= 0 ? text : undefined;
   const match = SIZE.exec(text.trim());
@@ -100,6 +112,14 @@ const size = z.union([z.string(), z.number()]).refine((value) => parseSize(value
   error: (issue) => `${JSON.stringify(issue.input)} is not a size; write bytes or e.g. 20GiB, 500MB`,
 });
 
+const CPUS = /^\d+(\.\d+)?$/;
+const cpus = z
+  .union([z.string(), z.number()])
+  .refine((value) => CPUS.test(String(value).trim()) && Number(value) >= 0.01 && Number(value) <= 4096, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a number of CPUs; write e.g. 1.5 or 2 (0.01 to 4096)`,
+  });
+
 const choice = <const Values extends readonly [string, ...string[]]>(values: Values) =>
   z.enum(values, {
     error: (issue) => `${JSON.stringify(issue.input)} is not valid; use ${values.join(" or ")}`,
@@ -117,6 +137,8 @@ export const settingsSchema = strictObject({
   allowed_registries: z.array(z.string().min(1)).optional(),
   stop_grace_seconds: z.int().min(0).max(3600).optional(),
   services_timeout: z.int().min(0).max(3600).optional(),
+  cpu: cpus.optional(),
+  memory: size.optional(),
 });
 
 /** Reads the settings file's text; every problem at once (POLYARCH_E_BAD_SPEC). */
@@ -130,7 +152,7 @@ export function parseSettings(text: string, file: string, reader: SettingsReader
     stateDir: raw.state_dir ?? fallbackStateDir,
     defaultImage: raw.default_image ?? "busybox:latest",
     helperImage: raw.helper_image,
-    network: raw.network ?? "host",
+    network: raw.network,
     isolatedHostPorts: raw.isolated_host_ports ?? [],
     emulation: raw.emulation ?? false,
     root: raw.root ?? "auto",
@@ -138,6 +160,10 @@ export function parseSettings(text: string, file: string, reader: SettingsReader
     allowedRegistries: raw.allowed_registries ?? [],
     stopGraceSeconds: raw.stop_grace_seconds ?? 10,
     servicesTimeoutSeconds: raw.services_timeout ?? 30,
+    limits: {
+      ...(raw.cpu !== undefined && { cpu: Number(raw.cpu) }),
+      ...(raw.memory !== undefined && { memoryBytes: parseSize(raw.memory) ?? 0 }),
+    },
   };
 }
 

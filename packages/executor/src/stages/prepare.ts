@@ -8,7 +8,9 @@ import {
   RegistryClient,
   readBinfmtHandlers,
 } from "@polyarch/oci";
+import { refuseUnenforcedLimits } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
+import { jobNetwork } from "../host/network-support.ts";
 import { jobCredentials } from "../image/credentials.ts";
 import type { PlatformPolicy } from "../image/platform.ts";
 import { type PulledImage, pullImage } from "../image/pull.ts";
@@ -23,11 +25,12 @@ import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-names
 import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
 import { type StartedServices, startServices, stopServices } from "../services/start.ts";
-import type { ExecutorSettings } from "../settings/settings.ts";
+import type { ExecutorSettings, JobSettings } from "../settings/settings.ts";
+import { recordOwner } from "../state/job-owner.ts";
 import { type JobState, readJobState, writeJobState } from "../state/job-state.ts";
 import { type JobPaths, jobPaths, jobsDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
-import { reapOrphans, recordOwner, removeJob } from "./orphans.ts";
+import { reapOrphans, removeJob } from "./orphans.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Where the helper images keep the tools a job's scripts call, first match wins. */
@@ -41,23 +44,25 @@ const HELPER_TOOLS: Record<string, string[]> = {
  * makes the job's root (overlay or copy), and records what the run stages need in `job.json`. The
  * runner may retry it: a job already prepared is left as it is, a half-prepared one is started over.
  */
-export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<JobState> {
+export async function prepare(configured: ExecutorSettings, io: StageIo): Promise<JobState> {
   const job = jobContext(io.env);
-  await ensureStateDir(settings.stateDir);
+  await ensureStateDir(configured.stateDir);
   const response = await readJobResponse(io.env);
   const image = jobImage(response, job.variables);
   const services = jobServices(response, job.variables);
-  const paths = jobPaths(settings.stateDir, job.jobKey, job.projectKey);
+  const paths = jobPaths(configured.stateDir, job.jobKey, job.projectKey);
   const existing = await readJobState(paths.dir).catch(() => undefined);
   if (existing) {
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
+  await refuseUnenforcedLimits(configured.limits);
   // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
   await removeJob(paths.dir, 0);
-  await reapOrphans(settings.stateDir, io);
+  await reapOrphans(configured.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await recordOwner(paths);
+  const settings: JobSettings = { ...configured, network: await jobNetwork(configured.network, io) };
   const cache = new ImageCache(settings.stateDir);
   const redactor = new Redactor();
   const client = new RegistryClient({
@@ -138,7 +143,7 @@ export async function prepare(settings: ExecutorSettings, io: StageIo): Promise<
 async function createJob(
   paths: JobPaths,
   { job, image: requested }: { job: JobContext; image: JobImage },
-  settings: ExecutorSettings,
+  settings: JobSettings,
   image: PulledImage,
   helper: PulledImage | undefined,
 ): Promise<JobState> {
