@@ -1,7 +1,7 @@
 import { access, constants, readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
-import { PolyarchError } from "@polyarch/oci/errors";
+import { PolyarchError } from "@polyarch/errors";
 import type { DoctorCheck } from "./doctor.ts";
 
 /** A job's `cpu` and `memory` settings, as cgroup v2 takes them. */
