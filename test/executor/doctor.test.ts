@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FLAT_USER } from "./support/host-user.ts";
-import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 let host: RunnerHost;
@@ -18,23 +18,7 @@ afterAll(async () => {
 
 describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
   test("as the runner's user on this host finds everything it needs", async () => {
-    const result = await execa(
-      "setpriv",
-      [
-        `--reuid=${host.user.uid}`,
-        `--regid=${host.user.gid}`,
-        "--clear-groups",
-        host.custom.config_exec,
-        "doctor",
-        "--settings",
-        host.settingsPath,
-      ],
-      {
-        reject: false,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-        extendEnv: false,
-      },
-    );
+    const result = await doctorAsRunnerUser(host);
     expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({
       exitCode: 0,
       stdout: expect.any(String),
@@ -63,23 +47,7 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
   test("as a user without subordinate ids says the usermod command that adds them, and exits 1", async () => {
     const flat = await startRunnerHost({}, { user: FLAT_USER });
     try {
-      const result = await execa(
-        "setpriv",
-        [
-          `--reuid=${flat.user.uid}`,
-          `--regid=${flat.user.gid}`,
-          "--clear-groups",
-          flat.custom.config_exec,
-          "doctor",
-          "--settings",
-          flat.settingsPath,
-        ],
-        {
-          reject: false,
-          env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-          extendEnv: false,
-        },
-      );
+      const result = await doctorAsRunnerUser(flat);
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(
         /^MISSING subordinate ids: polyarch-ci-flat has uids none and gids none .*\n +fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 polyarch-ci-flat$/m,
