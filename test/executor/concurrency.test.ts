@@ -111,7 +111,8 @@ describe("concurrent jobs", { timeout: JOB_TIMEOUT_MS }, () => {
       name.startsWith("sha256-"),
     );
     // busybox once, plus each image's own layer: three unpacked layers for four pulled.
-    const baseKey = (base.layers[0]?.digest ?? "").replace(":", "-");
+    // A layer's key: its digest as a file name, marked as unpacked with its entries' owners recorded.
+    const baseKey = `${(base.layers[0]?.digest ?? "").replace(":", "-")}-owners`;
     expect(layers).toHaveLength(3);
     expect(layers).toContain(baseKey);
     const roots = (await readdir(join(host.stateDir, "roots"))).filter((name) => name.startsWith("sha256-"));

@@ -1,9 +1,9 @@
-import { access, readdir, readFile } from "node:fs/promises";
+import { access, readdir, readFile, stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { FLAT_USER, pathWithout } from "./support/host-user.ts";
+import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -14,6 +14,12 @@ let registry: Registry;
 let image: string;
 let webA: string;
 let webB: string;
+/** An image whose layer gives a file and a directory to 1000:1000 in a directory of 0:0. */
+let owned: string;
+/** The job prints the owners of that file and directory as it sees them. */
+const OWNERS_SCRIPT = [
+  'echo "file=$(stat -c %u:%g /home/app/notes) dir=$(stat -c %u:%g /home/app) data=$(stat -c %u:%g /home/app/data)"',
+];
 
 const APPLETS = ["chown", "su", "wget", "httpd", "sed"];
 
@@ -62,6 +68,23 @@ beforeAll(async () => {
       ],
     }),
   );
+  owned = await pushJobImage(
+    registry,
+    "team/owned",
+    "1",
+    await jobImage({
+      extra: [
+        [
+          { path: "home/", type: "directory" },
+          { path: "home/app/", type: "directory", owner: [0, 0] },
+          { path: "home/app/notes", content: "the app's\n", owner: [1000, 1000] },
+          // A directory of another uid with a file: the runner's own uid cannot empty it on the host.
+          { path: "home/app/data/", type: "directory", owner: [1000, 1000] },
+          { path: "home/app/data/log", content: "", owner: [1000, 1000] },
+        ],
+      ],
+    }),
+  );
   webA = await web("service of job A\n", "a");
   webB = await web("service of job B\n", "b");
 }, JOB_TIMEOUT_MS);
@@ -101,6 +124,31 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
     expect(run.log).toContain("owner=1234:2345");
     expect(run.log).toContain("su=4321:4321");
     expect(run.log).not.toContain("subordinate uids");
+  });
+
+  test("keeps the image's owners: 1000:1000 inside is the runner's subordinate id 999 above its start on the host", async () => {
+    const run = await host.runJob({ id: 2111, image: owned, script: OWNERS_SCRIPT });
+    expect(run.result, run.log).toBe("success");
+    expect(run.log).toContain("file=1000:1000 dir=0:0 data=1000:1000");
+    // /etc/subuid and /etc/subgid as .ci/system-packages wrote them: `polyarch-ci:START:65536`.
+    const start = async (file: string) =>
+      Number(
+        (await readFile(file, "utf8"))
+          .split("\n")
+          .find((line) => line.startsWith(`${EXECUTOR_USER}:`))
+          ?.split(":")[1],
+      );
+    const roots = join(host.stateDir, "roots");
+    const trees = (await readdir(roots)).filter((name) => !name.startsWith("."));
+    const files = await Promise.all(
+      trees.map((name) => stat(join(roots, name, "tree/home/app/notes")).catch(() => undefined)),
+    );
+    const notes = files.filter((file) => file !== undefined);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.uid).toBe((await start("/etc/subuid")) + 999);
+    expect(notes[0]?.gid).toBe((await start("/etc/subgid")) + 999);
+    const dir = await stat(join(roots, trees[files.indexOf(notes[0])] as string, "tree/home/app"));
+    expect(dir.uid).toBe(executorUser().uid);
   });
 
   test("cleanup removes what the job gave other uids, in its directories and its root", async () => {
@@ -153,6 +201,31 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
   });
 });
 
+describe("a runner user with subordinate ids and copied roots", { timeout: JOB_TIMEOUT_MS }, () => {
+  test("copies the owned root as the namespace's root, and evicts it later though the runner cannot", async () => {
+    // A cache of 1 KiB: each prepare evicts every root no prepared job runs on.
+    const host = await startRunnerHost({ root: "copy", cache: { max_size: "1KiB" } });
+    try {
+      const first = await host.runJob({ id: 2113, image: owned, script: OWNERS_SCRIPT });
+      expect(first.result, first.log).toBe("success");
+      expect(first.log).toContain("root: copy");
+      expect(first.log).toContain("file=1000:1000 dir=0:0 data=1000:1000");
+      const rootsDir = join(host.stateDir, "roots");
+      const ownedRoots = (await readdir(rootsDir)).filter((name) => !name.startsWith("."));
+      expect(ownedRoots).toHaveLength(1);
+      const second = await host.runJob({ id: 2114, image, script: ["true"] });
+      expect(second.result, second.log).toBe("success");
+      expect(second.log).not.toContain("cache eviction skipped");
+      const left = await readdir(rootsDir);
+      expect(left).not.toContain(ownedRoots[0]);
+      expect(left.filter((name) => name.startsWith(".evicted-"))).toEqual([]);
+      expect(await readdir(join(host.stateDir, "jobs"))).toEqual([]);
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
 describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, () => {
   test("runs jobs with one uid, and the job log says what will not work and how to add ids", async () => {
     const host = await startRunnerHost({}, { user: FLAT_USER });
@@ -172,6 +245,10 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
       );
       expect(run.log).not.toContain("1 1 65535");
       expect(run.log).not.toContain("chown-1");
+      // Owners are not kept with one uid: the image's file of 1000:1000 is root's inside, as every file.
+      const owners = await host.runJob({ id: 2112, image: owned, script: OWNERS_SCRIPT });
+      expect(owners.result, owners.log).toBe("success");
+      expect(owners.log).toContain("file=0:0 dir=0:0 data=0:0");
     } finally {
       await host.remove();
     }

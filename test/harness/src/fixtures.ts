@@ -75,6 +75,8 @@ export interface TarEntry {
   mode?: number;
   /** Target of a symlink or hard link. */
   linkname?: string;
+  /** The entry's [uid, gid] in the tar. @default [0, 0] */
+  owner?: [number, number];
 }
 
 export interface Layer {
@@ -83,7 +85,7 @@ export interface Layer {
   diffId: string;
 }
 
-/** A gzip tar layer, byte-for-byte deterministic: mtime 0, root-owned, entries in the given order. */
+/** A gzip tar layer, byte-for-byte deterministic: mtime 0, root-owned unless an entry says, entries in the given order. */
 export async function tarGzLayer(entries: TarEntry[], format: ManifestFormat = "oci"): Promise<Layer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -97,10 +99,10 @@ export async function tarGzLayer(entries: TarEntry[], format: ManifestFormat = "
       type,
       mode: entry.mode ?? (type === "directory" ? 0o755 : 0o644),
       mtime: new Date(0),
-      uid: 0,
-      gid: 0,
-      uname: "root",
-      gname: "root",
+      uid: entry.owner?.[0] ?? 0,
+      gid: entry.owner?.[1] ?? 0,
+      uname: entry.owner === undefined ? "root" : "",
+      gname: entry.owner === undefined ? "root" : "",
       ...(entry.linkname === undefined ? {} : { linkname: entry.linkname }),
     };
     await new Promise<void>((resolve, reject) => {

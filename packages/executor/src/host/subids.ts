@@ -62,6 +62,12 @@ export async function readSubordinateIds(
   };
 }
 
+/** This process's user's ranges when they are a full range, else undefined (single-uid jobs). */
+export async function readFullRange(): Promise<{ uids: IdRange; gids: IdRange } | undefined> {
+  const ids = await readSubordinateIds();
+  return isFullRange(ids) ? ids : undefined;
+}
+
 /** The command an administrator runs to give `user` a range (the one Debian's useradd would give). */
 export function addSubordinateIdsCommand(user: string): string {
   return `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}`;

@@ -10,7 +10,7 @@ import {
   type RegistryClient,
   readBlob,
 } from "@polyarch/oci";
-import { type CachedLayer, cacheKey, type ImageCache } from "../layers/cache.ts";
+import type { CachedLayer, ImageCache } from "../layers/cache.ts";
 import { chooseChild, judgePlatform, type PlatformPolicy } from "./platform.ts";
 import { type RuntimeConfig, runtimeConfig } from "./runtime-config.ts";
 
@@ -93,8 +93,8 @@ export async function pullImage(text: string, context: PullContext): Promise<Pul
     platform: choice.platform,
     emulated: choice.emulated,
     config: runtimeConfig(config),
-    root,
-    rootKey: cacheKey(parsed.digest),
+    root: root.tree,
+    rootKey: root.key,
     unpacked,
     layers,
     notes,

@@ -67,3 +67,46 @@ test("a whiteout below a symlinked directory deletes nothing outside the tree", 
   expect(await readFile(outside, "utf8")).toBe("host");
   expect(await readlink(join(tree, "up"))).toBe(work.path);
 });
+
+test("returns each merged path's owner from the layer that placed it; with ownedCopies, owned files are copies", async () => {
+  const lower: CachedLayer = {
+    key: "lower",
+    tree: await layerTree("lower", {
+      "home/app/notes": "n",
+      "etc/passwd": "p",
+      "srv/gone": "g",
+      "var/x/y": "y",
+    }),
+    changes: {
+      whiteouts: [],
+      opaques: [],
+      bytes: 0,
+      owners: {
+        "home/app": [1000, 1000],
+        "home/app/notes": [1000, 1000],
+        "etc/passwd": [5, 5],
+        "srv/gone": [7, 7],
+        "var/x/y": [8, 8],
+      },
+    },
+  };
+  const upper: CachedLayer = {
+    key: "upper",
+    tree: await layerTree("upper", { "etc/passwd": "root's now", "var/x/": "" }),
+    changes: { whiteouts: ["srv/gone"], opaques: ["var/x"], bytes: 0 },
+  };
+  const tree = join(work.path, "root");
+  const owners = await assembleRoot(tree, [lower, upper], { ownedCopies: true });
+  expect(owners).toEqual({ "home/app": [1000, 1000], "home/app/notes": [1000, 1000] });
+  // The owned file is a copy (its owner given back must not reach the layer's file); others stay links.
+  expect((await stat(join(tree, "home/app/notes"))).ino).not.toBe(
+    (await stat(join(lower.tree, "home/app/notes"))).ino,
+  );
+  expect(await readFile(join(tree, "home/app/notes"), "utf8")).toBe("n");
+  expect((await stat(join(tree, "etc/passwd"))).ino).toBe((await stat(join(upper.tree, "etc/passwd"))).ino);
+  const linked = join(work.path, "linked");
+  await assembleRoot(linked, [lower]);
+  expect((await stat(join(linked, "home/app/notes"))).ino).toBe(
+    (await stat(join(lower.tree, "home/app/notes"))).ino,
+  );
+});

@@ -37,7 +37,8 @@ describe("ImageCache", () => {
     const results = await Promise.all([1, 2, 3].map(() => cache.layer(source("aa", 10, opened), "layer aa")));
     expect(opened.count).toBe(1);
     expect(results.filter((result) => result.unpacked)).toHaveLength(1);
-    expect(await readdir(join(work.path, "layers"))).toEqual([cacheKey(`sha256:${"aa".padEnd(64, "0")}`)]);
+    // Keyed by digest, marked as unpacked with its owners recorded (entries from before lack them).
+    expect(await readdir(join(work.path, "layers"))).toEqual([`sha256-${"aa".padEnd(64, "0")}-owners`]);
     expect(await readFile(join(results[0]?.layer.tree as string, "aa.bin"))).toHaveLength(10);
   });
 
@@ -57,7 +58,7 @@ describe("ImageCache", () => {
     const old = (await cache.layer(source("01", 1000, opened), "old")).layer;
     const used = (await cache.layer(source("02", 1000, opened), "used")).layer;
     const recent = (await cache.layer(source("03", 1000, opened), "recent")).layer;
-    const oldRoot = await cache.root(`sha256:${"d1".padEnd(64, "0")}`, [old]);
+    const oldRoot = (await cache.root(`sha256:${"d1".padEnd(64, "0")}`, [old])).tree;
     await cache.root(`sha256:${"d2".padEnd(64, "0")}`, [used]);
     await cache.root(`sha256:${"d3".padEnd(64, "0")}`, [recent]);
     const past = new Date(Date.now() - 3600_000);

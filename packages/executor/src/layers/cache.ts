@@ -4,8 +4,11 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PolyarchError } from "@polyarch/errors";
 import { withFileLock } from "@polyarch/oci";
+import type { IdRange } from "../host/subids.ts";
+import { type JobNamespace, runAsNamespaceRoot, withFullRangeNamespace } from "../sandbox/job-namespace.ts";
 import { type CacheKind, cacheDir, cacheEntryFiles, cacheLock } from "../state/layout.ts";
 import { assembleRoot } from "./assemble.ts";
+import { giveOwners } from "./owners.ts";
 import { type LayerChanges, unpackLayer } from "./unpack.ts";
 
 /** A layer the cache holds unpacked: its tree and the deletions it makes in the layers below. */
@@ -26,6 +29,11 @@ export interface LayerSource {
 export function cacheKey(digest: string): string {
   return digest.replace(":", "-");
 }
+
+/** Layers unpacked since their entries' owners are recorded (unpack.ts): earlier entries lack them. */
+const LAYER_KEY_SUFFIX = "-owners";
+/** Roots whose files were given their owners in a full-range namespace; roots without are all the runner's. */
+const OWNED_ROOT_SUFFIX = "-owned";
 
 /**
  * A lock held across processes (parallel jobs on one host). Another job may be unpacking a large layer
@@ -51,9 +59,12 @@ async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
  */
 export class ImageCache {
   readonly stateDir: string;
+  /** The runner's full range of subordinate ids: roots are given their files' owners (layers never are). */
+  readonly #ids: { uids: IdRange; gids: IdRange } | undefined;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, ids?: { uids: IdRange; gids: IdRange }) {
     this.stateDir = stateDir;
+    this.#ids = ids;
   }
 
   #dir(kind: CacheKind, key: string): string {
@@ -97,7 +108,7 @@ export class ImageCache {
 
   /** The layer unpacked, unpacking it first when no job has (once per host, whoever asks first). */
   async layer(source: LayerSource, what: string): Promise<{ layer: CachedLayer; unpacked: boolean }> {
-    const key = cacheKey(source.digest);
+    const key = `${cacheKey(source.digest)}${LAYER_KEY_SUFFIX}`;
     const cached = await this.#readLayer(key);
     if (cached) return { layer: cached, unpacked: false };
     return withLock(this.#lock("layers", key), async () => {
@@ -120,27 +131,63 @@ export class ImageCache {
     });
   }
 
-  /** The image's merged tree (keyed by its manifest digest), assembling it from its layers first. */
-  async root(manifestDigest: string, layers: CachedLayer[]): Promise<string> {
-    const key = cacheKey(manifestDigest);
+  /**
+   * The image's merged tree (keyed by its manifest digest, and whether its files have their owners),
+   * assembling it from its layers first. With the runner's full range the owned files are copies given
+   * their owners in a namespace of that range; the layers' own files stay the runner's.
+   */
+  async root(manifestDigest: string, layers: CachedLayer[]): Promise<{ tree: string; key: string }> {
+    const key = `${cacheKey(manifestDigest)}${this.#ids === undefined ? "" : OWNED_ROOT_SUFFIX}`;
     const read = (dir: string) => stat(cacheEntryFiles(dir).layers).then(() => cacheEntryFiles(dir).tree);
-    const cached = await this.#complete("roots", key, read);
+    const found = async () => {
+      const tree = await this.#complete("roots", key, read);
+      return tree === undefined ? undefined : { tree, key };
+    };
+    const cached = await found();
     if (cached) return cached;
     return withLock(this.#lock("roots", key), async () => {
-      const again = await this.#complete("roots", key, read);
+      const again = await found();
       if (again) return again;
       const scratch = await this.#scratch("roots");
       try {
         const files = cacheEntryFiles(scratch);
-        await assembleRoot(files.tree, layers);
+        const ids = this.#ids;
+        const owners = await assembleRoot(files.tree, layers, { ownedCopies: ids !== undefined });
+        if (ids !== undefined && Object.keys(owners).length > 0) {
+          await this.#inNamespace(ids, (namespace, dir) => giveOwners(files.tree, owners, namespace, dir));
+        }
         await writeFile(files.layers, `${JSON.stringify(layers.map((layer) => layer.key))}\n`);
         await rename(scratch, this.#dir("roots", key));
       } catch (error: unknown) {
-        await rm(scratch, { recursive: true, force: true });
+        await this.#removeTree(scratch);
         throw error;
       }
-      return cacheEntryFiles(this.#dir("roots", key)).tree;
+      return { tree: cacheEntryFiles(this.#dir("roots", key)).tree, key };
     });
+  }
+
+  /** `task` with a namespace of the runner's full range, its holder's files in a directory of its own. */
+  async #inNamespace<T>(
+    ids: { uids: IdRange; gids: IdRange },
+    task: (namespace: JobNamespace, dir: string) => Promise<T>,
+  ): Promise<T> {
+    const dir = await this.#scratch("roots");
+    try {
+      return await withFullRangeNamespace(ids, dir, (namespace) => task(namespace, dir));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes a tree of the cache; one with owners other than the runner as root of its full range. */
+  async #removeTree(path: string): Promise<void> {
+    const ids = this.#ids;
+    if (ids !== undefined) {
+      await this.#inNamespace(ids, (namespace) =>
+        runAsNamespaceRoot(namespace, ["rm", "-rf", "--one-file-system", "--", path]),
+      );
+    }
+    await rm(path, { recursive: true, force: true });
   }
 
   /**
@@ -212,6 +259,7 @@ export class ImageCache {
   async #remove(kind: CacheKind, key: string): Promise<void> {
     const trash = join(cacheDir(this.stateDir, kind), `.evicted-${randomBytes(6).toString("hex")}`);
     await rename(this.#dir(kind, key), trash);
-    await rm(trash, { recursive: true, force: true });
+    if (key.endsWith(OWNED_ROOT_SUFFIX)) await this.#removeTree(trash);
+    else await rm(trash, { recursive: true, force: true });
   }
 }

@@ -157,4 +157,54 @@ describe("unpackLayer", () => {
     );
     expect(await readFile(join(root, "x/inner"), "utf8")).toBe("inner");
   });
+
+  test("records the tar's owner of each entry that is not 0:0, the last entry at a path winning", async () => {
+    const changes = await unpackLayer(
+      await layer([
+        { header: { name: "home/", type: "directory", uid: 0, gid: 0 } },
+        { header: { name: "home/app/", type: "directory", uid: 1000, gid: 1000 } },
+        { header: { name: "home/app/notes", type: "file", uid: 1000, gid: 100 }, content: "x" },
+        { header: { name: "etc/shadow", type: "file", uid: 0, gid: 42 }, content: "" },
+        { header: { name: "bin/sh", type: "symlink", linkname: "busybox", uid: 7, gid: 7 } },
+        { header: { name: "bin/sh", type: "symlink", linkname: "busybox", uid: 0, gid: 0 } },
+      ]),
+      GZIP,
+      root,
+      "owned layer",
+    );
+    expect(changes.owners).toEqual({
+      "home/app": [1000, 1000],
+      "home/app/notes": [1000, 100],
+      "etc/shadow": [0, 42],
+    });
+    // The files themselves stay the unpacking user's: owners are given back in the job's namespace.
+    expect((await lstat(join(root, "home/app/notes"))).uid).toBe(process.getuid?.());
+  });
+
+  test("a non-directory replacing a directory drops the owners recorded below it", async () => {
+    const changes = await unpackLayer(
+      await layer([
+        { header: { name: "d/", type: "directory", uid: 5, gid: 5 } },
+        { header: { name: "d/f", type: "file", uid: 5, gid: 5 }, content: "x" },
+        { header: { name: "d", type: "symlink", linkname: "/etc", uid: 6, gid: 6 } },
+      ]),
+      GZIP,
+      root,
+      "replacing layer",
+    );
+    expect(changes.owners).toEqual({ d: [6, 6] });
+  });
+
+  test("an owner above 65535 belongs to 0 instead, with a note naming the entry and the id", async () => {
+    const changes = await unpackLayer(
+      await layer([{ header: { name: "big", type: "file", uid: 70000, gid: 1000 }, content: "x" }]),
+      GZIP,
+      root,
+      "wide layer",
+    );
+    expect(changes.owners).toEqual({ big: [0, 1000] });
+    expect(changes.notes).toEqual([
+      "big is owned by id 70000, above the 65535 a job maps: it belongs to 0 instead",
+    ]);
+  });
 });

@@ -15,7 +15,15 @@ export interface LayerChanges {
   bytes: number;
   /** What the reader noticed, e.g. a media type that says gzip for a plain tar (the bytes won). */
   notes?: string[];
+  /**
+   * The tar's owner of each entry written that is not 0:0 (`path` → [uid, gid]), for a full-range
+   * namespace to give back; the files themselves belong to the runner. Absent when every entry is 0:0.
+   */
+  owners?: Record<string, [number, number]>;
 }
+
+/** The highest id a job's namespace maps (0 and 1–65535, host/subids.ts); owners beyond are clamped to 0. */
+const HIGHEST_MAPPED_ID = 65535;
 
 /** Owner bits the executor needs to walk, copy and later delete its own trees. */
 const DIRECTORY_OWNER_BITS = 0o700;
@@ -43,6 +51,7 @@ export async function unpackLayer(
   try {
     for await (const entry of readLayerTar(blob, mediaType, { onNote })) {
       const action = judgeEntry(entry.header, written);
+      recordOwner(action, entry.header, changes, onNote);
       if (action.kind === "file") {
         const path = await prepareTarget(root, action.path, what);
         const handle = await open(path, CREATE_FILE, action.mode | FILE_OWNER_BITS);
@@ -74,6 +83,36 @@ export async function unpackLayer(
     });
   }
   return changes;
+}
+
+/**
+ * Keeps the owner of an entry that is written (the last entry at a path wins, as on disk). An id no
+ * job's namespace maps (above 65535) cannot be given back: it is clamped to 0, with a note.
+ */
+function recordOwner(
+  action: EntryAction,
+  header: { uid?: number | undefined; gid?: number | undefined },
+  changes: LayerChanges,
+  onNote: (note: string) => void,
+): void {
+  if (!["file", "directory", "symlink", "hardlink"].includes(action.kind)) return;
+  const [uid, gid] = [header.uid ?? 0, header.gid ?? 0].map((id) => {
+    if (id <= HIGHEST_MAPPED_ID) return id;
+    onNote(
+      `${action.path} is owned by id ${id}, above the ${HIGHEST_MAPPED_ID} a job maps: it belongs to 0 instead`,
+    );
+    return 0;
+  }) as [number, number];
+  const owners = changes.owners ?? {};
+  // What was under a path a non-directory replaces is gone: its owners must not be applied through
+  // whatever is there now (a symlink, perhaps).
+  if (action.kind !== "directory") {
+    for (const path of Object.keys(owners)) if (path.startsWith(`${action.path}/`)) delete owners[path];
+  }
+  if (uid === 0 && gid === 0) delete owners[action.path];
+  else owners[action.path] = [uid, gid];
+  if (Object.keys(owners).length > 0) changes.owners = owners;
+  else delete changes.owners;
 }
 
 async function apply(

@@ -3,7 +3,7 @@ import { open, readFile, readlink, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
-import { addSubordinateIdsCommand, type IdRange, isFullRange, readSubordinateIds } from "../host/subids.ts";
+import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
 import type { NamespaceRef, Network } from "./argv.ts";
 import { runTool } from "./process.ts";
 
@@ -61,8 +61,7 @@ export async function prepareJobNamespace(
   options: { dir: string; recordFile: string; network: Network; hostPorts: readonly number[] },
   io: StageIo,
 ): Promise<JobNamespace | undefined> {
-  const ids = await readSubordinateIds();
-  const full = isFullRange(ids) ? ids : undefined;
+  const full = await readFullRange();
   if (full === undefined) {
     io.stdout.write(
       `WARNING: the runner's user has no 65536 subordinate uids and gids in /etc/subuid and /etc/subgid, so every uid in this job maps to the runner's own: chown to another user, su, setgroups (buildah RUN steps, apt's and apk's privilege drops) will fail and files lose their owners. An administrator adds them with: ${addSubordinateIdsCommand(userInfo().username)}\n`,
@@ -97,20 +96,32 @@ export async function readRecordedNamespace(recordFile: string): Promise<JobName
  */
 export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string): Promise<void> {
   if (namespace.nestedPid === undefined || !(await runs(namespace.holderPid, HOLDER_NAME))) return;
-  await runTool({
+  await runAsNamespaceRoot(namespace, ["rm", "-rf", "--one-file-system", "--", dir]);
+}
+
+/** Runs `command` as uid and gid 0 of the namespace's full range (the holder's user namespace). */
+export function runAsNamespaceRoot(namespace: NamespaceRef, command: readonly string[]) {
+  return runTool({
     file: "nsenter",
-    args: [
-      `--user=/proc/${namespace.holderPid}/ns/user`,
-      "--setuid=0",
-      "--setgid=0",
-      "--",
-      "rm",
-      "-rf",
-      "--one-file-system",
-      "--",
-      dir,
-    ],
+    args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
   });
+}
+
+/**
+ * Runs `task` with a namespace of the runner's full range held for it, outside any job (the image
+ * cache gives layer owners back, and removes what has them, in one), its holder's files in `dir`.
+ */
+export async function withFullRangeNamespace<T>(
+  ids: { uids: IdRange; gids: IdRange },
+  dir: string,
+  task: (namespace: JobNamespace) => Promise<T>,
+): Promise<T> {
+  const namespace = await startJobNamespace({ dir, ids, isolated: false, hostPorts: [] });
+  try {
+    return await task(namespace);
+  } finally {
+    await stopJobNamespace(namespace);
+  }
 }
 
 /** Stops the namespaces recorded in `recordFile`, if any (a failed prepare; never throws). */

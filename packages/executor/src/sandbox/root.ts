@@ -4,7 +4,8 @@ import { PolyarchError } from "@polyarch/errors";
 import { removeTree } from "../layers/tree-fs.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import { overlayWorksMarker, type RootDirs } from "../state/layout.ts";
-import { overlayProbeArgv, type RootPlan } from "./argv.ts";
+import { type NamespaceRef, overlayProbeArgv, type RootPlan } from "./argv.ts";
+import { runAsNamespaceRoot } from "./job-namespace.ts";
 import { runTool } from "./process.ts";
 
 /**
@@ -15,6 +16,7 @@ export async function makeRoot(
   paths: RootDirs,
   tree: string,
   settings: Pick<ExecutorSettings, "root" | "stateDir">,
+  namespace?: NamespaceRef,
 ): Promise<RootPlan> {
   if (settings.root !== "copy") {
     const overlay: RootPlan = {
@@ -55,8 +57,13 @@ export async function makeRoot(
   const scratch = `${paths.rootfs}.tmp`;
   await removeTree(scratch);
   // --reflink=auto shares blocks on btrfs/XFS; elsewhere it copies. Hard links would let a job
-  // change the cache's files, so the copy never uses them.
-  const copy = await runTool({ file: "cp", args: ["-a", "--reflink=auto", "--", tree, scratch] });
+  // change the cache's files, so the copy never uses them. A tree whose files have their owners (the
+  // runner's full range) is copied as root of the job's namespace, which may read and keep them.
+  const args = ["-a", "--reflink=auto", "--", tree, scratch];
+  const copy =
+    namespace?.nestedPid === undefined
+      ? await runTool({ file: "cp", args })
+      : await runAsNamespaceRoot(namespace, ["cp", ...args]);
   if (copy.exitCode !== 0) {
     throw new PolyarchError(
       "POLYARCH_E_SANDBOX",

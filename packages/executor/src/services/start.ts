@@ -87,7 +87,7 @@ export async function startServices(
     const dirs = servicePaths(paths.dir, index);
     const tmp = dirs.tmp;
     await mkdir(tmp, { recursive: true, mode: 0o700 });
-    const root = await makeRoot(dirs, image.root, settings);
+    const root = await makeRoot(dirs, image.root, settings, context.namespace);
     const user = await imageUser(image.root, image.config.user);
     const command = serviceCommand(service, image.config);
     if (command.length === 0) {

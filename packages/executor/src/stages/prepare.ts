@@ -11,6 +11,7 @@ import {
 import { refuseUnenforcedLimits } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
 import { jobNetwork } from "../host/network-support.ts";
+import { readFullRange } from "../host/subids.ts";
 import { jobCredentials } from "../image/credentials.ts";
 import type { PlatformPolicy } from "../image/platform.ts";
 import { type PulledImage, pullImage } from "../image/pull.ts";
@@ -21,6 +22,7 @@ import { ImageCache } from "../layers/cache.ts";
 import { isExecutableInRoot } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
+import type { NamespaceRef } from "../sandbox/argv.ts";
 import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-namespace.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
@@ -63,7 +65,8 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await recordOwner(paths);
   const settings: JobSettings = { ...configured, network: await jobNetwork(configured.network, io) };
-  const cache = new ImageCache(settings.stateDir);
+  // With the runner's full range, the image's files keep their owners inside the job (layers/cache.ts).
+  const cache = new ImageCache(settings.stateDir, await readFullRange());
   const redactor = new Redactor();
   const client = new RegistryClient({
     credentials: jobCredentials(job.variables, io.env, redactor),
@@ -106,7 +109,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
       },
       io,
     );
-    const created = await createJob(paths, { job, image }, settings, pulled, helper);
+    const created = await createJob(paths, { job, image }, settings, { image: pulled, helper, namespace });
     let started: StartedServices | undefined;
     try {
       started = await startServices(services, {
@@ -144,12 +147,15 @@ async function createJob(
   paths: JobPaths,
   { job, image: requested }: { job: JobContext; image: JobImage },
   settings: JobSettings,
-  image: PulledImage,
-  helper: PulledImage | undefined,
+  {
+    image,
+    helper,
+    namespace,
+  }: { image: PulledImage; helper: PulledImage | undefined; namespace: NamespaceRef | undefined },
 ): Promise<JobState> {
   for (const dir of [paths.builds, paths.tmp, paths.tools]) await mkdir(dir, { mode: 0o700 });
   await mkdir(paths.projectCache, { recursive: true, mode: 0o700 });
-  const root = await makeRoot(paths, image.root, settings);
+  const root = await makeRoot(paths, image.root, settings, namespace);
   const user = await imageUser(image.root, image.config.user);
   const executable = new Set<string>();
   for (const candidate of SHELL_CANDIDATES) {
