@@ -1,10 +1,8 @@
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { startRegistry } from "@polyarch/test-harness";
-import { execa } from "execa";
 import { FLAT_USER } from "../test/executor/support/host-user.ts";
 import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
 import { type RunnerHost, startRunnerHost } from "../test/executor/support/runner.ts";
+import { bareBwrapTimes } from "./lib/bare-bwrap.ts";
 import { formatMs, formatRatio } from "./lib/format.ts";
 import { summarize } from "./lib/timing.ts";
 import type { Benchmark } from "./lib/types.ts";
@@ -66,36 +64,7 @@ export const executorIsolation: Benchmark = {
         context.log(`${variant.label}: median ${formatMs(summarize(times).median)}`);
       }
       const host = hosts[0] as RunnerHost;
-      const roots = join(host.stateDir, "roots");
-      const root = join(
-        roots,
-        (await readdir(roots)).find((name) => name.startsWith("sha256-")) as string,
-        "tree",
-      );
-      const floor: number[] = [];
-      for (let round = 0; round <= ROUNDS; round++) {
-        const start = performance.now();
-        await execa("setpriv", [
-          `--reuid=${host.user.uid}`,
-          `--regid=${host.user.gid}`,
-          "--clear-groups",
-          "bwrap",
-          "--unshare-all",
-          "--share-net",
-          "--die-with-parent",
-          "--bind",
-          root,
-          "/",
-          "--proc",
-          "/proc",
-          "--dev",
-          "/dev",
-          "/bin/sh",
-          "-c",
-          "true",
-        ]);
-        if (round > 0) floor.push(performance.now() - start);
-      }
+      const floor = await bareBwrapTimes(host, ROUNDS);
       const f = summarize(floor).median;
       const base = summarize(samples[variants[0]?.label as string] as number[]).median;
       return {

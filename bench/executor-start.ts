@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startRegistry } from "@polyarch/test-harness";
-import { execa } from "execa";
 import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
 import { type RunnerHost, startRunnerHost } from "../test/executor/support/runner.ts";
+import { bareBwrapTimes } from "./lib/bare-bwrap.ts";
 import { formatBytes, formatMs, formatRatio } from "./lib/format.ts";
 import { summarize } from "./lib/timing.ts";
 import type { Benchmark } from "./lib/types.ts";
@@ -81,36 +80,7 @@ export const executorStart: Benchmark = {
         const times = await jobStart(fresh, 100 + round, image);
         cold.push(times.prepare + times.run);
       }
-      const root = join(
-        host.stateDir,
-        "roots",
-        (await readdir(join(host.stateDir, "roots"))).find((name) => name.startsWith("sha256-")) as string,
-        "tree",
-      );
-      const floor: number[] = [];
-      for (let round = 0; round <= ROUNDS; round++) {
-        const start = performance.now();
-        await execa("setpriv", [
-          `--reuid=${host.user.uid}`,
-          `--regid=${host.user.gid}`,
-          "--clear-groups",
-          "bwrap",
-          "--unshare-all",
-          "--share-net",
-          "--die-with-parent",
-          "--bind",
-          root,
-          "/",
-          "--proc",
-          "/proc",
-          "--dev",
-          "/dev",
-          "/bin/sh",
-          "-c",
-          "true",
-        ]);
-        if (round > 0) floor.push(performance.now() - start);
-      }
+      const floor = await bareBwrapTimes(host, ROUNDS);
       // Disk: N jobs of one image prepared at once, against the cache alone.
       const cacheOnly = diskKiB([join(host.stateDir, "layers"), join(host.stateDir, "roots")]);
       const prepared = await Promise.all(
