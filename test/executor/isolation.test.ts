@@ -1,10 +1,10 @@
 import { access, readdir, readFile, stat } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
+import { listening } from "./support/listening.ts";
 import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -45,16 +45,6 @@ async function web(text: string, tag: string, port = 8080): Promise<string> {
 /** Fetches `url` until it answers (an isolated job's services are not waited for by prepare). */
 const fetchWhenUp = (url: string) =>
   `i=0; until wget -qO- ${url}; do i=$((i+1)); [ $i -lt 100 ] || exit 7; sleep 0.1; done`;
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 
 beforeAll(async () => {
   registry = await startRegistry();

@@ -1,9 +1,9 @@
 import { access, readFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jobImage, pushJobImage } from "./support/images.ts";
+import { listening } from "./support/listening.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -31,16 +31,6 @@ async function webService(port: number, text: string, repository = "team/web"): 
   });
   return pushJobImage(registry, repository, `p${port}`, image);
 }
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 
 beforeAll(async () => {
   registry = await startRegistry();
