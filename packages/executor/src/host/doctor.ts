@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { isPolyarchError, type PolyarchError } from "@polyarch/errors";
 import { emulatedArchitectures, readBinfmtHandlers } from "@polyarch/oci";
@@ -10,7 +11,7 @@ import type { ExecutorSettings } from "../settings/settings.ts";
 import { findLeftJobs, type LeftJob } from "../state/job-owner.ts";
 import { doctorProbeDir } from "../state/layout.ts";
 import { ensureStateDir } from "../state/state-dir.ts";
-import { limitsCheck } from "./cgroup.ts";
+import { cgroupCheck, readCgroupHost } from "./cgroup.ts";
 import { isolationChecks } from "./isolation-checks.ts";
 
 export interface DoctorCheck {
@@ -85,7 +86,7 @@ export async function doctor(settings: ExecutorSettings): Promise<DoctorCheck[]>
     fix: "apt-get install qemu-user-static binfmt-support (handlers registered with the F flag work inside sandboxes)",
   });
   checks.push(...(await isolationChecks(settings)));
-  checks.push(await limitsCheck(settings.limits));
+  checks.push(cgroupCheck(await readCgroupHost(userInfo().username), settings.limits));
   if (stateOk) checks.push(leftJobsCheck(await findLeftJobs(settings.stateDir)));
   return checks;
 }

@@ -1,5 +1,8 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { describe, expect, test } from "vitest";
-import { overlayOptions, type SandboxPlan, sandboxArgv } from "./argv.ts";
+import { joinCgroup, overlayOptions, type SandboxPlan, sandboxArgv } from "./argv.ts";
 
 const plan: SandboxPlan = {
   root: { mode: "copy", rootfs: "/state/jobs/j/rootfs" },
@@ -201,5 +204,33 @@ describe("sandboxArgv in the job's namespaces", () => {
     });
     expect(argv.args).toContain("--unshare-net");
     expect(argv.args).not.toContain("/etc/resolv.conf");
+  });
+});
+
+describe("sandboxArgv in the job's cgroup", () => {
+  test("a shell writes its own pid to the cgroup, then execs the whole sandbox argv", () => {
+    const cgroup = "/sys/fs/cgroup/gitlab-runner.service/polyarch-job-runner-7-job-1-1";
+    const without = sandboxArgv(plan);
+    expect(sandboxArgv({ ...plan, cgroup })).toEqual({
+      file: "/bin/sh",
+      args: [
+        "-c",
+        'echo $$ > "$1" && shift && exec "$@"',
+        "polyarch-join-cgroup",
+        "/sys/fs/cgroup/gitlab-runner.service/polyarch-job-runner-7-job-1-1/cgroup.procs",
+        "bwrap",
+        ...without.args,
+      ],
+    });
+  });
+
+  test("the shell runs the procs file and the argv as given, never interpolated", () => {
+    const dir = mkdtempSync(`${tmpdir()}/join-cgroup-`);
+    // A plain directory stands in for the cgroup: the shell's own pid lands in its cgroup.procs.
+    const argv = joinCgroup({ file: "sh", args: ["-c", 'echo "pid=$$ arg=$1"', "x", "$(echo no)"] }, dir);
+    const out = execFileSync(argv.file, argv.args, { encoding: "utf8" });
+    const pid = readFileSync(`${dir}/cgroup.procs`, "utf8").trim();
+    rmSync(dir, { recursive: true });
+    expect(out).toBe(`pid=${pid} arg=$(echo no)\n`);
   });
 });

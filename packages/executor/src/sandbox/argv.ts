@@ -51,6 +51,8 @@ export interface SandboxPlan {
   statusFd?: number;
   /** The `/etc/hosts` to bind instead of the host's (the job's services' aliases added to it). */
   hostsFile?: string;
+  /** The job's own cgroup (sandbox/job-cgroup.ts), which the sandbox joins before anything runs. */
+  cgroup?: string;
 }
 
 export interface Argv {
@@ -207,11 +209,38 @@ function inJobNamespace(plan: SandboxPlan, namespace: NamespaceRef, bwrap: strin
 
 /**
  * The whole argv: in the job's namespaces when it has them; else bwrap directly (copy mode), or behind
- * the overlay mount (overlay mode).
+ * the overlay mount (overlay mode); in the job's cgroup when it has one.
  */
 export function sandboxArgv(plan: SandboxPlan): Argv {
   const bwrap = bwrapArgs(plan);
-  if (plan.namespace !== undefined) return inJobNamespace(plan, plan.namespace, bwrap);
-  if (plan.root.mode === "copy") return { file: "bwrap", args: bwrap };
-  return behindOverlay(plan.root, ["bwrap", ...bwrap]);
+  const argv =
+    plan.namespace !== undefined
+      ? inJobNamespace(plan, plan.namespace, bwrap)
+      : plan.root.mode === "copy"
+        ? { file: "bwrap", args: bwrap }
+        : behindOverlay(plan.root, ["bwrap", ...bwrap]);
+  return joinCgroup(argv, plan.cgroup);
+}
+
+/**
+ * The shell writes its own pid to the cgroup's cgroup.procs, then execs `argv` (same process): nothing
+ * it starts, and no code of the job, ever runs outside the cgroup. Writing a child's pid after spawn
+ * would race with its first fork. A write that fails stops it there, with the shell's message.
+ */
+const JOIN_CGROUP_SCRIPT = 'echo $$ > "$1" && shift && exec "$@"';
+
+/** `argv` started inside `cgroup`, when the job has one (pure). */
+export function joinCgroup(argv: Argv, cgroup: string | undefined): Argv {
+  if (cgroup === undefined) return argv;
+  return {
+    file: "/bin/sh",
+    args: [
+      "-c",
+      JOIN_CGROUP_SCRIPT,
+      "polyarch-join-cgroup",
+      `${cgroup}/cgroup.procs`,
+      argv.file,
+      ...argv.args,
+    ],
+  };
 }

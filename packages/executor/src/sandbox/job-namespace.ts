@@ -4,7 +4,7 @@ import { userInfo } from "node:os";
 import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
-import type { NamespaceRef, Network } from "./argv.ts";
+import { joinCgroup, type NamespaceRef, type Network } from "./argv.ts";
 import { runTool } from "./process.ts";
 
 /**
@@ -46,6 +46,8 @@ export interface NamespaceOptions {
   isolated: boolean;
   /** Host loopback TCP ports the job reaches on its own loopback (pasta -T). */
   hostPorts: readonly number[];
+  /** The job's own cgroup (sandbox/job-cgroup.ts): the holder and pasta start in it. */
+  cgroup?: string;
 }
 
 export interface JobNamespace extends NamespaceRef {
@@ -58,7 +60,13 @@ export interface JobNamespace extends NamespaceRef {
  * Without subordinate ids the job log says what will not work and how to add them.
  */
 export async function prepareJobNamespace(
-  options: { dir: string; recordFile: string; network: Network; hostPorts: readonly number[] },
+  options: {
+    dir: string;
+    recordFile: string;
+    network: Network;
+    hostPorts: readonly number[];
+    cgroup: string | undefined;
+  },
   io: StageIo,
 ): Promise<JobNamespace | undefined> {
   const full = await readFullRange();
@@ -74,6 +82,7 @@ export async function prepareJobNamespace(
     ids: full,
     isolated,
     hostPorts: options.hostPorts,
+    ...(options.cgroup !== undefined && { cgroup: options.cgroup }),
   });
   await writeFile(options.recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
   return namespace;
@@ -140,14 +149,11 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   const scriptArgs = full ? [MAPPED_SCRIPT, pidFile] : [pidFile];
   let holderPid: number;
   try {
-    const child = spawn(
-      "unshare",
-      [...unshareArgs, "--", "/bin/sh", "-c", script, HOLDER_NAME, ...scriptArgs],
-      {
-        stdio: ["pipe", log.fd, log.fd],
-        detached: true,
-      },
+    const holder = joinCgroup(
+      { file: "unshare", args: [...unshareArgs, "--", "/bin/sh", "-c", script, HOLDER_NAME, ...scriptArgs] },
+      options.cgroup,
     );
+    const child = spawn(holder.file, holder.args, { stdio: ["pipe", log.fd, log.fd], detached: true });
     holderPid = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("spawn", () => resolve(child.pid as number));
@@ -205,30 +211,33 @@ async function startPasta(options: NamespaceOptions, holderPid: number): Promise
   const log = await open(`${options.dir}/pasta.log`, "a", 0o600);
   const tcpNs = options.hostPorts.length > 0 ? options.hostPorts.join(",") : "none";
   try {
-    const child = spawn(
-      "pasta",
-      [
-        "--config-net",
-        "--quiet",
-        "--foreground",
-        "--no-map-gw",
-        "--tcp-ports",
-        "none",
-        "--udp-ports",
-        "none",
-        "--tcp-ns",
-        tcpNs,
-        "--udp-ns",
-        "none",
-        "--pid",
-        pidFile,
-        "--userns",
-        `/proc/${holderPid}/ns/user`,
-        "--netns",
-        `/proc/${holderPid}/ns/net`,
-      ],
-      { stdio: ["ignore", log.fd, log.fd], detached: true },
+    const pasta = joinCgroup(
+      {
+        file: "pasta",
+        args: [
+          "--config-net",
+          "--quiet",
+          "--foreground",
+          "--no-map-gw",
+          "--tcp-ports",
+          "none",
+          "--udp-ports",
+          "none",
+          "--tcp-ns",
+          tcpNs,
+          "--udp-ns",
+          "none",
+          "--pid",
+          pidFile,
+          "--userns",
+          `/proc/${holderPid}/ns/user`,
+          "--netns",
+          `/proc/${holderPid}/ns/net`,
+        ],
+      },
+      options.cgroup,
     );
+    const child = spawn(pasta.file, pasta.args, { stdio: ["ignore", log.fd, log.fd], detached: true });
     child.once("error", () => undefined);
     child.unref();
   } finally {

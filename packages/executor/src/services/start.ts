@@ -25,6 +25,8 @@ export interface ServicesContext {
   io: StageIo;
   /** The job's namespaces: its services run in them too (with `isolated`, on the job's own network). */
   namespace: NamespaceRef | undefined;
+  /** The job's own cgroup, which each service's sandbox joins as it starts (sandbox/job-cgroup.ts). */
+  cgroup: string | undefined;
 }
 
 /** What prepare records of the services it started. */
@@ -117,7 +119,10 @@ export async function startServices(
     });
     const log = dirs.log;
     io.stdout.write(`polyarch-executor: starting service ${service.name} as ${names.join(", ")}\n`);
-    const pid = await startDetached(sandboxArgv(plan), log);
+    const pid = await startDetached(
+      sandboxArgv({ ...plan, ...(context.cgroup !== undefined && { cgroup: context.cgroup }) }),
+      log,
+    );
     await appendFile(paths.startedServices, `${JSON.stringify({ pid, marker: paths.dir })}\n`);
     // The host cannot connect into an isolated job's network: only whether the service still runs is checked.
     waits.push({ name: service.name, ports: network === "host" ? image.config.tcpPorts : [], log, pid });

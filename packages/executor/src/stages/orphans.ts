@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type { StageIo } from "../host/io.ts";
 import { removeTree } from "../layers/tree-fs.ts";
+import { freezeJobCgroup, readRecordedCgroup, removeJobCgroup } from "../sandbox/job-cgroup.ts";
 import { readRecordedNamespace, removeAsNamespaceRoot, stopJobNamespace } from "../sandbox/job-namespace.ts";
 import { stopServices } from "../services/start.ts";
 import { findLeftJobs, type LeftJob } from "../state/job-owner.ts";
@@ -36,15 +37,19 @@ export async function reapOrphans(
 /**
  * Stops a job's services and namespaces and removes its directory (cleanup, a retried prepare, a job
  * left behind): what the job gave other uids is removed as root of its namespace, before the holder
- * stops.
+ * stops. With a cgroup of its own, whatever else of the job still runs is frozen first (so it writes
+ * nothing while its files go), then killed with the cgroup, which is removed.
  */
 export async function removeJob(dir: string, graceSeconds: number): Promise<void> {
   const files = jobFiles(dir);
+  const cgroup = await readRecordedCgroup(files.cgroup);
   await stopServices(dir, graceSeconds);
+  if (cgroup !== undefined) await freezeJobCgroup(cgroup);
   const namespace = await readRecordedNamespace(files.namespace);
   if (namespace !== undefined) {
     await removeAsNamespaceRoot(namespace, dir);
     await stopJobNamespace(namespace);
   }
+  if (cgroup !== undefined) await removeJobCgroup(cgroup);
   await removeTree(dir);
 }

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
-import { join } from "node:path";
+import { userInfo } from "node:os";
+import { basename, join } from "node:path";
 import { PolyarchError, Redactor } from "@polyarch/errors";
 import {
   detectRunnablePlatform,
@@ -8,7 +9,7 @@ import {
   RegistryClient,
   readBinfmtHandlers,
 } from "@polyarch/oci";
-import { refuseUnenforcedLimits } from "../host/cgroup.ts";
+import { jobCgroupPlan } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
 import { jobNetwork } from "../host/network-support.ts";
 import { readFullRange } from "../host/subids.ts";
@@ -23,6 +24,7 @@ import { isExecutableInRoot } from "../layers/tree-fs.ts";
 import { type JobContext, jobContext } from "../protocol/job.ts";
 import { type JobImage, jobImage, jobServices } from "../protocol/job-response.ts";
 import type { NamespaceRef } from "../sandbox/argv.ts";
+import { makeJobCgroup } from "../sandbox/job-cgroup.ts";
 import { prepareJobNamespace, stopRecordedNamespace } from "../sandbox/job-namespace.ts";
 import { HELPER_MOUNT, TOOLS_MOUNT } from "../sandbox/mounts.ts";
 import { makeRoot } from "../sandbox/root.ts";
@@ -58,12 +60,17 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
     io.stdout.write(`polyarch-executor: job already prepared with ${existing.image.reference}\n`);
     return existing;
   }
-  await refuseUnenforcedLimits(configured.limits);
+  const cgroupPlan = await jobCgroupPlan(configured.limits, userInfo().username);
   // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
   await removeJob(paths.dir, 0);
   await reapOrphans(configured.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await recordOwner(paths);
+  // Before anything of the job starts: its holder, pasta, services and stages join it as they start.
+  const cgroup =
+    cgroupPlan.kind === "own"
+      ? await makeJobCgroup(cgroupPlan, basename(paths.dir), paths.cgroup, io)
+      : undefined;
   const settings: JobSettings = { ...configured, network: await jobNetwork(configured.network, io) };
   // With the runner's full range, the image's files keep their owners inside the job (layers/cache.ts).
   const cache = new ImageCache(settings.stateDir, await readFullRange());
@@ -106,6 +113,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
         recordFile: paths.namespace,
         network: settings.network,
         hostPorts: settings.isolatedHostPorts,
+        cgroup,
       },
       io,
     );
@@ -121,6 +129,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
         imageEnv: (env, uid) => jobEnv(env, uid, false),
         io,
         namespace,
+        cgroup,
       });
     } catch (error: unknown) {
       await stopServices(paths.dir, 0);
@@ -130,6 +139,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
     const state: JobState = {
       ...created,
       ...(namespace && { namespace }),
+      ...(cgroup !== undefined && { cgroup }),
       ...(started && { hostsFile: started.hostsFile, serviceRootKeys: started.rootKeys }),
     };
     await writeJobState(paths, state);

@@ -40,6 +40,7 @@ export function stagePlan(state: JobState, script: string): SandboxPlan {
     command: [...state.entrypoint, state.shell, SCRIPT_MOUNT],
     statusFd: STATUS_FD,
     ...(state.hostsFile !== undefined && { hostsFile: state.hostsFile }),
+    ...(state.cgroup !== undefined && { cgroup: state.cgroup }),
   };
 }
 

@@ -29,6 +29,8 @@ export interface JobState {
   hostsFile?: string;
   /** The cache roots the job's services run on. */
   serviceRootKeys?: string[];
+  /** The job's own cgroup, which every stage's sandbox joins (sandbox/job-cgroup.ts). */
+  cgroup?: string;
 }
 
 export async function writeJobState(paths: JobPaths, state: JobState): Promise<void> {

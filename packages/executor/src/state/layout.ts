@@ -14,6 +14,7 @@ import { join } from "node:path";
  *     owner.json                the process that ran prepare (gitlab-runner), to find jobs it left
  *     namespace.json            the holder of the job's namespaces, and pasta (sandbox/job-namespace.ts)
  *     namespace.pid namespace.log pasta.pid pasta.log   what they report as they start
+ *     cgroup                    the path of the job's own cgroup, when it has one (sandbox/job-cgroup.ts)
  *   project-cache/<project>/    a project's local `cache:`; outlives its jobs
  *   layers/<digest>/            an unpacked layer: tree/ and changes.json
  *   roots/<manifest digest>/    an image's layers merged: tree/ and layers.json
@@ -41,6 +42,8 @@ export interface JobPaths {
   owner: string;
   /** The job's namespaces' holder and pasta, written as soon as they start (prepare may be killed). */
   namespace: string;
+  /** The job's own cgroup's path, written before the cgroup is made (prepare may be killed). */
+  cgroup: string;
   /** The project's local cache (`cache:` without a distributed cache); outlives the job. */
   projectCache: string;
 }
@@ -74,6 +77,7 @@ export function jobFiles(dir: string): Omit<JobPaths, "projectCache"> {
     hosts: join(dir, "hosts"),
     startedServices: join(dir, "services.json"),
     namespace: join(dir, "namespace.json"),
+    cgroup: join(dir, "cgroup"),
     owner: join(dir, "owner.json"),
   };
 }
