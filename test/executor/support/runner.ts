@@ -65,6 +65,8 @@ export interface JobRun {
 /** A host running gitlab-runner with the polyarch executor, driven from the rendered config.toml. */
 export interface RunnerHost {
   user: HostUser;
+  /** The command prefix that runs a program as the runner would: in its cgroup, as its user. */
+  asRunner: string[];
   dir: string;
   /** The state_dir the settings file names (with `settingsFile: false`, nothing is there). */
   stateDir: string;
@@ -102,6 +104,8 @@ export interface RunnerHostOptions {
   settingsFile?: boolean;
   /** Variables every stage gets on top of the runner's, given the host's temporary directory. */
   env?: (dir: string) => Record<string, string>;
+  /** A cgroup v2 directory every stage (and doctor) starts in, as the runner's own (support/cgroup.ts). */
+  cgroup?: string;
 }
 
 export async function startRunnerHost(
@@ -203,8 +207,18 @@ export async function startRunnerHost(
     return dir;
   };
 
+  const asRunner = [
+    ...(options.cgroup === undefined
+      ? []
+      : ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "runner", join(options.cgroup, "cgroup.procs")]),
+    "setpriv",
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
+    "--clear-groups",
+    "--",
+  ];
   const spawn = (file: string, args: string[], env: Record<string, string>, cwd: string) =>
-    execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", file, ...args], {
+    execa(asRunner[0] as string, [...asRunner.slice(1), file, ...args], {
       env,
       extendEnv: false,
       cwd,
@@ -224,18 +238,7 @@ export async function startRunnerHost(
     const result = options.runnerExits
       ? await execa(
           "sh",
-          [
-            "-c",
-            '"$@"; exit $?',
-            "runner",
-            "setpriv",
-            `--reuid=${user.uid}`,
-            `--regid=${user.gid}`,
-            "--clear-groups",
-            "--",
-            custom[`${name}_exec`],
-            ...custom[`${name}_args`],
-          ],
+          ["-c", '"$@"; exit $?', "runner", ...asRunner, custom[`${name}_exec`], ...custom[`${name}_args`]],
           { env, extendEnv: false, cwd: jobDir, reject: false, all: true, stdin: "ignore" },
         )
       : await spawn(custom[`${name}_exec`], custom[`${name}_args`], env, jobDir);
@@ -273,6 +276,7 @@ export async function startRunnerHost(
 
   const host: RunnerHost = {
     user,
+    asRunner,
     dir: temp.path,
     stateDir,
     settingsPath,
@@ -388,17 +392,8 @@ function quote(text: string): string {
 /** `polyarch-executor doctor [args]` as the runner's user, from the host's launcher, with a bare PATH. */
 export function doctorAsRunnerUser(host: RunnerHost, ...args: string[]) {
   return execa(
-    "setpriv",
-    [
-      `--reuid=${host.user.uid}`,
-      `--regid=${host.user.gid}`,
-      "--clear-groups",
-      host.custom.config_exec,
-      "doctor",
-      "--settings",
-      host.settingsPath,
-      ...args,
-    ],
+    host.asRunner[0] as string,
+    [...host.asRunner.slice(1), host.custom.config_exec, "doctor", "--settings", host.settingsPath, ...args],
     {
       reject: false,
       env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
