@@ -86,12 +86,20 @@ export async function freezeJobCgroup(dir: string): Promise<void> {
  * cgroup.kill (Linux 5.14+) kills every process at once, forks included; before it, SIGKILL to each
  * process listed, until none is left.
  */
-export async function removeJobCgroup(dir: string): Promise<void> {
+export async function removeJobCgroup(
+  dir: string,
+  options: {
+    /** false: signal each process, as on kernels before 5.14 (tests). @default true */
+    cgroupKill?: boolean;
+  } = {},
+): Promise<void> {
   if (!(await exists(dir))) return;
-  const killed = await writeFile(join(dir, "cgroup.kill"), "1").then(
-    () => true,
-    () => false,
-  );
+  const killed =
+    (options.cgroupKill ?? true) &&
+    (await writeFile(join(dir, "cgroup.kill"), "1").then(
+      () => true,
+      () => false,
+    ));
   if (!killed) await signalEach(dir);
   if (!(await settle(dir, "populated 0"))) {
     throw new PolyarchError("POLYARCH_E_SANDBOX", `processes of the job's cgroup ${dir} did not end`, {
