@@ -274,11 +274,20 @@ async function runs(pid: number, marker: string): Promise<boolean> {
 /** Stops the holder's process group (its namespaces end with their last process) and pasta. */
 export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
   if (await runs(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
+  await stopPasta(namespace);
+}
+
+/**
+ * Stops pasta, if it runs. Cleanup does so first: pasta takes tens of milliseconds to exit, which then
+ * overlap with the rest of cleanup (a job's cgroup is removed only once pasta is gone). SIGKILL, since
+ * pasta keeps nothing to flush and a frozen cgroup (sandbox/job-cgroup.ts) lets only that through.
+ */
+export async function stopPasta(namespace: JobNamespace): Promise<void> {
   if (
     namespace.pastaPid !== undefined &&
     (await runs(namespace.pastaPid, `/proc/${namespace.holderPid}/ns/net`))
   )
-    signal(namespace.pastaPid, "SIGTERM");
+    signal(namespace.pastaPid, "SIGKILL");
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -2,7 +2,12 @@ import { basename } from "node:path";
 import type { StageIo } from "../host/io.ts";
 import { removeTree } from "../layers/tree-fs.ts";
 import { freezeJobCgroup, readRecordedCgroup, removeJobCgroup } from "../sandbox/job-cgroup.ts";
-import { readRecordedNamespace, removeAsNamespaceRoot, stopJobNamespace } from "../sandbox/job-namespace.ts";
+import {
+  readRecordedNamespace,
+  removeAsNamespaceRoot,
+  stopJobNamespace,
+  stopPasta,
+} from "../sandbox/job-namespace.ts";
 import { stopServices } from "../services/start.ts";
 import { findLeftJobs, type LeftJob } from "../state/job-owner.ts";
 import { jobFiles } from "../state/layout.ts";
@@ -43,9 +48,10 @@ export async function reapOrphans(
 export async function removeJob(dir: string, graceSeconds: number): Promise<void> {
   const files = jobFiles(dir);
   const cgroup = await readRecordedCgroup(files.cgroup);
+  const namespace = await readRecordedNamespace(files.namespace);
+  if (namespace !== undefined) await stopPasta(namespace);
   await stopServices(dir, graceSeconds);
   if (cgroup !== undefined) await freezeJobCgroup(cgroup);
-  const namespace = await readRecordedNamespace(files.namespace);
   if (namespace !== undefined) {
     await removeAsNamespaceRoot(namespace, dir);
     await stopJobNamespace(namespace);
