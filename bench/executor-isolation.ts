@@ -1,5 +1,6 @@
 import { startRegistry } from "@polyarch/test-harness";
-import { FLAT_USER } from "../test/executor/support/host-user.ts";
+import { type DelegatedCgroup, delegateCgroup } from "../test/executor/support/cgroup.ts";
+import { executorUser, FLAT_USER } from "../test/executor/support/host-user.ts";
 import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
 import { type RunnerHost, startRunnerHost } from "../test/executor/support/runner.ts";
 import { bareBwrapTimes } from "./lib/bare-bwrap.ts";
@@ -26,7 +27,8 @@ async function jobStart(host: RunnerHost, id: number, image: string): Promise<nu
 /**
  * What the job's own namespaces cost a warm job start (prepare + `true` step + cleanup, the built
  * binary): one uid (a runner user without subordinate ids), a full-range user namespace (holder,
- * newuidmap/newgidmap), and that plus `network: isolated` (pasta), against `bwrap` started by hand.
+ * newuidmap/newgidmap), that plus `network: isolated` (pasta), and that plus a cgroup of the job's own
+ * (the runner in a delegated cgroup, test/executor/support/cgroup.ts), against `bwrap` started by hand.
  */
 export const executorIsolation: Benchmark = {
   name: "executor-isolation",
@@ -36,7 +38,9 @@ export const executorIsolation: Benchmark = {
   async run(context) {
     const registry = await startRegistry();
     const hosts: RunnerHost[] = [];
+    let delegated: DelegatedCgroup | undefined;
     try {
+      delegated = await delegateCgroup(executorUser());
       const image = await pushJobImage(registry, "bench/isolation", "1", await jobImage());
       const variants = [
         { label: "one uid (no subordinate ids), host network", settings: {}, user: FLAT_USER },
@@ -46,12 +50,19 @@ export const executorIsolation: Benchmark = {
           settings: { network: "isolated" },
           user: undefined,
         },
+        {
+          label: "full-range namespace, network: isolated, a cgroup of its own",
+          settings: { network: "isolated" },
+          user: undefined,
+          cgroup: delegated.runner,
+        },
       ];
       const samples: Record<string, number[]> = {};
       for (const [index, variant] of variants.entries()) {
         const host = await startRunnerHost(variant.settings, {
           built: true,
           ...(variant.user !== undefined && { user: variant.user }),
+          ...("cgroup" in variant && { cgroup: variant.cgroup }),
         });
         hosts.push(host);
         await jobStart(host, 1000 * (index + 1), image);
@@ -81,6 +92,7 @@ export const executorIsolation: Benchmark = {
         data: { samples, floor },
       };
     } finally {
+      await delegated?.remove();
       for (const host of hosts) await host.remove();
       await registry.stop();
     }
