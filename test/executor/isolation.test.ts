@@ -1,7 +1,8 @@
-import { access, readdir, readFile, stat } from "node:fs/promises";
+import { access, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
+import { freePort, type Registry, startRegistry, type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type DnsServer, startDnsServer } from "./support/dns.ts";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
@@ -188,6 +189,50 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
     expect(run.result, run.log).toBe("success");
     expect(run.log).toContain("{} reached the registry");
     expect(run.log).not.toContain("reached-port-1");
+  });
+});
+
+describe("an isolated job on a host whose resolver is on its loopback", { timeout: JOB_TIMEOUT_MS }, () => {
+  // systemd-resolved's 127.0.0.53, here 127.0.0.153: the job's own loopback has no resolver, so its
+  // queries go to pasta's forwarder, which asks the host's.
+  let dns: DnsServer;
+  let files: TempDir;
+
+  beforeAll(async () => {
+    dns = await startDnsServer("127.0.0.153", "registry.polyarch.test", "127.0.0.1");
+    files = await tempDir("polyarch-resolv-");
+  });
+
+  afterAll(async () => {
+    await dns?.stop();
+    await files?.remove();
+  });
+
+  test("resolves names through the host's resolver, and keeps the host's search list", async () => {
+    const resolvConf = join(files.path, "resolv.conf");
+    await writeFile(resolvConf, "nameserver 127.0.0.153\nsearch polyarch.test\noptions ndots:1\n");
+    const port = registry.host.split(":")[1];
+    const host = await startRunnerHost(
+      { network: "isolated", isolated_host_ports: [Number(port)] },
+      { resolvConf },
+    );
+    try {
+      const run = await host.runJob({
+        id: 2105,
+        image,
+        script: [
+          "cat /etc/resolv.conf",
+          `wget -qO- http://registry.polyarch.test:${port}/v2/ && echo " reached by name"`,
+        ],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("{} reached by name");
+      expect(run.log).toMatch(/^nameserver 169\.254\.1\.1\nsearch polyarch\.test\noptions ndots:1$/m);
+      expect(run.log).not.toContain("127.0.0.153");
+      expect(dns.queries).toContain("registry.polyarch.test");
+    } finally {
+      await host.remove();
+    }
   });
 });
 

@@ -102,6 +102,11 @@ export interface RunnerHostOptions {
   settingsFile?: boolean;
   /** Variables every stage gets on top of the runner's, given the host's temporary directory. */
   env?: (dir: string) => Record<string, string>;
+  /**
+   * The host's `/etc/resolv.conf` as the runner's stages see it: they run in a mount namespace of
+   * their own with this file bound over it (a host whose resolver is on its loopback, say).
+   */
+  resolvConf?: string;
 }
 
 export async function startRunnerHost(
@@ -203,8 +208,33 @@ export async function startRunnerHost(
     return dir;
   };
 
-  const spawn = (file: string, args: string[], env: Record<string, string>, cwd: string) =>
-    execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", file, ...args], {
+  const asRunner = (file: string, args: string[]) => [
+    "setpriv",
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
+    "--clear-groups",
+    "--",
+    file,
+    ...args,
+  ];
+  const resolvConf = options.resolvConf;
+  const spawn = (file: string, args: string[], env: Record<string, string>, cwd: string) => {
+    const [command, ...rest] =
+      resolvConf === undefined
+        ? asRunner(file, args)
+        : [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+            resolvConf,
+            ...asRunner(file, args),
+          ];
+    return execa(command as string, rest, {
       env,
       extendEnv: false,
       cwd,
@@ -212,6 +242,7 @@ export async function startRunnerHost(
       all: true,
       stdin: "ignore",
     });
+  };
 
   const stage = async (
     name: "config" | "prepare" | "cleanup",
