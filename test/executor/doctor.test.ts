@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FLAT_USER } from "./support/host-user.ts";
+import { FOREIGN_ARCH } from "./support/images.ts";
 import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -38,7 +39,7 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
     }
-    expect(result.stdout).toContain("can emulate arm64");
+    expect(result.stdout).toContain(`can emulate ${FOREIGN_ARCH}`);
     expect(result.stdout).toMatch(
       /^ok +subordinate ids: polyarch-ci has uids 65536 from 100000 and gids 65536 from 100000/m,
     );

@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import {
+  type BusyboxArch,
   busyboxPath,
+  hostBusyboxArch,
   type Image,
   imageFrom,
   indexOf,
@@ -42,6 +44,13 @@ const APPLETS = [
   "kill",
 ];
 
+/** This host's architecture: job images run natively only in it. */
+export const HOST_ARCH: BusyboxArch = hostBusyboxArch();
+/** The other tested architecture: its images need emulation here. */
+export const FOREIGN_ARCH: BusyboxArch = HOST_ARCH === "amd64" ? "arm64" : "amd64";
+/** What `uname -m` prints for each. */
+export const UNAME: Record<BusyboxArch, string> = { amd64: "x86_64", arm64: "aarch64" };
+
 const baseLayers = new Map<string, Promise<Layer>>();
 
 /** One layer with real busybox for `arch` and its applets: the layer every test image starts from. */
@@ -69,7 +78,8 @@ export function busyboxLayer(arch: "amd64" | "arm64"): Promise<Layer> {
 }
 
 export interface JobImageOptions {
-  arch?: "amd64" | "arm64";
+  /** This host's by default. */
+  arch?: BusyboxArch;
   /** The platform variant the config and the index entry state (amd64/v3, arm64/v8.2); busybox is the same. */
   variant?: string;
   /** Layers on top of busybox. */
@@ -79,7 +89,7 @@ export interface JobImageOptions {
 
 /** A job image: busybox plus `extra` layers; `runtime` sets the config's Env, User, WorkingDir, Entrypoint. */
 export async function jobImage(options: JobImageOptions = {}): Promise<Image> {
-  const arch = options.arch ?? "amd64";
+  const arch = options.arch ?? HOST_ARCH;
   const layers = [await busyboxLayer(arch)];
   for (const entries of options.extra ?? []) layers.push(await tarGzLayer(entries));
   return imageFrom({
