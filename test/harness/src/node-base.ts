@@ -19,7 +19,7 @@ export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise
     : join(fixtures, `node-linux-${arch}-${process.versions.node}`, "bin", "node");
   const libraries = native
     ? await hostLibraries(process.execPath)
-    : foreignLibraries(join(fixtures, `glibc-${arch}`));
+    : foreignLibraries(join(fixtures, `glibc-${arch}`), arch);
   for (const required of [node, ...libraries.map(([from]) => from)]) {
     if (!existsSync(required)) throw new Error(`${required} is missing: run bash .ci/tool-image-fixtures`);
   }
@@ -45,16 +45,34 @@ async function hostLibraries(binary: string): Promise<Array<[string, string]>> {
   return [...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => [match[1]!, match[1]!.slice(1)]);
 }
 
-/** The arm64 loader, glibc and libstdc++ of an unpacked Debian tree, at the paths Debian gives them. */
-function foreignLibraries(tree: string): Array<[string, string]> {
+/** Where Debian's libc6 puts each architecture's libraries, and the loader path its binaries name. */
+const DEBIAN_LIBS: Record<BusyboxArch, { triplet: string; loader: string; loaderPath: string }> = {
+  arm64: {
+    triplet: "aarch64-linux-gnu",
+    loader: "ld-linux-aarch64.so.1",
+    loaderPath: "lib/ld-linux-aarch64.so.1",
+  },
+  amd64: {
+    triplet: "x86_64-linux-gnu",
+    loader: "ld-linux-x86-64.so.2",
+    loaderPath: "lib64/ld-linux-x86-64.so.2",
+  },
+};
+
+/**
+ * The loader, glibc and libstdc++ of an unpacked Debian tree for `arch`, at the paths Debian gives
+ * them (the loader read from the triplet directory: the tree's own link to it may be absolute).
+ */
+function foreignLibraries(tree: string, arch: BusyboxArch): Array<[string, string]> {
+  const { triplet, loader, loaderPath } = DEBIAN_LIBS[arch];
   const libs = ["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "libgcc_s.so.1"];
   return [
-    [join(tree, "lib/ld-linux-aarch64.so.1"), "lib/ld-linux-aarch64.so.1"],
-    ...libs.map((lib): [string, string] => [
-      join(tree, "lib/aarch64-linux-gnu", lib),
-      `lib/aarch64-linux-gnu/${lib}`,
+    [join(tree, "lib", triplet, loader), loaderPath],
+    ...[loader, ...libs].map((lib): [string, string] => [
+      join(tree, "lib", triplet, lib),
+      `lib/${triplet}/${lib}`,
     ]),
-    [join(tree, "usr/lib/aarch64-linux-gnu/libstdc++.so.6"), "usr/lib/aarch64-linux-gnu/libstdc++.so.6"],
+    [join(tree, "usr/lib", triplet, "libstdc++.so.6"), `usr/lib/${triplet}/libstdc++.so.6`],
   ];
 }
 
