@@ -142,13 +142,13 @@ export async function helperStandIn(arch: "amd64" | "arm64"): Promise<Image> {
   });
 }
 
-/** The host's buildah, its shared libraries and its configuration, as layer entries. */
-export async function buildahEntries(): Promise<TarEntry[]> {
+/** The host's buildah, the shared libraries it loads and its configuration: absolute paths on this machine. */
+export function hostBuildahFiles(): string[] {
   const libraries = execFileSync("ldd", ["/usr/bin/buildah"], { encoding: "utf8" })
     .split("\n")
     .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
     .filter((path): path is string => path !== undefined);
-  const files = [
+  return [
     "/usr/bin/buildah",
     ...libraries,
     "/etc/containers/policy.json",
@@ -156,9 +156,13 @@ export async function buildahEntries(): Promise<TarEntry[]> {
     "/usr/share/containers/containers.conf",
     "/usr/share/containers/seccomp.json",
   ];
+}
+
+/** The host's buildah (hostBuildahFiles) and a /var/tmp for it, as layer entries. */
+export async function buildahEntries(): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   const dirs = new Set<string>();
-  for (const file of files) {
+  for (const file of hostBuildahFiles()) {
     const parts = file.slice(1).split("/");
     for (let index = 1; index < parts.length; index++) {
       const dir = `${parts.slice(0, index).join("/")}/`;

@@ -9,9 +9,14 @@ import { type BusyboxArch, busyboxPath, hostBusyboxArch } from "./busybox.ts";
  * own files because no registry with Debian or Node images is reachable here: the real busybox-static
  * (every applet linked), Node.js (the toolchain's own binary, or the linux-arm64 build of the same version
  * that .ci/tool-image-fixtures unpacks) with the glibc and libstdc++ it links against, the host's CA
- * bundle, and an /etc/passwd with root alone.
+ * bundle, and an /etc/passwd with root alone. `hostFiles` (absolute paths on this machine, for `arch` the
+ * host's own) are copied in at the same paths: a builder's binary, its libraries and its configuration.
  */
-export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise<void> {
+export async function assembleNodeBase(
+  arch: BusyboxArch,
+  root: string,
+  hostFiles: readonly string[] = [],
+): Promise<void> {
   const fixtures = process.env.POLYARCH_FIXTURES_DIR ?? "/var/cache/polyarch-fixtures";
   const native = hostBusyboxArch() === arch;
   const node = native
@@ -32,11 +37,12 @@ export async function assembleNodeBase(arch: BusyboxArch, root: string): Promise
   await symlink("/bin/env", join(root, "usr/bin/env"));
   await place(node, join(root, "usr/local/bin/node"), 0o755);
   for (const [from, to] of libraries) await place(from, join(root, to), 0o755);
+  for (const file of hostFiles) await place(file, join(root, file), 0o755);
   await place("/etc/ssl/certs/ca-certificates.crt", join(root, "etc/ssl/certs/ca-certificates.crt"), 0o644);
   await writeFile(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
   await writeFile(join(root, "etc/group"), "root:x:0:\n");
-  for (const dir of ["tmp", "root"]) await mkdir(join(root, dir), { recursive: true });
-  await chmod(join(root, "tmp"), 0o1777);
+  for (const dir of ["tmp", "var/tmp", "root"]) await mkdir(join(root, dir), { recursive: true });
+  for (const dir of ["tmp", "var/tmp"]) await chmod(join(root, dir), 0o1777);
 }
 
 /** Every shared library `ldd` says the binary loads, as [host path, path in the image] (the same path). */
