@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import {
   ciJobPayload,
@@ -12,7 +13,7 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { polyarch } from "../support/cli.ts";
-import { jobImage, pushJobImage } from "./support/images.ts";
+import { aptEntries, jobImage, pushJobImage } from "./support/images.ts";
 import { polyarchBuildahImage } from "./support/polyarch-buildah-image.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -21,12 +22,14 @@ import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 // image-build job (its script as `polyarch ci template` writes it) runs `polyarch build --builder buildah`
 // in the component's build image (images/polyarch-buildah/Containerfile built for real: the shipped
 // bundle and launcher over a base with Node.js and the host's buildah), for this machine's architecture,
-// as the non-root runner user with subordinate ids. The Dockerfile's RUN steps add a user, chown files to
-// it, and install a package with a package manager: busybox's `dpkg` applet (Debian busybox-static, the
-// only package manager the busybox base has; not Debian's dpkg, not apt) installs a .deb that the host's
-// `dpkg-deb --build` makes here, holding a setgid root:staff directory, and whose postinst adds a system
-// user and chowns its state directory to it. The pushed image is read back from the registry's own bytes,
-// then the component's image-merge job runs `polyarch merge --from-env` on the build job's dotenv.
+// as the non-root runner user with subordinate ids. The Dockerfile's RUN steps add a user, chown a file to
+// it, and install a package with Debian's own package manager: the host's apt-get and dpkg (2.6 and 1.21
+// when written; over busybox, support/images.ts aptEntries) run `apt-get update` and `apt-get install` from an apt
+// repository the test serves on loopback, apt's http method dropping to the `_apt` user to download. The
+// .deb is made by the host's `dpkg-deb --build` here: a setgid root:staff directory, and a postinst that
+// adds a system user and chowns its state directory to it. The pushed image is read back from the
+// registry's own bytes, then the component's image-merge job runs `polyarch merge --from-env` on the
+// build job's dotenv.
 const ARCH = hostBusyboxArch();
 const ARCH_KEY = ARCH.toUpperCase();
 const CI = {
@@ -40,6 +43,7 @@ let registry: Registry;
 let host: RunnerHost;
 let temp: TempDir;
 let image: string;
+let aptRepository: { server: Server; source: string; requests: Array<{ path: string; agent: string }> };
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -47,9 +51,11 @@ beforeAll(async () => {
   host = await startRunnerHost({ network: "host" });
   temp = await tempDir("polyarch-executor-build-");
   image = await polyarchBuildahImage(registry);
+  aptRepository = await serveAptRepository(join(temp.path, "repository"));
 }, 600_000);
 
 afterAll(async () => {
+  aptRepository?.server.close();
   await host?.remove();
   await registry?.stop();
   await temp?.remove();
@@ -101,20 +107,51 @@ async function helloPackage(dir: string): Promise<void> {
   execFileSync("dpkg-deb", ["--build", tree, join(dir, PACKAGE)], { stdio: "ignore" });
 }
 
+/**
+ * A flat apt repository (`deb [trusted=yes] URL ./`) on loopback holding the package and its Packages
+ * index (the control fields, Filename, Size and SHA256, as dpkg-scanpackages writes them), recording
+ * what is fetched and by whom.
+ */
+async function serveAptRepository(dir: string): Promise<typeof aptRepository> {
+  await mkdir(dir, { recursive: true });
+  await helloPackage(dir);
+  const deb = await readFile(join(dir, PACKAGE));
+  const control = execFileSync("dpkg-deb", ["--field", join(dir, PACKAGE)], { encoding: "utf8" });
+  const sha256 = createHash("sha256").update(deb).digest("hex");
+  const files = new Map<string, Buffer>([
+    [`/${PACKAGE}`, deb],
+    [
+      "/Packages",
+      Buffer.from(`${control}Filename: ./${PACKAGE}\nSize: ${deb.length}\nSHA256: ${sha256}\n\n`),
+    ],
+  ]);
+  const requests: Array<{ path: string; agent: string }> = [];
+  const server = createServer((request, response) => {
+    // apt asks for ./Packages as /./Packages: the path as a URL resolves it.
+    const path = new URL(request.url ?? "/", "http://repository").pathname;
+    requests.push({ path, agent: request.headers["user-agent"] ?? "" });
+    const body = files.get(path);
+    response.writeHead(body === undefined ? 404 : 200).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { server, source: `deb [trusted=yes] http://127.0.0.1:${port}/ ./`, requests };
+}
+
 /** The project's checkout as one script line: its files as a base64 tar (the job has no git remote here). */
 async function checkout(): Promise<string> {
   const project = join(temp.path, "project");
   await mkdir(project, { recursive: true });
-  await helloPackage(project);
   await writeFile(
     join(project, "Dockerfile"),
     [
       "ARG BASE_IMAGE",
       "FROM $BASE_IMAGE",
+      "ARG APT_SOURCE",
       "RUN echo app:x:4321:4321::/home/app:/bin/sh >> /etc/passwd && echo app:x:4321: >> /etc/group && mkdir -p /home/app && chown app:app /home/app",
       'RUN id > /id-in-run && echo owned > /owned && chown app:app /owned && su app -c "id -u" > /uid-in-run',
-      `COPY ${PACKAGE} /tmp/`,
-      `RUN dpkg -i /tmp/${PACKAGE} && rm /tmp/${PACKAGE} && polyarch-hello > /hello-output`,
+      // APT::Sandbox::Verify: apt fails unless its downloads really ran as _apt, without root's groups.
+      'RUN echo "$APT_SOURCE" > /etc/apt/sources.list && echo "APT::Sandbox::Verify true;" > /etc/apt/apt.conf.d/verify-sandbox && apt-get update && apt-get install -y polyarch-hello && polyarch-hello > /hello-output',
       "",
     ].join("\n"),
   );
@@ -138,23 +175,7 @@ test("the component's build job runs polyarch build with RUN steps that add user
     registry,
     "base",
     "1",
-    await jobImage({
-      arch: ARCH,
-      extra: [
-        [
-          ...["chown", "su", "dpkg"].map((applet) => ({
-            path: `bin/${applet}`,
-            type: "symlink" as const,
-            linkname: "busybox",
-          })),
-          { path: "var/", type: "directory" as const },
-          { path: "var/lib/", type: "directory" as const },
-          { path: "var/lib/dpkg/", type: "directory" as const },
-          { path: "var/lib/dpkg/info/", type: "directory" as const },
-          { path: "var/lib/dpkg/status", content: "" },
-        ],
-      ],
-    }),
+    await jobImage({ arch: ARCH, extra: [await aptEntries()] }),
   );
   const rendered = await polyarch([
     "ci",
@@ -168,7 +189,7 @@ test("the component's build job runs polyarch build with RUN steps that add user
     "--input",
     `architectures=["${ARCH}"]`,
     "--input",
-    `build-args=["BASE_IMAGE=${base}"]`,
+    `build-args=${JSON.stringify([`BASE_IMAGE=${base}`, `APT_SOURCE=${aptRepository.source}`])}`,
   ]);
   expect(rendered.code, rendered.stderr).toBe(0);
   const build = ciJobPayload(rendered.stdout, "image-build", { POLYARCH_ARCH: ARCH });
@@ -222,14 +243,24 @@ test("the component's build job runs polyarch build with RUN steps that add user
   expect(all).toMatch(/^-\S+ 4321\/4321 .* owned$/m);
   expect(fileIn("id-in-run")).toMatch(/^uid=0\(root\) gid=0\(root\)/);
   expect(fileIn("uid-in-run").trim()).toBe("4321");
+  // apt downloaded the package itself, as _apt (42), which owns the directories it downloads into.
+  expect(built.log).not.toMatch(/unsandboxed|can not drop privileges/);
+  expect(aptRepository.requests).toContainEqual({
+    path: `/${PACKAGE}`,
+    agent: expect.stringMatching(/^Debian APT-HTTP\//),
+  });
+  expect(all).toMatch(/^drwx------ 42\/0 .* var\/cache\/apt\/archives\/partial\/$/m);
+  expect(all).toMatch(/^drwx------ 42\/0 .* var\/lib\/apt\/lists\/partial\/$/m);
   // What dpkg unpacked and what the package's postinst did, with their owners and the setgid bit.
   expect(all).toMatch(/^-rwxr-xr-x 0\/0 .* usr\/bin\/polyarch-hello$/m);
-  expect(all).toMatch(/^drwxrwsr-x 0\/50 .* var\/local\/polyarch-hello\/?$/m);
-  expect(all).toMatch(/^d\S+ 4400\/4400 .* var\/lib\/polyarch-hello\/?$/m);
+  expect(all).toMatch(/^drwxrwsr-x 0\/50 .* var\/local\/polyarch-hello\/$/m);
+  expect(all).toMatch(/^d\S+ 4400\/4400 .* var\/lib\/polyarch-hello\/$/m);
   expect(fileIn("hello-output")).toBe("hello from a package\n");
-  expect(fileIn("var/lib/dpkg/status")).toMatch(
-    /^Package: polyarch-hello\nVersion: 1\.0\n(?:.*\n)*?Status: install ok installed$/m,
-  );
+  const installed = fileIn("var/lib/dpkg/status")
+    .split("\n\n")
+    .find((paragraph) => paragraph.startsWith("Package: polyarch-hello\n"));
+  expect(installed).toMatch(/^Status: install ok installed$/m);
+  expect(installed).toMatch(/^Version: 1\.0$/m);
   expect(fileIn("etc/passwd")).toContain("polyarch-hello:x:4400:4400:");
   // Nothing the job did is owned by the host's root.
   expect(execFileSync("find", [host.stateDir, "-user", "root"], { encoding: "utf8" })).toBe("");
