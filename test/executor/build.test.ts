@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   ciJobPayload,
@@ -13,6 +12,7 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { polyarch } from "../support/cli.ts";
+import { type AptRepository, HELLO_PACKAGE, serveAptRepository } from "./support/apt-repository.ts";
 import { aptEntries, jobImage, pushJobImage } from "./support/images.ts";
 import { polyarchBuildahImage } from "./support/polyarch-buildah-image.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
@@ -37,13 +37,12 @@ const CI = {
   CI_COMMIT_SHORT_SHA: "4f1c2a9e",
   CI_PIPELINE_ID: "77",
 };
-const PACKAGE = "polyarch-hello_1.0_all.deb";
 
 let registry: Registry;
 let host: RunnerHost;
 let temp: TempDir;
 let image: string;
-let aptRepository: { server: Server; source: string; requests: Array<{ path: string; agent: string }> };
+let aptRepository: AptRepository;
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -55,7 +54,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  aptRepository?.server.close();
+  await aptRepository?.close();
   await host?.remove();
   await registry?.stop();
   await temp?.remove();
@@ -71,72 +70,6 @@ const MANIFEST =
   "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 const INDEX =
   "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
-
-/**
- * A .deb made by the host's dpkg-deb: /usr/bin/polyarch-hello, a setgid directory owned by root:staff
- * (gid 50) as Debian ships /var/local's, and a postinst that adds the system user polyarch-hello (4400)
- * and gives it /var/lib/polyarch-hello.
- */
-async function helloPackage(dir: string): Promise<void> {
-  const tree = join(temp.path, "package");
-  await mkdir(join(tree, "DEBIAN"), { recursive: true });
-  await writeFile(
-    join(tree, "DEBIAN/control"),
-    "Package: polyarch-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: polyarch tests <tests@polyarch.invalid>\nDescription: a package for the executor's build test\n",
-  );
-  await writeFile(
-    join(tree, "DEBIAN/postinst"),
-    [
-      "#!/bin/sh",
-      "set -e",
-      "echo polyarch-hello:x:4400:4400::/var/lib/polyarch-hello:/bin/false >> /etc/passwd",
-      "echo polyarch-hello:x:4400: >> /etc/group",
-      "chown polyarch-hello:polyarch-hello /var/lib/polyarch-hello",
-      "",
-    ].join("\n"),
-    { mode: 0o755 },
-  );
-  await mkdir(join(tree, "usr/bin"), { recursive: true });
-  await writeFile(join(tree, "usr/bin/polyarch-hello"), "#!/bin/sh\necho hello from a package\n", {
-    mode: 0o755,
-  });
-  await mkdir(join(tree, "var/lib/polyarch-hello"), { recursive: true });
-  await mkdir(join(tree, "var/local/polyarch-hello"), { recursive: true });
-  await chown(join(tree, "var/local/polyarch-hello"), 0, 50);
-  await chmod(join(tree, "var/local/polyarch-hello"), 0o2775);
-  execFileSync("dpkg-deb", ["--build", tree, join(dir, PACKAGE)], { stdio: "ignore" });
-}
-
-/**
- * A flat apt repository (`deb [trusted=yes] URL ./`) on loopback holding the package and its Packages
- * index (the control fields, Filename, Size and SHA256, as dpkg-scanpackages writes them), recording
- * what is fetched and by whom.
- */
-async function serveAptRepository(dir: string): Promise<typeof aptRepository> {
-  await mkdir(dir, { recursive: true });
-  await helloPackage(dir);
-  const deb = await readFile(join(dir, PACKAGE));
-  const control = execFileSync("dpkg-deb", ["--field", join(dir, PACKAGE)], { encoding: "utf8" });
-  const sha256 = createHash("sha256").update(deb).digest("hex");
-  const files = new Map<string, Buffer>([
-    [`/${PACKAGE}`, deb],
-    [
-      "/Packages",
-      Buffer.from(`${control}Filename: ./${PACKAGE}\nSize: ${deb.length}\nSHA256: ${sha256}\n\n`),
-    ],
-  ]);
-  const requests: Array<{ path: string; agent: string }> = [];
-  const server = createServer((request, response) => {
-    // apt asks for ./Packages as /./Packages: the path as a URL resolves it.
-    const path = new URL(request.url ?? "/", "http://repository").pathname;
-    requests.push({ path, agent: request.headers["user-agent"] ?? "" });
-    const body = files.get(path);
-    response.writeHead(body === undefined ? 404 : 200).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  return { server, source: `deb [trusted=yes] http://127.0.0.1:${port}/ ./`, requests };
-}
 
 /** The project's checkout as one script line: its files as a base64 tar (the job has no git remote here). */
 async function checkout(): Promise<string> {
@@ -246,7 +179,7 @@ test("the component's build job runs polyarch build with RUN steps that add user
   // apt downloaded the package itself, as _apt (42), which owns the directories it downloads into.
   expect(built.log).not.toMatch(/unsandboxed|can not drop privileges/);
   expect(aptRepository.requests).toContainEqual({
-    path: `/${PACKAGE}`,
+    path: `/${HELLO_PACKAGE}`,
     agent: expect.stringMatching(/^Debian APT-HTTP\//),
   });
   expect(all).toMatch(/^drwx------ 42\/0 .* var\/cache\/apt\/archives\/partial\/$/m);
