@@ -24,12 +24,12 @@ import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 // bundle and launcher over a base with Node.js and the host's buildah), for this machine's architecture,
 // as the non-root runner user with subordinate ids. The Dockerfile's RUN steps add a user, chown a file to
 // it, and install a package with Debian's own package manager: the host's apt-get and dpkg (2.6 and 1.21
-// when written; over busybox, support/images.ts aptEntries) run `apt-get update` and `apt-get install` from an apt
-// repository the test serves on loopback, apt's http method dropping to the `_apt` user to download. The
-// .deb is made by the host's `dpkg-deb --build` here: a setgid root:staff directory, and a postinst that
-// adds a system user and chowns its state directory to it. The pushed image is read back from the
-// registry's own bytes, then the component's image-merge job runs `polyarch merge --from-env` on the
-// build job's dotenv.
+// when written), over busybox (support/images.ts aptEntries), run `apt-get update` and `apt-get install`
+// from an apt repository served on loopback (support/apt-repository.ts), apt's http method dropping to
+// the `_apt` user to download. The .deb is made by the host's `dpkg-deb --build`: a setgid root:staff
+// directory, and a postinst that adds a system user and chowns its state directory to it. The pushed
+// image is read back from the registry's own bytes, then the component's image-merge job runs
+// `polyarch merge --from-env` on the build job's dotenv.
 const ARCH = hostBusyboxArch();
 const ARCH_KEY = ARCH.toUpperCase();
 const CI = {
