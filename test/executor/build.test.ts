@@ -2,18 +2,11 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  ciJobPayload,
-  hostBusyboxArch,
-  type Registry,
-  startRegistry,
-  type TempDir,
-  tempDir,
-} from "@polyarch/test-harness";
+import { ciJobPayload, type Registry, startRegistry, type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { polyarch } from "../support/cli.ts";
 import { type AptRepository, HELLO_PACKAGE, serveAptRepository } from "./support/apt-repository.ts";
-import { aptEntries, jobImage, pushJobImage } from "./support/images.ts";
+import { aptEntries, HOST_ARCH, jobImage, pushJobImage } from "./support/images.ts";
 import { polyarchBuildahImage } from "./support/polyarch-buildah-image.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -30,7 +23,7 @@ import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 // directory, and a postinst that adds a system user and chowns its state directory to it. The pushed
 // image is read back from the registry's own bytes, then the component's image-merge job runs
 // `polyarch merge --from-env` on the build job's dotenv.
-const ARCH = hostBusyboxArch();
+const ARCH = HOST_ARCH;
 const ARCH_KEY = ARCH.toUpperCase();
 const CI = {
   CI_COMMIT_SHA: "4f1c2a9e".padEnd(40, "0"),

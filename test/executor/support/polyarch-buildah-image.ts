@@ -2,15 +2,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import {
-  assembleNodeBase,
-  hostBusyboxArch,
-  pushRootfs,
-  type Registry,
-  startBuildah,
-  tempDir,
-} from "@polyarch/test-harness";
-import { hostBuildahFiles } from "./images.ts";
+import { assembleNodeBase, pushRootfs, type Registry, startBuildah, tempDir } from "@polyarch/test-harness";
+import { HOST_ARCH, hostBuildahFiles } from "./images.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -24,7 +17,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
  * tools/polyarch-buildah:ARCH; returns that reference. Needs `pnpm build` first.
  */
 export async function polyarchBuildahImage(registry: Registry): Promise<string> {
-  const arch = hostBusyboxArch();
+  const arch = HOST_ARCH;
   const work = await tempDir("polyarch-buildah-image-");
   const store = await startBuildah([registry.host]);
   try {
