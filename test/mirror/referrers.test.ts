@@ -23,6 +23,7 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runPolyarch } from "../support/process.ts";
 import { amd64, arm64, json, polyarch, requestLog, through, writes } from "./support.ts";
 
 // A signed, SBOM'd multi-arch image mirrored by sync arrives with its signature and SBOM, by either path:
@@ -406,5 +407,46 @@ describe("sync carries referrers and cosign tags", () => {
       .filter({ method: "PUT", route: "manifest" })
       .map((r) => r.path.split("/manifests/")[1]!);
     expect(puts.filter((name) => name === "1" || name.startsWith("1.polyarch-"))).toEqual([]);
+  });
+
+  it("the polyarch process reads referrers and referrerFilters from the spec's defaults; an unknown key there is refused (exit 2)", async () => {
+    const file = join(work.path, "defaults.yaml");
+    await writeFile(
+      file,
+      [
+        "defaults:",
+        "  referrerFilters: [{ artifactType: application/spdx+json }]",
+        "images:",
+        entry(up, "signed/plain", down, "mirror/defaults-filtered"),
+        entry(up, "signed/plain", down, "mirror/defaults-off", "    referrers: false\n"),
+      ].join("\n"),
+    );
+    const run = await runPolyarch(["sync", file, "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).items.map((item: { referrers?: unknown }) => item.referrers)).toMatchObject(
+      [{ found: { referrers: 1, tags: 1 }, copied: { referrers: 1, tags: 1 } }, undefined],
+    );
+    expect(await digestAt("mirror/defaults-filtered", plain.sbom.manifest.digest)).toBe(
+      plain.sbom.manifest.digest,
+    );
+    expect(await digestAt("mirror/defaults-filtered", plain.other.manifest.digest)).toBeUndefined();
+    expect(await digestAt("mirror/defaults-off", "1")).toBe(plain.index.manifest.digest);
+    expect(await digestAt("mirror/defaults-off", plain.signature.tag)).toBeUndefined();
+
+    down.reset();
+    const typo = join(work.path, "defaults-typo.yaml");
+    await writeFile(
+      typo,
+      [
+        "defaults:",
+        "  referrer: false",
+        "images:",
+        entry(up, "signed/plain", down, "mirror/defaults-typo"),
+      ].join("\n"),
+    );
+    const bad = await runPolyarch(["sync", typo]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('defaults.referrer: unknown key; did you mean "referrers"?');
+    expect(down.counter.requests).toEqual([]);
   });
 });
