@@ -69,7 +69,7 @@ export interface RefreshItemReport {
   fixed?: Array<{ source: string; label: string; platform: string; from: string; to: string }>;
   /** What the ELF check found, per image. */
   verified?: Array<{ source: string; platform: string; summary: string }>;
-  /** What refers to the upstream images and how much of it the target lacked and got (unless `referrers: false` or dryRun). */
+  /** What refers to the upstream images, and what of it the target lacked and got (not with `referrers: false` or dryRun). */
   referrers?: ReferrerReport;
   error?: ReportedError;
 }
@@ -90,8 +90,9 @@ export interface RefreshReport {
 /**
  * Keeps the multi-arch helper images current. For each version and flavor: HEAD the upstream tags,
  * HEAD the receipt tag their digests name (see @polyarch/oci's receipts); when it exists the images are
- * current, and only what refers to them upstream and the target lacks is copied. Otherwise read the upstream images (stitch: one per architecture tag; index: the children
- * of upstream's index for the configured platforms), copy them into the target by digest, verify each
+ * current, and only what refers to them upstream and the target lacks is copied. Otherwise read the
+ * upstream images (stitch: one per architecture tag; index: the children of upstream's index for the
+ * configured platforms), copy them into the target by digest, verify each
  * one there (config platform and ELF machine against the tag's architecture; relabel or fail), write
  * the index under the target tag, then the receipt. A failed item leaves its tag untouched and does
  * not stop the others.
