@@ -1,27 +1,26 @@
 import { startRegistry } from "@polyarch/test-harness";
-import { buildahEntries, jobImage, pushJobImage } from "../test/executor/support/images.ts";
+import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
+import { polyarchBuildahImage } from "../test/executor/support/polyarch-buildah-image.ts";
 import { startRunnerHost } from "../test/executor/support/runner.ts";
 import type { Benchmark } from "./lib/types.ts";
 
 /**
- * Whether an image build works inside a job of polyarch-executor: `buildah bud --isolation chroot`
- * (what `polyarch build` runs with Buildah) of a two-step Containerfile, in a job whose image holds
- * the host's buildah. Reports the outcome and, when it fails, buildah's last lines.
+ * Whether an image build works inside a job of polyarch-executor: `polyarch build --builder buildah`
+ * (buildah bud --isolation chroot, then its push to a loopback registry) of a two-step Containerfile, in
+ * the multi-arch-image component's build image (images/polyarch-buildah, built over a base with Node.js and
+ * the host's buildah). Reports the outcome and, when it fails, the first error line.
  */
 export const executorBuildah: Benchmark = {
   name: "executor-buildah",
-  title: "executor: does `buildah bud --isolation chroot` work inside a job?",
+  title: "executor: does `polyarch build --builder buildah` work inside a job?",
   timeoutMs: 300_000,
   async run(context) {
     const registry = await startRegistry();
-    const host = await startRunnerHost({}, { built: true });
+    // The job pushes to the registry on the host's loopback.
+    const host = await startRunnerHost({ network: "host" }, { built: true });
     try {
-      const image = await pushJobImage(
-        registry,
-        "buildah",
-        "1",
-        await jobImage({ extra: [await buildahEntries()] }),
-      );
+      context.log("executor-buildah: building the component's build image");
+      const image = await polyarchBuildahImage(registry);
       const base = await pushJobImage(registry, "busybox", "1", await jobImage());
       const build = async (id: number, containerfile: string) => {
         context.log(`executor-buildah: building ${JSON.stringify(containerfile)} inside a job`);
@@ -29,14 +28,13 @@ export const executorBuildah: Benchmark = {
           id,
           image,
           script: [
-            "mkdir -p /builds/ctx && cd /builds/ctx && echo context > file",
-            `printf '${containerfile}' > Containerfile`,
-            "buildah --storage-driver vfs bud --isolation chroot --tls-verify=false -t built:1 . 2>&1",
-            "buildah --storage-driver vfs inspect built:1 >/dev/null && echo BUILT",
+            "echo context > file",
+            `printf '${containerfile}' > Dockerfile`,
+            `polyarch build --builder buildah --image ${registry.host}/built --tag-template {arch}-${id} 2>&1`,
           ],
         });
-        const error = /^(error|Error).*$/m.exec(run.log)?.[0] ?? "";
-        return { works: run.result === "success" && run.log.includes("\nBUILT"), error };
+        const error = /^(polyarch: .*|error.*|Error.*)$/m.exec(run.log)?.[0] ?? "";
+        return { works: run.result === "success" && /^pushed /m.test(run.log), error };
       };
       const copyOnly = await build(900, `FROM ${base}\\nCOPY file /copied\\nENV BUILT=1\\n`);
       const withRun = await build(901, `FROM ${base}\\nRUN echo built-in-job > /built\\n`);

@@ -52,7 +52,7 @@ interface Counted {
  * registry: `polyarch sync` of a repository with ten tags (each a two-platform index; then with
  * `referrers: false`; then ten signed tags, each with a cosign `.sig` and an SBOM referrer), and `polyarch
  * helper refresh` of five versions × two architectures (ten per-architecture upstream tags, stitched into
- * five indexes), each after a first run that did the work. The peer is `skopeo sync --src docker --dest
+ * five indexes; then with `referrers: false`), each after a first run that did the work. The peer is `skopeo sync --src docker --dest
  * docker --all` of the same ten upstream tags, re-run the same way through the same proxies (into its own
  * target repositories). GET /v2/ is left out of the totals, as in the other request benchmarks.
  */
@@ -165,9 +165,7 @@ export const noopRequests: Benchmark = {
       );
 
       // helper refresh: five versions × two architectures, stitched into five indexes.
-      const helperSpec = join(sandbox.dir, "helper.yaml");
-      await writeFile(
-        helperSpec,
+      const helperSpecText = (repository: string, extra: string[] = []) =>
         [
           "upstream:",
           `  registry: ${up.host}`,
@@ -176,12 +174,23 @@ export const noopRequests: Benchmark = {
           "flavors: [alpine]",
           `architectures: [${HELPER_ARCHES.map(([, name]) => name).join(", ")}]`,
           "target:",
-          `  repository: ${down.host}/helper/gitlab-runner-helper`,
+          `  repository: ${down.host}/${repository}`,
+          ...extra,
           "",
-        ].join("\n"),
-      );
+        ].join("\n");
+      const helperSpec = join(sandbox.dir, "helper.yaml");
+      await writeFile(helperSpec, helperSpecText("helper/gitlab-runner-helper"));
       const helperFirst = await counted(() => polyarch(["helper", "refresh", helperSpec], "created 5"));
       const helperNoop = await counted(() => polyarch(["helper", "refresh", helperSpec], "unchanged 5"));
+      const helperPlainSpec = join(sandbox.dir, "helper-no-referrers.yaml");
+      await writeFile(
+        helperPlainSpec,
+        helperSpecText("helper/gitlab-runner-helper-plain", ["referrers: false"]),
+      );
+      await counted(() => polyarch(["helper", "refresh", helperPlainSpec], "created 5"));
+      const helperNoopNoReferrers = await counted(() =>
+        polyarch(["helper", "refresh", helperPlainSpec], "unchanged 5"),
+      );
       const skopeoHelperSource = `${up.host}/${HELPER_REPO}`;
       const skopeoHelperFirst = await counted(() =>
         skopeoSync(skopeoHelperSource, `${down.host}/skopeo-helper`),
@@ -189,14 +198,18 @@ export const noopRequests: Benchmark = {
       const skopeoHelperNoop = await counted(() =>
         skopeoSync(skopeoHelperSource, `${down.host}/skopeo-helper`),
       );
-      context.log(`helper no-op: polyarch ${helperNoop.total}, skopeo ${skopeoHelperNoop.total} requests`);
+      context.log(
+        `helper no-op: polyarch ${helperNoop.total} (without referrers ${helperNoopNoReferrers.total}), skopeo ${skopeoHelperNoop.total} requests`,
+      );
 
       // HEAD source + target per tag, the tag list, and one referrers probe for the registry (404 here).
       const syncBound = 2 * SYNC_TAGS.length + 2;
       // Signed: also, per tag, a GET of the stored index (its children are subjects), HEADs of the .sig tag on
       // both sides, and a GET of the amd64 child's fallback index on both sides; and the target's probe.
       const signedBound = 7 * SYNC_TAGS.length + 3;
-      const helperBound = HELPER_VERSIONS.length * HELPER_ARCHES.length + HELPER_VERSIONS.length;
+      // HEAD per upstream tag and per target tag; for the run, a referrers probe (404 here) and a tag list of
+      // upstream, which holds no referrer tag, so no stored index is read.
+      const helperBound = HELPER_VERSIONS.length * HELPER_ARCHES.length + HELPER_VERSIONS.length + 2;
       const rows: Row[] = [
         ...compare(
           `sync no-op, ${SYNC_TAGS.length} tags (2-platform indexes)`,
@@ -216,7 +229,7 @@ export const noopRequests: Benchmark = {
           `helper refresh no-op, ${HELPER_VERSIONS.length} versions × ${HELPER_ARCHES.length} arch`,
           helperNoop,
           skopeoHelperNoop,
-          `bound ${helperBound} (HEAD per upstream tag + per target tag); skopeo copies the 10 tags as they are, no stitching`,
+          `bound ${helperBound} (HEAD per upstream tag + per target tag, 1 referrers probe, 1 tag list); with referrers: false ${helperNoopNoReferrers.total}; skopeo copies the 10 tags as they are, no stitching`,
           helperBound,
         ),
       ];
@@ -231,7 +244,7 @@ export const noopRequests: Benchmark = {
           helper: {
             versions: HELPER_VERSIONS,
             architectures: HELPER_ARCHES.map(([, name]) => name),
-            polyarch: { first: helperFirst, noop: helperNoop },
+            polyarch: { first: helperFirst, noop: helperNoop, noopWithoutReferrers: helperNoopNoReferrers },
           },
           skopeo: {
             sync: { first: skopeoSyncFirst, noop: skopeoSyncNoop },

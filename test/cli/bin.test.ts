@@ -12,7 +12,7 @@ import {
 } from "@polyarch/test-harness";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_PACKAGE, runPolyarch } from "../support/process.ts";
+import { CLI_PACKAGE, runPolyarch, startBinary } from "../support/process.ts";
 
 // The installed binary as a process: bin/polyarch.js loading the bundle `pnpm build` made (dist/bin).
 // Every command doing its work as a process: test/cli/commands.test.ts.
@@ -55,6 +55,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.stop();
   await preload?.remove();
+});
+
+describe.each(["polyarch", "polyarch-executor"] as const)("%s's output into a closed pipe", (binary) => {
+  // `BINARY --help | head -0`: the reader has gone before the binary writes a byte (the read end is
+  // closed as soon as the process is spawned, long before node has loaded the bundle).
+  it("ends quietly with exit code 0, as a Unix tool does", async () => {
+    const started = startBinary(binary, ["--help"], { env: { HOME: "/nonexistent" } });
+    started.child.stdout?.destroy();
+    const { code, signal, stderr } = await started.done;
+    expect(stderr).toBe("");
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe("the polyarch binary (bundle)", () => {

@@ -1,7 +1,6 @@
-import { arch } from "node:os";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { helperStandIn, jobImage, pushJobIndex } from "./support/images.ts";
+import { HOST_ARCH, helperStandIn, jobImage, pushJobIndex, UNAME } from "./support/images.ts";
 import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -43,7 +42,7 @@ describe("the built polyarch-executor", { timeout: JOB_TIMEOUT_MS }, () => {
       ["cleanup_file_variables", 0],
       ["cleanup", 0],
     ]);
-    expect(run.log).toContain(`built executor on ${arch() === "arm64" ? "aarch64" : "x86_64"}`);
+    expect(run.log).toContain(`built executor on ${UNAME[HOST_ARCH]}`);
   });
 
   test("doctor, as the runner's user, finds what it needs and exits 0", async () => {

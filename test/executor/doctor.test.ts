@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FLAT_USER } from "./support/host-user.ts";
+import { FOREIGN_ARCH } from "./support/images.ts";
 import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -38,7 +39,7 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
     }
-    expect(result.stdout).toContain("can emulate arm64");
+    expect(result.stdout).toContain(`can emulate ${FOREIGN_ARCH}`);
     // These stages start in no delegated cgroup (cgroup.test.ts delegates one): jobs share the runner's.
     expect(result.stdout).toMatch(
       /^ok +cgroup limits: no cpu or memory limit set; jobs run in the runner's own cgroup: (no cgroup above \S+ is delegated to polyarch-ci \(writable by it\)|this host has no cgroup v2 hierarchy mounted)$/m,

@@ -12,7 +12,15 @@ import {
   tarGzLayer,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { busyboxLayer, jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
+import {
+  busyboxLayer,
+  FOREIGN_ARCH,
+  HOST_ARCH,
+  jobImage,
+  pushJobImage,
+  pushJobIndex,
+  UNAME,
+} from "./support/images.ts";
 import { type RunnerHost, SYSTEM_FAILURE_EXIT_CODE, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -35,20 +43,20 @@ afterAll(async () => {
 
 describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
   test("an index runs the child for the host's platform", async () => {
-    const amd64 = await jobImage({ arch: "amd64" });
-    const arm64 = await jobImage({ arch: "arm64" });
-    const reference = await pushJobIndex(registry, "multi", "1", [arm64, amd64]);
+    const native = await jobImage({ arch: HOST_ARCH });
+    const foreign = await jobImage({ arch: FOREIGN_ARCH });
+    // The host's child second, so that taking the first child would fail.
+    const reference = await pushJobIndex(registry, "multi", "1", [foreign, native]);
     const run = await host.runJob({ id: 301, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("success");
-    expect(run.log).toContain(amd64.manifest.digest);
-    expect(run.log).not.toContain(arm64.manifest.digest);
-    expect(run.log).toMatch(/\nx86_64\n/);
+    expect(run.log).toContain(native.manifest.digest);
+    expect(run.log).not.toContain(foreign.manifest.digest);
+    expect(run.log).toContain(`\n${UNAME[HOST_ARCH]}\n`);
   });
 
   test("an image whose config cannot be read is a system failure naming the field, not a job run as root", async () => {
     // Env must be an array of strings; the image's User must not be lost with it.
-    const arch = process.arch === "arm64" ? "arm64" : "amd64";
-    const image = await jobImage({ arch, runtime: { Env: "PATH=/bin", User: "builder" } });
+    const image = await jobImage({ runtime: { Env: "PATH=/bin", User: "builder" } });
     const reference = await pushJobImage(registry, "malformed-env", "1", image);
     const run = await host.runJob({ id: 309, image: reference, script: ['echo "ran as uid $(id -u)"'] });
     expect(run.result).toBe("system_failure");
@@ -57,22 +65,36 @@ describe("the job's image, for this host", { timeout: JOB_TIMEOUT_MS }, () => {
     expect(run.log).not.toContain("ran as uid");
   });
 
-  test("a single-arch arm64 image on this amd64 host is a system failure naming both architectures", async () => {
-    const reference = await pushJobImage(registry, "arm-only", "1", await jobImage({ arch: "arm64" }));
+  test("a single-arch image of the other architecture is a system failure naming both", async () => {
+    const reference = await pushJobImage(
+      registry,
+      "foreign-only",
+      "1",
+      await jobImage({ arch: FOREIGN_ARCH }),
+    );
     const run = await host.runJob({ id: 302, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("system_failure");
     expect(run.stages.find((stage) => stage.stage === "prepare")?.exitCode).toBe(SYSTEM_FAILURE_EXIT_CODE);
-    expect(run.log).toContain("linux/arm64");
-    // The host is named with its x86-64 level when it has one above the baseline (linux/amd64/v3).
-    expect(run.log).toMatch(/linux\/amd64(\/v\d)? host/);
+    expect(run.log).toContain(`linux/${FOREIGN_ARCH}`);
+    // The host is named with its level when it has one above the baseline (linux/amd64/v3).
+    expect(run.log).toMatch(new RegExp(`linux/${HOST_ARCH}(/v[\\d.]+)? host`));
   });
 
-  test("with emulation allowed, the arm64 image runs under QEMU with a warning in the job log", async () => {
-    const reference = await pushJobImage(registry, "arm-only", "2", await jobImage({ arch: "arm64" }));
+  test("with emulation allowed, the other architecture's image runs under QEMU with a warning", async () => {
+    const reference = await pushJobImage(
+      registry,
+      "foreign-only",
+      "2",
+      await jobImage({ arch: FOREIGN_ARCH }),
+    );
     const run = await emulating.runJob({ id: 303, image: reference, script: ["uname -m"] });
     expect(run.result).toBe("success");
-    expect(run.log).toMatch(/WARNING: .* is linux\/arm64, not linux\/amd64(\/v\d)?: it runs under emulation/);
-    expect(run.log).toMatch(/\naarch64\n/);
+    expect(run.log).toMatch(
+      new RegExp(
+        `WARNING: .* is linux/${FOREIGN_ARCH}, not linux/${HOST_ARCH}(/v[\\d.]+)?: it runs under emulation`,
+      ),
+    );
+    expect(run.log).toContain(`\n${UNAME[FOREIGN_ARCH]}\n`);
   });
 
   test("network: none leaves the job only loopback; the default gives it more", async () => {
@@ -165,7 +187,7 @@ describe("hostile layers", { timeout: JOB_TIMEOUT_MS }, () => {
 
 describe("a layer whose media type lies about its compression", { timeout: JOB_TIMEOUT_MS }, () => {
   const GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
-  const arch = process.arch === "arm64" ? "arm64" : "amd64";
+  const arch = HOST_ARCH;
 
   test("labelled gzip but stored as plain tar: the ELF check and the job both read it, with a note", async () => {
     // busybox in a layer stored as plain tar under the gzip media type, as some older tools push them.

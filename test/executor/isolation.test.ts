@@ -1,7 +1,8 @@
-import { access, readdir, readFile, stat } from "node:fs/promises";
+import { access, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
+import { freePort, type Registry, startRegistry, type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type DnsServer, startDnsServer } from "./support/dns.ts";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
@@ -41,10 +42,6 @@ async function web(text: string, tag: string, port = 8080): Promise<string> {
   });
   return pushJobImage(registry, "team/web", tag, service);
 }
-
-/** Fetches `url` until it answers (an isolated job's services are not waited for by prepare). */
-const fetchWhenUp = (url: string) =>
-  `i=0; until wget -qO- ${url}; do i=$((i+1)); [ $i -lt 100 ] || exit 7; sleep 0.1; done`;
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -163,7 +160,7 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
         id,
         image,
         services: [{ name: service, alias: "web" }],
-        script: [fetchWhenUp("http://web:8080/")],
+        script: ["wget -qO- http://web:8080/"],
       });
     const [a, b] = await Promise.all([job(2102, webA), job(2103, webB)]);
     expect(a.result, a.log).toBe("success");
@@ -188,6 +185,120 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
     expect(run.result, run.log).toBe("success");
     expect(run.log).toContain("{} reached the registry");
     expect(run.log).not.toContain("reached-port-1");
+  });
+});
+
+describe("an isolated job's services", { timeout: JOB_TIMEOUT_MS }, () => {
+  // prepare probes a service's exposed ports from inside the job's network, as on the host's.
+  test("are waited for: a service that listens only after 3 s answers the job's first request", async () => {
+    const slow = await pushJobImage(
+      registry,
+      "team/slow-web",
+      "1",
+      await jobImage({
+        extra: [
+          [
+            { path: "bin/httpd", type: "symlink", linkname: "busybox" },
+            { path: "www/", type: "directory" },
+            { path: "www/index.html", content: "the slow service\n" },
+          ],
+        ],
+        runtime: {
+          Cmd: ["/bin/sh", "-c", "sleep 3 && exec /bin/httpd -f -p 127.0.0.1:8080 -h /www"],
+          ExposedPorts: { "8080/tcp": {} },
+          Env: ["PATH=/bin"],
+        },
+      }),
+    );
+    const host = await startRunnerHost({ network: "isolated" });
+    try {
+      const run = await host.runJob({
+        id: 2116,
+        image,
+        services: [{ name: slow, alias: "web" }],
+        script: ["wget -qO- http://web:8080/"],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("the slow service");
+      expect(run.log).not.toContain("WARNING: service");
+    } finally {
+      await host.remove();
+    }
+  });
+
+  test("that never answer are a warning with the service's log, and the job still runs", async () => {
+    const silent = await pushJobImage(
+      registry,
+      "team/silent",
+      "1",
+      await jobImage({
+        runtime: {
+          Cmd: ["/bin/sh", "-c", "echo listening soon && exec sleep 600"],
+          ExposedPorts: { "5432/tcp": {} },
+          Env: ["PATH=/bin"],
+        },
+      }),
+    );
+    const host = await startRunnerHost({ network: "isolated", services_timeout: 2 });
+    try {
+      const run = await host.runJob({
+        id: 2117,
+        image,
+        services: [{ name: silent, alias: "db" }],
+        script: ["echo the script ran"],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toMatch(
+        /WARNING: service \S+ does not answer on port 5432 after 2 s; it probably did not start\. Its last lines:\n {2}listening soon\n/,
+      );
+      expect(run.log).toContain("the script ran");
+    } finally {
+      await host.remove();
+    }
+  });
+});
+
+describe("an isolated job on a host whose resolver is on its loopback", { timeout: JOB_TIMEOUT_MS }, () => {
+  // systemd-resolved's 127.0.0.53, here 127.0.0.153: the job's own loopback has no resolver, so its
+  // queries go to pasta's forwarder, which asks the host's.
+  let dns: DnsServer;
+  let files: TempDir;
+
+  beforeAll(async () => {
+    dns = await startDnsServer("127.0.0.153", "registry.polyarch.test", "127.0.0.1");
+    files = await tempDir("polyarch-resolv-");
+  });
+
+  afterAll(async () => {
+    await dns?.stop();
+    await files?.remove();
+  });
+
+  test("resolves names through the host's resolver, and keeps the host's search list", async () => {
+    const resolvConf = join(files.path, "resolv.conf");
+    await writeFile(resolvConf, "nameserver 127.0.0.153\nsearch polyarch.test\noptions ndots:1\n");
+    const port = registry.host.split(":")[1];
+    const host = await startRunnerHost(
+      { network: "isolated", isolated_host_ports: [Number(port)] },
+      { resolvConf },
+    );
+    try {
+      const run = await host.runJob({
+        id: 2115,
+        image,
+        script: [
+          "cat /etc/resolv.conf",
+          `wget -qO- http://registry.polyarch.test:${port}/v2/ && echo " reached by name"`,
+        ],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("{} reached by name");
+      expect(run.log).toMatch(/^nameserver 169\.254\.1\.1\nsearch polyarch\.test\noptions ndots:1$/m);
+      expect(run.log).not.toContain("127.0.0.153");
+      expect(dns.queries).toContain("registry.polyarch.test");
+    } finally {
+      await host.remove();
+    }
   });
 });
 
@@ -254,7 +365,7 @@ describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }
         id: 2110,
         image,
         services: [{ name: await web("own network\n", "own", port), alias: "web" }],
-        script: [fetchWhenUp(`http://web:${port}/`)],
+        script: [`wget -qO- http://web:${port}/`],
       };
       const prepared = await host.stage("prepare", job);
       expect(prepared.exitCode, prepared.output).toBe(0);

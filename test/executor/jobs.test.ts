@@ -2,7 +2,7 @@ import { chown, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { helperStandIn, jobImage, pushJobImage, pushJobIndex } from "./support/images.ts";
+import { HOST_ARCH, helperStandIn, jobImage, pushJobImage, pushJobIndex, UNAME } from "./support/images.ts";
 import {
   BUILD_FAILURE_EXIT_CODE,
   type RunnerHost,
@@ -53,9 +53,9 @@ describe("a job", { timeout: JOB_TIMEOUT_MS }, () => {
       "cleanup",
     ]);
     expect(run.stages.every((stage) => stage.exitCode === 0)).toBe(true);
-    expect(run.log).toContain("hello from x86_64");
+    expect(run.log).toContain(`hello from ${UNAME[HOST_ARCH]}`);
     expect(run.log).toContain("checked out");
-    expect(run.log).toContain("gitlab-runner-helper stand-in (amd64): artifacts-uploader --help");
+    expect(run.log).toContain(`gitlab-runner-helper stand-in (${HOST_ARCH}): artifacts-uploader --help`);
   });
 
   test("that fails exits with BUILD_FAILURE_EXIT_CODE, its code in BUILD_EXIT_CODE_FILE, and after_script still runs", async () => {

@@ -9,14 +9,13 @@ import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 // A new user's first try: the executor run as an ordinary user (polyarch-ci), with no settings file
 // anywhere and no --settings, nothing set up by root.
 
-const hostArch = process.arch === "arm64" ? "arm64" : "amd64";
 let registry: Registry;
 let image: string;
 const hosts: RunnerHost[] = [];
 
 beforeAll(async () => {
   registry = await startRegistry();
-  image = await pushJobImage(registry, "busybox", "1", await jobImage({ arch: hostArch }));
+  image = await pushJobImage(registry, "busybox", "1", await jobImage());
 }, JOB_TIMEOUT_MS);
 
 afterAll(async () => {

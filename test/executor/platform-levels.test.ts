@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { jobImage, pushJobIndex } from "./support/images.ts";
+import { jobImage, pushJobIndex, UNAME } from "./support/images.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -19,7 +19,7 @@ const native =
   process.arch === "arm64"
     ? { arch: "arm64" as const, host: "linux/arm64", above: ["v8.2", "v9"], below: [], runs: undefined }
     : { arch: "amd64" as const, host: "linux/amd64/v2", above: ["v4", "v3"], below: [undefined], runs: "v2" };
-const uname = native.arch === "arm64" ? "aarch64" : "x86_64";
+const uname = UNAME[native.arch];
 const image = (variant: string | undefined) =>
   jobImage({ arch: native.arch, ...(variant !== undefined && { variant }) });
 

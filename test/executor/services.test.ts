@@ -145,7 +145,7 @@ describe("a job with services", { timeout: JOB_TIMEOUT_MS }, () => {
         registry,
         "team/other",
         "1",
-        await jobImage({ arch: "amd64", extra: [[{ path: "other", content: "x" }]] }),
+        await jobImage({ extra: [[{ path: "other", content: "x" }]] }),
       );
       const evicting = await tight.stage("prepare", { id: 507, image: other, script: [] });
       expect(evicting.exitCode, evicting.output).toBe(0);

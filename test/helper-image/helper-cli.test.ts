@@ -118,10 +118,13 @@ describe("the repository's images/gitlab-runner-helper/helper.yaml", () => {
     ]);
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as RefreshReport).counts).toMatchObject({ unchanged: 6, created: 0 });
-    // The tag list (the version range), one HEAD per upstream tag (3 indexes + 3 × 2 per-arch), one per target tag.
+    // The tag list (the version range, where referrer tags are looked up too), one referrers probe (404:
+    // no API, and no referrer tag, so nothing more), one HEAD per upstream tag (3 indexes + 3 × 2
+    // per-arch), one per target tag.
     expect(up.counter.count({ method: "GET", route: "tags" })).toBe(1);
+    expect(up.counter.count({ method: "GET", route: "referrers" })).toBe(1);
     expect(up.counter.count({ method: "HEAD", route: "manifest" })).toBe(9);
-    expect(up.counter.requests).toHaveLength(10);
+    expect(up.counter.requests).toHaveLength(11);
     expect(down.counter.count({ method: "HEAD", route: "manifest" })).toBe(6);
     expect(down.counter.requests).toHaveLength(6);
   });

@@ -58,6 +58,8 @@ interface SpecOptions {
   flavors?: string[];
   fixPlatform?: boolean;
   repository: string;
+  /** @default true, as in the spec */
+  referrers?: boolean;
 }
 
 function specText(options: SpecOptions): string {
@@ -71,6 +73,7 @@ function specText(options: SpecOptions): string {
     "target:",
     `  repository: ${down.host}/${options.repository}`,
     `fixPlatform: ${options.fixPlatform ?? false}`,
+    `referrers: ${options.referrers ?? true}`,
     "",
   ].join("\n");
 }
@@ -118,21 +121,27 @@ describe("helper refresh before 19.2: stitching per-architecture tags", () => {
     }
   });
 
-  it("re-running when nothing changed pushes nothing: one HEAD per upstream tag and one per target tag", async () => {
-    const options = {
-      versions: "{ list: [18.9.0] }",
-      flavors: ["alpine", "ubuntu"],
-      repository: "noop/helper",
-    };
-    const first = await run(options);
-    expect(first.items.map((item) => item.error)).toEqual([undefined, undefined]);
-    up.reset();
-    down.reset();
-    const again = await run(options);
-    expect(again.items.map((item) => item.action)).toEqual(["unchanged", "unchanged"]);
-    expect(again.items.map((item) => item.digest)).toEqual(first.items.map((item) => item.digest));
-    expect(requestLog(up)).toEqual(Array(4).fill("HEAD manifest"));
-    expect(requestLog(down)).toEqual(Array(2).fill("HEAD manifest"));
+  it("re-running when nothing changed pushes nothing: one HEAD per upstream tag and one per target tag, and one referrers lookup per run", async () => {
+    for (const referrers of [true, false]) {
+      const options = {
+        versions: "{ list: [18.9.0] }",
+        flavors: ["alpine", "ubuntu"],
+        repository: `noop/helper-${referrers ? "with" : "without"}-referrers`,
+        referrers,
+      };
+      const first = await run(options);
+      expect(first.items.map((item) => item.error)).toEqual([undefined, undefined]);
+      up.reset();
+      down.reset();
+      const again = await run(options);
+      expect(again.items.map((item) => item.action)).toEqual(["unchanged", "unchanged"]);
+      expect(again.items.map((item) => item.digest)).toEqual(first.items.map((item) => item.digest));
+      // Referrers: one probe of upstream's referrers API (404 from distribution 2.8) and one tag list, for
+      // the run; they hold no referrer, so the stored indexes are not read. referrers: false asks nothing.
+      const lookups = referrers ? ["GET referrers", "GET tags"] : [];
+      expect(requestLog(up).sort()).toEqual([...Array(4).fill("HEAD manifest"), ...lookups].sort());
+      expect(requestLog(down)).toEqual(Array(2).fill("HEAD manifest"));
+    }
   });
 
   it("picks up an upstream image that was republished", async () => {
@@ -172,7 +181,7 @@ describe("helper refresh from 19.2: upstream's multi-arch indexes", () => {
     ]);
     const windows = await fetchManifest(target, "index/helper", upstreamIndex.images[2]!.manifest.digest);
     expect(windows.status).toBe(404);
-    // Again: one HEAD per upstream index, one per target tag.
+    // Again: one HEAD per upstream index, one per target tag; the run's referrers probe and tag list.
     up.reset();
     down.reset();
     const again = await run({
@@ -181,7 +190,9 @@ describe("helper refresh from 19.2: upstream's multi-arch indexes", () => {
       repository: "index/helper",
     });
     expect(again.items.map((item) => item.action)).toEqual(["unchanged", "unchanged"]);
-    expect(requestLog(up)).toEqual(["HEAD manifest", "HEAD manifest"]);
+    expect(requestLog(up).sort()).toEqual(
+      ["HEAD manifest", "HEAD manifest", "GET referrers", "GET tags"].sort(),
+    );
     expect(requestLog(down)).toEqual(["HEAD manifest", "HEAD manifest"]);
   });
 });

@@ -23,6 +23,7 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runPolyarch } from "../support/process.ts";
 import { amd64, arm64, json, polyarch, requestLog, through, writes } from "./support.ts";
 
 // A signed, SBOM'd multi-arch image mirrored by sync arrives with its signature and SBOM, by either path:
@@ -362,5 +363,90 @@ describe("sync carries referrers and cosign tags", () => {
       .map((r) => r.path.split("/manifests/")[1]);
     expect(puts.indexOf(sbomSignature.manifest.digest)).toBeGreaterThan(puts.indexOf(sbom.manifest.digest));
     expect(puts.at(-1)).toBe("1");
+  });
+
+  it("what is published after the first run arrives with the next, whose images are unchanged: the copy as it is, and a platform-filtered copy known from its receipt", async () => {
+    const via = through(upstream, up);
+    const images = [
+      await syntheticImage({ platform: amd64, seed: "later" }),
+      await syntheticImage({ platform: arm64, seed: "later" }),
+    ];
+    const index = indexOf(images);
+    await pushIndex(via, "signed/later", "1", index);
+    const entries =
+      entry(up, "signed/later", down, "mirror/later") +
+      entry(up, "signed/later", down, "mirror/later-amd64", "    platforms: [linux/amd64]\n");
+    const first = await runSync("later-first", entries);
+    expect(first.report.counts).toMatchObject({ created: 2 });
+    expect(first.report.items.map((item: { referrers: unknown }) => item.referrers)).toMatchObject([
+      { found: { referrers: 0, tags: 0 } },
+      { found: { referrers: 0, tags: 0 } },
+    ]);
+
+    const signature = cosignSignature(index.manifest.digest, `${upstream.host}/signed/later`);
+    const sbom = ociArtifact(images[0]!.descriptor);
+    const scan = ociArtifact(images[1]!.descriptor, {
+      artifactType: "application/vnd.example.scan+json",
+      content: '{"seed":"later"}',
+    });
+    await pushCosignTag(via, "signed/later", signature);
+    await pushReferrer(via, "signed/later", sbom);
+    await pushReferrer(via, "signed/later", scan);
+    down.reset();
+    const second = await runSync("later", entries);
+    expect(second.code).toBe(0);
+    // The filtered copy keeps amd64 alone, and its rebuilt index is not what the signature names.
+    expect(second.report.items).toMatchObject([
+      { action: "unchanged", referrers: { copied: { referrers: 2, tags: 1 } } },
+      { action: "unchanged", referrers: { copied: { referrers: 1, tags: 0 } } },
+    ]);
+    expect(await digestAt("mirror/later", signature.tag)).toBe(signature.manifest.digest);
+    expect(await digestAt("mirror/later-amd64", sbom.manifest.digest)).toBe(sbom.manifest.digest);
+    expect(await digestAt("mirror/later-amd64", scan.manifest.digest)).toBeUndefined();
+    const puts = down.counter
+      .filter({ method: "PUT", route: "manifest" })
+      .map((r) => r.path.split("/manifests/")[1]!);
+    expect(puts.filter((name) => name === "1" || name.startsWith("1.polyarch-"))).toEqual([]);
+  });
+
+  it("the polyarch process reads referrers and referrerFilters from the spec's defaults; an unknown key there is refused (exit 2)", async () => {
+    const file = join(work.path, "defaults.yaml");
+    await writeFile(
+      file,
+      [
+        "defaults:",
+        "  referrerFilters: [{ artifactType: application/spdx+json }]",
+        "images:",
+        entry(up, "signed/plain", down, "mirror/defaults-filtered"),
+        entry(up, "signed/plain", down, "mirror/defaults-off", "    referrers: false\n"),
+      ].join("\n"),
+    );
+    const run = await runPolyarch(["sync", file, "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).items.map((item: { referrers?: unknown }) => item.referrers)).toMatchObject(
+      [{ found: { referrers: 1, tags: 1 }, copied: { referrers: 1, tags: 1 } }, undefined],
+    );
+    expect(await digestAt("mirror/defaults-filtered", plain.sbom.manifest.digest)).toBe(
+      plain.sbom.manifest.digest,
+    );
+    expect(await digestAt("mirror/defaults-filtered", plain.other.manifest.digest)).toBeUndefined();
+    expect(await digestAt("mirror/defaults-off", "1")).toBe(plain.index.manifest.digest);
+    expect(await digestAt("mirror/defaults-off", plain.signature.tag)).toBeUndefined();
+
+    down.reset();
+    const typo = join(work.path, "defaults-typo.yaml");
+    await writeFile(
+      typo,
+      [
+        "defaults:",
+        "  referrer: false",
+        "images:",
+        entry(up, "signed/plain", down, "mirror/defaults-typo"),
+      ].join("\n"),
+    );
+    const bad = await runPolyarch(["sync", typo]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('defaults.referrer: unknown key; did you mean "referrers"?');
+    expect(down.counter.requests).toEqual([]);
   });
 });

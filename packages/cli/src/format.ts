@@ -11,6 +11,21 @@ export function formatSize(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** What a run's items copied of what refers to their images, one line; undefined when they copied none. */
+export function referrersCopiedLine(
+  items: ReadonlyArray<{ referrers?: { copied: { referrers: number; tags: number } } }>,
+): string | undefined {
+  let referrers = 0;
+  let tags = 0;
+  for (const item of items) {
+    referrers += item.referrers?.copied.referrers ?? 0;
+    tags += item.referrers?.copied.tags ?? 0;
+  }
+  return referrers + tags > 0
+    ? `referrers copied: ${referrers} OCI referrers, ${tags} cosign tags`
+    : undefined;
+}
+
 /** Left-aligned columns, two spaces apart, no trailing spaces. */
 export function table(rows: string[][]): string[] {
   const widths: number[] = [];

@@ -3,6 +3,7 @@ import {
   digestOf,
   encodeJson,
   type FetchedManifest,
+  type ImageIndex,
   MediaType,
   type Platform,
 } from "@polyarch/oci";
@@ -54,4 +55,12 @@ export function buildIndex(
     },
   });
   return { bytes, digest: digestOf(bytes), mediaType: MediaType.OciIndex };
+}
+
+/**
+ * The upstream images an index of `buildIndex` lists (pure): each entry's digest, or for a relabelled
+ * copy the digest upstream published, to which upstream's signatures and attestations refer.
+ */
+export function upstreamImages(index: ImageIndex): string[] {
+  return index.manifests.map((entry) => entry.annotations?.[ANNOTATIONS.relabelledFrom] ?? entry.digest);
 }

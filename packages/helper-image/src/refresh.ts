@@ -24,6 +24,7 @@ import {
   pruneReceipts,
   type ReceiptCount,
   ReferrerCache,
+  type ReferrerReport,
   readBlob,
   receiptTag,
   relabel,
@@ -32,7 +33,7 @@ import {
   tagWrite,
 } from "@polyarch/oci";
 import pLimit from "p-limit";
-import { buildIndex, type IndexEntry } from "./index-document.ts";
+import { buildIndex, type IndexEntry, upstreamImages } from "./index-document.ts";
 import { planRefresh, type RefreshItem, type RefreshMode } from "./plan.ts";
 import type { HelperSpec } from "./spec.ts";
 
@@ -68,6 +69,8 @@ export interface RefreshItemReport {
   fixed?: Array<{ source: string; label: string; platform: string; from: string; to: string }>;
   /** What the ELF check found, per image. */
   verified?: Array<{ source: string; platform: string; summary: string }>;
+  /** What refers to the upstream images, and what of it the target lacked and got (not with `referrers: false` or dryRun). */
+  referrers?: ReferrerReport;
   error?: ReportedError;
 }
 
@@ -86,9 +89,10 @@ export interface RefreshReport {
 
 /**
  * Keeps the multi-arch helper images current. For each version and flavor: HEAD the upstream tags,
- * HEAD the receipt tag their digests name (see @polyarch/oci's receipts), and stop there when it
- * exists. Otherwise read the upstream images (stitch: one per architecture tag; index: the children
- * of upstream's index for the configured platforms), copy them into the target by digest, verify each
+ * HEAD the receipt tag their digests name (see @polyarch/oci's receipts); when it exists the images are
+ * current, and only what refers to them upstream and the target lacks is copied. Otherwise read the
+ * upstream images (stitch: one per architecture tag; index: the children of upstream's index for the
+ * configured platforms), copy them into the target by digest, verify each
  * one there (config platform and ELF machine against the tag's architecture; relabel or fail), write
  * the index under the target tag, then the receipt. A failed item leaves its tag untouched and does
  * not stop the others.
@@ -104,6 +108,8 @@ export async function refresh(
   const target = context.openStore(targetRef);
   const tags = "range" in spec.versions ? await upstream.listTags() : undefined;
   const items = planRefresh(spec, tags);
+  const referrerCache = new ReferrerCache();
+  if (tags) referrerCache.knowTags(upstream.name, tags);
   if (items.length === 0 && "range" in spec.versions) {
     context.log?.(`no upstream version in ${spec.versions.range} has every tag the flavors need`);
   }
@@ -114,7 +120,7 @@ export async function refresh(
     upstreamName: formatRepository(upstreamRef),
     targetRef,
     transfers: new BlobTransfers(),
-    referrerCache: new ReferrerCache(),
+    referrerCache,
   };
   const reports = await Promise.all(
     items.map((item) => limit(() => refreshItem(spec, item, stores, context, options))),
@@ -189,7 +195,15 @@ async function refreshItem(
     );
     if (!options.force) {
       const stored = await stores.target.headManifest(receipt);
-      if (stored) return done(report, "unchanged", stored.digest);
+      if (stored) {
+        // The receipt covers the images, not what refers to them: a signature published upstream
+        // since the last run is copied now, the index and its receipt left as they are.
+        if (spec.referrers && !options.dryRun) {
+          const subjects = await storedSubjects(stores, heads[0]!.digest, stored.digest);
+          report.referrers = await carryReferrers(stores, subjects);
+        }
+        return done(report, "unchanged", stored.digest);
+      }
     }
     if (options.dryRun) return report;
 
@@ -214,10 +228,10 @@ async function refreshItem(
     }
     if (spec.referrers) {
       // Referrers after the images they refer to, before the index tag: GitLab refuses them otherwise.
-      const options = { transfers: stores.transfers, cache: stores.referrerCache };
-      const subjects = images.map((image) => image.manifest.digest);
-      const found = await findReferrers(stores.upstream, subjects, options);
-      await copyReferrers(stores.upstream, stores.target, found, options);
+      report.referrers = await carryReferrers(
+        stores,
+        images.map((image) => image.manifest.digest),
+      );
     }
     const index = buildIndex(item, entries, stores.upstreamName);
     const current = await stores.target.headManifest(item.targetTag);
@@ -236,6 +250,31 @@ async function refreshItem(
     context.log?.(`${targetReference}: ${report.error.message}`);
     return report;
   }
+}
+
+/** Copies what refers to upstream images (`subjects`) and the target lacks. */
+async function carryReferrers(stores: Stores, subjects: readonly string[]): Promise<ReferrerReport> {
+  const options = { transfers: stores.transfers, cache: stores.referrerCache };
+  const found = await findReferrers(stores.upstream, subjects, options);
+  return copyReferrers(stores.upstream, stores.target, found, options);
+}
+
+/**
+ * The upstream images a current item's index was made from, whose referrers travel with it; none when
+ * upstream can hold no referrers (no referrers API, no referrer tag: `probe` is any upstream digest).
+ * Read from the stored index on the target, as upstream registries count GETs as pulls.
+ */
+async function storedSubjects(stores: Stores, probe: string, stored: string): Promise<string[]> {
+  if (!(await stores.referrerCache.mayHoldReferrers(stores.upstream, probe))) return [];
+  const parsed = parseFetchedManifest(await stores.target.getManifest(stored));
+  if (parsed.kind !== "index") {
+    throw new PolyarchError(
+      "POLYARCH_E_BAD_MANIFEST",
+      `${stored} in ${stores.target.name} is not the index polyarch wrote`,
+      { hint: "its receipt tag names something else; run with --force to rebuild the item" },
+    );
+  }
+  return upstreamImages(parsed.index);
 }
 
 /** Prunes stale receipts where the store can delete; a failure to prune does not fail the refresh. */

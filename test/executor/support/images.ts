@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import {
+  type BusyboxArch,
   busyboxPath,
+  hostBusyboxArch,
   type Image,
   imageFrom,
   indexOf,
@@ -42,6 +44,13 @@ const APPLETS = [
   "kill",
 ];
 
+/** This host's architecture: job images run natively only in it. */
+export const HOST_ARCH: BusyboxArch = hostBusyboxArch();
+/** The other tested architecture: its images need emulation here. */
+export const FOREIGN_ARCH: BusyboxArch = HOST_ARCH === "amd64" ? "arm64" : "amd64";
+/** What `uname -m` prints for each. */
+export const UNAME: Record<BusyboxArch, string> = { amd64: "x86_64", arm64: "aarch64" };
+
 const baseLayers = new Map<string, Promise<Layer>>();
 
 /** One layer with real busybox for `arch` and its applets: the layer every test image starts from. */
@@ -69,7 +78,8 @@ export function busyboxLayer(arch: "amd64" | "arm64"): Promise<Layer> {
 }
 
 export interface JobImageOptions {
-  arch?: "amd64" | "arm64";
+  /** This host's by default. */
+  arch?: BusyboxArch;
   /** The platform variant the config and the index entry state (amd64/v3, arm64/v8.2); busybox is the same. */
   variant?: string;
   /** Layers on top of busybox. */
@@ -79,7 +89,7 @@ export interface JobImageOptions {
 
 /** A job image: busybox plus `extra` layers; `runtime` sets the config's Env, User, WorkingDir, Entrypoint. */
 export async function jobImage(options: JobImageOptions = {}): Promise<Image> {
-  const arch = options.arch ?? "amd64";
+  const arch = options.arch ?? HOST_ARCH;
   const layers = [await busyboxLayer(arch)];
   for (const entries of options.extra ?? []) layers.push(await tarGzLayer(entries));
   return imageFrom({
@@ -132,20 +142,32 @@ export async function helperStandIn(arch: "amd64" | "arm64"): Promise<Image> {
   });
 }
 
-/** The host's buildah, its shared libraries and its configuration, as layer entries. */
-export async function buildahEntries(): Promise<TarEntry[]> {
-  const libraries = execFileSync("ldd", ["/usr/bin/buildah"], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
-    .filter((path): path is string => path !== undefined);
-  const files = [
-    "/usr/bin/buildah",
-    ...libraries,
+/** `binaries` and every shared library `ldd` says they load: absolute paths on this machine, each once. */
+function withLibraries(binaries: readonly string[]): string[] {
+  const libraries = binaries.flatMap((binary) =>
+    [...execFileSync("ldd", [binary], { encoding: "utf8" }).matchAll(/(\/\S+) \(0x/g)].map(
+      (match) => match[1]!,
+    ),
+  );
+  return [...new Set([...binaries, ...libraries])];
+}
+
+/** The host's buildah, the shared libraries it loads and its configuration: absolute paths on this machine. */
+export function hostBuildahFiles(): string[] {
+  return [
+    ...withLibraries(["/usr/bin/buildah"]),
     "/etc/containers/policy.json",
     "/etc/containers/registries.conf",
     "/usr/share/containers/containers.conf",
     "/usr/share/containers/seccomp.json",
   ];
+}
+
+/**
+ * Files of this machine as layer entries at their own paths (followed through symlinks, mode 0755), with
+ * the directories above them but /bin, which the busybox layer has.
+ */
+async function hostFileEntries(files: readonly string[]): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   const dirs = new Set<string>();
   for (const file of files) {
@@ -158,6 +180,69 @@ export async function buildahEntries(): Promise<TarEntry[]> {
     }
     entries.push({ path: file.slice(1), content: await readFile(file), mode: 0o755 });
   }
-  entries.push({ path: "var/", type: "directory" }, { path: "var/tmp/", type: "directory", mode: 0o1777 });
   return entries;
+}
+
+/** The host's buildah (hostBuildahFiles) and a /var/tmp for it, as layer entries. */
+export async function buildahEntries(): Promise<TarEntry[]> {
+  return [
+    ...(await hostFileEntries(hostBuildahFiles())),
+    { path: "var/", type: "directory" },
+    { path: "var/tmp/", type: "directory", mode: 0o1777 },
+  ];
+}
+
+/**
+ * Debian's package manager from this machine, as layer entries over busybox: apt-get with its http
+ * method, dpkg and the programs it runs (dpkg-deb, dpkg-split, GNU tar, ldconfig), the libraries they
+ * load, dpkg's architecture tables, and the empty state of a system with no package installed. The
+ * `_apt` user that apt's downloads drop to is the image's (/etc/passwd), as Debian's base-passwd has it.
+ */
+export async function aptEntries(): Promise<TarEntry[]> {
+  const binaries = [
+    "/usr/bin/apt-get",
+    "/usr/lib/apt/methods/http",
+    "/usr/bin/dpkg",
+    "/usr/bin/dpkg-deb",
+    "/usr/bin/dpkg-query",
+    "/usr/bin/dpkg-split",
+    "/usr/bin/tar",
+    "/sbin/ldconfig",
+  ];
+  const tables = ["cputable", "ostable", "tupletable", "abitable"].map((name) => `/usr/share/dpkg/${name}`);
+  const directories = [
+    "etc/apt/",
+    "etc/apt/apt.conf.d/",
+    "etc/apt/preferences.d/",
+    "etc/apt/sources.list.d/",
+    "var/",
+    "var/lib/",
+    "var/lib/apt/",
+    "var/lib/apt/lists/",
+    "var/lib/apt/lists/partial/",
+    "var/cache/",
+    "var/cache/apt/",
+    "var/cache/apt/archives/",
+    "var/cache/apt/archives/partial/",
+    "var/log/",
+    "var/log/apt/",
+    "var/lib/dpkg/",
+    "var/lib/dpkg/info/",
+    "var/lib/dpkg/updates/",
+    "var/lib/dpkg/triggers/",
+  ];
+  return [
+    ...(await hostFileEntries([...withLibraries(binaries), ...tables])),
+    ...directories.map((path): TarEntry => ({ path, type: "directory" })),
+    { path: "var/lib/dpkg/status", content: "" },
+    ...["diff", "start-stop-daemon", "chown", "su"].map(
+      (applet): TarEntry => ({ path: `bin/${applet}`, type: "symlink", linkname: "busybox" }),
+    ),
+    {
+      path: "etc/passwd",
+      content:
+        "root:x:0:0:root:/root:/bin/sh\n_apt:x:42:65534::/nonexistent:/bin/false\nnobody:x:65534:65534::/nonexistent:/bin/false\n",
+    },
+    { path: "etc/group", content: "root:x:0:\nstaff:x:50:\nnogroup:x:65534:\n" },
+  ];
 }

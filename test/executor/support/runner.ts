@@ -65,8 +65,8 @@ export interface JobRun {
 /** A host running gitlab-runner with the polyarch executor, driven from the rendered config.toml. */
 export interface RunnerHost {
   user: HostUser;
-  /** The command prefix that runs a program as the runner would: in its cgroup, as its user. */
-  asRunner: string[];
+  /** The command line that runs `file` as the runner would: in its cgroup, as its user. */
+  asRunner(file: string, args: string[]): string[];
   dir: string;
   /** The state_dir the settings file names (with `settingsFile: false`, nothing is there). */
   stateDir: string;
@@ -104,6 +104,11 @@ export interface RunnerHostOptions {
   settingsFile?: boolean;
   /** Variables every stage gets on top of the runner's, given the host's temporary directory. */
   env?: (dir: string) => Record<string, string>;
+  /**
+   * The host's `/etc/resolv.conf` as the runner's stages see it: they run in a mount namespace of
+   * their own with this file bound over it (a host whose resolver is on its loopback, say).
+   */
+  resolvConf?: string;
   /** A cgroup v2 directory every stage (and doctor) starts in, as the runner's own (support/cgroup.ts). */
   cgroup?: string;
 }
@@ -207,7 +212,7 @@ export async function startRunnerHost(
     return dir;
   };
 
-  const asRunner = [
+  const asRunner = (file: string, args: string[]) => [
     ...(options.cgroup === undefined
       ? []
       : ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "runner", join(options.cgroup, "cgroup.procs")]),
@@ -216,9 +221,27 @@ export async function startRunnerHost(
     `--regid=${user.gid}`,
     "--clear-groups",
     "--",
+    file,
+    ...args,
   ];
-  const spawn = (file: string, args: string[], env: Record<string, string>, cwd: string) =>
-    execa(asRunner[0] as string, [...asRunner.slice(1), file, ...args], {
+  const resolvConf = options.resolvConf;
+  const spawn = (file: string, args: string[], env: Record<string, string>, cwd: string) => {
+    const [command, ...rest] =
+      resolvConf === undefined
+        ? asRunner(file, args)
+        : [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+            resolvConf,
+            ...asRunner(file, args),
+          ];
+    return execa(command as string, rest, {
       env,
       extendEnv: false,
       cwd,
@@ -226,6 +249,7 @@ export async function startRunnerHost(
       all: true,
       stdin: "ignore",
     });
+  };
 
   const stage = async (
     name: "config" | "prepare" | "cleanup",
@@ -238,7 +262,7 @@ export async function startRunnerHost(
     const result = options.runnerExits
       ? await execa(
           "sh",
-          ["-c", '"$@"; exit $?', "runner", ...asRunner, custom[`${name}_exec`], ...custom[`${name}_args`]],
+          ["-c", '"$@"; exit $?', "runner", ...asRunner(custom[`${name}_exec`], custom[`${name}_args`])],
           { env, extendEnv: false, cwd: jobDir, reject: false, all: true, stdin: "ignore" },
         )
       : await spawn(custom[`${name}_exec`], custom[`${name}_args`], env, jobDir);
@@ -391,13 +415,15 @@ function quote(text: string): string {
 
 /** `polyarch-executor doctor [args]` as the runner's user, from the host's launcher, with a bare PATH. */
 export function doctorAsRunnerUser(host: RunnerHost, ...args: string[]) {
-  return execa(
-    host.asRunner[0] as string,
-    [...host.asRunner.slice(1), host.custom.config_exec, "doctor", "--settings", host.settingsPath, ...args],
-    {
-      reject: false,
-      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-      extendEnv: false,
-    },
-  );
+  const [command, ...rest] = host.asRunner(host.custom.config_exec, [
+    "doctor",
+    "--settings",
+    host.settingsPath,
+    ...args,
+  ]);
+  return execa(command as string, rest, {
+    reject: false,
+    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    extendEnv: false,
+  });
 }

@@ -2,6 +2,8 @@ export type { Buildah } from "./buildah.ts";
 export { startBuildah, vfsStorage } from "./buildah.ts";
 export type { BusyboxArch, BusyboxImageOptions } from "./busybox.ts";
 export { busyboxImage, busyboxPath, elfMachine, elfMachines, hostBusyboxArch } from "./busybox.ts";
+export type { CiJobPayload } from "./ci-job.ts";
+export { ciJobPayload } from "./ci-job.ts";
 export type { EcrEndpoint, EcrRegistry, EcrRequestRecord } from "./ecr-endpoint.ts";
 export {
   ECR_TEST_ACCESS_KEY,

@@ -1,7 +1,7 @@
 import { PolyarchError } from "@polyarch/errors";
 import { type HelperSpec, parseHelperSpec, type RefreshReport, refresh } from "@polyarch/helper-image";
 import { hasWrittenTag, openStore, parseWrittenReference } from "@polyarch/oci";
-import { table } from "../format.ts";
+import { referrersCopiedLine, table } from "../format.ts";
 import { itemsOutcome, type Outcome } from "../outcome.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
@@ -119,6 +119,8 @@ export function formatRefreshReport(report: RefreshReport): string {
     .map(([action, n]) => `${n} ${action}`)
     .join(", ");
   lines.push(`${report.dryRun ? "plan" : "refresh"}: ${counts || "no versions selected"}`);
+  const referrers = referrersCopiedLine(report.items);
+  if (referrers) lines.push(referrers);
   const { receipts } = report;
   if (receipts) {
     const kept =

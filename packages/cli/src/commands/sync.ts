@@ -1,6 +1,6 @@
 import { parseShard, parseSyncSpec, type SyncReport, sync } from "@polyarch/mirror";
 import { openStore } from "@polyarch/oci";
-import { table } from "../format.ts";
+import { referrersCopiedLine, table } from "../format.ts";
 import { itemsOutcome, type Outcome } from "../outcome.ts";
 import { type Io, writeLine } from "../output.ts";
 import { createClient } from "../registry-client.ts";
@@ -53,16 +53,8 @@ export function formatSyncReport(report: SyncReport): string {
     .map(([action, n]) => `${n} ${action}`)
     .join(", ");
   lines.push(`${report.dryRun ? "plan" : "sync"}: ${counts || "nothing to do"}`);
-  const referrers = report.items.reduce(
-    (sum, item) => ({
-      referrers: sum.referrers + (item.referrers?.copied.referrers ?? 0),
-      tags: sum.tags + (item.referrers?.copied.tags ?? 0),
-    }),
-    { referrers: 0, tags: 0 },
-  );
-  if (referrers.referrers + referrers.tags > 0) {
-    lines.push(`referrers copied: ${referrers.referrers} OCI referrers, ${referrers.tags} cosign tags`);
-  }
+  const referrers = referrersCopiedLine(report.items);
+  if (referrers) lines.push(referrers);
   for (const item of report.items) {
     if (item.error)
       lines.push(

@@ -195,6 +195,16 @@ describe("sandboxArgv in the job's namespaces", () => {
     ]);
   });
 
+  test("an isolated job binds its own resolv.conf, naming pasta's forwarder, over the host's", () => {
+    const argv = sandboxArgv({
+      ...plan,
+      network: "isolated",
+      namespace: { holderPid: 41, isolated: true, resolvConf: "/state/jobs/j/resolv.conf" },
+    });
+    expect(argv.args.join(" ")).toContain("--ro-bind-try /state/jobs/j/resolv.conf /etc/resolv.conf");
+    expect(argv.args.join(" ")).not.toContain("--ro-bind-try /etc/resolv.conf /etc/resolv.conf");
+  });
+
   test("network none unshares the network inside the job's namespace", () => {
     const argv = sandboxArgv({
       ...plan,

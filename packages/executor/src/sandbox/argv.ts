@@ -31,6 +31,8 @@ export interface NamespaceRef {
   nestedPid?: number;
   /** Whether the holder has a network namespace of its own (`network: isolated`). */
   isolated: boolean;
+  /** With `isolated`: the job's `/etc/resolv.conf`, naming pasta's DNS forwarder (sandbox/resolv-conf.ts). */
+  resolvConf?: string;
 }
 
 export type Network = "host" | "none" | "isolated";
@@ -147,7 +149,7 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   if (plan.network !== "none") {
     args.push(
       "--ro-bind-try",
-      "/etc/resolv.conf",
+      plan.namespace?.resolvConf ?? "/etc/resolv.conf",
       "/etc/resolv.conf",
       "--ro-bind-try",
       plan.hostsFile ?? "/etc/hosts",

@@ -4,8 +4,10 @@ import { userInfo } from "node:os";
 import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
+import { jobFiles } from "../state/layout.ts";
 import { joinCgroup, type NamespaceRef, type Network } from "./argv.ts";
 import { runTool } from "./process.ts";
+import { DNS_FORWARD_ADDRESS, isolatedResolvConf } from "./resolv-conf.ts";
 
 /**
  * The job's own namespaces, made in prepare and kept until cleanup by a holder process, as rootless
@@ -175,7 +177,12 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
     ...(full && { nestedPid: nested }),
     isolated: options.isolated,
   };
-  if (options.isolated) namespace.pastaPid = await startPasta(options, holderPid);
+  if (options.isolated) {
+    namespace.pastaPid = await startPasta(options, holderPid);
+    namespace.resolvConf = jobFiles(options.dir).resolvConf;
+    const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    await writeFile(namespace.resolvConf, isolatedResolvConf(host), { mode: 0o644 });
+  }
   return namespace;
 }
 
@@ -205,7 +212,10 @@ async function mapIds(
   }
 }
 
-/** pasta connects the holder's network namespace outwards: no port of the host is forwarded in. */
+/**
+ * pasta connects the holder's network namespace outwards: no port of the host is forwarded in, and DNS
+ * sent to DNS_FORWARD_ADDRESS goes to the host's first nameserver (sandbox/resolv-conf.ts).
+ */
 async function startPasta(options: NamespaceOptions, holderPid: number): Promise<number> {
   const pidFile = `${options.dir}/pasta.pid`;
   const log = await open(`${options.dir}/pasta.log`, "a", 0o600);
@@ -219,6 +229,8 @@ async function startPasta(options: NamespaceOptions, holderPid: number): Promise
           "--quiet",
           "--foreground",
           "--no-map-gw",
+          "--dns-forward",
+          DNS_FORWARD_ADDRESS,
           "--tcp-ports",
           "none",
           "--udp-ports",

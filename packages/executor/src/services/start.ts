@@ -1,5 +1,4 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { PolyarchError, redactText } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import type { PulledImage } from "../image/pull.ts";
@@ -11,6 +10,7 @@ import { makeRoot } from "../sandbox/root.ts";
 import type { JobSettings } from "../settings/settings.ts";
 import { type JobPaths, jobFiles, servicePaths } from "../state/layout.ts";
 import { hostsWithServices, serviceAliases, serviceCommand, serviceSandboxPlan } from "./plan.ts";
+import { answers, silentPorts } from "./ports.ts";
 
 const LOG_TAIL_LINES = 20;
 
@@ -38,11 +38,12 @@ export interface StartedServices {
 }
 
 /**
- * Starts the job's `services:`, each in a sandbox of its own on the host's network, and writes the
- * job's `/etc/hosts` with their names on loopback. Returns undefined without services.
- * Each service's exposed TCP ports must be free before it starts (on a shared network another job's
- * service would answer instead); prepare then waits up to `services_timeout` for them, and a service
- * that does not answer in time is a warning with its last log lines, as with the Docker executor.
+ * Starts the job's `services:`, each in a sandbox of its own on the job's network (the host's, or with
+ * `isolated` the job's own), and writes the job's `/etc/hosts` with their names on loopback. Returns
+ * undefined without services. On the host's network each service's exposed TCP ports must be free
+ * before it starts (another job's service would answer instead). prepare then waits up to
+ * `services_timeout` for them (services/ports.ts), and a service that does not answer in time is a
+ * warning with its last log lines, as with the Docker executor.
  */
 export async function startServices(
   services: readonly JobService[],
@@ -124,14 +125,18 @@ export async function startServices(
       log,
     );
     await appendFile(paths.startedServices, `${JSON.stringify({ pid, marker: paths.dir })}\n`);
-    // The host cannot connect into an isolated job's network: only whether the service still runs is checked.
-    waits.push({ name: service.name, ports: network === "host" ? image.config.tcpPorts : [], log, pid });
+    waits.push({ name: service.name, ports: image.config.tcpPorts, log, pid });
   }
   const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
   for (const wait of waits) {
     const alive = () => isDetachedRunning(wait.pid);
-    const missing: number[] = [];
-    for (const port of wait.ports) if (!(await answersBy(port, deadline, alive))) missing.push(port);
+    const missing = await silentPorts({
+      ports: wait.ports,
+      deadline,
+      keeperPid: wait.pid,
+      alive,
+      ...(network === "isolated" && context.namespace !== undefined && { namespace: context.namespace }),
+    });
     const running = await alive();
     if (missing.length === 0 && running) continue;
     const what = running
@@ -162,28 +167,4 @@ export async function stopServices(jobDir: string, graceSeconds: number): Promis
       await stopDetached(started.pid, started.marker, graceSeconds);
     }
   }
-}
-
-/** Whether something accepts a TCP connection on loopback `port` within `timeoutMs`. */
-function answers(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-/** Whether `port` answers before `deadline`; gives up early once the service is gone. */
-async function answersBy(port: number, deadline: number, alive: () => Promise<boolean>): Promise<boolean> {
-  while (Date.now() < deadline) {
-    if (await answers(port, 500)) return true;
-    if (!(await alive())) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return answers(port, 500);
 }

@@ -36,6 +36,8 @@ export interface JobPaths {
   rootfs: string;
   /** The job's `/etc/hosts` when it has services. */
   hosts: string;
+  /** The job's `/etc/resolv.conf` with `network: isolated` (sandbox/resolv-conf.ts). */
+  resolvConf: string;
   /** What cleanup needs to stop the job's services, written as each starts (prepare may be killed). */
   startedServices: string;
   /** The process that ran prepare (the runner) and its start time (stages/orphans.ts). */
@@ -75,6 +77,7 @@ export function jobFiles(dir: string): Omit<JobPaths, "projectCache"> {
     merged: join(dir, "merged"),
     rootfs: join(dir, "rootfs"),
     hosts: join(dir, "hosts"),
+    resolvConf: join(dir, "resolv.conf"),
     startedServices: join(dir, "services.json"),
     namespace: join(dir, "namespace.json"),
     cgroup: join(dir, "cgroup"),

@@ -20,8 +20,9 @@ import { anchored, type TagFilter } from "./tags.ts";
  *   concurrency: 4                     # images copied at once
  *   registries:
  *     docker.io: { concurrency: 2, slowDownAt: 20 }
- *   defaults:
+ *   defaults:                          # for images that do not say
  *     platforms: [linux/amd64, linux/arm64]
+ *     referrerFilters: [{ artifactType: application/spdx+json }]
  *   images:
  *     - source: docker.io/library/alpine
  *       target: registry.example.com/mirror/alpine
@@ -121,16 +122,21 @@ const referrerFilterSchema = strictObject({
   }),
 });
 
-const imageSchema = strictObject({
-  source: referenceText,
-  target: referenceText,
-  tags: tagFilterSchema.optional(),
+/** What an image and `defaults` may say; an image's own value wins. */
+const inheritedKeys = {
   platforms: platformList.optional(),
   referrers: z.boolean().optional(),
   referrerFilters: z
     .array(referrerFilterSchema)
     .min(1, { error: "list at least one filter, or leave the key out" })
     .optional(),
+};
+
+const imageSchema = strictObject({
+  source: referenceText,
+  target: referenceText,
+  tags: tagFilterSchema.optional(),
+  ...inheritedKeys,
 });
 
 export const syncSpecSchema = strictObject({
@@ -144,7 +150,7 @@ export const syncSpecSchema = strictObject({
       }),
     )
     .optional(),
-  defaults: strictObject({ platforms: platformList.optional() }).optional(),
+  defaults: strictObject(inheritedKeys).optional(),
   images: z.array(imageSchema).min(1, { error: "list at least one image to mirror" }),
 });
 
@@ -156,12 +162,15 @@ export function parseSyncSpec(text: string, file: string): SyncSpec {
     hint: "see packages/mirror/README.md for the sync spec format",
     check: checkSpec,
   });
-  const defaults = raw.defaults?.platforms;
+  const defaults = raw.defaults ?? {};
   return {
     concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
     registries: raw.registries ?? {},
     images: raw.images.map((image, index) => {
-      const platforms = image.platforms ?? defaults;
+      const platforms = image.platforms ?? defaults.platforms;
+      const referrers = image.referrers ?? defaults.referrers;
+      const referrerFilters =
+        referrers === false ? undefined : (image.referrerFilters ?? defaults.referrerFilters);
       return {
         index,
         source: image.tags === undefined ? parseReference(image.source) : parseWrittenReference(image.source),
@@ -175,11 +184,25 @@ export function parseSyncSpec(text: string, file: string): SyncSpec {
           },
         }),
         ...(platforms && { platforms: platforms.map(parsePlatform) }),
-        ...(image.referrers !== undefined && { referrers: image.referrers }),
-        ...(image.referrerFilters && { artifactTypes: image.referrerFilters.map((f) => f.artifactType) }),
+        ...(referrers !== undefined && { referrers }),
+        ...(referrerFilters && { artifactTypes: referrerFilters.map((f) => f.artifactType) }),
       };
     }),
   };
+}
+
+/** `referrers: false` beside `referrerFilters` in one place: the filters would do nothing. */
+function filtersBesideOff(
+  keys: Pick<RawSpec["images"][number], "referrers" | "referrerFilters">,
+  at: (key: string) => string,
+): SpecProblem[] {
+  if (keys.referrers !== false || keys.referrerFilters === undefined) return [];
+  return [
+    {
+      path: at("referrerFilters"),
+      message: "filters referrers, but referrers: false leaves them all behind; drop one of the two",
+    },
+  ];
 }
 
 function hasTagOrDigest(text: string): boolean {
@@ -204,12 +227,18 @@ function checkSpec(spec: RawSpec): SpecProblem[] {
         message: `filters the tags of a repository, but source ${image.source} names one image; drop its tag or digest, or drop tags`,
       });
     }
-    if (image.referrers === false && image.referrerFilters !== undefined) {
+    if (
+      image.referrerFilters !== undefined &&
+      image.referrers === undefined &&
+      spec.defaults?.referrers === false
+    ) {
       problems.push({
         path: at("referrerFilters"),
-        message: "filters referrers, but referrers: false leaves them all behind; drop one of the two",
+        message:
+          "filters referrers, but defaults.referrers: false leaves them all behind; add referrers: true to this image, or drop its filters",
       });
     }
+    problems.push(...filtersBesideOff(image, at));
     if (target.digest !== undefined) {
       problems.push({
         path: at("target"),
@@ -233,6 +262,7 @@ function checkSpec(spec: RawSpec): SpecProblem[] {
       });
     }
   });
+  if (spec.defaults) problems.push(...filtersBesideOff(spec.defaults, (key) => `defaults.${key}`));
   for (const host of Object.keys(spec.registries ?? {})) {
     if (!hosts.has(host)) {
       const suggestion = hosts.size > 0 ? `; did you mean "${closest(host, [...hosts])}"?` : "";
