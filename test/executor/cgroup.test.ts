@@ -173,6 +173,18 @@ describe("a job's own cgroup under a delegated one", { timeout: JOB_TIMEOUT_MS }
     expect((await jobCgroups()).filter((dir) => /-job-230[34]-/.test(dir))).toEqual([]);
   });
 
+  test("of a runner killed before cleanup is killed and removed by doctor --cleanup", async () => {
+    const left: JobSpec = { id: 2306, image, services: [{ name: sleeper }], script: [] };
+    const prepared = await host.stage("prepare", left, { runnerExits: true });
+    expect(prepared.exitCode, prepared.output).toBe(0);
+    const cgroup = await cgroupRunning("sleep 31401");
+    expect(cgroup).toContain("-job-2306-");
+    const doctor = await doctorAsRunnerUser(host, "--cleanup");
+    expect(doctor.stdout).toMatch(/^polyarch-executor: removed \S+-job-2306-\S+$/m);
+    expect(await exists(cgroup)).toBe(false);
+    expect(await hostProcesses(/^\/bin\/sleep 31401/)).toEqual([]);
+  });
+
   test("doctor says where jobs get their cgroups and which controllers are there", async () => {
     const result = await doctorAsRunnerUser(host);
     const controllers = delegated.controllers.length > 0 ? delegated.controllers.join(" ") : "none";
