@@ -4,6 +4,7 @@ import { runTool } from "../sandbox/process.ts";
 import type { ExecutorSettings } from "../settings/settings.ts";
 import type { DoctorCheck } from "./doctor.ts";
 import {
+  CONNECTOR_FIX,
   type IsolatedNetworkSupport,
   isolatedNetworkSupport,
   PASTA_FIX,
@@ -18,9 +19,12 @@ import {
 
 /**
  * doctor's checks for full-range user namespaces (newuidmap/newgidmap and the runner's subordinate
- * ids) and for a job's own network (pasta, and /dev/net/tun open to others, as Debian's udev makes it).
+ * ids) and for a job's own network (pasta or slirp4netns, and /dev/net/tun open to others, as Debian's
+ * udev makes it).
  */
-export async function isolationChecks(settings: Pick<ExecutorSettings, "network">): Promise<DoctorCheck[]> {
+export async function isolationChecks(
+  settings: Pick<ExecutorSettings, "network" | "isolatedHostPorts">,
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   for (const tool of ["newuidmap", "newgidmap"]) checks.push(await idMapperCheck(tool));
   const user = userInfo().username;
@@ -35,18 +39,21 @@ export async function isolationChecks(settings: Pick<ExecutorSettings, "network"
       : `${user} has uids ${describe(ids.uids)} and gids ${describe(ids.gids)} in /etc/subuid and /etc/subgid; jobs need ${SUBORDINATE_IDS_NEEDED} of each, and without them run with one uid (no chown to other users, no su, no buildah RUN)`,
     fix: addSubordinateIdsCommand(user),
   });
-  checks.push(...networkChecks(settings.network, await isolatedNetworkSupport()));
+  checks.push(...networkChecks(settings, await isolatedNetworkSupport()));
   return checks;
 }
 
 /**
- * pasta and /dev/net/tun, judged by the network setting (pure): only `isolated` fails without them;
- * with no setting jobs fall back to the host's network, which the detail says.
+ * The connector (pasta, else slirp4netns) and /dev/net/tun, judged by the settings as prepare judges
+ * them (pure): `isolated` fails without them, and so does `isolated_host_ports` with slirp4netns
+ * alone (prepare refuses it); with no network set jobs fall back to the host's network, which the
+ * detail says.
  */
 export function networkChecks(
-  network: ExecutorSettings["network"],
+  settings: Pick<ExecutorSettings, "network" | "isolatedHostPorts">,
   support: IsolatedNetworkSupport,
 ): DoctorCheck[] {
+  const { network, isolatedHostPorts } = settings;
   const needed = network === "isolated";
   const without =
     network === undefined
@@ -55,26 +62,47 @@ export function networkChecks(
         ? ""
         : ` (needed only for network: isolated; network is ${network})`;
   const tunOpen = support.tunMode !== undefined && (support.tunMode & 0o006) === 0o006;
+  const opener = support.connector ?? "pasta or slirp4netns";
   return [
-    {
-      name: "pasta",
-      ok: support.pasta !== undefined || !needed,
-      detail:
-        support.pasta !== undefined
-          ? `${support.pasta} connects jobs' own networks`
-          : `pasta not found${without}`,
-      fix: PASTA_FIX,
-    },
+    connectorCheck(support, network, isolatedHostPorts, without),
     {
       name: "/dev/net/tun",
       ok: tunOpen || !needed,
       detail:
         support.tunMode === undefined
           ? `missing${without}`
-          : `mode ${support.tunMode.toString(8)}${tunOpen ? "" : `: pasta cannot open it from a job's namespace${without}`}`,
+          : `mode ${support.tunMode.toString(8)}${tunOpen ? "" : `: ${opener} cannot open it from a job's namespace${without}`}`,
       fix: TUN_FIX,
     },
   ];
+}
+
+/** Which connector jobs get, and whether the settings ask what it cannot give. */
+function connectorCheck(
+  support: IsolatedNetworkSupport,
+  network: ExecutorSettings["network"],
+  hostPorts: readonly number[],
+  without: string,
+): DoctorCheck {
+  const name = "network connector";
+  if (support.connector === undefined)
+    return {
+      name,
+      ok: network !== "isolated",
+      detail: `neither pasta nor slirp4netns found${without}`,
+      fix: CONNECTOR_FIX,
+    };
+  const detail = `${support.versions[support.connector]} connects jobs' own networks`;
+  if (support.connector === "pasta") return { name, ok: true, detail, fix: CONNECTOR_FIX };
+  const refused = hostPorts.length > 0 && network !== "host" && network !== "none";
+  return {
+    name,
+    ok: !refused,
+    detail: refused
+      ? `${detail}, but isolated_host_ports (${hostPorts.join(", ")}) needs pasta: jobs are refused until it is installed`
+      : `${detail} (pasta not found; isolated_host_ports would need it)`,
+    fix: PASTA_FIX,
+  };
 }
 
 /** newuidmap/newgidmap must be setuid root (shadow's default) or carry file capabilities. */

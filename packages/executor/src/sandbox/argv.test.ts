@@ -195,7 +195,7 @@ describe("sandboxArgv in the job's namespaces", () => {
     ]);
   });
 
-  test("an isolated job binds its own resolv.conf, naming pasta's forwarder, over the host's", () => {
+  test("an isolated job binds its own resolv.conf, naming its connector's forwarder, over the host's", () => {
     const argv = sandboxArgv({
       ...plan,
       network: "isolated",

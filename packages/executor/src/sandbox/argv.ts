@@ -31,7 +31,7 @@ export interface NamespaceRef {
   nestedPid?: number;
   /** Whether the holder has a network namespace of its own (`network: isolated`). */
   isolated: boolean;
-  /** With `isolated`: the job's `/etc/resolv.conf`, naming pasta's DNS forwarder (sandbox/resolv-conf.ts). */
+  /** With `isolated`: the job's `/etc/resolv.conf`, naming its connector's DNS forwarder (sandbox/resolv-conf.ts). */
   resolvConf?: string;
 }
 

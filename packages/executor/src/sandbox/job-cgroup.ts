@@ -6,7 +6,7 @@ import type { StageIo } from "../host/io.ts";
 
 /*
  * A job's own cgroup v2 (the plan: host/cgroup.ts), made in prepare under the delegated cgroup before
- * anything of the job starts. The job's holder, pasta, services and every stage's sandbox join it as
+ * anything of the job starts. The job's holder, its connector (pasta or slirp4netns), services and every stage's sandbox join it as
  * they start (joinCgroup in sandbox/argv.ts), so cleanup, a later prepare or `doctor --cleanup` stop
  * all that is left of a job by its cgroup, whatever the records say: a process the job left, one a
  * runner killed mid-prepare never recorded.

@@ -1,21 +1,30 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { open, readFile, readlink, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
+import type { Readable } from "node:stream";
 import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
 import { jobFiles } from "../state/layout.ts";
-import { joinCgroup, type NamespaceRef, type Network } from "./argv.ts";
+import { joinCgroup, type NamespaceRef } from "./argv.ts";
+import {
+  type Connector,
+  type ConnectorKind,
+  connectorArgv,
+  isConnectorOf,
+  type JobNetwork,
+  SLIRP4NETNS_READY_FD,
+} from "./connector.ts";
 import { runTool } from "./process.ts";
-import { DNS_FORWARD_ADDRESS, isolatedResolvConf } from "./resolv-conf.ts";
+import { isolatedResolvConf } from "./resolv-conf.ts";
 
 /**
  * The job's own namespaces, made in prepare and kept until cleanup by a holder process, as rootless
  * Podman's pause process keeps a pod's. With the runner's subordinate ids the holder's user namespace
  * maps 0 to the runner and 1–65535 to them (newuidmap/newgidmap, which bubblewrap cannot do itself:
  * bubblewrap#468); without them it maps the runner to 0 alone. With `network: isolated` the holder has
- * a network namespace of its own too, which pasta connects outwards. Every stage and service of the
- * job enters these namespaces (sandbox/argv.ts).
+ * a network namespace of its own too, which its connector (pasta, else slirp4netns: sandbox/connector.ts)
+ * connects outwards. Every stage and service of the job enters these namespaces (sandbox/argv.ts).
  */
 
 /** In every holder's command line, so a pid is known to be one before it is signalled. */
@@ -44,16 +53,17 @@ export interface NamespaceOptions {
   dir: string;
   /** The runner's subordinate ids, when it has a full range. */
   ids: { uids: IdRange; gids: IdRange } | undefined;
-  /** `network: isolated`: a network namespace of its own, connected by pasta. */
-  isolated: boolean;
+  /** `network: isolated`: a network namespace of its own, connected outwards by this connector. */
+  connector: ConnectorKind | undefined;
   /** Host loopback TCP ports the job reaches on its own loopback (pasta -T). */
   hostPorts: readonly number[];
-  /** The job's own cgroup (sandbox/job-cgroup.ts): the holder and pasta start in it. */
+  /** The job's own cgroup (sandbox/job-cgroup.ts): the holder and its connector start in it. */
   cgroup?: string;
 }
 
 export interface JobNamespace extends NamespaceRef {
-  pastaPid?: number;
+  /** With `network: isolated`: what connects it outwards, which cleanup stops. */
+  connector?: Connector;
 }
 
 /**
@@ -65,7 +75,7 @@ export async function prepareJobNamespace(
   options: {
     dir: string;
     recordFile: string;
-    network: Network;
+    network: JobNetwork;
     hostPorts: readonly number[];
     cgroup: string | undefined;
   },
@@ -77,12 +87,12 @@ export async function prepareJobNamespace(
       `WARNING: the runner's user has no 65536 subordinate uids and gids in /etc/subuid and /etc/subgid, so every uid in this job maps to the runner's own: chown to another user, su, setgroups (buildah RUN steps, apt's and apk's privilege drops) will fail and files lose their owners. An administrator adds them with: ${addSubordinateIdsCommand(userInfo().username)}\n`,
     );
   }
-  const isolated = options.network === "isolated";
-  if (full === undefined && !isolated) return undefined;
+  const connector = options.network.network === "isolated" ? options.network.connector : undefined;
+  if (full === undefined && connector === undefined) return undefined;
   const namespace = await startJobNamespace({
     dir: options.dir,
     ids: full,
-    isolated,
+    connector,
     hostPorts: options.hostPorts,
     ...(options.cgroup !== undefined && { cgroup: options.cgroup }),
   });
@@ -127,7 +137,7 @@ export async function withFullRangeNamespace<T>(
   dir: string,
   task: (namespace: JobNamespace) => Promise<T>,
 ): Promise<T> {
-  const namespace = await startJobNamespace({ dir, ids, isolated: false, hostPorts: [] });
+  const namespace = await startJobNamespace({ dir, ids, connector: undefined, hostPorts: [] });
   try {
     return await task(namespace);
   } finally {
@@ -146,7 +156,7 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   const log = await open(`${options.dir}/namespace.log`, "a", 0o600);
   const full = options.ids !== undefined;
   const unshareArgs = full ? ["--user"] : ["--user", "--map-root-user"];
-  if (options.isolated) unshareArgs.push("--net");
+  if (options.connector !== undefined) unshareArgs.push("--net");
   const script = full ? HOLDER_SCRIPT : SINGLE_SCRIPT;
   const scriptArgs = full ? [MAPPED_SCRIPT, pidFile] : [pidFile];
   let holderPid: number;
@@ -175,13 +185,13 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   const namespace: JobNamespace = {
     holderPid,
     ...(full && { nestedPid: nested }),
-    isolated: options.isolated,
+    isolated: options.connector !== undefined,
   };
-  if (options.isolated) {
-    namespace.pastaPid = await startPasta(options, holderPid);
+  if (options.connector !== undefined) {
+    namespace.connector = await startConnector(options.connector, options, holderPid);
     namespace.resolvConf = jobFiles(options.dir).resolvConf;
     const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-    await writeFile(namespace.resolvConf, isolatedResolvConf(host), { mode: 0o644 });
+    await writeFile(namespace.resolvConf, isolatedResolvConf(host, options.connector), { mode: 0o644 });
   }
   return namespace;
 }
@@ -213,50 +223,52 @@ async function mapIds(
 }
 
 /**
- * pasta connects the holder's network namespace outwards: no port of the host is forwarded in, and DNS
- * sent to DNS_FORWARD_ADDRESS goes to the host's first nameserver (sandbox/resolv-conf.ts).
+ * Starts the connector of the holder's network namespace (sandbox/connector.ts) in the job's cgroup,
+ * and returns once the namespace's interface is configured: pasta then writes its pid file,
+ * slirp4netns writes to its ready descriptor.
  */
-async function startPasta(options: NamespaceOptions, holderPid: number): Promise<number> {
-  const pidFile = `${options.dir}/pasta.pid`;
-  const log = await open(`${options.dir}/pasta.log`, "a", 0o600);
-  const tcpNs = options.hostPorts.length > 0 ? options.hostPorts.join(",") : "none";
+async function startConnector(
+  kind: ConnectorKind,
+  options: NamespaceOptions,
+  holderPid: number,
+): Promise<Connector> {
+  const pidFile = `${options.dir}/${kind}.pid`;
+  const logFile = `${options.dir}/${kind}.log`;
+  const log = await open(logFile, "a", 0o600);
+  const argv = joinCgroup(
+    connectorArgv(kind, { holderPid, hostPorts: options.hostPorts, pidFile }),
+    options.cgroup,
+  );
+  let child: ChildProcess;
   try {
-    const pasta = joinCgroup(
-      {
-        file: "pasta",
-        args: [
-          "--config-net",
-          "--quiet",
-          "--foreground",
-          "--no-map-gw",
-          "--dns-forward",
-          DNS_FORWARD_ADDRESS,
-          "--tcp-ports",
-          "none",
-          "--udp-ports",
-          "none",
-          "--tcp-ns",
-          tcpNs,
-          "--udp-ns",
-          "none",
-          "--pid",
-          pidFile,
-          "--userns",
-          `/proc/${holderPid}/ns/user`,
-          "--netns",
-          `/proc/${holderPid}/ns/net`,
-        ],
-      },
-      options.cgroup,
-    );
-    const child = spawn(pasta.file, pasta.args, { stdio: ["ignore", log.fd, log.fd], detached: true });
+    const ready = kind === "slirp4netns" ? (["pipe"] as const) : [];
+    child = spawn(argv.file, argv.args, { stdio: ["ignore", log.fd, log.fd, ...ready], detached: true });
     child.once("error", () => undefined);
     child.unref();
   } finally {
     await log.close();
   }
-  // pasta writes its pid once the namespace's interface is configured.
-  return Number(await waitForFile(pidFile, holderPid, options.dir, `${options.dir}/pasta.log`));
+  if (kind === "pasta")
+    return { kind, pid: Number(await waitForFile(pidFile, holderPid, options.dir, logFile)) };
+  if (await readyFd(child.stdio[SLIRP4NETNS_READY_FD] as Readable)) return { kind, pid: child.pid as number };
+  if (child.pid !== undefined) signal(child.pid, "SIGKILL");
+  return namespaceFailure(holderPid, logFile);
+}
+
+/** Whether something is written to `ready` before it closes or 30 s pass; closes it either way. */
+async function readyFd(ready: Readable): Promise<boolean> {
+  const written = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 30_000);
+    const settle = (value: boolean) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    ready.once("data", () => settle(true));
+    ready.once("end", () => settle(false));
+    ready.once("error", () => settle(false));
+  });
+  ready.destroy();
+  return written;
 }
 
 async function waitForFile(
@@ -270,6 +282,11 @@ async function waitForFile(
     if (/^\d+$/.test(text)) return text;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  return namespaceFailure(holderPid, logFile);
+}
+
+/** Stops the holder (and so its namespaces) and fails with the last lines of what did not come up. */
+async function namespaceFailure(holderPid: number, logFile: string): Promise<never> {
   signal(-holderPid, "SIGKILL");
   const log = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("\n");
   throw new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
@@ -283,23 +300,23 @@ async function runs(pid: number, marker: string): Promise<boolean> {
   return cmdline.includes(marker);
 }
 
-/** Stops the holder's process group (its namespaces end with their last process) and pasta. */
+/** Stops the holder's process group (its namespaces end with their last process) and its connector. */
 export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
   if (await runs(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
-  await stopPasta(namespace);
+  await stopConnector(namespace);
 }
 
 /**
- * Stops pasta, if it runs. Cleanup does so first: pasta takes tens of milliseconds to exit, which then
- * overlap with the rest of cleanup (a job's cgroup is removed only once pasta is gone). SIGKILL, since
- * pasta keeps nothing to flush and a frozen cgroup (sandbox/job-cgroup.ts) lets only that through.
+ * Stops the job's connector (pasta or slirp4netns), if it runs. Cleanup does so first: pasta takes tens
+ * of milliseconds to exit, which then overlap with the rest of cleanup (a job's cgroup is removed only
+ * once it is gone). SIGKILL, since neither keeps anything to flush and a frozen cgroup
+ * (sandbox/job-cgroup.ts) lets only that through.
  */
-export async function stopPasta(namespace: JobNamespace): Promise<void> {
-  if (
-    namespace.pastaPid !== undefined &&
-    (await runs(namespace.pastaPid, `/proc/${namespace.holderPid}/ns/net`))
-  )
-    signal(namespace.pastaPid, "SIGKILL");
+export async function stopConnector(namespace: JobNamespace): Promise<void> {
+  const connector = namespace.connector;
+  if (connector === undefined) return;
+  const cmdline = await readFile(`/proc/${connector.pid}/cmdline`, "utf8").catch(() => "");
+  if (isConnectorOf(cmdline, connector.kind, namespace.holderPid)) signal(connector.pid, "SIGKILL");
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

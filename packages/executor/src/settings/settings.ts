@@ -19,11 +19,11 @@ export interface ExecutorSettings {
   helperImage: string | undefined;
   /**
    * `host`: the job shares the host's network; `none`: loopback only; `isolated`: a network namespace
-   * per job, with its services, connected outwards by pasta. Not set: `isolated` where the host can
+   * per job, with its services, connected outwards by pasta (else slirp4netns). Not set: `isolated` where the host can
    * (host/network-support.ts), else `host` with a warning.
    */
   network: Network | undefined;
-  /** With `isolated`: host loopback TCP ports a job reaches on its own loopback (pasta `-T`). */
+  /** With `isolated`: host loopback TCP ports a job reaches on its own loopback (pasta `-T`; refused with slirp4netns). */
   isolatedHostPorts: number[];
   /** Run an image of another architecture through a registered binfmt handler (QEMU). */
   emulation: boolean;

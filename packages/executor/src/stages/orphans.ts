@@ -5,8 +5,8 @@ import { freezeJobCgroup, readRecordedCgroup, removeJobCgroup } from "../sandbox
 import {
   readRecordedNamespace,
   removeAsNamespaceRoot,
+  stopConnector,
   stopJobNamespace,
-  stopPasta,
 } from "../sandbox/job-namespace.ts";
 import { stopServices } from "../services/start.ts";
 import { findLeftJobs, type LeftJob } from "../state/job-owner.ts";
@@ -49,7 +49,7 @@ export async function removeJob(dir: string, graceSeconds: number): Promise<void
   const files = jobFiles(dir);
   const cgroup = await readRecordedCgroup(files.cgroup);
   const namespace = await readRecordedNamespace(files.namespace);
-  if (namespace !== undefined) await stopPasta(namespace);
+  if (namespace !== undefined) await stopConnector(namespace);
   await stopServices(dir, graceSeconds);
   if (cgroup !== undefined) await freezeJobCgroup(cgroup);
   if (namespace !== undefined) {

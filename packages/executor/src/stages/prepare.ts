@@ -61,17 +61,19 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
     return existing;
   }
   const cgroupPlan = await jobCgroupPlan(configured.limits, userInfo().username);
+  // Refused (isolated_host_ports with slirp4netns, say) before anything is made, as a limit is.
+  const network = await jobNetwork(configured, io);
   // A half-prepared job is started over: first the services and namespaces an earlier attempt started.
   await removeJob(paths.dir, 0);
   await reapOrphans(configured.stateDir, io);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await recordOwner(paths);
-  // Before anything of the job starts: its holder, pasta, services and stages join it as they start.
+  // Before anything of the job starts: its holder, connector, services and stages join it as they start.
   const cgroup =
     cgroupPlan.kind === "own"
       ? await makeJobCgroup(cgroupPlan, basename(paths.dir), paths.cgroup, io)
       : undefined;
-  const settings: JobSettings = { ...configured, network: await jobNetwork(configured.network, io) };
+  const settings: JobSettings = { ...configured, network: network.network };
   // With the runner's full range, the image's files keep their owners inside the job (layers/cache.ts).
   const cache = new ImageCache(settings.stateDir, await readFullRange());
   const redactor = new Redactor();
@@ -111,7 +113,7 @@ export async function prepare(configured: ExecutorSettings, io: StageIo): Promis
       {
         dir: paths.dir,
         recordFile: paths.namespace,
-        network: settings.network,
+        network,
         hostPorts: settings.isolatedHostPorts,
         cgroup,
       },

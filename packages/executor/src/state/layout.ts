@@ -12,8 +12,8 @@ import { join } from "node:path";
  *     services.json             the services prepare started (one JSON line each)
  *     services/<n>/             a service's root (as the job's), tmp/ and service.log
  *     owner.json                the process that ran prepare (gitlab-runner), to find jobs it left
- *     namespace.json            the holder of the job's namespaces, and pasta (sandbox/job-namespace.ts)
- *     namespace.pid namespace.log pasta.pid pasta.log   what they report as they start
+ *     namespace.json            the holder of the job's namespaces, and its connector (sandbox/job-namespace.ts)
+ *     namespace.pid namespace.log pasta.pid pasta.log slirp4netns.log   what they report as they start
  *     cgroup                    the path of the job's own cgroup, when it has one (sandbox/job-cgroup.ts)
  *   project-cache/<project>/    a project's local `cache:`; outlives its jobs
  *   layers/<digest>/            an unpacked layer: tree/ and changes.json
@@ -42,7 +42,7 @@ export interface JobPaths {
   startedServices: string;
   /** The process that ran prepare (the runner) and its start time (stages/orphans.ts). */
   owner: string;
-  /** The job's namespaces' holder and pasta, written as soon as they start (prepare may be killed). */
+  /** The job's namespaces' holder and connector, written as soon as they start (prepare may be killed). */
   namespace: string;
   /** The job's own cgroup's path, written before the cgroup is made (prepare may be killed). */
   cgroup: string;
