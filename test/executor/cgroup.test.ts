@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { cgroup2Mount, type DelegatedCgroup, delegateCgroup, exists, processesIn } from "./support/cgroup.ts";
 import { executorUser } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
+import { hostProcesses } from "./support/processes.ts";
 import { doctorAsRunnerUser, type JobSpec, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -54,21 +55,6 @@ async function cgroupRunning(marker: string): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no job cgroup under ${delegated.dir} runs ${marker}`);
-}
-
-/** Every process on the host whose command line matches `pattern`, with its cgroup v2 path. */
-async function hostProcesses(pattern: RegExp): Promise<Array<{ pid: number; cgroup: string }>> {
-  const found: Array<{ pid: number; cgroup: string }> = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
-    if (!pattern.test(cmdline.replaceAll("\0", " "))) continue;
-    const cgroup = (await readFile(`/proc/${name}/cgroup`, "utf8").catch(() => ""))
-      .split("\n")
-      .find((line) => line.startsWith("0::"));
-    if (cgroup !== undefined) found.push({ pid: Number(name), cgroup: cgroup.slice(3) });
-  }
-  return found;
 }
 
 /** The job's directory on the host (its builds/ is the job's /builds). */

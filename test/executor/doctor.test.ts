@@ -34,12 +34,14 @@ describe("polyarch-executor doctor", { timeout: JOB_TIMEOUT_MS }, () => {
       "newuidmap",
       "newgidmap",
       "subordinate ids",
-      "pasta",
+      "network connector",
       "/dev/net/tun",
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^ok +${check}:`, "m"));
     }
     expect(result.stdout).toContain(`can emulate ${FOREIGN_ARCH}`);
+    // pasta first, where both run (isolation.test.ts runs doctor on a host with slirp4netns alone).
+    expect(result.stdout).toMatch(/^ok +network connector: pasta .*connects jobs' own networks$/m);
     // These stages start in no delegated cgroup (cgroup.test.ts delegates one): jobs share the runner's.
     expect(result.stdout).toMatch(
       /^ok +cgroup limits: no cpu or memory limit set; jobs run in the runner's own cgroup: (no cgroup above \S+ is delegated to polyarch-ci \(writable by it\)|this host has no cgroup v2 hierarchy mounted)$/m,

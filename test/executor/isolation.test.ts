@@ -1,4 +1,6 @@
 import { access, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry, type TempDir, tempDir } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -6,11 +8,20 @@ import { type DnsServer, startDnsServer } from "./support/dns.ts";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
-import { doctorAsRunnerUser, type RunnerHost, startRunnerHost } from "./support/runner.ts";
+import { hostProcesses } from "./support/processes.ts";
+import {
+  doctorAsRunnerUser,
+  type JobRun,
+  type RunnerHost,
+  type RunnerHostOptions,
+  SYSTEM_FAILURE_EXIT_CODE,
+  startRunnerHost,
+} from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
 // Full-range user namespaces and a network per job, for real: polyarch-ci has 65536 subordinate ids
-// (.ci/system-packages), polyarch-ci-flat has none; pasta connects `network: isolated` jobs.
+// (.ci/system-packages), polyarch-ci-flat has none; pasta connects `network: isolated` jobs, and
+// slirp4netns where the runner's PATH lacks pasta (a host without passt: Ubuntu 22.04, Debian 11).
 let registry: Registry;
 let image: string;
 let webA: string;
@@ -22,7 +33,7 @@ const OWNERS_SCRIPT = [
   'echo "file=$(stat -c %u:%g /home/app/notes) dir=$(stat -c %u:%g /home/app) data=$(stat -c %u:%g /home/app/data)"',
 ];
 
-const APPLETS = ["chown", "su", "wget", "httpd", "sed"];
+const APPLETS = ["chown", "su", "wget", "httpd", "sed", "nslookup"];
 
 /** A busybox httpd service on loopback `port` (8080 by default) serving `text`. */
 async function web(text: string, tag: string, port = 8080): Promise<string> {
@@ -42,6 +53,11 @@ async function web(text: string, tag: string, port = 8080): Promise<string> {
   });
   return pushJobImage(registry, "team/web", tag, service);
 }
+
+/** A host without passt (Ubuntu 22.04, Debian 11): the runner's PATH lacks pasta, has slirp4netns. */
+const WITHOUT_PASTA: RunnerHostOptions = {
+  env: (dir) => ({ PATH: pathWithout(["pasta"], join(dir, "bin")) }),
+};
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -155,22 +171,8 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
   });
 
   test("gives two concurrent jobs a network each: both run a service on 8080 and reach their own", async () => {
-    const job = (id: number, service: string) =>
-      host.runJob({
-        id,
-        image,
-        services: [{ name: service, alias: "web" }],
-        script: ["wget -qO- http://web:8080/"],
-      });
-    const [a, b] = await Promise.all([job(2102, webA), job(2103, webB)]);
-    expect(a.result, a.log).toBe("success");
-    expect(b.result, b.log).toBe("success");
-    expect(a.log).toContain("service of job A");
-    expect(a.log).not.toContain("service of job B");
-    expect(b.log).toContain("service of job B");
-    expect(b.log).not.toContain("service of job A");
-    // Neither service was on the host's network.
-    expect(await listening(8080)).toBe(false);
+    const runs = await twoJobsServingOnOnePort(host, [2102, 2103]);
+    for (const run of runs) expect(run.log).toMatch(/^nameserver 169\.254\.1\.1$/m);
   });
 
   test("reaches a host loopback registry the settings forward, and no other host port", async () => {
@@ -300,6 +302,26 @@ describe("an isolated job on a host whose resolver is on its loopback", { timeou
       await host.remove();
     }
   });
+
+  test("resolves names through slirp4netns's forwarder (10.0.2.3) on a host without pasta", async () => {
+    const resolvConf = join(files.path, "resolv.conf");
+    await writeFile(resolvConf, "nameserver 127.0.0.153\nsearch polyarch.test\noptions ndots:1\n");
+    const host = await startRunnerHost({ network: "isolated" }, { resolvConf, ...WITHOUT_PASTA });
+    const asked = dns.queries.length;
+    try {
+      const run = await host.runJob({
+        id: 2121,
+        image,
+        script: ["cat /etc/resolv.conf", "nslookup registry.polyarch.test"],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toMatch(/^nameserver 10\.0\.2\.3\nsearch polyarch\.test\noptions ndots:1$/m);
+      expect(run.log).toMatch(/Name:\s+registry\.polyarch\.test\nAddress:\s+127\.0\.0\.1/);
+      expect(dns.queries.slice(asked)).toContain("registry.polyarch.test");
+    } finally {
+      await host.remove();
+    }
+  });
 });
 
 describe("a runner user with subordinate ids and copied roots", { timeout: JOB_TIMEOUT_MS }, () => {
@@ -357,32 +379,42 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
 });
 
 describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }, () => {
-  test("is the job's own where pasta runs: its service is not on the host's port, and the job reaches it", async () => {
-    const host = await startRunnerHost();
-    try {
-      const port = await freePort();
-      const job = {
-        id: 2110,
-        image,
-        services: [{ name: await web("own network\n", "own", port), alias: "web" }],
-        script: [`wget -qO- http://web:${port}/`],
-      };
-      const prepared = await host.stage("prepare", job);
-      expect(prepared.exitCode, prepared.output).toBe(0);
-      expect(prepared.output).not.toContain("shares the host's network");
-      expect(await listening(port)).toBe(false);
-      const run = await host.runJob(job);
-      expect(run.result, run.log).toBe("success");
-      expect(run.log).toContain("own network");
-    } finally {
-      await host.remove();
-    }
-  });
+  test.each([
+    ["pasta", 2110, {}],
+    ["slirp4netns", 2126, WITHOUT_PASTA],
+  ] as const)(
+    "is the job's own through %s where it is the first connector on PATH: its service is not on the host's port, the job reaches it, and cleanup stops the connector",
+    async (kind, id, options) => {
+      const host = await startRunnerHost({}, options);
+      try {
+        const port = await freePort();
+        const job = {
+          id,
+          image,
+          services: [{ name: await web(`own network through ${kind}\n`, kind, port), alias: "web" }],
+          script: [`wget -qO- http://web:${port}/`],
+        };
+        const prepared = await host.stage("prepare", job);
+        expect(prepared.exitCode, prepared.output).toBe(0);
+        expect(prepared.output).not.toContain("shares the host's network");
+        expect(await listening(port)).toBe(false);
+        const connector = await jobConnector(host);
+        expect(connector.kind).toBe(kind);
+        expect(connector.processes.map((found) => found.pid)).toEqual([connector.pid]);
+        const run = await host.runJob(job);
+        expect(run.result, run.log).toBe("success");
+        expect(run.log).toContain(`own network through ${kind}`);
+        expect(await hostProcesses(connector.pattern)).toEqual([]);
+      } finally {
+        await host.remove();
+      }
+    },
+  );
 
-  test("is the host's, with a warning naming passt, on a host without pasta", async () => {
+  test("is the host's, with a warning naming passt and slirp4netns, on a host with neither", async () => {
     const host = await startRunnerHost(
       {},
-      { env: (dir) => ({ PATH: pathWithout("pasta", join(dir, "bin")) }) },
+      { env: (dir) => ({ PATH: pathWithout(["pasta", "slirp4netns"], join(dir, "bin")) }) },
     );
     try {
       const port = await freePort();
@@ -395,7 +427,7 @@ describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }
       const prepared = await host.stage("prepare", job);
       expect(prepared.exitCode, prepared.output).toBe(0);
       expect(prepared.output).toMatch(
-        /WARNING: this job shares the host's network .*: pasta is not installed\. Fix: apt-get install passt/,
+        /WARNING: this job shares the host's network .*: neither pasta nor slirp4netns is installed\. Fix: apt-get install passt \(or dnf install passt\); where passt is not packaged \(Ubuntu 22\.04, Debian 11\): apt-get install slirp4netns;/,
       );
       expect(await listening(port)).toBe(true);
       await host.stage("cleanup", job);
@@ -403,6 +435,85 @@ describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }
     } finally {
       await host.remove();
     }
+  });
+});
+
+describe("a host without pasta, with slirp4netns", { timeout: JOB_TIMEOUT_MS }, () => {
+  let host: RunnerHost;
+  beforeAll(async () => {
+    host = await startRunnerHost({ network: "isolated" }, WITHOUT_PASTA);
+  }, JOB_TIMEOUT_MS);
+  afterAll(async () => {
+    await host?.remove();
+  });
+
+  test("gives two concurrent jobs a network each: both run a service on 8080 and reach their own", async () => {
+    const runs = await twoJobsServingOnOnePort(host, [2122, 2123]);
+    // slirp4netns's forwarder, not pasta's: pasta is not on this runner's PATH.
+    for (const run of runs) expect(run.log).toMatch(/^nameserver 10\.0\.2\.3$/m);
+  });
+
+  test("connects a job outwards (a server on the host's own address) and keeps the host's loopback closed", async () => {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((entry) => entry?.family === "IPv4" && !entry.internal)?.address;
+    if (address === undefined) throw new Error("this host has no IPv4 address but loopback to serve on");
+    const server = createServer((_request, response) => response.end("reached the host\n"));
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const run = await host.runJob({
+        id: 2124,
+        image,
+        script: [
+          `wget -qO- http://${address}:${port}/`,
+          // The registry listens on the host's loopback; 10.0.2.2 would be it without --disable-host-loopback.
+          `if wget -qO- -T 2 http://10.0.2.2:${registry.host.split(":")[1]}/v2/ 2>/dev/null; then echo reached-loopback-$((0+1)); fi`,
+        ],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("reached the host");
+      expect(run.log).not.toContain("reached-loopback-1");
+    } finally {
+      server.close();
+    }
+  });
+
+  test("refuses isolated_host_ports at prepare, naming the setting and passt, and starts nothing", async () => {
+    const port = Number(registry.host.split(":")[1]);
+    const refusing = await startRunnerHost(
+      { network: "isolated", isolated_host_ports: [port] },
+      WITHOUT_PASTA,
+    );
+    try {
+      const prepared = await refusing.stage("prepare", { id: 2125, image, script: [] });
+      expect(prepared.exitCode, prepared.output).toBe(SYSTEM_FAILURE_EXIT_CODE);
+      expect(prepared.output).toContain(
+        `isolated_host_ports (${port}) needs pasta, which this host lacks: slirp4netns, its connector here, can open the host's whole loopback to a job or none of it, not chosen ports`,
+      );
+      expect(prepared.output).toContain("apt-get install passt (or dnf install passt)");
+      expect(await readdir(join(refusing.stateDir, "jobs")).catch(() => [])).toEqual([]);
+    } finally {
+      await refusing.remove();
+    }
+  });
+
+  test("left by a runner killed after prepare, is stopped by the next prepare", async () => {
+    const prepared = await host.stage("prepare", { id: 2127, image, script: [] }, { runnerExits: true });
+    expect(prepared.exitCode, prepared.output).toBe(0);
+    const slirp = await jobConnector(host);
+    expect(slirp.processes).toHaveLength(1);
+    const next = await host.runJob({ id: 2128, image, script: ["true"] });
+    expect(next.result, next.log).toBe("success");
+    expect(next.log).toMatch(/stopping job \S+, left by a runner that is gone/);
+    expect(await hostProcesses(slirp.pattern)).toEqual([]);
+  });
+
+  test("doctor names slirp4netns as the connector jobs get, and what pasta would add", async () => {
+    const doctor = await doctorAsRunnerUser(host);
+    expect(doctor.stdout).toMatch(
+      /^ok +network connector: slirp4netns version \S+ connects jobs' own networks \(pasta not found; isolated_host_ports would need it\)$/m,
+    );
   });
 });
 
@@ -523,6 +634,45 @@ describe("doctor --cleanup", { timeout: JOB_TIMEOUT_MS }, () => {
     }
   });
 });
+
+/**
+ * Runs two jobs at once on `host`, each with busybox httpd on 8080 as its service `web`, and checks
+ * that each reached its own and that neither service was on the host's network.
+ */
+async function twoJobsServingOnOnePort(host: RunnerHost, ids: [number, number]): Promise<JobRun[]> {
+  const job = (id: number, service: string) =>
+    host.runJob({
+      id,
+      image,
+      services: [{ name: service, alias: "web" }],
+      script: ["cat /etc/resolv.conf", "wget -qO- http://web:8080/"],
+    });
+  const [a, b] = await Promise.all([job(ids[0], webA), job(ids[1], webB)]);
+  expect(a.result, a.log).toBe("success");
+  expect(b.result, b.log).toBe("success");
+  expect(a.log).toContain("service of job A");
+  expect(a.log).not.toContain("service of job B");
+  expect(b.log).toContain("service of job B");
+  expect(b.log).not.toContain("service of job A");
+  expect(await listening(8080)).toBe(false);
+  return [a, b];
+}
+
+/**
+ * The connector the one job under `host`'s state dir recorded (namespace.json), and the processes on
+ * the host that are that connector serving that job's holder, found by their command lines.
+ */
+async function jobConnector(host: RunnerHost) {
+  const jobs = join(host.stateDir, "jobs");
+  const [name, ...others] = await readdir(jobs);
+  if (name === undefined || others.length > 0) throw new Error(`expected one job in ${jobs}`);
+  const namespace = JSON.parse(await readFile(join(jobs, name, "namespace.json"), "utf8")) as {
+    holderPid: number;
+    connector: { kind: string; pid: number };
+  };
+  const pattern = new RegExp(`^${namespace.connector.kind} .*/proc/${namespace.holderPid}/ns/user`);
+  return { ...namespace.connector, pattern, processes: await hostProcesses(pattern) };
+}
 
 /** Whether `pid` is a live process (not a zombie). */
 async function running(pid: number): Promise<boolean> {

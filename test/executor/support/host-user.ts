@@ -91,12 +91,12 @@ export function grantTraverse(user: HostUser, path: string): void {
 export const RUNNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
- * A PATH like the runner's on a host where `tool` is not installed: `dir` gets a link to every other
+ * A PATH like the runner's on a host where `tools` are not installed: `dir` gets a link to every other
  * program of the runner's PATH (first one of a name wins), and nothing else.
  */
-export function pathWithout(tool: string, dir: string): string {
+export function pathWithout(tools: readonly string[], dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const linked = new Set([tool]);
+  const linked = new Set(tools);
   for (const bin of RUNNER_PATH.split(":")) {
     if (!existsSync(bin)) continue;
     for (const name of readdirSync(bin)) {

@@ -72,6 +72,8 @@ export interface RunnerHost {
   stateDir: string;
   settingsPath: string;
   custom: CustomTable;
+  /** Variables every stage (and doctor) gets on top of the runner's (RunnerHostOptions.env). */
+  env: Record<string, string>;
   runJob(job: JobSpec): Promise<JobRun>;
   /** Runs prepare (unless done already) and returns the running step_script (signal tests, benchmarks). */
   startStep(
@@ -305,6 +307,7 @@ export async function startRunnerHost(
     stateDir,
     settingsPath,
     custom,
+    env: extraEnv,
     stage,
     async runJob(job) {
       const jobDir = await jobDirOf(job);
@@ -413,7 +416,10 @@ function quote(text: string): string {
   return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** `polyarch-executor doctor [args]` as the runner's user, from the host's launcher, with a bare PATH. */
+/**
+ * `polyarch-executor doctor [args]` as the runner's user, from the host's launcher, with a bare PATH
+ * and the host's own variables (a PATH without pasta, say).
+ */
 export function doctorAsRunnerUser(host: RunnerHost, ...args: string[]) {
   const [command, ...rest] = host.asRunner(host.custom.config_exec, [
     "doctor",
@@ -423,7 +429,7 @@ export function doctorAsRunnerUser(host: RunnerHost, ...args: string[]) {
   ]);
   return execa(command as string, rest, {
     reject: false,
-    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...host.env },
     extendEnv: false,
   });
 }
