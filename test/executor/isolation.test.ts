@@ -54,6 +54,19 @@ async function web(text: string, tag: string, port = 8080): Promise<string> {
   return pushJobImage(registry, "team/web", tag, service);
 }
 
+/**
+ * wget that gives up after 5 s. Not `wget -T`: Debian's busybox 1.35 wget segfaults with it once it
+ * connects, so a check built on it could never see a reachable port.
+ */
+const BOUNDED_WGET = "busybox timeout 5 wget -qO-";
+
+/** An HTTP server on `address` (a port of its own) answering `text`, as a host service. */
+async function serve(address: string, text: string): Promise<{ port: number; close: () => void }> {
+  const server = createServer((_request, response) => response.end(text));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
 /** A host without passt (Ubuntu 22.04, Debian 11): the runner's PATH lacks pasta, has slirp4netns. */
 const WITHOUT_PASTA: RunnerHostOptions = {
   env: (dir) => ({ PATH: pathWithout(["pasta"], join(dir, "bin")) }),
@@ -176,17 +189,23 @@ describe("a runner user with subordinate ids", { timeout: JOB_TIMEOUT_MS }, () =
   });
 
   test("reaches a host loopback registry the settings forward, and no other host port", async () => {
-    const run = await host.runJob({
-      id: 2104,
-      image,
-      script: [
-        `wget -qO- http://${registry.host}/v2/ && echo " reached the registry"`,
-        "if wget -qO- -T 2 http://127.0.0.1:1/ 2>/dev/null; then echo reached-port-$((0+1)); fi",
-      ],
-    });
-    expect(run.result, run.log).toBe("success");
-    expect(run.log).toContain("{} reached the registry");
-    expect(run.log).not.toContain("reached-port-1");
+    // Another server on the host's loopback, on a port the settings do not forward.
+    const other = await serve("127.0.0.1", "another host port\n");
+    try {
+      const run = await host.runJob({
+        id: 2104,
+        image,
+        script: [
+          `wget -qO- http://${registry.host}/v2/ && echo " reached the registry"`,
+          `if ${BOUNDED_WGET} http://127.0.0.1:${other.port}/ 2>/dev/null; then echo reached-port-$((0+1)); fi`,
+        ],
+      });
+      expect(run.result, run.log).toBe("success");
+      expect(run.log).toContain("{} reached the registry");
+      expect(run.log).not.toContain("reached-port-1");
+    } finally {
+      other.close();
+    }
   });
 });
 
@@ -458,17 +477,15 @@ describe("a host without pasta, with slirp4netns", { timeout: JOB_TIMEOUT_MS }, 
       .flat()
       .find((entry) => entry?.family === "IPv4" && !entry.internal)?.address;
     if (address === undefined) throw new Error("this host has no IPv4 address but loopback to serve on");
-    const server = createServer((_request, response) => response.end("reached the host\n"));
-    await new Promise<void>((resolve) => server.listen(0, address, resolve));
-    const port = (server.address() as { port: number }).port;
+    const server = await serve(address, "reached the host\n");
     try {
       const run = await host.runJob({
         id: 2124,
         image,
         script: [
-          `wget -qO- http://${address}:${port}/`,
+          `wget -qO- http://${address}:${server.port}/`,
           // The registry listens on the host's loopback; 10.0.2.2 would be it without --disable-host-loopback.
-          `if wget -qO- -T 2 http://10.0.2.2:${registry.host.split(":")[1]}/v2/ 2>/dev/null; then echo reached-loopback-$((0+1)); fi`,
+          `if ${BOUNDED_WGET} http://10.0.2.2:${registry.host.split(":")[1]}/v2/ 2>/dev/null; then echo reached-loopback-$((0+1)); fi`,
         ],
       });
       expect(run.result, run.log).toBe("success");
