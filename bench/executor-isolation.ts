@@ -1,8 +1,8 @@
 import { startRegistry } from "@polyarch/test-harness";
 import { type DelegatedCgroup, delegateCgroup } from "../test/executor/support/cgroup.ts";
-import { executorUser, FLAT_USER } from "../test/executor/support/host-user.ts";
+import { executorUser, FLAT_USER, pathWithout } from "../test/executor/support/host-user.ts";
 import { jobImage, pushJobImage } from "../test/executor/support/images.ts";
-import { type RunnerHost, startRunnerHost } from "../test/executor/support/runner.ts";
+import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from "../test/executor/support/runner.ts";
 import { bareBwrapTimes } from "./lib/bare-bwrap.ts";
 import { formatMs, formatRatio } from "./lib/format.ts";
 import { summarize } from "./lib/timing.ts";
@@ -27,8 +27,9 @@ async function jobStart(host: RunnerHost, id: number, image: string): Promise<nu
 /**
  * What the job's own namespaces cost a warm job start (prepare + `true` step + cleanup, the built
  * binary): one uid (a runner user without subordinate ids), a full-range user namespace (holder,
- * newuidmap/newgidmap), that plus `network: isolated` (pasta), and that plus a cgroup of the job's own
- * (the runner in a delegated cgroup, test/executor/support/cgroup.ts), against `bwrap` started by hand.
+ * newuidmap/newgidmap), that plus `network: isolated` (pasta; and slirp4netns, on a PATH without
+ * pasta), and that plus a cgroup of the job's own (the runner in a delegated cgroup,
+ * test/executor/support/cgroup.ts), against `bwrap` started by hand.
  */
 export const executorIsolation: Benchmark = {
   name: "executor-isolation",
@@ -51,6 +52,12 @@ export const executorIsolation: Benchmark = {
           user: undefined,
         },
         {
+          label: "full-range namespace, network: isolated (slirp4netns: no pasta on PATH)",
+          settings: { network: "isolated" },
+          user: undefined,
+          env: ((dir) => ({ PATH: pathWithout(["pasta"], `${dir}/bin`) })) as RunnerHostOptions["env"],
+        },
+        {
           label: "full-range namespace, network: isolated, a cgroup of its own",
           settings: { network: "isolated" },
           user: undefined,
@@ -63,6 +70,7 @@ export const executorIsolation: Benchmark = {
           built: true,
           ...(variant.user !== undefined && { user: variant.user }),
           ...("cgroup" in variant && { cgroup: variant.cgroup }),
+          ...("env" in variant && { env: variant.env }),
         });
         hosts.push(host);
         await jobStart(host, 1000 * (index + 1), image);
