@@ -14,7 +14,7 @@ export function declareDoctor(program: Command, io: Io, act: Act<ExecutorOutcome
     program
       .command("doctor")
       .description(
-        "check bubblewrap, user namespaces, overlayfs, binfmt, the state dir, subordinate ids, pasta and left jobs; print fixes",
+        "check bubblewrap, user namespaces, overlayfs, binfmt, the state dir, subordinate ids, the network connector (pasta or slirp4netns) and left jobs; print fixes",
       )
       .option(
         "--cleanup",
