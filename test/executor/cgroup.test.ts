@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { cgroup2Mount, type DelegatedCgroup, delegateCgroup, exists, processesIn } from "./support/cgroup.ts";
-import { executorUser } from "./support/host-user.ts";
+import { executorUser, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
-import { hostProcesses } from "./support/processes.ts";
+import { hostProcesses, jobConnector } from "./support/processes.ts";
 import { doctorAsRunnerUser, type JobSpec, type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -111,6 +111,30 @@ describe("a job's own cgroup under a delegated one", { timeout: JOB_TIMEOUT_MS }
     await finish();
     expect(await exists(cgroup)).toBe(false);
     expect(await hostProcesses(/^\/bin\/sleep 31401/)).toEqual([]);
+  });
+
+  test("holds slirp4netns where pasta is missing, and cleanup stops it and removes the cgroup", async () => {
+    const withoutPasta = await startRunnerHost(
+      { network: "isolated" },
+      { cgroup: delegated.runner, env: (dir) => ({ PATH: pathWithout(["pasta"], join(dir, "bin")) }) },
+    );
+    try {
+      const job: JobSpec = { id: 2307, image, script: [] };
+      const prepared = await withoutPasta.stage("prepare", job);
+      expect(prepared.exitCode, prepared.output).toBe(0);
+      const cgroup = (await jobCgroups()).find((dir) => dir.includes("-job-2307-"));
+      if (cgroup === undefined) throw new Error(`no cgroup of job 2307 under ${delegated.dir}`);
+      const slirp = await jobConnector(withoutPasta.stateDir);
+      expect(slirp.kind).toBe("slirp4netns");
+      expect(slirp.processes).toEqual([
+        { pid: slirp.pid, cgroup: cgroup.slice((await cgroup2Mount()).length) },
+      ]);
+      await withoutPasta.stage("cleanup", job);
+      expect(await hostProcesses(slirp.pattern)).toEqual([]);
+      expect(await exists(cgroup)).toBe(false);
+    } finally {
+      await withoutPasta.remove();
+    }
   });
 
   test("cleanup kills what the job left running, even a stage the runner gave up on, and removes it", async () => {

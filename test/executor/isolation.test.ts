@@ -8,7 +8,7 @@ import { type DnsServer, startDnsServer } from "./support/dns.ts";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
-import { hostProcesses } from "./support/processes.ts";
+import { hostProcesses, jobConnector } from "./support/processes.ts";
 import {
   doctorAsRunnerUser,
   type JobRun,
@@ -417,7 +417,7 @@ describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }
         expect(prepared.exitCode, prepared.output).toBe(0);
         expect(prepared.output).not.toContain("shares the host's network");
         expect(await listening(port)).toBe(false);
-        const connector = await jobConnector(host);
+        const connector = await jobConnector(host.stateDir);
         expect(connector.kind).toBe(kind);
         expect(connector.processes.map((found) => found.pid)).toEqual([connector.pid]);
         const run = await host.runJob(job);
@@ -518,7 +518,7 @@ describe("a host without pasta, with slirp4netns", { timeout: JOB_TIMEOUT_MS }, 
   test("left by a runner killed after prepare, is stopped by the next prepare", async () => {
     const prepared = await host.stage("prepare", { id: 2127, image, script: [] }, { runnerExits: true });
     expect(prepared.exitCode, prepared.output).toBe(0);
-    const slirp = await jobConnector(host);
+    const slirp = await jobConnector(host.stateDir);
     expect(slirp.processes).toHaveLength(1);
     const next = await host.runJob({ id: 2128, image, script: ["true"] });
     expect(next.result, next.log).toBe("success");
@@ -673,22 +673,6 @@ async function twoJobsServingOnOnePort(host: RunnerHost, ids: [number, number]):
   expect(b.log).not.toContain("service of job A");
   expect(await listening(8080)).toBe(false);
   return [a, b];
-}
-
-/**
- * The connector the one job under `host`'s state dir recorded (namespace.json), and the processes on
- * the host that are that connector serving that job's holder, found by their command lines.
- */
-async function jobConnector(host: RunnerHost) {
-  const jobs = join(host.stateDir, "jobs");
-  const [name, ...others] = await readdir(jobs);
-  if (name === undefined || others.length > 0) throw new Error(`expected one job in ${jobs}`);
-  const namespace = JSON.parse(await readFile(join(jobs, name, "namespace.json"), "utf8")) as {
-    holderPid: number;
-    connector: { kind: string; pid: number };
-  };
-  const pattern = new RegExp(`^${namespace.connector.kind} .*/proc/${namespace.holderPid}/ns/user`);
-  return { ...namespace.connector, pattern, processes: await hostProcesses(pattern) };
 }
 
 /** Whether `pid` is a live process (not a zombie). */

@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 /**
  * Every process on the host whose command line (arguments joined by spaces) matches `pattern`, with
@@ -16,4 +17,21 @@ export async function hostProcesses(pattern: RegExp): Promise<Array<{ pid: numbe
     if (cgroup !== undefined) found.push({ pid: Number(name), cgroup: cgroup.slice(3) });
   }
   return found;
+}
+
+/**
+ * The connector (pasta or slirp4netns) the one job under `stateDir` recorded in its namespace.json,
+ * and the processes on the host that are that connector serving that job's holder, found by their
+ * command lines.
+ */
+export async function jobConnector(stateDir: string) {
+  const jobs = join(stateDir, "jobs");
+  const [name, ...others] = await readdir(jobs);
+  if (name === undefined || others.length > 0) throw new Error(`expected one job in ${jobs}`);
+  const namespace = JSON.parse(await readFile(join(jobs, name, "namespace.json"), "utf8")) as {
+    holderPid: number;
+    connector: { kind: string; pid: number };
+  };
+  const pattern = new RegExp(`^${namespace.connector.kind} .*/proc/${namespace.holderPid}/ns/user`);
+  return { ...namespace.connector, pattern, processes: await hostProcesses(pattern) };
 }
