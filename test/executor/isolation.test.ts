@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { access, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { networkInterfaces } from "node:os";
@@ -512,6 +513,36 @@ describe("a host without pasta, with slirp4netns", { timeout: JOB_TIMEOUT_MS }, 
       expect(await readdir(join(refusing.stateDir, "jobs")).catch(() => [])).toEqual([]);
     } finally {
       await refusing.remove();
+    }
+  });
+
+  test("that fails to start fails prepare with its own words, and leaves no holder", async () => {
+    // A fault: slirp4netns answers --version, then fails as it does where /dev/net/tun is closed.
+    const failing = await startRunnerHost(
+      { network: "isolated" },
+      {
+        env: (dir) => {
+          const bin = pathWithout(["pasta", "slirp4netns"], join(dir, "bin"));
+          writeFileSync(
+            join(bin, "slirp4netns"),
+            `#!/bin/sh\n[ "$1" = --version ] && exec /usr/bin/slirp4netns --version\necho 'open("/dev/net/tun"): Permission denied' >&2\nexit 1\n`,
+            { mode: 0o755 },
+          );
+          return { PATH: bin };
+        },
+      },
+    );
+    try {
+      const prepared = await failing.stage("prepare", { id: 2129, image, script: [] });
+      expect(prepared.exitCode, prepared.output).toBe(SYSTEM_FAILURE_EXIT_CODE);
+      expect(prepared.output).toMatch(
+        /the job's namespaces did not come up: open\("\/dev\/net\/tun"\): Permission denied/,
+      );
+      expect(await hostProcesses(new RegExp(`polyarch-job-namespace-holder ${failing.stateDir}/`))).toEqual(
+        [],
+      );
+    } finally {
+      await failing.remove();
     }
   });
 

@@ -250,7 +250,8 @@ async function startConnector(
   }
   if (kind === "pasta")
     return { kind, pid: Number(await waitForFile(pidFile, holderPid, options.dir, logFile)) };
-  if (await readyFd(child.stdio[SLIRP4NETNS_READY_FD] as Readable)) return { kind, pid: child.pid as number };
+  const ready = child.stdio[SLIRP4NETNS_READY_FD] as Readable | null | undefined;
+  if (child.pid !== undefined && ready && (await readyFd(ready))) return { kind, pid: child.pid };
   if (child.pid !== undefined) signal(child.pid, "SIGKILL");
   return namespaceFailure(holderPid, logFile);
 }
