@@ -112,9 +112,9 @@ export async function removeJobCgroup(
 }
 
 /**
- * SIGKILL to every process of the cgroup, again while any is listed. Those of the job's other uids
- * cannot be signalled by the runner's own, but each runs in a stage's or a service's PID namespace,
- * whose bubblewrap runs as the runner: when that dies, the kernel kills what is left in it.
+ * SIGKILL to every process of the cgroup, again while any is listed. Those of the job's other uids (its
+ * subordinate ids on the host) are signalled too: the runner's user owns the job's user namespaces, and
+ * a namespace's owner holds every capability in it and in those nested in it, CAP_KILL included.
  */
 async function signalEach(dir: string): Promise<void> {
   for (const deadline = Date.now() + SETTLE_MS; Date.now() < deadline; ) {
@@ -127,7 +127,7 @@ async function signalEach(dir: string): Promise<void> {
       try {
         process.kill(pid, "SIGKILL");
       } catch {
-        // Gone, or of another uid (see above).
+        // Already gone.
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
