@@ -3,6 +3,7 @@ import { basename, join } from "node:path";
 import { PolyarchError } from "@polyarch/errors";
 import type { CgroupFile } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
+import { signal } from "./process.ts";
 
 /*
  * A job's own cgroup v2 (the plan: host/cgroup.ts), made in prepare under the delegated cgroup before
@@ -123,13 +124,7 @@ async function signalEach(dir: string): Promise<void> {
       .filter(Boolean)
       .map(Number);
     if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const pid of pids) signal(pid, "SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

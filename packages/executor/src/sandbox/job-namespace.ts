@@ -6,7 +6,7 @@ import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
 import { jobFiles } from "../state/layout.ts";
 import { joinCgroup, type NamespaceRef, type Network } from "./argv.ts";
-import { runTool } from "./process.ts";
+import { runsWith, runTool, signal } from "./process.ts";
 import { DNS_FORWARD_ADDRESS, isolatedResolvConf } from "./resolv-conf.ts";
 
 /**
@@ -106,7 +106,7 @@ export async function readRecordedNamespace(recordFile: string): Promise<JobName
  * What remains (no holder) is for the caller's own removal.
  */
 export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string): Promise<void> {
-  if (namespace.nestedPid === undefined || !(await runs(namespace.holderPid, HOLDER_NAME))) return;
+  if (namespace.nestedPid === undefined || !(await runsWith(namespace.holderPid, HOLDER_NAME))) return;
   await runAsNamespaceRoot(namespace, ["rm", "-rf", "--one-file-system", "--", dir]);
 }
 
@@ -277,15 +277,9 @@ async function waitForFile(
   });
 }
 
-/** Whether `pid` is a process whose command line holds `marker` (a pid may have been reused). */
-async function runs(pid: number, marker: string): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes(marker);
-}
-
 /** Stops the holder's process group (its namespaces end with their last process) and pasta. */
 export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
-  if (await runs(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
+  if (await runsWith(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
   await stopPasta(namespace);
 }
 
@@ -297,15 +291,7 @@ export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
 export async function stopPasta(namespace: JobNamespace): Promise<void> {
   if (
     namespace.pastaPid !== undefined &&
-    (await runs(namespace.pastaPid, `/proc/${namespace.holderPid}/ns/net`))
+    (await runsWith(namespace.pastaPid, `/proc/${namespace.holderPid}/ns/net`))
   )
     signal(namespace.pastaPid, "SIGKILL");
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
 }

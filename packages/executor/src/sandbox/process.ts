@@ -133,12 +133,17 @@ export async function startDetached(argv: Argv, logFile: string): Promise<number
 }
 
 /**
- * Whether `pid` is a running keeper (an exited one has no command line), and with `marker`, one whose
- * command line holds it (a pid may have been reused since).
+ * Whether `pid` runs with every one of `markers` in its command line: a pid may have been reused since
+ * it was recorded, and an exited process has no command line.
  */
-async function isKeeper(pid: number, marker?: string): Promise<boolean> {
+export async function runsWith(pid: number, ...markers: string[]): Promise<boolean> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes(SERVICE_KEEPER) && (marker === undefined || cmdline.includes(marker));
+  return cmdline !== "" && markers.every((marker) => cmdline.includes(marker));
+}
+
+/** Whether `pid` is a running keeper, and with `marker`, the one whose command line holds it. */
+function isKeeper(pid: number, marker?: string): Promise<boolean> {
+  return runsWith(pid, SERVICE_KEEPER, ...(marker === undefined ? [] : [marker]));
 }
 
 /** Whether the keeper `startDetached` returned is still running. */
@@ -190,7 +195,8 @@ async function stopTree(
   if (!exited) signal(-rootPid, "SIGKILL");
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
+/** Sends `name` to `pid` (a negative pid: its process group), which may have exited already. */
+export function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
   } catch {
