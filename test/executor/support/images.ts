@@ -179,15 +179,6 @@ async function hostFileEntries(files: readonly string[]): Promise<TarEntry[]> {
   return entries;
 }
 
-/** The host's buildah (hostBuildahFiles) and a /var/tmp for it, as layer entries. */
-export async function buildahEntries(): Promise<TarEntry[]> {
-  return [
-    ...(await hostFileEntries(await hostBuildahFiles())),
-    { path: "var/", type: "directory" },
-    { path: "var/tmp/", type: "directory", mode: 0o1777 },
-  ];
-}
-
 /**
  * Debian's package manager from this machine, as layer entries over busybox: apt-get with its http
  * method, dpkg and the programs it runs (dpkg-deb, dpkg-split, GNU tar, ldconfig), the libraries they
