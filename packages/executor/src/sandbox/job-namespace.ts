@@ -37,7 +37,8 @@ echo "$nested" > "$1"
 wait`;
 /** Waits for prepare to write the map (a line on stdin), then execs MAPPED_SCRIPT. */
 const HOLDER_SCRIPT = 'read -r _ && exec /bin/sh -c "$1" "$0" "$2"';
-const SINGLE_SCRIPT = 'echo 0 > "$1" && exec sleep infinity';
+/** Stays a shell, as MAPPED_SCRIPT does, so HOLDER_NAME stays in its command line for cleanup to find. */
+const SINGLE_SCRIPT = 'echo 0 > "$1" || exit 1; sleep infinity & wait';
 
 export interface NamespaceOptions {
   /** The job's directory: the holder's files go there. */
@@ -50,6 +51,11 @@ export interface NamespaceOptions {
   hostPorts: readonly number[];
   /** The job's own cgroup (sandbox/job-cgroup.ts): the holder and pasta start in it. */
   cgroup?: string;
+  /**
+   * Where the namespaces are recorded for cleanup: the holder as soon as it runs (a prepare killed while
+   * the ids are mapped or pasta starts leaves it findable), then everything once all is up.
+   */
+  recordFile?: string;
 }
 
 export interface JobNamespace extends NamespaceRef {
@@ -84,9 +90,9 @@ export async function prepareJobNamespace(
     ids: full,
     isolated,
     hostPorts: options.hostPorts,
+    recordFile: options.recordFile,
     ...(options.cgroup !== undefined && { cgroup: options.cgroup }),
   });
-  await writeFile(options.recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
   return namespace;
 }
 
@@ -161,6 +167,8 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
       child.once("spawn", () => resolve(child.pid as number));
     });
     child.unref();
+    if (options.recordFile !== undefined)
+      await record(options.recordFile, { holderPid, isolated: options.isolated });
     await waitForUnshare(holderPid);
     if (options.ids) {
       await mapIds("newuidmap", holderPid, process.getuid?.() ?? 0, options.ids.uids);
@@ -183,7 +191,12 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
     const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     await writeFile(namespace.resolvConf, isolatedResolvConf(host), { mode: 0o644 });
   }
+  if (options.recordFile !== undefined) await record(options.recordFile, namespace);
   return namespace;
+}
+
+function record(recordFile: string, namespace: JobNamespace): Promise<void> {
+  return writeFile(recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
 }
 
 /** newuidmap needs the holder in its new namespace: wait until unshare has made it. */
