@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { cgroup2Mount } from "../host/cgroup.ts";
-import { removeJobCgroup } from "./job-cgroup.ts";
+import { makeJobCgroup, readRecordedCgroup, removeJobCgroup } from "./job-cgroup.ts";
 
 // Real cgroups: this test makes them on the host's cgroup v2 mount, so it runs as root (as the executor
 // tests in test/executor do) and fails, saying why, on a host without cgroup v2.
@@ -77,5 +78,25 @@ describe("removeJobCgroup", () => {
     await expect(
       removeJobCgroup(join(await mountAsRoot(), "polyarch-job-never-made")),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe("makeJobCgroup", () => {
+  test("refuses a job cgroup that already exists, and forgets it, so the job's cleanup leaves it alone", async () => {
+    // mkdir is all it does without limits: a plain directory stands in for the delegated cgroup.
+    const parent = await mkdtemp(join(tmpdir(), "polyarch-delegated-"));
+    try {
+      const other = join(parent, "polyarch-job-runner-7-job-1-0");
+      await mkdir(other);
+      const record = join(parent, "cgroup-record");
+      const plan = { parent, enable: [], files: [] };
+      await expect(
+        makeJobCgroup(plan, "runner-7-job-1-0", record, { stdout: process.stdout }),
+      ).rejects.toThrow(`could not make the job's cgroup ${other}`);
+      expect(await readRecordedCgroup(record)).toBeUndefined();
+      await access(other);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });

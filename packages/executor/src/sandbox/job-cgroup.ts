@@ -40,11 +40,14 @@ export async function makeJobCgroup(
       );
     });
   }
-  await mkdir(dir).catch((error: unknown) => {
+  await mkdir(dir).catch(async (error: unknown) => {
+    const taken = (error as { code?: unknown }).code === "EEXIST";
+    // Not this job's: forgotten, so that its cleanup does not kill another executor's job.
+    if (taken) await writeFile(recordFile, "", { mode: 0o600 });
     throw cgroupFailure(
       `could not make the job's cgroup ${dir}`,
       error,
-      (error as { code?: unknown }).code === "EEXIST"
+      taken
         ? "another executor with the same runner and job ids uses this delegated cgroup; give each its own gitlab-runner unit"
         : "polyarch-executor doctor checks the delegated cgroup",
     );
