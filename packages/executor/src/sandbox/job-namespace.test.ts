@@ -30,8 +30,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
   throw new Error(`${what} did not happen within 10 s`);
 }
 
-describe("a job's namespaces with one uid and network: isolated", () => {
-  test("are recorded as soon as the holder runs, before pasta is up, then whole; stopping them ends the holder", async () => {
+describe("a job's namespaces", () => {
+  test("with one uid and network: isolated are recorded as soon as the holder runs, before pasta is up, then whole; stopping them ends the holder", async () => {
     const dir = await mkdtemp(join(tmpdir(), "polyarch-job-namespace-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, "pasta"), PASTA_STAND_IN);
@@ -70,5 +70,15 @@ describe("a job's namespaces with one uid and network: isolated", () => {
     await until("the holder's and pasta's end", async () =>
       (await running(started.holderPid)) || (await running(started.pastaPid as number)) ? undefined : true,
     );
+  });
+
+  test("whose holder cannot start fail at once with the holder's own words, not newuidmap's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "polyarch-job-namespace-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const missing = join(dir, "no-such-cgroup");
+    const ids = { uids: { start: 100000, count: 65536 }, gids: { start: 100000, count: 65536 } };
+    await expect(
+      startJobNamespace({ dir, ids, isolated: false, hostPorts: [], cgroup: missing }),
+    ).rejects.toThrow(new RegExp(`^the job's namespaces did not come up: .*${missing}/cgroup\\.procs`));
   });
 });

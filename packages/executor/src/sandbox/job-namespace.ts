@@ -156,12 +156,17 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   const script = full ? HOLDER_SCRIPT : SINGLE_SCRIPT;
   const scriptArgs = full ? [MAPPED_SCRIPT, pidFile] : [pidFile];
   let holderPid: number;
+  // A holder that exits (unshare refused, its cgroup not joined) is reported at once, with its log.
+  let holderExited = false;
   try {
     const holder = joinCgroup(
       { file: "unshare", args: [...unshareArgs, "--", "/bin/sh", "-c", script, HOLDER_NAME, ...scriptArgs] },
       options.cgroup,
     );
     const child = spawn(holder.file, holder.args, { stdio: ["pipe", log.fd, log.fd], detached: true });
+    child.once("exit", () => {
+      holderExited = true;
+    });
     holderPid = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("spawn", () => resolve(child.pid as number));
@@ -169,7 +174,7 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
     child.unref();
     if (options.recordFile !== undefined)
       await record(options.recordFile, { holderPid, isolated: options.isolated });
-    await waitForUnshare(holderPid);
+    await waitForUnshare(holderPid, () => holderExited, `${options.dir}/namespace.log`);
     if (options.ids) {
       await mapIds("newuidmap", holderPid, process.getuid?.() ?? 0, options.ids.uids);
       await mapIds("newgidmap", holderPid, process.getgid?.() ?? 0, options.ids.gids);
@@ -179,7 +184,9 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   } finally {
     await log.close();
   }
-  const nested = Number(await waitForFile(pidFile, holderPid, options.dir));
+  const nested = Number(
+    await waitForFile(pidFile, holderPid, `${options.dir}/namespace.log`, () => holderExited),
+  );
   const namespace: JobNamespace = {
     holderPid,
     ...(full && { nestedPid: nested }),
@@ -200,13 +207,14 @@ function record(recordFile: string, namespace: JobNamespace): Promise<void> {
 }
 
 /** newuidmap needs the holder in its new namespace: wait until unshare has made it. */
-async function waitForUnshare(pid: number): Promise<void> {
+async function waitForUnshare(pid: number, exited: () => boolean, logFile: string): Promise<void> {
   const own = await readlink("/proc/self/ns/user");
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && !exited(); ) {
     const theirs = await readlink(`/proc/${pid}/ns/user`).catch(() => own);
     if (theirs !== own) return;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+  throw await namespacesFailed(pid, logFile);
 }
 
 async function mapIds(
@@ -233,6 +241,7 @@ async function startPasta(options: NamespaceOptions, holderPid: number): Promise
   const pidFile = `${options.dir}/pasta.pid`;
   const log = await open(`${options.dir}/pasta.log`, "a", 0o600);
   const tcpNs = options.hostPorts.length > 0 ? options.hostPorts.join(",") : "none";
+  let pastaExited = false;
   try {
     const pasta = joinCgroup(
       {
@@ -264,28 +273,39 @@ async function startPasta(options: NamespaceOptions, holderPid: number): Promise
     );
     const child = spawn(pasta.file, pasta.args, { stdio: ["ignore", log.fd, log.fd], detached: true });
     child.once("error", () => undefined);
+    child.once("exit", () => {
+      pastaExited = true;
+    });
     child.unref();
   } finally {
     await log.close();
   }
   // pasta writes its pid once the namespace's interface is configured.
-  return Number(await waitForFile(pidFile, holderPid, options.dir, `${options.dir}/pasta.log`));
+  return Number(await waitForFile(pidFile, holderPid, `${options.dir}/pasta.log`, () => pastaExited));
 }
 
+/** The pid `file` holds once the process that writes it is up; fails when it exits first or is late. */
 async function waitForFile(
   file: string,
   holderPid: number,
-  dir: string,
-  logFile = `${dir}/namespace.log`,
+  logFile: string,
+  exited: () => boolean,
 ): Promise<string> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const gone = exited();
     const text = (await readFile(file, "utf8").catch(() => "")).trim();
     if (/^\d+$/.test(text)) return text;
+    if (gone) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  throw await namespacesFailed(holderPid, logFile);
+}
+
+/** Stops what came up of the job's namespaces, and says why they did not, from the last lines of `logFile`. */
+async function namespacesFailed(holderPid: number, logFile: string): Promise<PolyarchError> {
   signal(-holderPid, "SIGKILL");
   const log = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("\n");
-  throw new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
+  return new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
     hint: "run polyarch-executor doctor on this host",
   });
 }
