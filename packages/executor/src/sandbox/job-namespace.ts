@@ -118,10 +118,13 @@ export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string
 
 /** Runs `command` as uid and gid 0 of the namespace's full range (the holder's user namespace). */
 export function runAsNamespaceRoot(namespace: NamespaceRef, command: readonly string[]) {
-  return runTool({
-    file: "nsenter",
-    args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
-  });
+  return runTool(
+    {
+      file: "nsenter",
+      args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
+    },
+    { env: {} },
+  );
 }
 
 /**
