@@ -396,6 +396,31 @@ describe("a runner user without subordinate ids", { timeout: JOB_TIMEOUT_MS }, (
       await host.remove();
     }
   });
+
+  test("cleanup ends the one-uid holder of an isolated job's namespaces", async () => {
+    const host = await startRunnerHost({ network: "isolated" }, { user: FLAT_USER });
+    try {
+      const { step, finish } = await host.startStep({ id: 2118, image, script: ["true"] });
+      const jobs = join(host.stateDir, "jobs");
+      const name = (await readdir(jobs)).find((entry) => entry.includes("-job-2118-"));
+      const record = JSON.parse(await readFile(join(jobs, String(name), "namespace.json"), "utf8"));
+      const holder = record.holderPid as number;
+      expect(await readFile(`/proc/${holder}/cmdline`, "utf8")).toContain("polyarch-job-namespace-holder");
+      expect((await step).exitCode).toBe(0);
+      await finish();
+      // cleanup SIGKILLs it: wait for it to be gone or a zombie (a wait, not a measure).
+      const ended = async () => {
+        const stat = await readFile(`/proc/${holder}/stat`, "utf8").catch(() => "");
+        return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+      };
+      for (let tries = 0; tries < 200 && !(await ended()); tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await ended(), `holder ${holder} still runs after cleanup`).toBe(true);
+    } finally {
+      await host.remove();
+    }
+  });
 });
 
 describe("the default network (no network setting)", { timeout: JOB_TIMEOUT_MS }, () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import {
   type BusyboxArch,
@@ -11,6 +10,7 @@ import {
   pushImage,
   pushIndex,
   type Registry,
+  sharedLibraries,
   type TarEntry,
   tarGzLayer,
 } from "@polyarch/test-harness";
@@ -142,20 +142,16 @@ export async function helperStandIn(arch: "amd64" | "arm64"): Promise<Image> {
   });
 }
 
-/** `binaries` and every shared library `ldd` says they load: absolute paths on this machine, each once. */
-function withLibraries(binaries: readonly string[]): string[] {
-  const libraries = binaries.flatMap((binary) =>
-    [...execFileSync("ldd", [binary], { encoding: "utf8" }).matchAll(/(\/\S+) \(0x/g)].map(
-      (match) => match[1]!,
-    ),
-  );
-  return [...new Set([...binaries, ...libraries])];
+/** `binaries` and every shared library they load: absolute paths on this machine, each once. */
+async function withLibraries(binaries: readonly string[]): Promise<string[]> {
+  const libraries = await Promise.all(binaries.map(sharedLibraries));
+  return [...new Set([...binaries, ...libraries.flat()])];
 }
 
 /** The host's buildah, the shared libraries it loads and its configuration: absolute paths on this machine. */
-export function hostBuildahFiles(): string[] {
+export async function hostBuildahFiles(): Promise<string[]> {
   return [
-    ...withLibraries(["/usr/bin/buildah"]),
+    ...(await withLibraries(["/usr/bin/buildah"])),
     "/etc/containers/policy.json",
     "/etc/containers/registries.conf",
     "/usr/share/containers/containers.conf",
@@ -181,15 +177,6 @@ async function hostFileEntries(files: readonly string[]): Promise<TarEntry[]> {
     entries.push({ path: file.slice(1), content: await readFile(file), mode: 0o755 });
   }
   return entries;
-}
-
-/** The host's buildah (hostBuildahFiles) and a /var/tmp for it, as layer entries. */
-export async function buildahEntries(): Promise<TarEntry[]> {
-  return [
-    ...(await hostFileEntries(hostBuildahFiles())),
-    { path: "var/", type: "directory" },
-    { path: "var/tmp/", type: "directory", mode: 0o1777 },
-  ];
 }
 
 /**
@@ -232,7 +219,7 @@ export async function aptEntries(): Promise<TarEntry[]> {
     "var/lib/dpkg/triggers/",
   ];
   return [
-    ...(await hostFileEntries([...withLibraries(binaries), ...tables])),
+    ...(await hostFileEntries([...(await withLibraries(binaries)), ...tables])),
     ...directories.map((path): TarEntry => ({ path, type: "directory" })),
     { path: "var/lib/dpkg/status", content: "" },
     ...["diff", "start-stop-daemon", "chown", "su"].map(

@@ -30,7 +30,7 @@ export async function polyarchBuildahImage(registry: Registry): Promise<string> 
       },
     );
     const rootfs = join(work.path, "base");
-    await assembleNodeBase(arch, rootfs, hostBuildahFiles());
+    await assembleNodeBase(arch, rootfs, await hostBuildahFiles());
     const base = `${registry.host}/base/buildah-node:${arch}`;
     await pushRootfs(store, rootfs, arch, base);
     const tag = `${registry.host}/tools/polyarch-buildah:${arch}`;

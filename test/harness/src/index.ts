@@ -42,7 +42,7 @@ export {
 export type { SigningIdentity, SignTokenOptions, TokenAccess, TokenClaims } from "./jwt.ts";
 export { createSigningIdentity, decodeJwt, signRegistryToken } from "./jwt.ts";
 export { writeLayout } from "./layout.ts";
-export { assembleNodeBase } from "./node-base.ts";
+export { assembleNodeBase, sharedLibraries } from "./node-base.ts";
 export type { OtherHost, OtherHostRequest } from "./other-host.ts";
 export { freePort } from "./ports.ts";
 export type { Fault, FaultKind, FaultMatch, FaultProxy, FaultProxyOptions, InjectedFault } from "./proxy.ts";

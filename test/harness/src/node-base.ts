@@ -45,10 +45,15 @@ export async function assembleNodeBase(
   for (const dir of ["tmp", "var/tmp"]) await chmod(join(root, dir), 0o1777);
 }
 
+/** Every shared library `ldd` says a binary of this machine loads: absolute paths on this machine. */
+export async function sharedLibraries(binary: string): Promise<string[]> {
+  const { stdout } = await execa("ldd", [binary]);
+  return [...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => match[1]!);
+}
+
 /** Every shared library `ldd` says the binary loads, as [host path, path in the image] (the same path). */
 async function hostLibraries(binary: string): Promise<Array<[string, string]>> {
-  const { stdout } = await execa("ldd", [binary]);
-  return [...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => [match[1]!, match[1]!.slice(1)]);
+  return (await sharedLibraries(binary)).map((path) => [path, path.slice(1)]);
 }
 
 /** Where Debian's libc6 puts each architecture's libraries, and the loader path its binaries name. */

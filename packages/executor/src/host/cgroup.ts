@@ -184,12 +184,7 @@ export function cgroupCheck(host: CgroupHost, limits: JobLimits): DoctorCheck {
  * whose directory, cgroup.procs and cgroup.subtree_control the user may write.
  */
 export async function readCgroupHost(user: string): Promise<CgroupHost> {
-  const mountinfo = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
-  // `id parent major:minor root mountpoint options - fstype source options`
-  const mount = mountinfo
-    .split("\n")
-    .map((line) => line.split(" "))
-    .find((fields) => fields[fields.indexOf("-") + 1] === "cgroup2")?.[4];
+  const mount = await cgroup2Mount();
   if (mount === undefined) return { rootControllers: [], user };
   const rootControllers = await controllers(mount);
   const line = (await readFile("/proc/self/cgroup", "utf8").catch(() => ""))
@@ -203,6 +198,16 @@ export async function readCgroupHost(user: string): Promise<CgroupHost> {
     }
   }
   return { mount, rootControllers, own, user };
+}
+
+/** Where this process sees the cgroup v2 hierarchy mounted (/proc/self/mountinfo), if it is. */
+export async function cgroup2Mount(): Promise<string | undefined> {
+  const mountinfo = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  // `id parent major:minor root mountpoint options - fstype source options`
+  return mountinfo
+    .split("\n")
+    .map((line) => line.split(" "))
+    .find((fields) => fields[fields.indexOf("-") + 1] === "cgroup2")?.[4];
 }
 
 async function controllers(dir: string): Promise<string[]> {

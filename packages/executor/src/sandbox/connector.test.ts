@@ -48,5 +48,9 @@ describe("a job's connector, as data", () => {
     // A stage entering the job's namespaces names the holder's user namespace too.
     expect(isConnectorOf("nsenter\0--user=/proc/41/ns/user\0--\0sh\0", "slirp4netns", 41)).toBe(false);
     expect(isConnectorOf("", "pasta", 41)).toBe(false);
+    // A script: the kernel runs its interpreter with the script's path first.
+    expect(
+      isConnectorOf(`/bin/sh\0/opt/bin/pasta\0${pasta.split("\0").slice(1).join("\0")}`, "pasta", 41),
+    ).toBe(true);
   });
 });

@@ -35,12 +35,14 @@ export interface ConnectorTarget {
 }
 
 /**
- * Whether `cmdline` (from /proc, NUL-separated) is `kind` serving `holderPid`'s namespaces: both
- * connectors name the holder's user namespace (a pid may have been reused since it was recorded).
+ * Whether `cmdline` (from /proc, NUL-separated) is `kind` serving `holderPid`'s namespaces (a pid may
+ * have been reused since it was recorded): `kind` is the program, or the script an interpreter runs
+ * (its first argument), and an argument names the holder's user namespace, as both connectors' do.
  */
 export function isConnectorOf(cmdline: string, kind: ConnectorKind, holderPid: number): boolean {
-  const [program = "", ...args] = cmdline.split("\0");
-  return program.split("/").pop() === kind && args.join(" ").includes(`/proc/${holderPid}/ns/user`);
+  const args = cmdline.split("\0");
+  const named = args.slice(0, 2).some((arg) => arg.split("/").pop() === kind);
+  return named && args.some((arg) => arg.includes(`/proc/${holderPid}/ns/user`));
 }
 
 export function connectorArgv(kind: ConnectorKind, target: ConnectorTarget): Argv {

@@ -1,19 +1,18 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { removeJobCgroup } from "./job-cgroup.ts";
+import { cgroup2Mount } from "../host/cgroup.ts";
+import { makeJobCgroup, readRecordedCgroup, removeJobCgroup } from "./job-cgroup.ts";
 
 // Real cgroups: this test makes them on the host's cgroup v2 mount, so it runs as root (as the executor
 // tests in test/executor do) and fails, saying why, on a host without cgroup v2.
-async function cgroup2Mount(): Promise<string> {
+async function mountAsRoot(): Promise<string> {
   if (process.getuid?.() !== 0)
     throw new Error("this test makes cgroups on the host's cgroup v2: run it as root");
-  const mount = (await readFile("/proc/self/mountinfo", "utf8"))
-    .split("\n")
-    .map((line) => line.split(" "))
-    .find((fields) => fields[fields.indexOf("-") + 1] === "cgroup2")?.[4];
+  const mount = await cgroup2Mount();
   if (mount === undefined) throw new Error("no cgroup v2 hierarchy is mounted on this host");
   return mount;
 }
@@ -33,7 +32,7 @@ afterEach(async () => {
 
 /** A cgroup with a shell in it that starts `sleep`s, one of them detached twice over (its parent gone). */
 async function cgroupWithProcesses(): Promise<{ dir: string; pids: () => Promise<number[]> }> {
-  const dir = join(await cgroup2Mount(), `polyarch-job-unit-${randomBytes(4).toString("hex")}`);
+  const dir = join(await mountAsRoot(), `polyarch-job-unit-${randomBytes(4).toString("hex")}`);
   await mkdir(dir);
   made.push(dir);
   const child = spawn(
@@ -77,7 +76,27 @@ describe("removeJobCgroup", () => {
 
   test("leaves alone a cgroup that is already gone", async () => {
     await expect(
-      removeJobCgroup(join(await cgroup2Mount(), "polyarch-job-never-made")),
+      removeJobCgroup(join(await mountAsRoot(), "polyarch-job-never-made")),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe("makeJobCgroup", () => {
+  test("refuses a job cgroup that already exists, and forgets it, so the job's cleanup leaves it alone", async () => {
+    // mkdir is all it does without limits: a plain directory stands in for the delegated cgroup.
+    const parent = await mkdtemp(join(tmpdir(), "polyarch-delegated-"));
+    try {
+      const other = join(parent, "polyarch-job-runner-7-job-1-0");
+      await mkdir(other);
+      const record = join(parent, "cgroup-record");
+      const plan = { parent, enable: [], files: [] };
+      await expect(
+        makeJobCgroup(plan, "runner-7-job-1-0", record, { stdout: process.stdout }),
+      ).rejects.toThrow(`could not make the job's cgroup ${other}`);
+      expect(await readRecordedCgroup(record)).toBeUndefined();
+      await access(other);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });

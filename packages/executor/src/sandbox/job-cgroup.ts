@@ -3,6 +3,7 @@ import { basename, join } from "node:path";
 import { PolyarchError } from "@polyarch/errors";
 import type { CgroupFile } from "../host/cgroup.ts";
 import type { StageIo } from "../host/io.ts";
+import { signal } from "./process.ts";
 
 /*
  * A job's own cgroup v2 (the plan: host/cgroup.ts), made in prepare under the delegated cgroup before
@@ -39,11 +40,14 @@ export async function makeJobCgroup(
       );
     });
   }
-  await mkdir(dir).catch((error: unknown) => {
+  await mkdir(dir).catch(async (error: unknown) => {
+    const taken = (error as { code?: unknown }).code === "EEXIST";
+    // Not this job's: forgotten, so that its cleanup does not kill another executor's job.
+    if (taken) await writeFile(recordFile, "", { mode: 0o600 });
     throw cgroupFailure(
       `could not make the job's cgroup ${dir}`,
       error,
-      (error as { code?: unknown }).code === "EEXIST"
+      taken
         ? "another executor with the same runner and job ids uses this delegated cgroup; give each its own gitlab-runner unit"
         : "polyarch-executor doctor checks the delegated cgroup",
     );
@@ -112,9 +116,9 @@ export async function removeJobCgroup(
 }
 
 /**
- * SIGKILL to every process of the cgroup, again while any is listed. Those of the job's other uids
- * cannot be signalled by the runner's own, but each runs in a stage's or a service's PID namespace,
- * whose bubblewrap runs as the runner: when that dies, the kernel kills what is left in it.
+ * SIGKILL to every process of the cgroup, again while any is listed. Those of the job's other uids (its
+ * subordinate ids on the host) are signalled too: the runner's user owns the job's user namespaces, and
+ * a namespace's owner holds every capability in it and in those nested in it, CAP_KILL included.
  */
 async function signalEach(dir: string): Promise<void> {
   for (const deadline = Date.now() + SETTLE_MS; Date.now() < deadline; ) {
@@ -123,13 +127,7 @@ async function signalEach(dir: string): Promise<void> {
       .filter(Boolean)
       .map(Number);
     if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Gone, or of another uid (see above).
-      }
-    }
+    for (const pid of pids) signal(pid, "SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -15,7 +15,7 @@ import {
   type JobNetwork,
   SLIRP4NETNS_READY_FD,
 } from "./connector.ts";
-import { runTool } from "./process.ts";
+import { runsWith, runTool, signal } from "./process.ts";
 import { isolatedResolvConf } from "./resolv-conf.ts";
 
 /**
@@ -46,7 +46,8 @@ echo "$nested" > "$1"
 wait`;
 /** Waits for prepare to write the map (a line on stdin), then execs MAPPED_SCRIPT. */
 const HOLDER_SCRIPT = 'read -r _ && exec /bin/sh -c "$1" "$0" "$2"';
-const SINGLE_SCRIPT = 'echo 0 > "$1" && exec sleep infinity';
+/** Stays a shell, as MAPPED_SCRIPT does, so HOLDER_NAME stays in its command line for cleanup to find. */
+const SINGLE_SCRIPT = 'echo 0 > "$1" || exit 1; sleep infinity & wait';
 
 export interface NamespaceOptions {
   /** The job's directory: the holder's files go there. */
@@ -59,6 +60,11 @@ export interface NamespaceOptions {
   hostPorts: readonly number[];
   /** The job's own cgroup (sandbox/job-cgroup.ts): the holder and its connector start in it. */
   cgroup?: string;
+  /**
+   * Where the namespaces are recorded for cleanup: the holder as soon as it runs (a prepare killed while
+   * the ids are mapped or the connector starts leaves it findable), then everything once all is up.
+   */
+  recordFile?: string;
 }
 
 export interface JobNamespace extends NamespaceRef {
@@ -94,9 +100,9 @@ export async function prepareJobNamespace(
     ids: full,
     connector,
     hostPorts: options.hostPorts,
+    recordFile: options.recordFile,
     ...(options.cgroup !== undefined && { cgroup: options.cgroup }),
   });
-  await writeFile(options.recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
   return namespace;
 }
 
@@ -116,16 +122,19 @@ export async function readRecordedNamespace(recordFile: string): Promise<JobName
  * What remains (no holder) is for the caller's own removal.
  */
 export async function removeAsNamespaceRoot(namespace: JobNamespace, dir: string): Promise<void> {
-  if (namespace.nestedPid === undefined || !(await runs(namespace.holderPid, HOLDER_NAME))) return;
+  if (namespace.nestedPid === undefined || !(await runsWith(namespace.holderPid, HOLDER_NAME))) return;
   await runAsNamespaceRoot(namespace, ["rm", "-rf", "--one-file-system", "--", dir]);
 }
 
 /** Runs `command` as uid and gid 0 of the namespace's full range (the holder's user namespace). */
 export function runAsNamespaceRoot(namespace: NamespaceRef, command: readonly string[]) {
-  return runTool({
-    file: "nsenter",
-    args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
-  });
+  return runTool(
+    {
+      file: "nsenter",
+      args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
+    },
+    { env: {} },
+  );
 }
 
 /**
@@ -156,22 +165,29 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   const log = await open(`${options.dir}/namespace.log`, "a", 0o600);
   const full = options.ids !== undefined;
   const unshareArgs = full ? ["--user"] : ["--user", "--map-root-user"];
-  if (options.connector !== undefined) unshareArgs.push("--net");
+  const isolated = options.connector !== undefined;
+  if (isolated) unshareArgs.push("--net");
   const script = full ? HOLDER_SCRIPT : SINGLE_SCRIPT;
   const scriptArgs = full ? [MAPPED_SCRIPT, pidFile] : [pidFile];
   let holderPid: number;
+  // A holder that exits (unshare refused, its cgroup not joined) is reported at once, with its log.
+  let holderExited = false;
   try {
     const holder = joinCgroup(
       { file: "unshare", args: [...unshareArgs, "--", "/bin/sh", "-c", script, HOLDER_NAME, ...scriptArgs] },
       options.cgroup,
     );
     const child = spawn(holder.file, holder.args, { stdio: ["pipe", log.fd, log.fd], detached: true });
+    child.once("exit", () => {
+      holderExited = true;
+    });
     holderPid = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("spawn", () => resolve(child.pid as number));
     });
     child.unref();
-    await waitForUnshare(holderPid);
+    if (options.recordFile !== undefined) await record(options.recordFile, { holderPid, isolated });
+    await waitForUnshare(holderPid, () => holderExited, `${options.dir}/namespace.log`);
     if (options.ids) {
       await mapIds("newuidmap", holderPid, process.getuid?.() ?? 0, options.ids.uids);
       await mapIds("newgidmap", holderPid, process.getgid?.() ?? 0, options.ids.gids);
@@ -181,11 +197,13 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
   } finally {
     await log.close();
   }
-  const nested = Number(await waitForFile(pidFile, holderPid, options.dir));
+  const nested = Number(
+    await waitForFile(pidFile, holderPid, `${options.dir}/namespace.log`, () => holderExited),
+  );
   const namespace: JobNamespace = {
     holderPid,
     ...(full && { nestedPid: nested }),
-    isolated: options.connector !== undefined,
+    isolated,
   };
   if (options.connector !== undefined) {
     namespace.connector = await startConnector(options.connector, options, holderPid);
@@ -193,17 +211,23 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
     const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     await writeFile(namespace.resolvConf, isolatedResolvConf(host, options.connector), { mode: 0o644 });
   }
+  if (options.recordFile !== undefined) await record(options.recordFile, namespace);
   return namespace;
 }
 
+function record(recordFile: string, namespace: JobNamespace): Promise<void> {
+  return writeFile(recordFile, `${JSON.stringify(namespace)}\n`, { mode: 0o600 });
+}
+
 /** newuidmap needs the holder in its new namespace: wait until unshare has made it. */
-async function waitForUnshare(pid: number): Promise<void> {
+async function waitForUnshare(pid: number, exited: () => boolean, logFile: string): Promise<void> {
   const own = await readlink("/proc/self/ns/user");
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && !exited(); ) {
     const theirs = await readlink(`/proc/${pid}/ns/user`).catch(() => own);
     if (theirs !== own) return;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+  throw await namespacesFailed(pid, logFile);
 }
 
 async function mapIds(
@@ -225,7 +249,7 @@ async function mapIds(
 /**
  * Starts the connector of the holder's network namespace (sandbox/connector.ts) in the job's cgroup,
  * and returns once the namespace's interface is configured: pasta then writes its pid file,
- * slirp4netns writes to its ready descriptor.
+ * slirp4netns writes to its ready descriptor. One that exits first fails at once, with its log.
  */
 async function startConnector(
   kind: ConnectorKind,
@@ -240,20 +264,24 @@ async function startConnector(
     options.cgroup,
   );
   let child: ChildProcess;
+  let exited = false;
   try {
     const ready = kind === "slirp4netns" ? (["pipe"] as const) : [];
     child = spawn(argv.file, argv.args, { stdio: ["ignore", log.fd, log.fd, ...ready], detached: true });
     child.once("error", () => undefined);
+    child.once("exit", () => {
+      exited = true;
+    });
     child.unref();
   } finally {
     await log.close();
   }
   if (kind === "pasta")
-    return { kind, pid: Number(await waitForFile(pidFile, holderPid, options.dir, logFile)) };
+    return { kind, pid: Number(await waitForFile(pidFile, holderPid, logFile, () => exited)) };
   const ready = child.stdio[SLIRP4NETNS_READY_FD] as Readable | null | undefined;
   if (child.pid !== undefined && ready && (await readyFd(ready))) return { kind, pid: child.pid };
   if (child.pid !== undefined) signal(child.pid, "SIGKILL");
-  return namespaceFailure(holderPid, logFile);
+  throw await namespacesFailed(holderPid, logFile);
 }
 
 /** Whether something is written to `ready` before it closes or 30 s pass; closes it either way. */
@@ -272,38 +300,35 @@ async function readyFd(ready: Readable): Promise<boolean> {
   return written;
 }
 
+/** The pid `file` holds once the process that writes it is up; fails when it exits first or is late. */
 async function waitForFile(
   file: string,
   holderPid: number,
-  dir: string,
-  logFile = `${dir}/namespace.log`,
+  logFile: string,
+  exited: () => boolean,
 ): Promise<string> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const gone = exited();
     const text = (await readFile(file, "utf8").catch(() => "")).trim();
     if (/^\d+$/.test(text)) return text;
+    if (gone) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return namespaceFailure(holderPid, logFile);
+  throw await namespacesFailed(holderPid, logFile);
 }
 
-/** Stops the holder (and so its namespaces) and fails with the last lines of what did not come up. */
-async function namespaceFailure(holderPid: number, logFile: string): Promise<never> {
+/** Stops what came up of the job's namespaces, and says why they did not, from the last lines of `logFile`. */
+async function namespacesFailed(holderPid: number, logFile: string): Promise<PolyarchError> {
   signal(-holderPid, "SIGKILL");
   const log = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("\n");
-  throw new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
+  return new PolyarchError("POLYARCH_E_SANDBOX", `the job's namespaces did not come up: ${log}`, {
     hint: "run polyarch-executor doctor on this host",
   });
 }
 
-/** Whether `pid` is a process whose command line holds `marker` (a pid may have been reused). */
-async function runs(pid: number, marker: string): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes(marker);
-}
-
 /** Stops the holder's process group (its namespaces end with their last process) and its connector. */
 export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
-  if (await runs(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
+  if (await runsWith(namespace.holderPid, HOLDER_NAME)) signal(-namespace.holderPid, "SIGKILL");
   await stopConnector(namespace);
 }
 
@@ -311,19 +336,11 @@ export async function stopJobNamespace(namespace: JobNamespace): Promise<void> {
  * Stops the job's connector (pasta or slirp4netns), if it runs. Cleanup does so first: pasta takes tens
  * of milliseconds to exit, which then overlap with the rest of cleanup (a job's cgroup is removed only
  * once it is gone). SIGKILL, since neither keeps anything to flush and a frozen cgroup
- * (sandbox/job-cgroup.ts) lets only that through.
+ * (sandbox/job-cgroup.ts) lets only that through. slirp4netns outlives the job's namespaces otherwise.
  */
 export async function stopConnector(namespace: JobNamespace): Promise<void> {
   const connector = namespace.connector;
   if (connector === undefined) return;
   const cmdline = await readFile(`/proc/${connector.pid}/cmdline`, "utf8").catch(() => "");
   if (isConnectorOf(cmdline, connector.kind, namespace.holderPid)) signal(connector.pid, "SIGKILL");
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
 }

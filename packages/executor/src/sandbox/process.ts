@@ -22,8 +22,15 @@ export const STATUS_FD = 3;
 const TOOL_TIMEOUT_MS = 30 * 60_000;
 const TAIL_LINES = 5;
 
-/** Runs a short tool to completion; never throws for a non-zero exit (the caller judges it). */
-export async function runTool(argv: Argv, options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+/**
+ * Runs a short tool to completion; never throws for a non-zero exit (the caller judges it). With `env`,
+ * the tool gets that environment alone (with PATH added), not the stage's (which holds the job's
+ * variables and token): for tools run inside a job's namespaces.
+ */
+export async function runTool(
+  argv: Argv,
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ToolResult> {
   const { execa } = await import("execa");
   const result = await execa(argv.file, argv.args, {
     reject: false,
@@ -31,6 +38,10 @@ export async function runTool(argv: Argv, options: { timeoutMs?: number } = {}):
     all: true,
     timeout: options.timeoutMs ?? TOOL_TIMEOUT_MS,
     killSignal: "SIGKILL",
+    ...(options.env !== undefined && {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+      extendEnv: false,
+    }),
   });
   const text = redactText(String(result.all ?? "")).trim();
   const tail = text.split("\n").slice(-TAIL_LINES).join("\n");
@@ -106,7 +117,8 @@ async function readStatus(stream: Readable, status: { childPid?: number; exitCod
 }
 
 /** The name a service's keeper shell runs under, so cleanup can tell its process from a reused pid. */
-const SERVICE_KEEPER = "polyarch-service";
+/** In every service keeper's command line, so a pid is known to be one (services/ports.ts reads it too). */
+export const KEEPER_MARKER = "polyarch-service";
 
 /**
  * Starts a service's sandbox to outlive this process: a shell (its own session and process group)
@@ -117,7 +129,7 @@ const SERVICE_KEEPER = "polyarch-service";
 export async function startDetached(argv: Argv, logFile: string): Promise<number> {
   const log = await open(logFile, "a", 0o600);
   try {
-    const child = spawn("/bin/sh", ["-c", '"$@" & wait $!', SERVICE_KEEPER, argv.file, ...argv.args], {
+    const child = spawn("/bin/sh", ["-c", '"$@" & wait $!', KEEPER_MARKER, argv.file, ...argv.args], {
       stdio: ["ignore", log.fd, log.fd],
       detached: true,
     });
@@ -133,12 +145,17 @@ export async function startDetached(argv: Argv, logFile: string): Promise<number
 }
 
 /**
- * Whether `pid` is a running keeper (an exited one has no command line), and with `marker`, one whose
- * command line holds it (a pid may have been reused since).
+ * Whether `pid` runs with every one of `markers` in its command line: a pid may have been reused since
+ * it was recorded, and an exited process has no command line.
  */
-async function isKeeper(pid: number, marker?: string): Promise<boolean> {
+export async function runsWith(pid: number, ...markers: string[]): Promise<boolean> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes(SERVICE_KEEPER) && (marker === undefined || cmdline.includes(marker));
+  return cmdline !== "" && markers.every((marker) => cmdline.includes(marker));
+}
+
+/** Whether `pid` is a running keeper, and with `marker`, the one whose command line holds it. */
+function isKeeper(pid: number, marker?: string): Promise<boolean> {
+  return runsWith(pid, KEEPER_MARKER, ...(marker === undefined ? [] : [marker]));
 }
 
 /** Whether the keeper `startDetached` returned is still running. */
@@ -190,7 +207,8 @@ async function stopTree(
   if (!exited) signal(-rootPid, "SIGKILL");
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
+/** Sends `name` to `pid` (a negative pid: its process group), which may have exited already. */
+export function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
   } catch {

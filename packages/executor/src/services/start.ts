@@ -129,15 +129,13 @@ export async function startServices(
   }
   const deadline = Date.now() + settings.servicesTimeoutSeconds * 1000;
   for (const wait of waits) {
-    const alive = () => isDetachedRunning(wait.pid);
     const missing = await silentPorts({
       ports: wait.ports,
       deadline,
       keeperPid: wait.pid,
-      alive,
       ...(network === "isolated" && context.namespace !== undefined && { namespace: context.namespace }),
     });
-    const running = await alive();
+    const running = await isDetachedRunning(wait.pid);
     if (missing.length === 0 && running) continue;
     const what = running
       ? `does not answer on port ${missing.join(", ")} after ${settings.servicesTimeoutSeconds} s; it probably did not start`

@@ -57,6 +57,15 @@ describe("parseSettings", () => {
     );
   });
 
+  test("memory: 0 is refused (it would kill every job), naming how to have no limit", () => {
+    expect(() => parseSettings("memory: 0\n", "executor.yaml", root)).toThrow(
+      /memory: 0 would leave a job no memory at all; leave memory out for no limit/,
+    );
+    expect(() => parseSettings('memory: "0Mi"\n', "executor.yaml", root)).toThrow(
+      /memory: "0Mi" would leave/,
+    );
+  });
+
   test("names every problem at once, suggesting the closest key for a typo", () => {
     let error: unknown;
     try {

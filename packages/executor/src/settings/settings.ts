@@ -112,6 +112,12 @@ const size = z.union([z.string(), z.number()]).refine((value) => parseSize(value
   error: (issue) => `${JSON.stringify(issue.input)} is not a size; write bytes or e.g. 20GiB, 500MB`,
 });
 
+// Docker reads `--memory 0` as no limit; as memory.max, 0 would have the OOM killer end every job at once.
+const memorySize = size.refine((value) => (parseSize(value) ?? 1) > 0, {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} would leave a job no memory at all; leave memory out for no limit`,
+});
+
 const CPUS = /^\d+(\.\d+)?$/;
 const cpus = z
   .union([z.string(), z.number()])
@@ -138,7 +144,7 @@ export const settingsSchema = strictObject({
   stop_grace_seconds: z.int().min(0).max(3600).optional(),
   services_timeout: z.int().min(0).max(3600).optional(),
   cpu: cpus.optional(),
-  memory: size.optional(),
+  memory: memorySize.optional(),
 });
 
 /** Reads the settings file's text; every problem at once (POLYARCH_E_BAD_SPEC). */

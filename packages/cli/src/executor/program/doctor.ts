@@ -14,11 +14,11 @@ export function declareDoctor(program: Command, io: Io, act: Act<ExecutorOutcome
     program
       .command("doctor")
       .description(
-        "check bubblewrap, user namespaces, overlayfs, binfmt, the state dir, subordinate ids, the network connector (pasta or slirp4netns) and left jobs; print fixes",
+        "check bubblewrap, user namespaces, overlayfs, binfmt, the state dir, subordinate ids, the network connector (pasta or slirp4netns), the cgroup jobs get (and cpu/memory limits) and left jobs; print fixes",
       )
       .option(
         "--cleanup",
-        "first stop and remove jobs whose runner died before cleanup (their services, namespaces and directories)",
+        "first stop and remove jobs whose runner died before cleanup (their services, namespaces, cgroups and directories)",
       ),
   ).action(
     act(async (options: DoctorOptions) => {
