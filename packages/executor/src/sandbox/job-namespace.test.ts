@@ -56,11 +56,18 @@ describe("a job's namespaces", () => {
       if (started) await stopJobNamespace(started);
     });
     const early = await until("the holder's record", () => readRecordedNamespace(recordFile));
-    expect(early).toEqual({ holderPid: expect.any(Number), isolated: true });
+    expect(early).toMatchObject({ holderPid: expect.any(Number), isolated: true });
     expect(await readFile(`/proc/${early.holderPid}/cmdline`, "utf8")).toContain(
       "polyarch-job-namespace-holder",
     );
     await expect(readFile(join(dir, "pasta.pid"), "utf8")).rejects.toThrow();
+    // pasta is recorded as soon as it runs, before it is up: a cleanup then stops it too.
+    const whileStarting = await until(
+      "pasta's record",
+      async () => (await readRecordedNamespace(recordFile))?.connector,
+    );
+    expect(whileStarting.kind).toBe("pasta");
+    expect(await readFile(`/proc/${whileStarting.pid}/cmdline`, "utf8")).toContain(`${dir}/pasta`);
 
     await writeFile(join(dir, "let-pasta-start"), "");
     const started = await starting;

@@ -206,7 +206,11 @@ export async function startJobNamespace(options: NamespaceOptions): Promise<JobN
     isolated,
   };
   if (options.connector !== undefined) {
-    namespace.connector = await startConnector(options.connector, options, holderPid);
+    // Recorded as soon as it runs too: slirp4netns outlives the namespaces it serves, so a prepare
+    // killed while it comes up must leave it findable.
+    namespace.connector = await startConnector(options.connector, options, holderPid, async (connector) => {
+      if (options.recordFile !== undefined) await record(options.recordFile, { ...namespace, connector });
+    });
     namespace.resolvConf = jobFiles(options.dir).resolvConf;
     const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     await writeFile(namespace.resolvConf, isolatedResolvConf(host, options.connector), { mode: 0o644 });
@@ -250,11 +254,13 @@ async function mapIds(
  * Starts the connector of the holder's network namespace (sandbox/connector.ts) in the job's cgroup,
  * and returns once the namespace's interface is configured: pasta then writes its pid file,
  * slirp4netns writes to its ready descriptor. One that exits first fails at once, with its log.
+ * `spawned` gets it as soon as it runs.
  */
 async function startConnector(
   kind: ConnectorKind,
   options: NamespaceOptions,
   holderPid: number,
+  spawned: (connector: Connector) => Promise<void>,
 ): Promise<Connector> {
   const pidFile = `${options.dir}/${kind}.pid`;
   const logFile = `${options.dir}/${kind}.log`;
@@ -276,6 +282,7 @@ async function startConnector(
   } finally {
     await log.close();
   }
+  if (child.pid !== undefined) await spawned({ kind, pid: child.pid });
   if (kind === "pasta")
     return { kind, pid: Number(await waitForFile(pidFile, holderPid, logFile, () => exited)) };
   const ready = child.stdio[SLIRP4NETNS_READY_FD] as Readable | null | undefined;
