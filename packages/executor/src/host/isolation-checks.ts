@@ -8,6 +8,7 @@ import {
   type IsolatedNetworkSupport,
   isolatedNetworkSupport,
   PASTA_FIX,
+  refusesHostPorts,
   TUN_FIX,
 } from "./network-support.ts";
 import {
@@ -94,7 +95,7 @@ function connectorCheck(
     };
   const detail = `${support.versions[support.connector]} connects jobs' own networks`;
   if (support.connector === "pasta") return { name, ok: true, detail, fix: CONNECTOR_FIX };
-  const refused = hostPorts.length > 0 && network !== "host" && network !== "none";
+  const refused = refusesHostPorts(network, hostPorts, support.connector);
   return {
     name,
     ok: !refused,

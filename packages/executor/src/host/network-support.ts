@@ -77,13 +77,25 @@ export function planJobNetwork(
       warning: `WARNING: this job shares the host's network (it reaches every service on the host, and its services' ports must be free there): ${what}. Fix: ${fix}; or set network: host (or isolated, or none) in the executor settings to choose`,
     };
   }
-  if (support.connector === "slirp4netns" && hostPorts.length > 0)
+  if (refusesHostPorts(setting, hostPorts, support.connector))
     return {
       kind: "refused",
       reason: `isolated_host_ports (${hostPorts.join(", ")}) needs pasta, which this host lacks: slirp4netns, its connector here, can open the host's whole loopback to a job or none of it, not chosen ports`,
       fix: `${PASTA_FIX}; or remove isolated_host_ports from the executor settings (the job then reaches nothing on the host's loopback), or set network: host`,
     };
   return { kind: "network", network: { network: "isolated", connector: support.connector } };
+}
+
+/**
+ * Whether `isolated_host_ports` is refused (pure; prepare's rule, which doctor shows): the job would be
+ * isolated through slirp4netns, which cannot forward chosen host ports.
+ */
+export function refusesHostPorts(
+  setting: Network | undefined,
+  hostPorts: readonly number[],
+  connector: ConnectorKind | undefined,
+): boolean {
+  return connector === "slirp4netns" && hostPorts.length > 0 && setting !== "host" && setting !== "none";
 }
 
 /** The network a job gets on this host (prepare): planJobNetwork, its warning to the job log. */
