@@ -15,7 +15,7 @@ export const TUN_FIX =
  * sandbox/connector.ts), and /dev/net/tun opens to others (both open it from the job's namespace).
  */
 export interface IsolatedNetworkSupport {
-  /** Each connector's `--version` first line, or undefined when it does not run. */
+  /** Each connector's `--version` first line, up to the first that runs; undefined for the others. */
   versions: Record<ConnectorKind, string | undefined>;
   /** The connector jobs get: the first of CONNECTORS that runs. */
   connector: ConnectorKind | undefined;
@@ -28,9 +28,11 @@ export interface IsolatedNetworkSupport {
 /** The one rule for doctor's connector and /dev/net/tun checks and for the network a job gets. */
 export async function isolatedNetworkSupport(): Promise<IsolatedNetworkSupport> {
   const versions = { pasta: undefined, slirp4netns: undefined } as IsolatedNetworkSupport["versions"];
+  // Each prepare asks: those after the first that runs are not.
   for (const kind of CONNECTORS) {
     const version = await runTool({ file: kind, args: ["--version"] });
     versions[kind] = version.exitCode === 0 ? version.tail.trim().split("\n")[0] : undefined;
+    if (versions[kind] !== undefined) break;
   }
   const connector = CONNECTORS.find((kind) => versions[kind] !== undefined);
   const tun = await stat("/dev/net/tun").catch(() => undefined);
