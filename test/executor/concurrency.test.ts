@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { until } from "../support/process.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -148,7 +149,8 @@ describe("SIGTERM", { timeout: JOB_TIMEOUT_MS }, () => {
     const jobs = join(host.stateDir, "jobs");
     const name = (await readdir(jobs)).find((entry) => entry.includes("-job-205-")) as string;
     await waitForFile(join(jobs, name, "builds", "started"));
-    expect(await jobProcesses()).toHaveLength(3);
+    // The backgrounded shell may not have started its sleep yet when the job touches the file.
+    await until(async () => (await jobProcesses()).length === 3, "the job's three sleeps");
     running.step.kill("SIGTERM");
     const result = await running.step;
     expect(result.exitCode).not.toBe(0);
