@@ -6,7 +6,7 @@ import type { Benchmark } from "./lib/types.ts";
 
 /**
  * Whether an image build works inside a job of polyarch-executor: `polyarch build --builder buildah`
- * (buildah bud --isolation chroot, then its push to a loopback registry) of a two-step Containerfile, in
+ * (buildah bud --isolation chroot, then its push to a loopback registry) of a two-step Dockerfile, in
  * the multi-arch-image component's build image (images/polyarch-buildah, built over a base with Node.js and
  * the host's buildah). Reports the outcome and, when it fails, the first error line.
  */
