@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { open, readdir, readFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { redactText } from "@polyarch/errors";
@@ -7,7 +8,7 @@ import type { Argv } from "./argv.ts";
 
 /**
  * The one module that starts processes for the executor: the sandboxes of job stages, and short
- * tools (cp, the overlay probe; with execa). It owns their timeouts, signals (a stage's whole tree gets
+ * tools (cp, the overlay probe, the namespace helpers). It owns their timeouts, signals (a stage's whole tree gets
  * SIGTERM, then SIGKILL after a grace) and the scrubbing of what it quotes from them.
  */
 
@@ -26,29 +27,46 @@ const TAIL_LINES = 5;
  * Runs a short tool to completion; never throws for a non-zero exit (the caller judges it). With `env`,
  * the tool gets that environment alone (with PATH added), not the stage's (which holds the job's
  * variables and token): for tools run inside a job's namespaces.
+ * node:child_process rather than execa, as for stages: prepare and cleanup run tools on every job
+ * (newuidmap, nsenter, pasta), and loading execa costs about 75 ms of the job's start.
  */
-export async function runTool(
+export function runTool(
   argv: Argv,
   options: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ToolResult> {
-  const { execa } = await import("execa");
-  const result = await execa(argv.file, argv.args, {
-    reject: false,
-    stdin: "ignore",
-    all: true,
-    timeout: options.timeoutMs ?? TOOL_TIMEOUT_MS,
-    killSignal: "SIGKILL",
-    ...(options.env !== undefined && {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
-      extendEnv: false,
-    }),
+  return new Promise((resolve) => {
+    const child = spawn(argv.file, argv.args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env !== undefined && {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+      }),
+    });
+    // stdout and stderr in the order they came, as one text.
+    const output: Buffer[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? TOOL_TIMEOUT_MS);
+    const tail = () =>
+      redactText(Buffer.concat(output).toString("utf8")).trim().split("\n").slice(-TAIL_LINES).join("\n");
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: 127, tail: `${argv.file}: ${error.message}` });
+    });
+    child.once("close", (code, signalName) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ exitCode: 124, tail: `${argv.file} timed out\n${tail()}` });
+      else if (code !== null) resolve({ exitCode: code, tail: tail() });
+      else
+        resolve({
+          exitCode: 128 + (constants.signals[signalName as NodeJS.Signals] ?? 0),
+          tail: `${argv.file} was killed by ${signalName}\n${tail()}`,
+        });
+    });
   });
-  const text = redactText(String(result.all ?? "")).trim();
-  const tail = text.split("\n").slice(-TAIL_LINES).join("\n");
-  if (result.timedOut) return { exitCode: 124, tail: `${argv.file} timed out\n${tail}` };
-  if (result.exitCode === undefined)
-    return { exitCode: 127, tail: `${argv.file}: ${result.originalMessage ?? "could not be started"}` };
-  return { exitCode: result.exitCode, tail };
 }
 
 export type StageOutcome =
