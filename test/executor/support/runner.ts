@@ -253,11 +253,20 @@ export async function startRunnerHost(
     });
   };
 
+  /**
+   * Jobs prepared through `stage` or `startStep` and not cleaned up yet, with their running step: a test
+   * that fails half-way leaves them, and `remove` stops them so that they outlive neither the test nor
+   * the machine's next test run.
+   */
+  const open = new Map<number, { job: JobSpec; step?: ResultPromise }>();
+
   const stage = async (
     name: "config" | "prepare" | "cleanup",
     job: JobSpec,
     options: { runnerExits?: boolean } = {},
   ) => {
+    if (name === "prepare" && !open.has(job.id)) open.set(job.id, { job });
+    if (name === "cleanup") open.delete(job.id);
     const jobDir = await jobDirOf(job);
     const { env } = await environment(job, jobDir);
     // runnerExits: the stage's parent is a shell that exits right after it, as a runner killed then.
@@ -383,14 +392,21 @@ export async function startRunnerHost(
       }
       const script = await writeScript(jobDir, "step_script", job.script, variables);
       const step = spawn(custom.run_exec, [...custom.run_args, script, "step_script"], env, jobDir);
+      open.set(job.id, { job, step });
       return {
         step,
         finish: async () => {
+          open.delete(job.id);
           await spawn(custom.cleanup_exec, custom.cleanup_args, env, jobDir);
         },
       };
     },
     async remove() {
+      for (const { job, step } of open.values()) {
+        step?.kill("SIGKILL");
+        await step?.catch(() => undefined);
+        await stage("cleanup", job);
+      }
       await temp.remove();
     },
   };
