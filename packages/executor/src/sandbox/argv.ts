@@ -179,21 +179,32 @@ if [ -n "$3" ]; then exec ${NESTED_USERNS_FD}<"$3" || exit 1; fi
 shift 3 && exec "$@"`;
 
 /**
+ * `nsenter`'s arguments up to `--` that enter the job's user namespace, and with `net` an isolated job's
+ * network namespace, as the namespace's root (pure): every tool the executor runs inside a job's
+ * namespaces enters them this way.
+ */
+export function enterJobNamespace(namespace: NamespaceRef, net: boolean): string[] {
+  const holder = `/proc/${namespace.holderPid}/ns`;
+  return [
+    `--user=${holder}/user`,
+    ...(net && namespace.isolated ? [`--net=${holder}/net`] : []),
+    // A one-uid namespace denies setgroups, which --setgid calls; there the runner already is its root.
+    ...(namespace.nestedPid === undefined ? ["--preserve-credentials"] : ["--setuid=0", "--setgid=0"]),
+    "--",
+  ];
+}
+
+/**
  * Enters the job's namespaces as their root (nsenter), in a mount namespace of its own for the overlay
  * (unshare), then runs bubblewrap (pure).
  */
 function inJobNamespace(plan: SandboxPlan, namespace: NamespaceRef, bwrap: string[]): Argv {
-  const holder = `/proc/${namespace.holderPid}/ns`;
   const overlay = plan.root.mode === "overlay" ? [overlayOptions(plan.root), plan.root.merged] : ["", ""];
   const nested = joinsAsRoot(plan) ? `/proc/${namespace.nestedPid}/ns/user` : "";
   return {
     file: "nsenter",
     args: [
-      `--user=${holder}/user`,
-      ...(namespace.isolated ? [`--net=${holder}/net`] : []),
-      // A one-uid namespace denies setgroups, which --setgid calls; there the runner already is its root.
-      ...(namespace.nestedPid === undefined ? ["--preserve-credentials"] : ["--setuid=0", "--setgid=0"]),
-      "--",
+      ...enterJobNamespace(namespace, true),
       "unshare",
       "--mount",
       "--",

@@ -6,7 +6,7 @@ import { PolyarchError } from "@polyarch/errors";
 import type { StageIo } from "../host/io.ts";
 import { addSubordinateIdsCommand, type IdRange, readFullRange } from "../host/subids.ts";
 import { jobFiles } from "../state/layout.ts";
-import { joinCgroup, type NamespaceRef } from "./argv.ts";
+import { enterJobNamespace, joinCgroup, type NamespaceRef } from "./argv.ts";
 import {
   type Connector,
   type ConnectorKind,
@@ -131,7 +131,7 @@ export function runAsNamespaceRoot(namespace: NamespaceRef, command: readonly st
   return runTool(
     {
       file: "nsenter",
-      args: [`--user=/proc/${namespace.holderPid}/ns/user`, "--setuid=0", "--setgid=0", "--", ...command],
+      args: [...enterJobNamespace(namespace, false), ...command],
     },
     { env: {} },
   );

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import type { NamespaceRef } from "../sandbox/argv.ts";
+import { enterJobNamespace, type NamespaceRef } from "../sandbox/argv.ts";
 import { KEEPER_MARKER, runTool } from "../sandbox/process.ts";
 
 /**
@@ -89,10 +89,7 @@ async function silentInNamespace(wait: PortWait, namespace: NamespaceRef): Promi
     {
       file: "nsenter",
       args: [
-        `--user=/proc/${namespace.holderPid}/ns/user`,
-        `--net=/proc/${namespace.holderPid}/ns/net`,
-        "--preserve-credentials",
-        "--",
+        ...enterJobNamespace(namespace, true),
         process.execPath,
         "-e",
         script,
