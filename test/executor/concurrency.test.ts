@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { until } from "../support/process.ts";
 import { jobImage, pushJobImage } from "./support/images.ts";
+import { hostProcesses } from "./support/processes.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
 
@@ -25,17 +26,6 @@ async function newHost(settings: Record<string, unknown> = {}): Promise<RunnerHo
   const host = await startRunnerHost(settings);
   hosts.push(host);
   return host;
-}
-
-/** Host processes whose command line holds `marker` (the job's own processes, seen from the host). */
-async function processesWith(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes(marker)) found.push(Number(name));
-  }
-  return found;
 }
 
 /** Resolves once `path` (a file the job writes on the host) exists. */
@@ -145,7 +135,7 @@ describe("SIGTERM", { timeout: JOB_TIMEOUT_MS }, () => {
       ],
     });
     const jobProcesses = async () =>
-      (await Promise.all(sleeps.map((seconds) => processesWith(`sleep\0${seconds}\0`)))).flat();
+      (await Promise.all(sleeps.map((seconds) => hostProcesses(new RegExp(`^sleep ${seconds} $`))))).flat();
     const jobs = join(host.stateDir, "jobs");
     const name = (await readdir(jobs)).find((entry) => entry.includes("-job-205-")) as string;
     await waitForFile(join(jobs, name, "builds", "started"));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 /**
  * Every process on the host whose command line (arguments joined by spaces) matches `pattern`, with
- * its cgroup v2 path: wherever a job's process ended up, whoever started it.
+ * its cgroup v2 path ("" on a host without cgroup v2): wherever a job's process ended up, whoever started it.
  */
 export async function hostProcesses(pattern: RegExp): Promise<Array<{ pid: number; cgroup: string }>> {
   const found: Array<{ pid: number; cgroup: string }> = [];
@@ -14,7 +14,7 @@ export async function hostProcesses(pattern: RegExp): Promise<Array<{ pid: numbe
     const cgroup = (await readFile(`/proc/${name}/cgroup`, "utf8").catch(() => ""))
       .split("\n")
       .find((line) => line.startsWith("0::"));
-    if (cgroup !== undefined) found.push({ pid: Number(name), cgroup: cgroup.slice(3) });
+    found.push({ pid: Number(name), cgroup: cgroup === undefined ? "" : cgroup.slice(3) });
   }
   return found;
 }
