@@ -7,7 +7,7 @@ import { freePort, type Registry, startRegistry, type TempDir, tempDir } from "@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type DnsServer, startDnsServer } from "./support/dns.ts";
 import { EXECUTOR_USER, executorUser, FLAT_USER, pathWithout } from "./support/host-user.ts";
-import { jobImage, pushJobImage } from "./support/images.ts";
+import { httpdImage, jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
 import { hostProcesses, jobConnector } from "./support/processes.ts";
 import {
@@ -38,21 +38,7 @@ const APPLETS = ["chown", "su", "wget", "httpd", "sed", "nslookup"];
 
 /** A busybox httpd service on loopback `port` (8080 by default) serving `text`. */
 async function web(text: string, tag: string, port = 8080): Promise<string> {
-  const service = await jobImage({
-    extra: [
-      [
-        { path: "bin/httpd", type: "symlink", linkname: "busybox" },
-        { path: "www/", type: "directory" },
-        { path: "www/index.html", content: text },
-      ],
-    ],
-    runtime: {
-      Cmd: ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"],
-      ExposedPorts: { [`${port}/tcp`]: {} },
-      Env: ["PATH=/bin"],
-    },
-  });
-  return pushJobImage(registry, "team/web", tag, service);
+  return pushJobImage(registry, "team/web", tag, await httpdImage(text, port));
 }
 
 /**
@@ -217,20 +203,7 @@ describe("an isolated job's services", { timeout: JOB_TIMEOUT_MS }, () => {
       registry,
       "team/slow-web",
       "1",
-      await jobImage({
-        extra: [
-          [
-            { path: "bin/httpd", type: "symlink", linkname: "busybox" },
-            { path: "www/", type: "directory" },
-            { path: "www/index.html", content: "the slow service\n" },
-          ],
-        ],
-        runtime: {
-          Cmd: ["/bin/sh", "-c", "sleep 3 && exec /bin/httpd -f -p 127.0.0.1:8080 -h /www"],
-          ExposedPorts: { "8080/tcp": {} },
-          Env: ["PATH=/bin"],
-        },
-      }),
+      await httpdImage("the slow service\n", 8080, { delaySeconds: 3 }),
     );
     const host = await startRunnerHost({ network: "isolated" });
     try {

@@ -2,7 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort, type Registry, startRegistry } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { jobImage, pushJobImage } from "./support/images.ts";
+import { httpdImage, jobImage, pushJobImage } from "./support/images.ts";
 import { listening } from "./support/listening.ts";
 import { type RunnerHost, startRunnerHost } from "./support/runner.ts";
 import { JOB_TIMEOUT_MS } from "./support/timeouts.ts";
@@ -15,21 +15,7 @@ let client: string;
 
 /** An image whose Cmd serves `text` over HTTP on loopback `port`, which its config exposes. */
 async function webService(port: number, text: string, repository = "team/web"): Promise<string> {
-  const image = await jobImage({
-    extra: [
-      [
-        { path: "bin/httpd", type: "symlink", linkname: "busybox" },
-        { path: "www/", type: "directory" },
-        { path: "www/index.html", content: text },
-      ],
-    ],
-    runtime: {
-      Cmd: ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"],
-      ExposedPorts: { [`${port}/tcp`]: {} },
-      Env: ["PATH=/bin"],
-    },
-  });
-  return pushJobImage(registry, repository, `p${port}`, image);
+  return pushJobImage(registry, repository, `p${port}`, await httpdImage(text, port));
 }
 
 beforeAll(async () => {

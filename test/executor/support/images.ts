@@ -125,6 +125,35 @@ export async function pushJobIndex(
  * A stand-in for the multi-arch gitlab-runner-helper image (the upstream one cannot be pulled here):
  * busybox plus /usr/bin/gitlab-runner-helper, a script that says what it was asked.
  */
+/**
+ * A service image: busybox's httpd serving `text` on loopback `port`, which its config exposes. With
+ * `delaySeconds`, it starts listening only after that long (a slow service).
+ */
+export function httpdImage(
+  text: string,
+  port = 8080,
+  options: { delaySeconds?: number } = {},
+): Promise<Image> {
+  const httpd = ["/bin/httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", "/www"];
+  return jobImage({
+    extra: [
+      [
+        { path: "bin/httpd", type: "symlink", linkname: "busybox" },
+        { path: "www/", type: "directory" },
+        { path: "www/index.html", content: text },
+      ],
+    ],
+    runtime: {
+      Cmd:
+        options.delaySeconds === undefined
+          ? httpd
+          : ["/bin/sh", "-c", `sleep ${options.delaySeconds} && exec ${httpd.join(" ")}`],
+      ExposedPorts: { [`${port}/tcp`]: {} },
+      Env: ["PATH=/bin"],
+    },
+  });
+}
+
 export async function helperStandIn(arch: "amd64" | "arm64"): Promise<Image> {
   return jobImage({
     arch,
