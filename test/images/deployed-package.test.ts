@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   indexOf,
   pushIndex,
@@ -14,6 +12,7 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runExecutor, runPolyarch } from "../support/process.ts";
+import { prepareContext } from "../support/tool-image.ts";
 
 // The package images/polyarch/prepare-context writes (what the tool image ships in /opt/polyarch), written
 // with an empty pnpm store and cache (a new machine's), then copied to a directory of its own with nothing
@@ -29,13 +28,8 @@ beforeAll(async () => {
   cold = await tempDir("polyarch-cold-store-");
   alone = await tempDir("polyarch-deployed-");
   const context = join(cold.path, "context");
-  await promisify(execFile)("bash", [join(ROOT, "images/polyarch/prepare-context"), context], {
-    env: {
-      ...process.env,
-      POLYARCH_PREBUILT: "1",
-      npm_config_store_dir: join(cold.path, "store"),
-      npm_config_cache_dir: join(cold.path, "cache"),
-    },
+  await prepareContext(context, {
+    env: { npm_config_store_dir: join(cold.path, "store"), npm_config_cache_dir: join(cold.path, "cache") },
   });
   packageDir = join(alone.path, "polyarch");
   await cp(join(context, "polyarch"), packageDir, { recursive: true });

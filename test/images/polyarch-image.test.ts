@@ -1,7 +1,5 @@
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   assembleNodeBase,
   type Buildah,
@@ -17,6 +15,7 @@ import {
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPolyarch } from "../support/process.ts";
+import { buildToolImage, prepareContext } from "../support/tool-image.ts";
 
 // images/polyarch/Containerfile built for real with Buildah (chroot isolation, vfs storage of its own),
 // for amd64 natively and for arm64 through qemu-user-static's binfmt handler, over a base this test
@@ -34,28 +33,18 @@ beforeAll(async () => {
   work = await tempDir("polyarch-tool-image-");
   store = await startBuildah([registry.host]);
   const context = join(work.path, "context");
-  await promisify(execFile)("bash", [join(ROOT, "images/polyarch/prepare-context"), context], {
-    env: { ...process.env, POLYARCH_PREBUILT: "1" },
-  });
+  await prepareContext(context);
   for (const arch of ARCHES) {
     const rootfs = join(work.path, `base-${arch}`);
     await assembleNodeBase(arch, rootfs);
     await pushRootfs(store, rootfs, arch, `${registry.host}/base/node:${arch}`);
     await pushImage(registry, "src/busybox", arch, await busyboxImage({ arch }));
     const tag = `${registry.host}/tools/polyarch:${arch}`;
-    await store.run([
-      "bud",
-      "--isolation",
-      "chroot",
-      "--tls-verify=false",
-      "--platform",
-      `linux/${arch}`,
-      "--build-arg",
-      `BASE_IMAGE=${registry.host}/base/node:${arch}`,
-      "-t",
+    await buildToolImage(store, context, {
+      arch,
+      buildArgs: { BASE_IMAGE: `${registry.host}/base/node:${arch}` },
       tag,
-      context,
-    ]);
+    });
     await store.run(["push", "--tls-verify=false", tag, `docker://${tag}`]);
     const container = (await store.run(["from", "--pull-never", tag])).trim();
     // What the ci check and render tests read, owned by the image's user like a job's checkout.

@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   assembleNodeBase,
@@ -15,13 +14,13 @@ import {
   tempDir,
 } from "@polyarch/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildToolImage, prepareContext } from "../support/tool-image.ts";
 
 // images/polyarch-kaniko/Containerfile built for real with Buildah, for amd64 and (through qemu's binfmt
 // handler) arm64. Kaniko's debug image cannot be pulled here, so it is stood in for by an image holding
 // only a static busybox in /busybox, as Kaniko's has: no libc, no node. polyarch then runs only if node,
 // every library it loads, and polyarch itself live under /kaniko, the one place Kaniko keeps when it
 // builds. Kaniko itself is not run here (this machine has no Kaniko).
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ARCHES = ["amd64", "arm64"] as const;
 const exec = promisify(execFile);
 
@@ -35,9 +34,7 @@ beforeAll(async () => {
   work = await tempDir("polyarch-kaniko-image-");
   store = await startBuildah([registry.host]);
   const context = join(work.path, "context");
-  await exec("bash", [join(ROOT, "images/polyarch/prepare-context"), context, "polyarch-kaniko"], {
-    env: { ...process.env, POLYARCH_PREBUILT: "1" },
-  });
+  await prepareContext(context, { variant: "polyarch-kaniko" });
   for (const arch of ARCHES) {
     const nodeBase = join(work.path, `node-${arch}`);
     await assembleNodeBase(arch, nodeBase);
@@ -49,21 +46,14 @@ beforeAll(async () => {
       await symlink("busybox", join(kanikoStandIn, "busybox", applet));
     await pushRootfs(store, kanikoStandIn, arch, `${registry.host}/base/kaniko:${arch}`);
     const tag = `${registry.host}/tools/polyarch-kaniko:${arch}`;
-    await store.run([
-      "bud",
-      "--isolation",
-      "chroot",
-      "--tls-verify=false",
-      "--platform",
-      `linux/${arch}`,
-      "--build-arg",
-      `NODE_IMAGE=${registry.host}/base/node:${arch}`,
-      "--build-arg",
-      `KANIKO_IMAGE=${registry.host}/base/kaniko:${arch}`,
-      "-t",
+    await buildToolImage(store, context, {
+      arch,
+      buildArgs: {
+        NODE_IMAGE: `${registry.host}/base/node:${arch}`,
+        KANIKO_IMAGE: `${registry.host}/base/kaniko:${arch}`,
+      },
       tag,
-      context,
-    ]);
+    });
     containers.set(arch, (await store.run(["from", "--pull-never", tag])).trim());
   }
 }, 900_000);

@@ -1,11 +1,7 @@
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { assembleNodeBase, pushRootfs, type Registry, startBuildah, tempDir } from "@polyarch/test-harness";
+import { buildToolImage, prepareContext } from "../../support/tool-image.ts";
 import { HOST_ARCH, hostBuildahFiles } from "./images.ts";
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * The build jobs' image of the multi-arch-image component for this machine's architecture, as shipped:
@@ -22,31 +18,13 @@ export async function polyarchBuildahImage(registry: Registry): Promise<string> 
   const store = await startBuildah([registry.host]);
   try {
     const context = join(work.path, "context");
-    await promisify(execFile)(
-      "bash",
-      [join(ROOT, "images/polyarch/prepare-context"), context, "polyarch-buildah"],
-      {
-        env: { ...process.env, POLYARCH_PREBUILT: "1" },
-      },
-    );
+    await prepareContext(context, { variant: "polyarch-buildah" });
     const rootfs = join(work.path, "base");
     await assembleNodeBase(arch, rootfs, await hostBuildahFiles());
     const base = `${registry.host}/base/buildah-node:${arch}`;
     await pushRootfs(store, rootfs, arch, base);
     const tag = `${registry.host}/tools/polyarch-buildah:${arch}`;
-    await store.run([
-      "bud",
-      "--isolation",
-      "chroot",
-      "--tls-verify=false",
-      "--build-arg",
-      `BUILDAH_IMAGE=${base}`,
-      "--build-arg",
-      `NODE_IMAGE=${base}`,
-      "-t",
-      tag,
-      context,
-    ]);
+    await buildToolImage(store, context, { arch, buildArgs: { BUILDAH_IMAGE: base, NODE_IMAGE: base }, tag });
     await store.run(["push", "--tls-verify=false", tag, `docker://${tag}`]);
     return tag;
   } finally {
